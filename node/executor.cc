@@ -1,0 +1,219 @@
+#include "node/executor.h"
+
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+namespace crema {
+
+struct Executor::Fiber {
+  FiberId id = 0;
+  std::string name;
+  absl::AnyInvocable<void()> body;
+  boost::context::fiber context;    // the fiber itself, while it is suspended
+  boost::context::fiber scheduler;  // the way back to RunReady, while the fiber runs
+  uint64_t generation = 0;          // bumped at each Wait; stale wake-ups are ignored
+  bool runnable = false;            // queued in ready_
+  bool cancelled = false;
+  bool finished = false;
+};
+
+namespace {
+const std::string kNoFiberName;
+}  // namespace
+
+void WaitList::WakeOne(Executor& executor) {
+  // Skip waiters whose wait already ended (timed out or cancelled); wake the first live one.
+  while (!waiters_.empty()) {
+    Waiter w = waiters_.front();
+    waiters_.pop_front();
+    auto it = executor.fibers_.find(w.fiber);
+    if (it == executor.fibers_.end() || it->second->generation != w.generation) continue;
+    executor.Wake(w.fiber, w.generation);
+    return;
+  }
+}
+
+void WaitList::WakeAll(Executor& executor) {
+  std::deque<Waiter> waiters = std::move(waiters_);
+  waiters_.clear();
+  for (const Waiter& w : waiters) executor.Wake(w.fiber, w.generation);
+}
+
+Executor::Executor(EventLoop* loop, const Clock* clock, size_t stack_bytes)
+    : loop_(loop), clock_(clock), stack_bytes_(stack_bytes),
+      self_(std::make_shared<Executor*>(this)) {
+  assert(loop_ != nullptr && clock_ != nullptr);
+}
+
+Executor::~Executor() {
+  assert(current_ == nullptr);  // never destroyed from inside one of its own fibers
+  destroying_ = true;
+  self_.reset();
+  // Destroying a suspended boost fiber unwinds its stack (forced_unwind). Ids ascend: deterministic.
+  while (!fibers_.empty()) {
+    auto node = fibers_.extract(fibers_.begin());
+    Fiber* fiber = node.mapped().get();
+    current_ = fiber;
+    fiber->context = boost::context::fiber();
+    current_ = nullptr;
+  }
+}
+
+FiberId Executor::Spawn(std::string name, absl::AnyInvocable<void()> body) {
+  assert(!destroying_);
+  if (fibers_.size() >= kMaxFibers) {
+    std::fprintf(stderr, "Executor: more than %zu live fibers (spawning %s)\n", kMaxFibers,
+                 name.c_str());
+    std::abort();
+  }
+  auto fiber = std::make_unique<Fiber>();
+  Fiber* raw = fiber.get();
+  raw->id = next_id_++;
+  raw->name = std::move(name);
+  raw->body = std::move(body);
+  raw->context = boost::context::fiber(
+      std::allocator_arg, boost::context::protected_fixedsize_stack(stack_bytes_),
+      [raw](boost::context::fiber&& scheduler) {
+        raw->scheduler = std::move(scheduler);
+        raw->body();
+        raw->body = nullptr;  // run the captures' destructors on the fiber's own stack
+        raw->finished = true;
+        return std::move(raw->scheduler);
+      });
+  fibers_.emplace(raw->id, std::move(fiber));
+  MakeRunnable(raw);
+  return raw->id;
+}
+
+void Executor::Cancel(FiberId id) {
+  auto it = fibers_.find(id);
+  if (it == fibers_.end() || it->second->finished) return;
+  Fiber* fiber = it->second.get();
+  fiber->cancelled = true;
+  ++fiber->generation;  // whatever it waits on, it waits no more
+  if (fiber != current_) MakeRunnable(fiber);
+}
+
+void Executor::MakeRunnable(Fiber* fiber) {
+  if (fiber->runnable) return;
+  fiber->runnable = true;
+  ready_.push_back(fiber->id);
+  if (run_posted_) return;
+  run_posted_ = true;
+  std::weak_ptr<Executor*> weak = self_;
+  loop_->Post([weak] {
+    if (auto self = weak.lock()) (*self)->RunReady();
+  });
+}
+
+void Executor::RunReady() {
+  run_posted_ = false;
+  // Run only the fibers that were ready when this pass began: a fiber that yields goes to the
+  // back and runs in a later pass, after loop callbacks queued meanwhile.
+  size_t batch = ready_.size();
+  while (batch-- > 0 && !ready_.empty()) {
+    FiberId id = ready_.front();
+    ready_.pop_front();
+    auto it = fibers_.find(id);
+    if (it == fibers_.end()) continue;
+    Fiber* fiber = it->second.get();
+    fiber->runnable = false;
+    Resume(fiber);
+  }
+}
+
+void Executor::Resume(Fiber* fiber) {
+  assert(current_ == nullptr);
+  current_ = fiber;
+  fiber->context = std::move(fiber->context).resume();
+  current_ = nullptr;
+  if (fiber->finished) fibers_.erase(fiber->id);
+}
+
+void Executor::SuspendCurrent() {
+  Fiber* fiber = current_;
+  assert(fiber != nullptr);
+  if (destroying_) {
+    std::fprintf(stderr, "Executor: fiber %s blocked while being unwound\n", fiber->name.c_str());
+    std::abort();
+  }
+  fiber->scheduler = std::move(fiber->scheduler).resume();
+  // Resumed by RunReady (or by the destructor, which unwinds instead of returning here).
+}
+
+void Executor::Wake(FiberId id, uint64_t generation) {
+  auto it = fibers_.find(id);
+  if (it == fibers_.end()) return;
+  Fiber* fiber = it->second.get();
+  if (fiber->generation != generation || fiber == current_) return;
+  ++fiber->generation;  // one wake-up per wait
+  MakeRunnable(fiber);
+}
+
+FiberId Executor::CurrentFiber() const { return current_ == nullptr ? 0 : current_->id; }
+
+const std::string& Executor::CurrentFiberName() const {
+  return current_ == nullptr ? kNoFiberName : current_->name;
+}
+
+absl::Status Executor::Sleep(absl::Duration duration) {
+  return SleepUntil(clock_->MonotonicNow() + duration);
+}
+
+absl::Status Executor::SleepUntil(absl::Time deadline) {
+  WaitList never_woken;
+  absl::Status status = Wait(never_woken, deadline);
+  if (absl::IsDeadlineExceeded(status)) return absl::OkStatus();
+  if (status.ok()) return absl::InternalError("sleep woken without a waker");
+  return status;
+}
+
+absl::Status Executor::Yield() {
+  assert(InFiber());
+  Fiber* fiber = current_;
+  if (fiber->cancelled) return absl::CancelledError("fiber cancelled");
+  MakeRunnable(fiber);
+  SuspendCurrent();
+  return fiber->cancelled ? absl::CancelledError("fiber cancelled") : absl::OkStatus();
+}
+
+absl::Status Executor::Wait(WaitList& list, absl::Time deadline) {
+  assert(InFiber());
+  Fiber* fiber = current_;
+  if (fiber->cancelled) return absl::CancelledError("fiber cancelled");
+  const uint64_t generation = ++fiber->generation;
+  const absl::Time now = clock_->MonotonicNow();
+  if (deadline <= now) return absl::DeadlineExceededError("deadline passed");
+  list.waiters_.push_back({fiber->id, generation});
+
+  bool timed_out = false;
+  EventLoop::TimerId timer = 0;
+  if (deadline != absl::InfiniteFuture()) {
+    std::weak_ptr<Executor*> weak = self_;
+    const FiberId id = fiber->id;
+    timer = loop_->RunAfter(deadline - now, [weak, id, generation, &timed_out] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto it = (*self)->fibers_.find(id);
+      if (it == (*self)->fibers_.end() || it->second->generation != generation) return;
+      timed_out = true;  // the fiber is parked in this Wait, so its frame is alive
+      (*self)->Wake(id, generation);
+    });
+  }
+  SuspendCurrent();
+  if (timer != 0 && !timed_out) loop_->Cancel(timer);
+  // A wait that ended by timeout or cancellation leaves its entry behind: remove it, so lists
+  // polled with short timeouts do not grow.
+  std::erase_if(list.waiters_, [&](const WaitList::Waiter& w) {
+    return w.fiber == fiber->id && w.generation == generation;
+  });
+  if (fiber->cancelled) return absl::CancelledError("fiber cancelled");
+  if (timed_out) return absl::DeadlineExceededError("deadline passed");
+  return absl::OkStatus();
+}
+
+}  // namespace crema
