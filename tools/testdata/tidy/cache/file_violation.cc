@@ -1,0 +1,3 @@
+// Planted violation: direct file access.
+#include <fstream>
+void Save() { std::ofstream out("/tmp/x"); out << 1; }

@@ -1,0 +1,3 @@
+// Tests are exempt.
+#include <thread>
+void TestOnly() { std::thread t([] {}); t.join(); }
