@@ -1,5 +1,6 @@
 #include "node/membership/codec.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -68,7 +69,7 @@ class Reader {
   size_t pos_ = 0;
 };
 
-absl::Status Truncated(std::string_view what) {
+absl::Status Truncated(const char* what) {
   return absl::InvalidArgumentError(absl::StrCat("membership message truncated in ", what));
 }
 

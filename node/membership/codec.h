@@ -32,8 +32,8 @@ namespace crema::membership {
 
 inline constexpr size_t kMaxMessageBytes = 65000;  // one UDP-ish datagram
 inline constexpr size_t kMessageHeaderBytes = 26;
-// The smallest update is 20 bytes, so this is implied by kMaxMessageBytes; named for clarity.
-inline constexpr size_t kMaxUpdatesPerMessage = (kMaxMessageBytes - kMessageHeaderBytes) / 20;
+// The smallest update is 19 bytes, so this is implied by kMaxMessageBytes; named for clarity.
+inline constexpr size_t kMaxUpdatesPerMessage = (kMaxMessageBytes - kMessageHeaderBytes) / 19;
 
 enum class MessageType : uint8_t {
   kPing = 1,      // probe `to`; answer with kAck carrying the same seq

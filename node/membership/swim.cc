@@ -1,0 +1,441 @@
+// Swim: probing, timers and message handling. The member table and incarnation rules are in
+// swim_state.cc.
+#include "node/membership/swim.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace crema::membership {
+namespace {
+
+// Lifeguard: a relay sends its nack at 80% of its probe timeout, so the nack can still reach the
+// requester before the requester's own period ends.
+constexpr int kNackTimeoutPercent = 80;
+
+}  // namespace
+
+Swim::Swim(NodeId self, std::string address, Metadata metadata, SwimConfig config, Random& random,
+           absl::Time now)
+    : config_(std::move(config)),
+      random_(random),
+      health_(config_.max_health_score),
+      broadcasts_(kMaxPendingBroadcasts) {
+  assert(self != kNoNode);
+  assert(config_.probe_timeout < config_.probe_interval);
+  assert(config_.max_message_bytes <= kMaxMessageBytes &&
+         config_.max_message_bytes > kMessageHeaderBytes + 1024);
+  assert(config_.indirect_probes >= 0 && config_.retransmit_mult >= 1);
+  self_.id = self;
+  self_.address = std::move(address);
+  self_.metadata = std::move(metadata);
+  self_.incarnation = config_.initial_incarnation;
+  self_.state = MemberState::kAlive;
+  assert(IsEncodable(MemberUpdate{self_, self}));
+  last_now_ = now;
+  // Spread the first probe and push-pull over one interval so nodes started together don't probe
+  // in lockstep.
+  next_probe_at_ = now + random_.DurationBetween(absl::ZeroDuration(), config_.probe_interval);
+  next_push_pull_at_ =
+      now + random_.DurationBetween(config_.push_pull_interval / 2, config_.push_pull_interval);
+}
+
+void Swim::Join(absl::Span<const NodeId> seeds, absl::Time now) {
+  seeds_.clear();
+  for (NodeId seed : seeds) {
+    if (seed == self_.id || seed == kNoNode || seeds_.size() >= kMaxSeeds) continue;
+    if (std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end()) seeds_.push_back(seed);
+  }
+  for (NodeId seed : seeds_) SendPushPull(seed, /*is_reply=*/false);
+  next_join_at_ = now + config_.join_retry_interval;
+}
+
+void Swim::Leave(absl::Time now) {
+  if (leaving_) return;
+  leaving_ = true;
+  self_.incarnation += 1;
+  self_.state = MemberState::kLeft;
+  Gossip(self_, self_.id);
+  probe_.reset();
+  for (NodeId to : RandomLiveMembers(config_.leave_fanout, kNoNode)) {
+    Message message;
+    message.type = MessageType::kGossip;
+    message.to = to;
+    message.updates.push_back(MemberUpdate{self_, self_.id});
+    Send(std::move(message));
+  }
+  (void)now;
+}
+
+absl::Status Swim::UpdateMetadata(Metadata metadata, absl::Time now) {
+  Member next = self_;
+  next.metadata = std::move(metadata);
+  if (!IsEncodable(MemberUpdate{next, self_.id})) {
+    return absl::InvalidArgumentError("metadata exceeds the bounds in node/membership/types.h");
+  }
+  if (leaving_) return absl::FailedPreconditionError("node has left the cluster");
+  next.incarnation += 1;
+  self_ = std::move(next);
+  Gossip(self_, self_.id);
+  (void)now;
+  return absl::OkStatus();
+}
+
+// ---- Timers -------------------------------------------------------------------------------------
+
+void Swim::Tick(absl::Time now) {
+  assert(now >= last_now_);
+  last_now_ = now;
+  ExpireRelays(now);
+  if (leaving_) return;  // a departed node only answers pings
+  if (probe_.has_value() && !probe_->ping_reqs_sent && now >= probe_->timeout_at) {
+    SendPingReqs(now);
+  }
+  if (now >= next_probe_at_) {
+    if (probe_.has_value()) FinishFailedProbe(now);
+    StartProbe(now);
+    next_probe_at_ = now + health_.Scale(config_.probe_interval);
+  }
+  ExpireSuspicions(now);
+  ExpireTombstones(now);
+  MaybePushPull(now);
+  MaybeRetryJoin(now);
+}
+
+absl::Time Swim::NextTickTime() const {
+  absl::Time next = absl::InfiniteFuture();
+  if (!relays_.empty()) {
+    for (const auto& [seq, relay] : relays_) next = std::min(next, relay.nack_at);
+  }
+  if (leaving_) return next;
+  next = std::min({next, next_probe_at_, next_push_pull_at_, next_join_at_});
+  if (probe_.has_value() && !probe_->ping_reqs_sent) next = std::min(next, probe_->timeout_at);
+  for (const auto& [id, record] : members_) {
+    if (record.member.state == MemberState::kSuspect) {
+      next = std::min(next, SuspicionDeadline(record));
+    } else if (!IsLive(record.member.state)) {
+      next = std::min(next, record.state_since + config_.tombstone_ttl);
+    }
+  }
+  return next;
+}
+
+std::optional<NodeId> Swim::NextProbeTarget() {
+  // Bounded: at most one full pass plus one rebuild.
+  for (size_t attempt = 0; attempt <= probe_order_.size() + 1; ++attempt) {
+    if (probe_index_ >= probe_order_.size()) {
+      probe_order_.clear();
+      for (const auto& [id, record] : members_) {
+        if (IsLive(record.member.state)) probe_order_.push_back(id);
+      }
+      // Fisher–Yates with the node's own stream: a fresh random order every pass.
+      for (size_t i = probe_order_.size(); i > 1; --i) {
+        std::swap(probe_order_[i - 1], probe_order_[random_.Uniform(i)]);
+      }
+      probe_index_ = 0;
+      if (probe_order_.empty()) return std::nullopt;
+    }
+    const NodeId candidate = probe_order_[probe_index_++];
+    const Record* record = FindRecord(candidate);
+    if (record != nullptr && IsLive(record->member.state)) return candidate;
+  }
+  return std::nullopt;
+}
+
+void Swim::StartProbe(absl::Time now) {
+  assert(!probe_.has_value());
+  std::optional<NodeId> target = NextProbeTarget();
+  if (!target.has_value()) return;
+  Probe probe;
+  probe.target = *target;
+  probe.seq = next_seq_++;
+  probe.timeout_at = now + health_.Scale(config_.probe_timeout);
+  probe.period_end = now + health_.Scale(config_.probe_interval);
+  probe_ = probe;
+  ++stats_.probes_started;
+  Message ping;
+  ping.type = MessageType::kPing;
+  ping.to = probe.target;
+  ping.seq = probe.seq;
+  ping.target = probe.target;
+  Send(std::move(ping));
+}
+
+void Swim::SendPingReqs(absl::Time now) {
+  assert(probe_.has_value());
+  probe_->ping_reqs_sent = true;
+  // Prefer responsive relays: draw 2k random candidates, keep the k with the lowest phi.
+  std::vector<NodeId> candidates =
+      RandomLiveMembers(2 * static_cast<size_t>(config_.indirect_probes), probe_->target);
+  std::stable_sort(candidates.begin(), candidates.end(), [&](NodeId a, NodeId b) {
+    return Phi(a, now) < Phi(b, now);
+  });
+  if (candidates.size() > static_cast<size_t>(config_.indirect_probes)) {
+    candidates.resize(config_.indirect_probes);
+  }
+  probe_->expected_nacks = static_cast<int>(candidates.size());
+  for (NodeId relay : candidates) {
+    Message request;
+    request.type = MessageType::kPingReq;
+    request.to = relay;
+    request.seq = probe_->seq;
+    request.target = probe_->target;
+    Send(std::move(request));
+    ++stats_.ping_reqs_sent;
+  }
+}
+
+void Swim::FinishFailedProbe(absl::Time now) {
+  assert(probe_.has_value());
+  const Probe probe = *probe_;
+  probe_.reset();
+  ++stats_.probes_failed;
+  // Lifeguard: missing nacks mean *we* may be the problem; with no relays, count the miss itself.
+  const int health_delta =
+      probe.expected_nacks > 0 ? probe.expected_nacks - probe.nacks : 1;
+  health_.Apply(health_delta);
+  Record* record = FindRecord(probe.target);
+  if (record == nullptr || record->member.state != MemberState::kAlive) return;
+  Member suspect = record->member;
+  suspect.state = MemberState::kSuspect;
+  ApplySuspect(MemberUpdate{suspect, self_.id}, now);
+  // Tell the suspect directly so it can refute without waiting for gossip to reach it.
+  Message tell;
+  tell.type = MessageType::kGossip;
+  tell.to = probe.target;
+  tell.updates.push_back(MemberUpdate{suspect, self_.id});
+  Send(std::move(tell));
+}
+
+void Swim::ExpireRelays(absl::Time now) {
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    if (it->second.nack_at > now) {
+      ++it;
+      continue;
+    }
+    Message nack;
+    nack.type = MessageType::kNack;
+    nack.to = it->second.requester;
+    nack.seq = it->second.requester_seq;
+    nack.target = it->second.target;
+    it = relays_.erase(it);
+    Send(std::move(nack));
+  }
+}
+
+void Swim::ExpireSuspicions(absl::Time now) {
+  std::vector<MemberUpdate> deaths;
+  for (const auto& [id, record] : members_) {
+    if (record.member.state == MemberState::kSuspect && now >= SuspicionDeadline(record)) {
+      Member dead = record.member;
+      dead.state = MemberState::kDead;
+      deaths.push_back(MemberUpdate{dead, self_.id});
+    }
+  }
+  for (const MemberUpdate& death : deaths) ApplyGone(death, now);
+}
+
+void Swim::ExpireTombstones(absl::Time now) {
+  for (auto it = members_.begin(); it != members_.end();) {
+    const Record& record = it->second;
+    if (!IsLive(record.member.state) && now >= record.state_since + config_.tombstone_ttl) {
+      it = members_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Swim::MaybePushPull(absl::Time now) {
+  if (now < next_push_pull_at_) return;
+  next_push_pull_at_ = now + config_.push_pull_interval;
+  for (NodeId to : RandomLiveMembers(1, kNoNode)) SendPushPull(to, /*is_reply=*/false);
+  // Reconnect: also try one dead member, so the two sides of a healed partition find each other.
+  std::vector<NodeId> dead;
+  for (const auto& [id, record] : members_) {
+    if (record.member.state == MemberState::kDead) dead.push_back(id);
+  }
+  if (!dead.empty()) SendPushPull(dead[random_.Uniform(dead.size())], /*is_reply=*/false);
+}
+
+void Swim::MaybeRetryJoin(absl::Time now) {
+  if (now < next_join_at_) return;
+  if (seeds_.empty()) {
+    next_join_at_ = absl::InfiniteFuture();
+    return;
+  }
+  next_join_at_ = now + config_.join_retry_interval;
+  if (live_others_ > 0) return;  // joined; keep checking in case we end up alone again
+  for (NodeId seed : seeds_) SendPushPull(seed, /*is_reply=*/false);
+}
+
+// ---- Messages -----------------------------------------------------------------------------------
+
+absl::Status Swim::Receive(NodeId from, std::string_view bytes, absl::Time now) {
+  assert(now >= last_now_);
+  last_now_ = now;
+  absl::StatusOr<Message> message = DecodeMessage(bytes);
+  if (!message.ok()) {
+    ++stats_.messages_rejected;
+    return message.status();
+  }
+  if (message->to != self_.id) {
+    ++stats_.messages_rejected;
+    return absl::FailedPreconditionError(
+        absl::StrCat("message for node ", message->to, " reached node ", self_.id));
+  }
+  if (message->from != from || from == self_.id) {
+    ++stats_.messages_rejected;
+    return absl::InvalidArgumentError(
+        absl::StrCat("message claims sender ", message->from, " but came from ", from));
+  }
+  ++stats_.messages_received;
+  if (Record* record = FindRecord(from)) record->phi.Heartbeat(now);
+  HandleMessage(*message, now);
+  return absl::OkStatus();
+}
+
+void Swim::HandleMessage(const Message& message, absl::Time now) {
+  if (message.type == MessageType::kPushPull) {
+    MergeRemoteState(message, now);
+    if (!message.is_reply) SendPushPull(message.from, /*is_reply=*/true);
+    return;
+  }
+  for (const MemberUpdate& update : message.updates) ApplyUpdate(update, now);
+  switch (message.type) {
+    case MessageType::kPing: {
+      Message ack;
+      ack.type = MessageType::kAck;
+      ack.to = message.from;
+      ack.seq = message.seq;
+      ack.target = self_.id;
+      Send(std::move(ack));
+      break;
+    }
+    case MessageType::kAck:
+      HandleAck(message, now);
+      break;
+    case MessageType::kPingReq:
+      HandlePingReq(message, now);
+      break;
+    case MessageType::kNack:
+      if (probe_.has_value() && probe_->seq == message.seq && probe_->target == message.target) {
+        probe_->nacks = std::min(probe_->nacks + 1, probe_->expected_nacks);
+        ++stats_.nacks_received;
+      }
+      break;
+    case MessageType::kGossip:
+    case MessageType::kPushPull:
+      break;
+  }
+}
+
+void Swim::HandleAck(const Message& message, absl::Time now) {
+  // An ack for a ping we relayed: forward it to the requester under its seq.
+  if (auto it = relays_.find(message.seq); it != relays_.end() && it->second.target == message.from) {
+    Message forward;
+    forward.type = MessageType::kAck;
+    forward.to = it->second.requester;
+    forward.seq = it->second.requester_seq;
+    forward.target = it->second.target;
+    relays_.erase(it);
+    Send(std::move(forward));
+    return;
+  }
+  // An ack for our own probe, direct or forwarded (then `target` names the probed member).
+  if (probe_.has_value() && probe_->seq == message.seq && probe_->target == message.target) {
+    probe_.reset();
+    health_.Apply(-1);
+  }
+}
+
+void Swim::HandlePingReq(const Message& message, absl::Time now) {
+  if (message.target == self_.id || message.target == kNoNode) return;
+  if (relays_.size() >= kMaxRelayedProbes) {
+    ++stats_.dropped;
+    return;
+  }
+  const uint64_t seq = next_seq_++;
+  relays_[seq] = Relay{message.from, message.seq, message.target,
+                       now + health_.Scale(config_.probe_timeout) * kNackTimeoutPercent / 100};
+  Message ping;
+  ping.type = MessageType::kPing;
+  ping.to = message.target;
+  ping.seq = seq;
+  ping.target = message.target;
+  Send(std::move(ping));
+}
+
+int Swim::RetransmitLimit() const {
+  const double n = static_cast<double>(LiveCount());
+  return config_.retransmit_mult * static_cast<int>(std::ceil(std::log10(n + 1.0)));
+}
+
+void Swim::Send(Message message) {
+  message.from = self_.id;
+  if (message.type != MessageType::kPushPull) {
+    size_t used = kMessageHeaderBytes;
+    for (const MemberUpdate& u : message.updates) used += EncodedUpdateBytes(u);
+    assert(used <= config_.max_message_bytes);
+    broadcasts_.Fill(config_.max_message_bytes - used, RetransmitLimit(), &message.updates);
+  }
+  if (outbox_.size() >= kMaxOutboxMessages) {
+    ++stats_.dropped;
+    return;
+  }
+  std::string bytes = EncodeMessage(message);
+  ++stats_.messages_sent;
+  stats_.bytes_sent += bytes.size();
+  outbox_.push_back(OutgoingMessage{message.to, std::move(bytes)});
+}
+
+void Swim::SendPushPull(NodeId to, bool is_reply) {
+  Message message;
+  message.type = MessageType::kPushPull;
+  message.to = to;
+  message.is_reply = is_reply;
+  // Full state: self first, then the table from a random starting point, as much as fits (with
+  // kMaxMessageBytes that is every member of clusters up to roughly a thousand nodes).
+  size_t used = kMessageHeaderBytes;
+  auto add = [&](const Member& member, NodeId accuser) {
+    MemberUpdate update{member, accuser};
+    const size_t bytes = EncodedUpdateBytes(update);
+    if (used + bytes > config_.max_message_bytes) return;
+    used += bytes;
+    message.updates.push_back(std::move(update));
+  };
+  add(self_, self_.id);
+  std::vector<const Record*> records;
+  records.reserve(members_.size());
+  for (const auto& [id, record] : members_) records.push_back(&record);
+  const size_t start = records.empty() ? 0 : random_.Uniform(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Record* record = records[(start + i) % records.size()];
+    add(record->member, record->member.state == MemberState::kLeft ? record->member.id
+                                                                    : self_.id);
+  }
+  ++stats_.push_pulls_sent;
+  Send(std::move(message));
+}
+
+std::vector<NodeId> Swim::RandomLiveMembers(size_t count, NodeId exclude) {
+  std::vector<NodeId> live;
+  for (const auto& [id, record] : members_) {
+    if (IsLive(record.member.state) && id != exclude) live.push_back(id);
+  }
+  // Partial Fisher–Yates: the first `count` entries become a uniform sample.
+  const size_t take = std::min(count, live.size());
+  for (size_t i = 0; i < take; ++i) {
+    std::swap(live[i], live[i + random_.Uniform(live.size() - i)]);
+  }
+  live.resize(take);
+  return live;
+}
+
+std::vector<OutgoingMessage> Swim::TakeOutbox() { return std::exchange(outbox_, {}); }
+std::vector<MembershipEvent> Swim::TakeEvents() { return std::exchange(events_, {}); }
+
+}  // namespace crema::membership

@@ -1,0 +1,250 @@
+// Swim: a pure, deterministic SWIM membership core with Lifeguard's refinements.
+//
+// Protocol (Das, Gupta, Motivala, "SWIM", DSN 2002; Dadgar et al., "Lifeguard", 2018):
+//   * Every protocol period (probe_interval × local-health multiplier) the node pings one member,
+//     chosen by randomised round-robin (a shuffled pass over all live members; members that join
+//     mid-pass are inserted at a random later position), so every member is probed within two
+//     passes. If no ack arrives within probe_timeout (× multiplier) it asks k members to probe the
+//     target for it (ping-req); they forward the ack, or a nack if the target stays silent.
+//   * No ack by the end of the period: the target becomes *suspect* at its current incarnation.
+//     The suspicion is gossiped; when it reaches the suspect, the suspect refutes it by
+//     incrementing its incarnation and gossiping "alive". Unrefuted, the suspect is declared dead
+//     after Lifeguard's dynamic timeout, which shrinks as independent confirmations arrive
+//     (lifeguard.h). Rules: alive@i beats suspect@j iff i > j; suspect@i beats alive@j iff i >= j;
+//     dead/left@i beats alive and suspect @j iff i >= j; dead and left are final for that
+//     incarnation.
+//   * Local health (Lifeguard LHM): a failed probe with missing nacks raises the node's own health
+//     score, refuting a suspicion about itself raises it, a successful probe lowers it; the probe
+//     interval and timeout are scaled by (score + 1), so an unhealthy node accuses more slowly.
+//   * Dissemination: updates are piggybacked on every message sent, each at most
+//     retransmit_mult·⌈log10(N+1)⌉ times, fewest-sent first (broadcast_queue.h), packed up to the
+//     message size limit.
+//   * Anti-entropy: every push_pull_interval a full state exchange with one random live member,
+//     plus one random dead (not left) tombstone to reconnect healed partitions. In a push-pull
+//     merge a remote "dead" only makes the member suspect (so it can refute), as in memberlist.
+//   * Join: push-pull with each seed, retried every join_retry_interval while no other member is
+//     known. Leave: gossip "left" at a higher incarnation, sent directly to a few members and
+//     piggybacked; afterwards the node only answers pings.
+//   * Dead and left members stay as tombstones for tombstone_ttl, then are forgotten. A restarted
+//     node (new process, possibly a new address) reclaims its id: it either starts at a new
+//     generation (`initial_incarnation`, e.g. a boot counter) or, hearing that it is
+//     dead/suspect at incarnation i, refutes with i + 1; "alive" at a higher incarnation revives a
+//     dead member (event kJoined) and updates its address.
+//   * Phi accrual: every member's record has a PhiAccrualDetector fed by every message received
+//     from it. It does NOT accuse (SWIM's probe/suspicion path decides; probe traffic between two
+//     given members is too irregular for a sole phi verdict); it is exposed as a per-member signal
+//     (`Phi`) and used to prefer responsive members as ping-req relays.
+//
+// Driving it (the etcd/raft shape; a fiber driver stays thin):
+//   Swim swim(self_id, "10.0.0.1:7000", {}, SwimConfig{}, random, clock.MonotonicNow());
+//   swim.Join(seed_ids, now);
+//   loop: on a datagram: swim.Receive(from, bytes, now);  at swim.NextTickTime(): swim.Tick(now);
+//         after either: send every TakeOutbox() entry (to → address via the member table or the
+//         seed list); hand TakeEvents() to the node host.
+// Messages may be lost, duplicated, delayed or reordered; the core tolerates all of it.
+//
+// Thread safety: none; one Swim belongs to one node's event loop. Deterministic: same inputs and
+// same Random seed give the same outputs (only ordered containers; no clock, no I/O).
+#ifndef CREMA_NODE_MEMBERSHIP_SWIM_H_
+#define CREMA_NODE_MEMBERSHIP_SWIM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "node/membership/broadcast_queue.h"
+#include "node/membership/codec.h"
+#include "node/membership/lifeguard.h"
+#include "node/membership/phi_accrual.h"
+#include "node/membership/types.h"
+#include "node/random.h"
+
+namespace crema::membership {
+
+inline constexpr size_t kMaxMembers = 4096;             // member table, tombstones included
+inline constexpr size_t kMaxSeeds = 64;
+inline constexpr size_t kMaxRelayedProbes = 256;        // ping-reqs this node is serving
+inline constexpr size_t kMaxPendingBroadcasts = 2 * kMaxMembers;
+inline constexpr size_t kMaxOutboxMessages = 4096;      // driver must drain after each call
+inline constexpr size_t kMaxPendingEvents = 4 * kMaxMembers;
+
+struct SwimConfig {
+  absl::Duration probe_interval = absl::Seconds(1);
+  absl::Duration probe_timeout = absl::Milliseconds(500);  // REQUIRES: < probe_interval
+  int indirect_probes = 3;                                  // k
+  int retransmit_mult = 4;                                  // λ
+  int suspicion_mult = 4;       // min suspicion = mult · max(1, log10 N) · probe_interval
+  int suspicion_max_mult = 6;   // max suspicion = max_mult · min
+  int max_health_score = 8;     // LHM multiplier is score + 1
+  absl::Duration push_pull_interval = absl::Seconds(30);
+  absl::Duration join_retry_interval = absl::Seconds(1);
+  absl::Duration tombstone_ttl = absl::Minutes(5);
+  int leave_fanout = 4;         // members told directly on Leave
+  size_t max_message_bytes = kMaxMessageBytes;  // REQUIRES: <= kMaxMessageBytes
+  Incarnation initial_incarnation = 0;          // a generation for restarts, if the driver has one
+  PhiAccrualConfig phi;
+};
+
+struct OutgoingMessage {
+  NodeId to = kNoNode;
+  std::string bytes;
+};
+
+struct SwimStats {
+  uint64_t messages_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t messages_received = 0;
+  uint64_t messages_rejected = 0;  // undecodable, misaddressed or spoofed
+  uint64_t probes_started = 0;
+  uint64_t probes_failed = 0;
+  uint64_t ping_reqs_sent = 0;
+  uint64_t nacks_received = 0;
+  uint64_t suspicions_started = 0;
+  uint64_t refutations = 0;
+  uint64_t push_pulls_sent = 0;
+  uint64_t dropped = 0;  // outbox, event, relay or member-table overflow
+};
+
+class Swim {
+ public:
+  // REQUIRES: self != kNoNode; address and metadata within the bounds of types.h.
+  Swim(NodeId self, std::string address, Metadata metadata, SwimConfig config, Random& random,
+       absl::Time now);
+  Swim(const Swim&) = delete;
+  Swim& operator=(const Swim&) = delete;
+
+  // Starts (or restarts) joining through `seeds` (node ids; self is ignored).
+  void Join(absl::Span<const NodeId> seeds, absl::Time now);
+
+  // Announces a graceful leave. Afterwards the node stops probing but still answers pings.
+  void Leave(absl::Time now);
+
+  // Publishes new metadata (bumps the incarnation). Errors if it exceeds the bounds.
+  [[nodiscard]] absl::Status UpdateMetadata(Metadata metadata, absl::Time now);
+
+  // Advances timers: probes, ping-req fallbacks, nacks, suspicion timeouts, tombstones,
+  // push-pull and join retries. REQUIRES: `now` never decreases across calls.
+  void Tick(absl::Time now);
+
+  // Handles one datagram from `from`. Bad input returns an error and changes nothing else.
+  absl::Status Receive(NodeId from, std::string_view bytes, absl::Time now);
+
+  // The earliest time at which Tick has something to do.
+  absl::Time NextTickTime() const;
+
+  std::vector<OutgoingMessage> TakeOutbox();
+  std::vector<MembershipEvent> TakeEvents();
+
+  // Views. Members() lists self first, then the table (tombstones included) in id order.
+  NodeId self_id() const { return self_.id; }
+  const Member& self() const { return self_; }
+  const Member* Find(NodeId id) const;
+  std::vector<Member> Members() const;
+  std::vector<NodeId> LiveMemberIds() const;  // self included, sorted
+  size_t LiveCount() const { return live_others_ + 1; }
+  double Phi(NodeId id, absl::Time now) const;  // 0 for unknown members
+  int health_score() const { return health_.score(); }
+  bool has_left() const { return leaving_; }
+  const SwimStats& stats() const { return stats_; }
+  int RetransmitLimit() const;
+  // The suspicion timeout currently applying to suspect `id`, if it is suspect.
+  std::optional<absl::Duration> SuspicionTimeoutOf(NodeId id) const;
+  size_t pending_broadcasts() const { return broadcasts_.size(); }
+
+ private:
+  struct Record {
+    Member member;
+    absl::Time state_since;
+    // Suspicion (state kSuspect only).
+    NodeId first_accuser = kNoNode;
+    absl::btree_set<NodeId> confirmers;  // distinct accusers after the first, not self
+    absl::Duration suspicion_min;
+    absl::Duration suspicion_max;
+    int expected_confirmations = 0;
+    PhiAccrualDetector phi;
+  };
+  struct Probe {
+    NodeId target = kNoNode;
+    uint64_t seq = 0;
+    absl::Time timeout_at;  // ping-req fallback
+    absl::Time period_end;  // failure if not acked by then
+    bool ping_reqs_sent = false;
+    int expected_nacks = 0;
+    int nacks = 0;
+  };
+  struct Relay {
+    NodeId requester = kNoNode;
+    uint64_t requester_seq = 0;
+    NodeId target = kNoNode;
+    absl::Time nack_at;
+  };
+
+  // swim.cc: probing, timers, message handling.
+  void StartProbe(absl::Time now);
+  void FinishFailedProbe(absl::Time now);
+  void SendPingReqs(absl::Time now);
+  std::optional<NodeId> NextProbeTarget();
+  void HandleMessage(const Message& message, absl::Time now);
+  void HandleAck(const Message& message, absl::Time now);
+  void HandlePingReq(const Message& message, absl::Time now);
+  void ExpireRelays(absl::Time now);
+  void ExpireSuspicions(absl::Time now);
+  void ExpireTombstones(absl::Time now);
+  void MaybePushPull(absl::Time now);
+  void MaybeRetryJoin(absl::Time now);
+  void Send(Message message);
+  void SendPushPull(NodeId to, bool is_reply);
+  std::vector<NodeId> RandomLiveMembers(size_t count, NodeId exclude);
+
+  // swim_state.cc: the member table and the incarnation rules.
+  void ApplyUpdate(const MemberUpdate& update, absl::Time now);
+  void MergeRemoteState(const Message& message, absl::Time now);
+  void ApplyAlive(const MemberUpdate& update, absl::Time now);
+  void ApplySuspect(const MemberUpdate& update, absl::Time now);
+  void ApplyGone(const MemberUpdate& update, absl::Time now);  // dead or left
+  void StartSuspicion(Record& record, NodeId accuser, absl::Time now);
+  void SetState(Record& record, MemberState state, absl::Time now);
+  void Refute(Incarnation seen, absl::Time now);
+  void Gossip(const Member& member, NodeId accuser);
+  void Emit(MembershipEventKind kind, const Member& member);
+  void AddToProbeOrder(NodeId id);
+  Record* FindRecord(NodeId id);
+  absl::Time SuspicionDeadline(const Record& record) const;
+
+  SwimConfig config_;
+  Random& random_;
+  Member self_;
+  bool leaving_ = false;
+  absl::btree_map<NodeId, Record> members_;  // others only
+  size_t live_others_ = 0;                   // alive or suspect entries in members_
+  LocalHealth health_;
+  BroadcastQueue broadcasts_;
+
+  std::vector<NodeId> probe_order_;
+  size_t probe_index_ = 0;
+  std::optional<Probe> probe_;
+  absl::Time next_probe_at_;
+  uint64_t next_seq_ = 1;
+  absl::btree_map<uint64_t, Relay> relays_;  // by the seq of our ping to the target
+
+  std::vector<NodeId> seeds_;
+  absl::Time next_join_at_ = absl::InfiniteFuture();
+  absl::Time next_push_pull_at_;
+  absl::Time last_now_;
+
+  std::vector<OutgoingMessage> outbox_;
+  std::vector<MembershipEvent> events_;
+  SwimStats stats_;
+};
+
+}  // namespace crema::membership
+
+#endif  // CREMA_NODE_MEMBERSHIP_SWIM_H_
