@@ -1,0 +1,98 @@
+// FrequencySketch: TinyLFU's approximate access-frequency history (a count-min sketch).
+//
+// Each key hash maps to four 4-bit counters (one per row); its estimated frequency is the minimum
+// of the four, in [0, 15]. Counters saturate at 15. After `sample_size()` increments (10 per
+// expected entry, as in the TinyLFU paper's "W = 10 x C" recommendation) every counter is halved
+// ("reset"), so the history ages and a key popular long ago does not stay popular forever.
+//
+// Layout: counters are packed 16 to a 64-bit word, and all four counters of a key live in one
+// 64-byte block of eight words (two words per row), so an increment touches one cache line.
+// With `expected_entries` rounded up to a power of two N, the table has N words (8 bytes per
+// expected entry) and each row has 4N counters.
+//
+// The hash must be well mixed and deterministic (the cache passes XXH3 of the key), so admission
+// decisions repeat exactly across runs of the simulator.
+//
+// Reference: G. Einziger, R. Friedman, B. Manes, "TinyLFU: A Highly Efficient Cache Admission
+// Policy", ACM Transactions on Storage 13(4), 2017.
+//
+// Thread safety: none (owned by one cache).
+#ifndef CREMA_CACHE_FREQUENCY_SKETCH_H_
+#define CREMA_CACHE_FREQUENCY_SKETCH_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace crema::cache {
+
+class FrequencySketch {
+ public:
+  static constexpr int kMaxFrequency = 15;
+  static constexpr int kSampleSizePerEntry = 10;
+
+  // REQUIRES: expected_entries > 0.
+  explicit FrequencySketch(int64_t expected_entries);
+
+  // Counts one access of the key with this hash; may halve all counters (see above).
+  void Increment(uint64_t hash) {
+    const Slots slots = SlotsOf(hash);
+    bool added = false;
+    for (int row = 0; row < 4; ++row) {
+      uint64_t& word = table_[slots.word[row]];
+      const int shift = slots.shift[row];
+      if (((word >> shift) & 0xF) != kMaxFrequency) {
+        word += uint64_t{1} << shift;
+        added = true;
+      }
+    }
+    if (added && ++additions_ >= sample_size_) Halve();
+  }
+
+  // Estimated number of accesses since the counters were last halved, in [0, 15].
+  int Frequency(uint64_t hash) const {
+    const Slots slots = SlotsOf(hash);
+    int frequency = kMaxFrequency;
+    for (int row = 0; row < 4; ++row) {
+      const int count = static_cast<int>((table_[slots.word[row]] >> slots.shift[row]) & 0xF);
+      if (count < frequency) frequency = count;
+    }
+    return frequency;
+  }
+
+  // Halves every counter (rounding down) and the addition count. Called automatically.
+  void Halve();
+
+  int64_t sample_size() const { return sample_size_; }
+  int64_t additions() const { return additions_; }
+  size_t memory_bytes() const { return table_.size() * sizeof(uint64_t); }
+
+ private:
+  struct Slots {
+    uint32_t word[4];
+    int shift[4];
+  };
+
+  Slots SlotsOf(uint64_t hash) const {
+    // Block from the (mixed) high bits, counters within the block from the low bits.
+    const uint64_t mixed = hash * 0x9E3779B97F4A7C15ull;
+    const uint32_t block_base = static_cast<uint32_t>((mixed >> 32) & block_mask_) * 8;
+    uint64_t bits = hash ^ (hash >> 29);
+    Slots slots;
+    for (int row = 0; row < 4; ++row) {
+      slots.word[row] = block_base + row * 2 + static_cast<uint32_t>(bits & 1);
+      slots.shift[row] = static_cast<int>((bits >> 1) & 0xF) * 4;
+      bits >>= 5;
+    }
+    return slots;
+  }
+
+  std::vector<uint64_t> table_;  // table_.size() is a power of two, >= 8.
+  uint64_t block_mask_;          // table_.size() / 8 - 1.
+  int64_t sample_size_;
+  int64_t additions_ = 0;
+};
+
+}  // namespace crema::cache
+
+#endif  // CREMA_CACHE_FREQUENCY_SKETCH_H_
