@@ -155,7 +155,7 @@ std::string EncodeMessage(const Message& message) {
     CheckOrDie(IsEncodable(u), "update not encodable");
     total += EncodedUpdateBytes(u);
   }
-  CheckOrDie(total <= kMaxMessageBytes, "message exceeds kMaxMessageBytes");
+  CheckOrDie(total <= kMaxMembershipMessageBytes, "message exceeds kMaxMembershipMessageBytes");
   std::string out;
   out.reserve(total);
   Writer w(&out);
@@ -189,9 +189,9 @@ std::string EncodeMessage(const Message& message) {
 }
 
 absl::StatusOr<Message> DecodeMessage(std::string_view bytes) {
-  if (bytes.size() > kMaxMessageBytes) {
+  if (bytes.size() > kMaxMembershipMessageBytes) {
     return absl::OutOfRangeError(absl::StrCat("membership message of ", bytes.size(),
-                                              " bytes exceeds ", kMaxMessageBytes));
+                                              " bytes exceeds ", kMaxMembershipMessageBytes));
   }
   Reader r(bytes);
   uint8_t magic = 0, version = 0, type = 0, flags = 0;

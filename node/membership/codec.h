@@ -1,6 +1,6 @@
 // Wire format of SWIM membership messages: a strict, bounded binary codec.
 //
-// Every message is one datagram of at most `kMaxMessageBytes` (fits a UDP-sized 64 KiB payload):
+// Every message is one datagram of at most `kMaxMembershipMessageBytes` (fits a UDP-sized 64 KiB payload):
 //
 //   header (26 bytes, little-endian):
 //     u8 magic (0xC5) | u8 version (1) | u8 type | u8 flags (bit 0: push-pull reply)
@@ -30,10 +30,10 @@
 
 namespace crema::membership {
 
-inline constexpr size_t kMaxMessageBytes = 65000;  // one UDP-ish datagram
+inline constexpr size_t kMaxMembershipMessageBytes = 65000;  // one UDP-ish datagram
 inline constexpr size_t kMessageHeaderBytes = 26;
-// The smallest update is 19 bytes, so this is implied by kMaxMessageBytes; named for clarity.
-inline constexpr size_t kMaxUpdatesPerMessage = (kMaxMessageBytes - kMessageHeaderBytes) / 19;
+// The smallest update is 19 bytes, so this is implied by kMaxMembershipMessageBytes; named for clarity.
+inline constexpr size_t kMaxUpdatesPerMessage = (kMaxMembershipMessageBytes - kMessageHeaderBytes) / 19;
 
 enum class MessageType : uint8_t {
   kPing = 1,      // probe `to`; answer with kAck carrying the same seq
@@ -64,7 +64,7 @@ size_t EncodedUpdateBytes(const MemberUpdate& update);
 // True if the update respects the bounds in types.h (so it can be encoded).
 bool IsEncodable(const MemberUpdate& update);
 
-// REQUIRES: every update IsEncodable, and the total fits in kMaxMessageBytes (callers pack
+// REQUIRES: every update IsEncodable, and the total fits in kMaxMembershipMessageBytes (callers pack
 // updates with EncodedUpdateBytes). Violations are programmer errors and abort.
 std::string EncodeMessage(const Message& message);
 

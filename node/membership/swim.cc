@@ -26,7 +26,7 @@ Swim::Swim(NodeId self, std::string address, Metadata metadata, SwimConfig confi
       broadcasts_(kMaxPendingBroadcasts) {
   assert(self != kNoNode);
   assert(config_.probe_timeout < config_.probe_interval);
-  assert(config_.max_message_bytes <= kMaxMessageBytes &&
+  assert(config_.max_message_bytes <= kMaxMembershipMessageBytes &&
          config_.max_message_bytes > kMessageHeaderBytes + 1024);
   assert(config_.indirect_probes >= 0 && config_.retransmit_mult >= 1);
   self_.id = self;
@@ -398,7 +398,7 @@ void Swim::SendPushPull(NodeId to, bool is_reply) {
   message.to = to;
   message.is_reply = is_reply;
   // Full state: self first, then the table from a random starting point, as much as fits (with
-  // kMaxMessageBytes that is every member of clusters up to roughly a thousand nodes).
+  // kMaxMembershipMessageBytes that is every member of clusters up to roughly a thousand nodes).
   size_t used = kMessageHeaderBytes;
   auto add = [&](const Member& member, NodeId accuser) {
     MemberUpdate update{member, accuser};

@@ -88,7 +88,7 @@ struct SwimConfig {
   absl::Duration join_retry_interval = absl::Seconds(1);
   absl::Duration tombstone_ttl = absl::Minutes(5);
   int leave_fanout = 4;         // members told directly on Leave
-  size_t max_message_bytes = kMaxMessageBytes;  // REQUIRES: <= kMaxMessageBytes
+  size_t max_message_bytes = kMaxMembershipMessageBytes;  // REQUIRES: <= kMaxMembershipMessageBytes
   Incarnation initial_incarnation = 0;          // a generation for restarts, if the driver has one
   PhiAccrualConfig phi;
 };
