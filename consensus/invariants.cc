@@ -1,0 +1,118 @@
+#include "consensus/invariants.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace crema::raft {
+namespace {
+
+const Entry* Find(const ReplicaView& r, Index index) {
+  if (index <= r.log_offset || index > r.log_offset + r.entries.size()) return nullptr;
+  return &r.entries[index - r.log_offset - 1];
+}
+
+Index LastIndex(const ReplicaView& r) { return r.log_offset + r.entries.size(); }
+
+}  // namespace
+
+ReplicaView ViewOf(const Raft& raft) {
+  ReplicaView v;
+  v.id = raft.id();
+  v.is_leader = raft.role() == Role::kLeader;
+  v.term = raft.term();
+  v.commit = raft.commit();
+  const RaftLog& log = raft.log();
+  v.log_offset = log.offset();
+  for (Index i = log.first_index(); i <= log.last_index(); ++i) v.entries.push_back(log.At(i));
+  return v;
+}
+
+absl::Status InvariantChecker::Check(const std::vector<ReplicaView>& replicas) {
+  for (const ReplicaView& r : replicas) {
+    if (r.is_leader) {
+      if (absl::Status st = CheckElectionSafety(r); !st.ok()) return st;
+      if (absl::Status st = CheckLeaderAppendOnly(r); !st.ok()) return st;
+    }
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    for (size_t j = i + 1; j < replicas.size(); ++j) {
+      if (absl::Status st = CheckLogMatching(replicas[i], replicas[j]); !st.ok()) return st;
+    }
+  }
+  for (const ReplicaView& r : replicas) {
+    if (absl::Status st = RecordCommitted(r); !st.ok()) return st;
+  }
+  for (const ReplicaView& r : replicas) {
+    if (r.is_leader) {
+      if (absl::Status st = CheckLeaderCompleteness(r); !st.ok()) return st;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InvariantChecker::CheckElectionSafety(const ReplicaView& r) {
+  auto [it, inserted] = leader_of_term_.emplace(r.term, r.id);
+  if (!inserted && it->second != r.id) {
+    return absl::InternalError(absl::StrCat("election safety: replicas ", it->second, " and ",
+                                            r.id, " both lead term ", r.term));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InvariantChecker::CheckLeaderAppendOnly(const ReplicaView& r) {
+  auto it = leader_log_.find(r.term);
+  if (it != leader_log_.end()) {
+    const ReplicaView& before = it->second;
+    for (Index i = std::max(before.log_offset, r.log_offset) + 1; i <= LastIndex(before); ++i) {
+      const Entry* now = Find(r, i);
+      if (now == nullptr || !(*now == *Find(before, i))) {
+        return absl::InternalError(absl::StrCat("leader append-only: leader ", r.id, " of term ",
+                                                r.term, " changed or dropped entry ", i));
+      }
+    }
+  }
+  leader_log_[r.term] = r;
+  return absl::OkStatus();
+}
+
+absl::Status InvariantChecker::CheckLogMatching(const ReplicaView& a, const ReplicaView& b) const {
+  // Highest index where both hold an entry with the same term; below it all must be equal.
+  const Index lo = std::max(a.log_offset, b.log_offset) + 1;
+  Index top = std::min(LastIndex(a), LastIndex(b));
+  while (top >= lo && Find(a, top)->term != Find(b, top)->term) --top;
+  for (Index i = lo; i <= top; ++i) {
+    if (!(*Find(a, i) == *Find(b, i))) {
+      return absl::InternalError(absl::StrCat("log matching: replicas ", a.id, " and ", b.id,
+                                              " agree at ", top, " but differ at ", i));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InvariantChecker::RecordCommitted(const ReplicaView& r) {
+  for (Index i = r.log_offset + 1; i <= std::min(r.commit, LastIndex(r)); ++i) {
+    const Entry& e = *Find(r, i);
+    auto [it, inserted] = committed_.emplace(i, Committed{e, r.term});
+    if (!inserted && !(it->second.entry == e)) {
+      return absl::InternalError(absl::StrCat("state machine safety: replica ", r.id,
+                                              " committed a different entry at index ", i));
+    }
+    if (!inserted) it->second.seen_at_term = std::min(it->second.seen_at_term, r.term);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InvariantChecker::CheckLeaderCompleteness(const ReplicaView& r) const {
+  for (const auto& [index, c] : committed_) {
+    if (c.seen_at_term >= r.term || index <= r.log_offset) continue;
+    const Entry* e = Find(r, index);
+    if (e == nullptr || !(*e == c.entry)) {
+      return absl::InternalError(absl::StrCat("leader completeness: leader ", r.id, " of term ",
+                                              r.term, " lacks committed entry ", index));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace crema::raft

@@ -1,0 +1,292 @@
+// The pure Raft protocol core: one replica of one Raft group, as a deterministic state machine.
+//
+// No I/O, fibers, clock or global randomness inside. Inputs: `Tick(now)`, `Step(message)`,
+// proposals and requests. Outputs: a `Ready` — what to persist, send and apply. The driver
+// (a fiber per node, or a multi-Raft loop) runs this cycle:
+//
+//   while (running) {
+//     feed inputs: raft.Tick(now) every tick_interval; raft.Step(m) per received message; ...
+//     if (raft.HasReady()) {
+//       Ready rd = raft.GetReady();
+//       1. PERSIST: install rd.snapshot (if any) - it replaces every entry <= its index;
+//          append rd.entries (entries at index i replace any stored suffix from i); write
+//          rd.hard_state (if any); then Sync if rd.must_sync.
+//       2. SEND rd.messages - only after the Sync: votes and append acknowledgements promise
+//          durable state. MsgSnap messages are requests to stream the latest snapshot (see
+//          message.h).
+//       3. APPLY rd.committed_entries to the state machine, in order (kConfChange entries are
+//          applied by the core itself in Advance; the state machine may ignore them), and serve
+//          rd.read_states once the state machine has applied up to each ReadState::index.
+//       4. raft.Advance();
+//     }
+//   }
+//
+// REQUIRES: between GetReady() and Advance() the driver calls no mutating method (Tick, Step,
+// Propose, ...); read-only accessors are fine. Advance() acknowledges the whole Ready.
+//
+// Time: ticks are the core's unit of time (election_tick, heartbeat_tick). The monotonic time
+// (`absl::Time`, from crema::Clock::MonotonicNow) is passed into Tick and ReadIndex and used only
+// for leader leases; it must never decrease.
+//
+// Randomness: the election timeout is drawn uniformly from [election_tick, 2*election_tick) using
+// a crema::Random owned by the core and seeded from Config::random_seed.
+//
+// Multi-Raft: every message carries the group id; the host routes messages by (group, to). The
+// host may coalesce MsgHeartbeat/MsgHeartbeatResp of many groups between the same two nodes into
+// one network message, as long as each one is stepped into its group's core on arrival. Idle
+// groups still heartbeat every heartbeat_tick (no quiescence yet); a host that needs thousands of
+// idle groups should tick them less often or coalesce their heartbeats.
+//
+// Thread safety: none. One core belongs to one event loop.
+#ifndef CREMA_CONSENSUS_RAFT_H_
+#define CREMA_CONSENSUS_RAFT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "consensus/conf_change.h"
+#include "consensus/log.h"
+#include "consensus/message.h"
+#include "consensus/progress.h"
+#include "consensus/read_only.h"
+#include "consensus/types.h"
+#include "node/random.h"
+
+namespace crema::raft {
+
+enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
+const char* RoleName(Role role);
+
+struct Config {
+  ReplicaId id = kNoReplica;
+  GroupId group = 0;
+  // Followers start an election after [election_tick, 2*election_tick) ticks without a leader.
+  int election_tick = 10;
+  // A leader sends heartbeats every heartbeat_tick ticks. REQUIRES: < election_tick.
+  int heartbeat_tick = 1;
+  // Pre-vote (thesis §9.6): a candidate first checks it could win before bumping its term.
+  bool pre_vote = true;
+  // Check-quorum: a leader steps down after an election timeout without hearing from a quorum,
+  // and followers that heard from a leader within election_tick ignore vote requests.
+  bool check_quorum = true;
+  // Flow control per follower in Replicate state.
+  size_t max_inflight_msgs = 64;
+  uint64_t max_inflight_bytes = uint64_t{8} << 20;
+  // Batching limits of one MsgApp (at least one entry is always sent).
+  size_t max_entries_per_msg = 256;
+  uint64_t max_bytes_per_msg = uint64_t{1} << 20;
+  // Proposals are refused (ResourceExhausted) beyond this many uncommitted bytes in the log.
+  uint64_t max_uncommitted_bytes = uint64_t{64} << 20;
+  // Pending ReadIndex requests beyond this are refused (ResourceExhausted).
+  size_t max_pending_reads = 4096;
+  // Compact(i) keeps this many entries before i so slow followers can catch up from the log.
+  uint64_t compaction_keep_entries = 0;
+  // Leader leases (thesis §6.4.1). Used only if lease_based_reads && check_quorum &&
+  // max_clock_drift > 0. lease = (election_tick - 1) * tick_interval - max_clock_drift, counted
+  // from the send time of the latest heartbeat round a quorum acknowledged.
+  bool lease_based_reads = false;
+  absl::Duration tick_interval = absl::Milliseconds(100);
+  absl::Duration max_clock_drift = absl::ZeroDuration();
+  // Seeds the core's own Random stream (randomised election timeout).
+  uint64_t random_seed = 0;
+
+  [[nodiscard]] absl::Status Validate() const;
+};
+
+// Durable state a replica restarts from (what consensus/storage loads).
+struct InitialState {
+  HardState hard_state;
+  SnapshotMeta snapshot;      // index 0 = no snapshot (a replica that will join a group)
+  std::vector<Entry> entries; // contiguous; may start before snapshot.index + 1 (a kept tail)
+
+  // The state every founding member of a new group starts from: a snapshot at index 1, term 1,
+  // holding `conf`, and an empty state machine. Replicas added later start from `Joining()` and
+  // receive that (or a later) snapshot from the leader.
+  static InitialState Bootstrap(const ConfState& conf);
+  static InitialState Joining() { return {}; }
+};
+
+// A ReadIndex result: once the state machine has applied `index`, reads for `context` are
+// linearizable.
+struct ReadState {
+  Index index = 0;
+  std::string context;
+  friend bool operator==(const ReadState&, const ReadState&) = default;
+};
+
+struct Ready {
+  std::optional<HardState> hard_state;         // set when changed
+  std::optional<SnapshotMeta> snapshot;        // a received snapshot to install
+  std::vector<Entry> entries;                  // to append (replacing any suffix from front)
+  std::vector<Message> messages;               // to send after persisting
+  std::vector<Entry> committed_entries;        // to apply, in order
+  std::vector<ReadState> read_states;
+  bool must_sync = false;                      // hard state, entries or snapshot changed
+};
+
+class Raft {
+ public:
+  // Validates the config and the loaded state (bad storage input is an error, not a crash).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Raft>> Create(const Config& config,
+                                                                    const InitialState& state);
+
+  Raft(const Raft&) = delete;
+  Raft& operator=(const Raft&) = delete;
+
+  // --- inputs ---------------------------------------------------------------------------------
+  // Advances logical time by one tick. `now` is the monotonic time (for leases only).
+  void Tick(absl::Time now);
+  // Feeds a message from a peer (or a local one: MsgProp/MsgReadIndex/MsgTransferLeader).
+  // Returns an error for messages that are malformed or addressed elsewhere; stale ones are
+  // dropped silently (OK).
+  absl::Status Step(const Message& m);
+  // Starts an election now (tests, bootstrap, manual failover). Ignored if not a voter.
+  void Campaign();
+  // Appends `data` (leader) or forwards it to the leader (follower). Unavailable if there is no
+  // known leader; FailedPrecondition during a leadership transfer; ResourceExhausted if too much
+  // is uncommitted.
+  absl::Status Propose(std::string data);
+  // Leader only (FailedPrecondition otherwise): see conf_change.h for the rules.
+  absl::Status ProposeConfChange(const ConfChange& change);
+  // Requests a linearizable read point; the result comes back in Ready::read_states with the same
+  // context (from this node or, on a follower, through the leader). Unavailable without leader.
+  absl::Status ReadIndex(std::string context, absl::Time now);
+  // Leader: transfers leadership to `to` (a voter); aborted after an election timeout.
+  // Follower: forwards the request to the leader.
+  absl::Status TransferLeadership(ReplicaId to);
+  // The driver's report on a snapshot stream requested by a MsgSnap to `to`.
+  void ReportSnapshot(ReplicaId to, bool success);
+  // The driver could not deliver to `to`: the leader goes back to probing it.
+  void ReportUnreachable(ReplicaId to);
+  // The state machine has a snapshot at `snapshot_index` (<= applied): drop the log up to
+  // snapshot_index - compaction_keep_entries and offer that snapshot to lagging followers.
+  [[nodiscard]] absl::Status Compact(Index snapshot_index);
+
+  // --- outputs --------------------------------------------------------------------------------
+  bool HasReady() const;
+  Ready GetReady();
+  void Advance();
+
+  // --- status ---------------------------------------------------------------------------------
+  ReplicaId id() const { return config_.id; }
+  GroupId group() const { return config_.group; }
+  Role role() const { return role_; }
+  Term term() const { return term_; }
+  ReplicaId vote() const { return vote_; }
+  ReplicaId leader() const { return leader_; }
+  Index commit() const { return log_.committed(); }
+  Index applied() const { return log_.applied(); }
+  const ConfState& conf() const { return conf_; }
+  const RaftLog& log() const { return log_; }
+  const Config& config() const { return config_; }
+  ReplicaId transfer_target() const { return transfer_target_; }
+  // Leader only: the progress of each replica (including itself). Empty otherwise.
+  const absl::btree_map<ReplicaId, Progress>& progress() const { return progress_; }
+  HardState hard_state() const { return {term_, vote_, log_.committed()}; }
+  // True if a leader lease is valid at `now` (leader only).
+  bool LeaseValid(absl::Time now) const;
+
+ private:
+  Raft(const Config& config, RaftLog log, const HardState& hs);
+
+  // raft.cc: roles, terms, elections, ticks.
+  void BecomeFollower(Term term, ReplicaId leader);
+  void BecomePreCandidate();
+  void BecomeCandidate();
+  void BecomeLeader();
+  void ResetTerm(Term term);
+  void StartElection(bool pre_vote, bool leader_transfer);
+  void TickElection();
+  void TickHeartbeat();
+  bool PromotableVoter() const;
+  bool InLease() const;
+  void ResetRandomizedElectionTimeout();
+  absl::Status StepTerm(const Message& m, bool* drop);
+  void HandleVoteRequest(const Message& m);
+  void HandleVoteResponse(const Message& m);
+  void Send(Message m);
+  size_t QuorumSize() const;
+
+  // raft_leader.cc: replication, commit, reads, transfer.
+  absl::Status StepLeader(const Message& m);
+  absl::Status AppendAsLeader(std::vector<Entry> entries);
+  absl::Status CheckConfChangeAllowed(const ConfChange& change) const;
+  bool LeaseReadsEnabled() const;
+  void StepDownAfterRemoval();
+  void FlushAppends();
+  bool SendAppend(ReplicaId to, Progress& pr, bool allow_empty);
+  void SendSnapshotRequest(ReplicaId to, Progress& pr);
+  void SendHeartbeat(ReplicaId to, const Progress& pr, uint64_t round);
+  void BroadcastHeartbeat();
+  void BroadcastAppendNow();
+  void HandleAppendResponse(const Message& m, Progress& pr);
+  void HandleHeartbeatResponse(const Message& m, Progress& pr);
+  bool MaybeCommit();
+  void ReleaseConfirmedReads();
+  void HandleReadIndexAsLeader(std::string context, ReplicaId from);
+  void RespondRead(ReplicaId to, Index index, std::string context);
+  absl::Status StartTransfer(ReplicaId to);
+  void SendTimeoutNow(ReplicaId to);
+  bool CommittedInCurrentTerm() const;
+  uint64_t QuorumAckedRound() const;
+  void ResetProgress();
+
+  // raft_follower.cc: log replication as a follower, snapshots.
+  absl::Status StepFollower(const Message& m);
+  absl::Status StepCandidate(const Message& m);
+  void HandleAppend(const Message& m);
+  void HandleHeartbeat(const Message& m);
+  void HandleSnapshot(const Message& m);
+
+  // raft_ready.cc: applying configuration changes, Ready/Advance bookkeeping.
+  void ApplyConfEntry(const Entry& entry);
+  void OnConfChanged();
+  ConfState ConfAt(Index index) const;
+
+  Config config_;
+  Random random_;
+  Role role_ = Role::kFollower;
+  Term term_ = 0;
+  ReplicaId vote_ = kNoReplica;
+  ReplicaId leader_ = kNoReplica;
+  RaftLog log_;
+  ConfState conf_;
+  // Configuration in effect from each index on (applied changes not yet compacted away).
+  absl::btree_map<Index, ConfState> conf_history_;
+  absl::btree_map<ReplicaId, Progress> progress_;
+  absl::btree_map<ReplicaId, bool> votes_;
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_timeout_ = 0;
+  // After a restart with leases on, refuse votes for one election timeout (we may have promised
+  // a lease to a leader before crashing).
+  bool restart_quarantine_ = false;
+  ReplicaId transfer_target_ = kNoReplica;
+  int transfer_elapsed_ = 0;
+  Index pending_conf_index_ = 0;
+  uint64_t uncommitted_bytes_ = 0;
+  bool broadcast_pending_ = false;  // new entries or acks: push appends at GetReady
+  bool commit_changed_ = false;     // leader commit moved: tell every follower at GetReady
+  ReadOnly read_only_;
+  absl::Time now_ = absl::InfinitePast();
+  std::vector<Message> outbox_;
+  std::vector<ReadState> read_states_;
+  HardState last_ready_hard_state_;
+  // Bookkeeping of the outstanding Ready (between GetReady and Advance).
+  bool ready_outstanding_ = false;
+  Index ready_last_entry_ = 0;
+  Term ready_last_term_ = 0;
+  std::optional<SnapshotMeta> ready_snapshot_;
+  Index ready_applied_to_ = 0;
+};
+
+}  // namespace crema::raft
+
+#endif  // CREMA_CONSENSUS_RAFT_H_
