@@ -8,8 +8,9 @@
 //     feed inputs: raft.Tick(now) every tick_interval; raft.Step(m) per received message; ...
 //     if (raft.HasReady()) {
 //       Ready rd = raft.GetReady();
-//       1. PERSIST: install rd.snapshot (if any) - it replaces every entry <= its index;
-//          append rd.entries (entries at index i replace any stored suffix from i); write
+//       1. PERSIST: install rd.snapshot (if any) - it replaces the whole stored log (and the
+//          state machine, from the staged snapshot data); then append rd.entries (entries at
+//          index i replace any stored suffix from i); write
 //          rd.hard_state (if any); then Sync if rd.must_sync.
 //       2. SEND rd.messages - only after the Sync: votes and append acknowledgements promise
 //          durable state. MsgSnap messages are requests to stream the latest snapshot (see

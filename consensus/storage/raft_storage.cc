@@ -1,0 +1,80 @@
+#include "consensus/storage/raft_storage.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "absl/strings/str_cat.h"
+
+namespace crema::raft::storage {
+namespace {
+
+// Makes the recovered entries consistent with the snapshot (see the header's recovery contract).
+absl::Status Reconcile(const WalContents& wal, RecoveredState* state) {
+  state->hard_state = wal.hard_state;
+  state->entries = wal.entries;
+  const Index first = wal.base_index + 1;
+  if (!state->snapshot) {
+    if (wal.base_index != 0) {
+      return absl::DataLossError(
+          absl::StrCat("the WAL starts at index ", first, " but there is no snapshot"));
+    }
+    return absl::OkStatus();
+  }
+  const SnapshotMeta& snap = *state->snapshot;
+  state->hard_state.commit = std::max(state->hard_state.commit, snap.index);
+  if (state->entries.empty()) return absl::OkStatus();
+  if (first > snap.index + 1) {
+    return absl::DataLossError(absl::StrCat("the WAL starts at index ", first,
+                                            " past the snapshot at ", snap.index));
+  }
+  const Index last = state->entries.back().index;
+  const bool covers = snap.index >= first && snap.index <= last;
+  const bool matches = snap.index + 1 == first ||
+                       (covers && state->entries[snap.index - first].term == snap.term);
+  if (!matches) state->entries.clear();  // the snapshot supersedes this log
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RaftStorage>> RaftStorage::Open(Disk* disk, std::string prefix,
+                                                               const StorageOptions& options,
+                                                               RecoveredState* state) {
+  *state = RecoveredState();
+  std::unique_ptr<RaftStorage> storage(new RaftStorage(disk, prefix));
+  if (absl::Status s = storage->snapshots_.Open(); !s.ok()) return s;
+  state->snapshot = storage->snapshots_.latest();
+  WalContents contents;
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(disk, std::move(prefix), options.wal,
+                                                       &contents);
+  if (!wal.ok()) return wal.status();
+  storage->wal_ = *std::move(wal);
+  state->torn_bytes_dropped = contents.torn_bytes_dropped;
+  if (absl::Status s = Reconcile(contents, state); !s.ok()) return s;
+  // Keep the WAL's idea of the log in line with what the core will be told.
+  const bool reset = state->snapshot && state->entries.empty() &&
+                     storage->wal_->next_index() != state->snapshot->index + 1;
+  if (reset) {
+    if (absl::Status s = storage->wal_->Reset(state->snapshot->index, state->snapshot->term);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = storage->wal_->Sync(); !s.ok()) return s;
+  }
+  return storage;
+}
+
+absl::Status RaftStorage::ApplySnapshot(const SnapshotMeta& meta) {
+  if (!snapshots_.latest() || *snapshots_.latest() != meta) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot at ", meta.index, " is not the store's latest"));
+  }
+  return wal_->Reset(meta.index, meta.term);
+}
+
+absl::Status RaftStorage::Compact(Index index) {
+  assert(index <= (snapshots_.latest() ? snapshots_.latest()->index : 0) + 1);
+  return wal_->Compact(index);
+}
+
+}  // namespace crema::raft::storage
