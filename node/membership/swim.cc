@@ -198,7 +198,7 @@ void Swim::FinishFailedProbe(absl::Time now) {
       probe.expected_nacks > 0 ? probe.expected_nacks - probe.nacks : 1;
   health_.Apply(health_delta);
   Record* record = FindRecord(probe.target);
-  if (record == nullptr || record->member.state != MemberState::kAlive) return;
+  if (record == nullptr || !IsLive(record->member.state)) return;  // suspect: we confirm
   Member suspect = record->member;
   suspect.state = MemberState::kSuspect;
   ApplySuspect(MemberUpdate{suspect, self_.id}, now);

@@ -165,7 +165,7 @@ class Swim {
     absl::Time state_since;
     // Suspicion (state kSuspect only).
     NodeId first_accuser = kNoNode;
-    absl::btree_set<NodeId> confirmers;  // distinct accusers after the first, not self
+    absl::btree_set<NodeId> confirmers;  // distinct accusers other than the first
     absl::Duration suspicion_min;
     absl::Duration suspicion_max;
     int expected_confirmations = 0;

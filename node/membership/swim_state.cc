@@ -148,10 +148,11 @@ void Swim::ApplySuspect(const MemberUpdate& update, absl::Time now) {
   if (claim.incarnation < record->member.incarnation) return;
   if (record->member.state == MemberState::kSuspect &&
       claim.incarnation == record->member.incarnation) {
-    // Same suspicion: an independent confirmation shortens the timeout (Lifeguard). Capped at the
-    // number expected, beyond which the timeout is already at its minimum.
+    // Same suspicion: an independent confirmation shortens the timeout (Lifeguard). Any accuser
+    // other than the first counts once, ourselves included (our own probe failed too). Capped at
+    // the number expected, beyond which the timeout is already at its minimum.
     const NodeId accuser = update.accuser;
-    if (accuser == kNoNode || accuser == self_.id || accuser == record->first_accuser ||
+    if (accuser == kNoNode || accuser == record->first_accuser ||
         record->confirmers.size() >= static_cast<size_t>(record->expected_confirmations)) {
       return;
     }
