@@ -1,0 +1,257 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cassert>
+#include <deque>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sim/sim_event_loop.h"
+#include "sim/sim_network.h"
+
+namespace crema::sim {
+
+struct Simulator::Node {
+  struct HeldEvent {
+    EventQueue::EventId id;
+    SimEvent event;
+  };
+
+  NodeId id = kNoNode;
+  NodeFactory factory;
+  NodeState state = NodeState::kDown;
+  uint64_t incarnation = 0;  // 0 = never started; bumped at every (re)start
+  Random random{0};          // this node's stream: "node"/<id>
+  std::unique_ptr<SimDisk> disk;
+  std::unique_ptr<SimClock> clock;
+  std::deque<HeldEvent> held;  // events that came due while paused, in due order
+
+  // One incarnation's objects, destroyed in reverse dependency order by EndIncarnation.
+  std::unique_ptr<SimEventLoop> loop;
+  std::unique_ptr<SimNetwork> endpoint;
+  std::unique_ptr<Random> env_random;
+  std::unique_ptr<Buggify> buggify;
+  std::unique_ptr<SimTracer> tracer;
+  std::unique_ptr<Executor> executor;
+  std::unique_ptr<NodeProgram> program;
+};
+
+Simulator::Simulator(SimOptions options)
+    : options_(std::move(options)),
+      root_random_(options_.seed),
+      trace_(options_.keep_trace_records, options_.trace_json),
+      fabric_(this, options_.network, root_random_.Fork("net")) {
+  assert(options_.clock.max_drift_ppm >= 0 &&
+         options_.clock.max_drift_ppm <= SimClock::kMaxDriftPpm);
+  Trace(kNoNode, "sim.start", absl::StrCat("seed=", options_.seed));
+}
+
+Simulator::~Simulator() {
+  for (auto& [id, n] : nodes_) EndIncarnation(*n);
+}
+
+Simulator::Node& Simulator::node(NodeId id) {
+  auto it = nodes_.find(id);
+  assert(it != nodes_.end());
+  return *it->second;
+}
+
+const Simulator::Node& Simulator::node(NodeId id) const {
+  auto it = nodes_.find(id);
+  assert(it != nodes_.end());
+  return *it->second;
+}
+
+void Simulator::AddNode(NodeId id, NodeFactory factory) {
+  assert(id != kNoNode && !nodes_.contains(id));
+  auto n = std::make_unique<Node>();
+  n->id = id;
+  n->factory = std::move(factory);
+  n->random = root_random_.Fork("node").Fork(id);
+  Random clock_random = n->random.Fork("clock");
+  const absl::Duration offset =
+      clock_random.DurationBetween(-options_.clock.max_offset, options_.clock.max_offset);
+  const int64_t drift_ppm =
+      clock_random.Range(-options_.clock.max_drift_ppm, options_.clock.max_drift_ppm);
+  n->clock = std::make_unique<SimClock>(&now_ns_, offset, drift_ppm);
+  n->disk = std::make_unique<SimDisk>(n->random.Fork("disk"), options_.disk);
+  n->disk->SetTrace([this, id](std::string_view kind, std::string_view detail) {
+    Trace(id, kind, detail);
+  });
+  Trace(id, "node.add",
+        absl::StrCat("offset=", absl::FormatDuration(offset), " drift_ppm=", drift_ppm));
+  nodes_.emplace(id, std::move(n));
+  node_ids_.insert(std::lower_bound(node_ids_.begin(), node_ids_.end(), id), id);
+}
+
+void Simulator::StartAll() {
+  for (NodeId id : node_ids_) {
+    if (state(id) == NodeState::kDown) Start(id);
+  }
+}
+
+void Simulator::Restart(NodeId id) {
+  Node& n = node(id);
+  assert(n.state == NodeState::kDown);
+  assert(running_node_ != id);
+  const uint64_t incarnation = ++n.incarnation;
+  n.clock->Restart(n.random.Fork("epoch").Fork(incarnation).DurationBetween(absl::Hours(1),
+                                                                            absl::Hours(1000)));
+  n.loop = std::make_unique<SimEventLoop>(this, id, incarnation, n.clock.get());
+  n.endpoint = std::make_unique<SimNetwork>(&fabric_, id);
+  n.env_random = std::make_unique<Random>(n.random.Fork("env").Fork(incarnation));
+  n.buggify = options_.buggify
+                  ? std::make_unique<Buggify>(root_random_.Fork("buggify").seed(),
+                                              n.random.Fork("buggify").Fork(incarnation))
+                  : std::make_unique<Buggify>();
+  n.tracer = std::make_unique<SimTracer>(this, id);
+  n.executor = std::make_unique<Executor>(n.loop.get(), n.clock.get());
+  n.disk->AttachExecutor(n.executor.get());
+  n.state = NodeState::kUp;
+  Trace(id, "node.start", absl::StrCat("incarnation=", incarnation));
+  Env env;
+  env.self = id;
+  env.clock = n.clock.get();
+  env.network = n.endpoint.get();
+  env.disk = n.disk.get();
+  env.random = n.env_random.get();
+  env.executor = n.executor.get();
+  env.buggify = n.buggify.get();
+  env.tracer = n.tracer.get();
+  running_node_ = id;
+  n.program = n.factory(env);
+  running_node_ = kNoNode;
+}
+
+void Simulator::EndIncarnation(Node& n) {
+  // The Executor goes first: unwinding fibers may still touch the program and the endpoint.
+  n.executor.reset();
+  n.program.reset();
+  n.tracer.reset();
+  n.buggify.reset();
+  n.env_random.reset();
+  n.endpoint.reset();
+  n.loop.reset();
+  n.disk->AttachExecutor(nullptr);
+  n.held.clear();
+}
+
+void Simulator::Crash(NodeId id) {
+  Node& n = node(id);
+  if (n.state == NodeState::kDown) return;
+  assert(running_node_ != id);  // never from inside the node itself
+  Trace(id, "node.crash", absl::StrCat("incarnation=", n.incarnation));
+  n.state = NodeState::kDown;  // first: sends from unwinding fibers are dropped
+  EndIncarnation(n);
+  n.disk->Crash();
+}
+
+void Simulator::Amnesia(NodeId id) {
+  Crash(id);
+  Trace(id, "node.amnesia", "");
+  node(id).disk->Wipe();
+}
+
+void Simulator::Pause(NodeId id) {
+  Node& n = node(id);
+  if (n.state != NodeState::kUp) return;
+  n.state = NodeState::kPaused;
+  Trace(id, "node.pause", "");
+}
+
+void Simulator::Resume(NodeId id) {
+  Node& n = node(id);
+  if (n.state != NodeState::kPaused) return;
+  n.state = NodeState::kUp;
+  Trace(id, "node.resume", absl::StrCat("held=", n.held.size()));
+  // Held events run now, in the order they came due, keeping their ids (so Cancel still works).
+  for (Node::HeldEvent& held : n.held) queue_.Requeue(now_ns_, held.id, std::move(held.event));
+  n.held.clear();
+}
+
+void Simulator::StepWallClock(NodeId id, absl::Duration step) {
+  node(id).clock->StepWall(step);
+  Trace(id, "clock.step", absl::FormatDuration(step));
+}
+
+EventQueue::EventId Simulator::ScheduleNodeEvent(NodeId node_id, uint64_t incarnation,
+                                                 int64_t time_ns, const char* kind,
+                                                 absl::AnyInvocable<void()> callback) {
+  assert(time_ns >= now_ns_);
+  return queue_.Schedule(time_ns, SimEvent{node_id, incarnation, kind, std::move(callback)});
+}
+
+void Simulator::CancelNodeEvent(NodeId node_id, EventQueue::EventId id) {
+  if (queue_.Cancel(id) || node_id == kNoNode) return;
+  Node& n = node(node_id);
+  std::erase_if(n.held, [id](const Node::HeldEvent& held) { return held.id == id; });
+}
+
+void Simulator::After(absl::Duration delay, const char* kind,
+                      absl::AnyInvocable<void()> callback) {
+  assert(delay >= absl::ZeroDuration());
+  ScheduleNodeEvent(kNoNode, kAnyIncarnation, now_ns_ + absl::ToInt64Nanoseconds(delay), kind,
+                    std::move(callback));
+}
+
+bool Simulator::Step() {
+  if (queue_.empty()) return false;
+  EventQueue::Popped popped = queue_.Pop();
+  assert(popped.time_ns >= now_ns_);
+  now_ns_ = popped.time_ns;
+  SimEvent& event = popped.event;
+  if (event.node != kNoNode) {
+    Node& n = node(event.node);
+    if (event.incarnation != kAnyIncarnation &&
+        (event.incarnation != n.incarnation || n.state == NodeState::kDown)) {
+      return true;  // a callback of an incarnation that crashed: never runs
+    }
+    if (n.state == NodeState::kPaused) {
+      if (n.held.size() >= kMaxHeldEventsPerNode) {
+        Trace(event.node, "node.held_overflow", event.kind);
+        return true;
+      }
+      n.held.push_back({popped.id, std::move(event)});
+      return true;
+    }
+  }
+  Trace(event.node, event.kind, "");
+  ++events_run_;
+  running_node_ = event.node;
+  event.callback();
+  running_node_ = kNoNode;
+  return true;
+}
+
+void Simulator::RunFor(absl::Duration duration) {
+  const int64_t end_ns = now_ns_ + absl::ToInt64Nanoseconds(duration);
+  while (!queue_.empty() && queue_.next_time_ns() <= end_ns) Step();
+  now_ns_ = std::max(now_ns_, end_ns);
+}
+
+bool Simulator::RunUntil(const std::function<bool()>& done, absl::Duration limit) {
+  const int64_t end_ns = now_ns_ + absl::ToInt64Nanoseconds(limit);
+  while (!done()) {
+    if (queue_.empty() || queue_.next_time_ns() > end_ns) {
+      now_ns_ = std::max(now_ns_, end_ns);
+      return done();
+    }
+    Step();
+  }
+  return true;
+}
+
+NodeState Simulator::state(NodeId id) const { return node(id).state; }
+uint64_t Simulator::incarnation(NodeId id) const { return node(id).incarnation; }
+NodeProgram* Simulator::program(NodeId id) { return node(id).program.get(); }
+SimDisk& Simulator::disk(NodeId id) { return *node(id).disk; }
+SimClock& Simulator::clock(NodeId id) { return *node(id).clock; }
+Buggify* Simulator::buggify(NodeId id) { return node(id).buggify.get(); }
+
+SimNetwork* Simulator::endpoint(NodeId id) {
+  auto it = nodes_.find(id);
+  if (it == nodes_.end() || it->second->state == NodeState::kDown) return nullptr;
+  return it->second->endpoint.get();
+}
+
+}  // namespace crema::sim

@@ -1,0 +1,92 @@
+#include "sim/trace_log.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "xxhash.h"
+
+namespace crema::sim {
+
+std::string Hex64(uint64_t value) {
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(value));
+  return buffer;
+}
+
+TraceLog::TraceLog(bool keep_records, std::ostream* json_out)
+    : keep_records_(keep_records), json_out_(json_out) {}
+
+void TraceLog::Record(int64_t time_ns, NodeId node, std::string_view kind,
+                      std::string_view detail) {
+  const uint64_t digest = detail.empty() ? 0 : XXH3_64bits(detail.data(), detail.size());
+  // Fixed-layout header, then the kind's bytes; chained through the seed.
+  struct {
+    int64_t time_ns;
+    uint64_t digest;
+    uint32_t node;
+    uint32_t kind_bytes;
+  } header{time_ns, digest, node, static_cast<uint32_t>(kind.size())};
+  hash_ = XXH3_64bits_withSeed(&header, sizeof(header), hash_);
+  hash_ = XXH3_64bits_withSeed(kind.data(), kind.size(), hash_);
+  const uint64_t index = count_++;
+  if (!keep_records_ && json_out_ == nullptr) return;
+  TraceEvent event{index, time_ns, node, std::string(kind),
+                   std::string(detail.substr(0, kMaxDetailBytes)), digest};
+  if (json_out_ != nullptr) {
+    nlohmann::json line = {{"index", event.index}, {"time_ns", event.time_ns},
+                           {"node", event.node},   {"kind", event.kind},
+                           {"detail", event.detail}, {"digest", Hex64(event.digest)}};
+    // Details may hold arbitrary bytes: replace invalid UTF-8 rather than throw.
+    *json_out_ << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  }
+  if (keep_records_ && records_.size() < kMaxKeptRecords) records_.push_back(std::move(event));
+}
+
+std::string DescribeEvent(const TraceEvent& event) {
+  return absl::StrCat("#", event.index, " t=", event.time_ns, "ns node=", event.node,
+                      " kind=", event.kind, " detail=\"", event.detail,
+                      "\" digest=", Hex64(event.digest));
+}
+
+namespace {
+bool SameEvent(const TraceEvent& a, const TraceEvent& b) {
+  return a.time_ns == b.time_ns && a.node == b.node && a.kind == b.kind && a.digest == b.digest;
+}
+}  // namespace
+
+std::optional<std::string> FirstDifference(const std::vector<TraceEvent>& a,
+                                           const std::vector<TraceEvent>& b) {
+  const size_t common = std::min(a.size(), b.size());
+  for (size_t i = 0; i < common; ++i) {
+    if (SameEvent(a[i], b[i])) continue;
+    return absl::StrCat("first difference at event #", i, " (t=", a[i].time_ns,
+                        "ns node=", a[i].node, " kind=", a[i].kind, ")\n  run A: ",
+                        DescribeEvent(a[i]), "\n  run B: ", DescribeEvent(b[i]));
+  }
+  if (a.size() == b.size()) return std::nullopt;
+  const bool a_longer = a.size() > b.size();
+  const TraceEvent& extra = a_longer ? a[common] : b[common];
+  return absl::StrCat("runs agree for ", common, " events, then run ", a_longer ? "B" : "A",
+                      " ends; the other continues with ", DescribeEvent(extra));
+}
+
+std::optional<TraceEvent> ParseTraceLine(std::string_view line) {
+  nlohmann::json json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return std::nullopt;
+  TraceEvent event;
+  try {
+    event.index = json.at("index").get<uint64_t>();
+    event.time_ns = json.at("time_ns").get<int64_t>();
+    event.node = json.at("node").get<NodeId>();
+    event.kind = json.at("kind").get<std::string>();
+    event.detail = json.at("detail").get<std::string>();
+    const std::string digest = json.at("digest").get<std::string>();
+    event.digest = std::stoull(digest, nullptr, 16);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return event;
+}
+
+}  // namespace crema::sim
