@@ -287,7 +287,7 @@ void TcpNetwork::OnData(Connection& connection, Frame frame) {
 void TcpNetwork::OnClosed(Connection& connection, const absl::Status& why) {
   if (absl::IsDataLoss(why)) {
     ++stats_.bad_frames;
-  } else if (!connection.authenticated() && !absl::IsUnavailable(why)) {
+  } else if (!connection.authenticated() && !absl::IsCancelled(why)) {
     ++stats_.auth_failures;
   }
   if (connection.authenticated()) ++stats_.disconnects;

@@ -84,7 +84,7 @@ class TcpNetwork final : public Network, private Connection::Owner {
     uint64_t accepted = 0;  // inbound connections that completed the handshake
     uint64_t rejected_inbound = 0;  // over kMaxInboundConnections
     uint64_t bad_frames = 0;        // connections closed for a malformed frame
-    uint64_t auth_failures = 0;     // connections closed for a failed/invalid/late handshake
+    uint64_t auth_failures = 0;     // connections that closed before completing the handshake
     uint64_t disconnects = 0;       // authenticated connections that closed
   };
 
