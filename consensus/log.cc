@@ -88,6 +88,7 @@ std::optional<Index> RaftLog::MaybeAppend(Index prev_index, Term prev_term,
 }
 
 std::pair<Index, Term> RaftLog::FindConflictByTerm(Index index, Term term) const {
+  if (index < offset_) return {index, 0};  // compacted here: term unknown
   index = std::min(index, last_index());
   while (index > offset_) {
     Term t = entries_[index - offset_ - 1].term;

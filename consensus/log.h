@@ -65,7 +65,7 @@ class RaftLog {
   // nullopt. Never truncates committed entries (asserts).
   std::optional<Index> MaybeAppend(Index prev_index, Term prev_term, const std::vector<Entry>& es);
   // Fast backtracking: the largest index <= index whose term <= term (and its term).
-  // Returns (offset, offset_term) if none is known.
+  // Returns (offset, offset_term) if none is known, and (index, 0) if index is compacted.
   std::pair<Index, Term> FindConflictByTerm(Index index, Term term) const;
 
   // REQUIRES: committed() <= index <= last_index() or it is a no-op (index <= committed()).

@@ -21,6 +21,12 @@ void Inflights::FreeUpTo(Index index) {
   }
 }
 
+void Inflights::FreeFirst() {
+  if (items_.empty()) return;
+  bytes_ -= items_.front().bytes;
+  items_.pop_front();
+}
+
 void Inflights::Reset() {
   items_.clear();
   bytes_ = 0;

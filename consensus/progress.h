@@ -28,6 +28,8 @@ class Inflights {
   void Add(Index last_index, uint64_t bytes);
   // Frees every message whose last index is <= index (acknowledged).
   void FreeUpTo(Index index);
+  // Frees the oldest message (after a heartbeat response hints that messages were lost).
+  void FreeFirst();
   void Reset();
   bool Full() const { return items_.size() >= max_count_ || bytes_ >= max_bytes_; }
   size_t count() const { return items_.size(); }

@@ -229,6 +229,7 @@ class Raft {
   void BroadcastAppendNow();
   void HandleAppendResponse(const Message& m, Progress& pr);
   void HandleHeartbeatResponse(const Message& m, Progress& pr);
+  void NudgeFollower(ReplicaId id, Progress& pr);
   bool MaybeCommit();
   void ReleaseConfirmedReads();
   void HandleReadIndexAsLeader(std::string context, ReplicaId from);

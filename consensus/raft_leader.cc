@@ -158,9 +158,19 @@ void Raft::HandleAppendResponse(const Message& m, Progress& pr) {
 
 void Raft::HandleHeartbeatResponse(const Message& m, Progress& pr) {
   pr.probe_sent = false;  // the follower is reachable: probing may continue
-  if (pr.match < log_.last_index()) broadcast_pending_ = true;
+  // Only the answer to the latest round nudges, so a burst of delayed responses sends one append.
+  if (pr.match < log_.last_index() && m.round == read_only_.current_round()) {
+    NudgeFollower(m.from, pr);
+  }
   if (m.round <= read_only_.current_round()) pr.acked_round = std::max(pr.acked_round, m.round);
   if (!pr.is_learner) ReleaseConfirmedReads();
+}
+
+void Raft::NudgeFollower(ReplicaId id, Progress& pr) {
+  // It is behind and some MsgApp may have been lost. Make room for one more message and send
+  // (even an empty append: a rejection then moves it back to probing).
+  if (pr.state == ProgressState::kReplicate && pr.inflights.Full()) pr.inflights.FreeFirst();
+  SendAppend(id, pr, /*allow_empty=*/true);
 }
 
 bool Raft::MaybeCommit() {
@@ -193,7 +203,11 @@ void Raft::FlushAppends() {
       if (!SendAppend(id, pr, /*allow_empty=*/false)) break;
       sent = true;
     }
-    if (!sent && commit_changed_) SendAppend(id, pr, /*allow_empty=*/true);
+    // Nothing new to send: still tell it about a new commit index, and probe a follower whose
+    // match is unknown (e.g. a newly added replica) without waiting for the next heartbeat.
+    if (!sent && (commit_changed_ || pr.state == ProgressState::kProbe)) {
+      SendAppend(id, pr, /*allow_empty=*/true);
+    }
   }
   broadcast_pending_ = false;
   commit_changed_ = false;
@@ -368,7 +382,7 @@ absl::Status Raft::StartTransfer(ReplicaId to) {
   if (pr.match == log_.last_index()) {
     SendTimeoutNow(to);
   } else {
-    broadcast_pending_ = true;  // catch it up first; TimeoutNow follows its ack
+    NudgeFollower(to, pr);  // catch it up first; TimeoutNow follows its ack
   }
   return absl::OkStatus();
 }

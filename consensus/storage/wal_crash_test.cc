@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "consensus/storage/wal.h"
 #include "sim/sim_disk.h"
 #include "sim/test_seed.h"
@@ -137,7 +138,7 @@ class CrashRun {
       absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(&disk_, "g/", {2048}, &got);
       if (absl::IsDataLoss(wal.status())) {
         ASSERT_GT(disk_.stats().reads_corrupted, flips_before)
-            << "DataLoss without a corrupted read: " << wal.status();
+            << "DataLoss without a corrupted read: " << wal.status() << DumpFiles();
         ++stats_.data_loss_retries;
         continue;
       }
@@ -154,6 +155,20 @@ class CrashRun {
       return;
     }
     FAIL() << "could not reopen the WAL in " << kMaxOpenAttempts << " attempts";
+  }
+
+  std::string DumpFiles() {
+    std::string out;
+    const std::vector<std::string> names = *disk_.List("g/");
+    for (const std::string& name : names) {
+      const std::string c = *disk_.CurrentContent(name);
+      absl::StrAppend(&out, "\n", name, " size ", c.size(), ":");
+      for (size_t i = 0; i < c.size() && i < 2048; ++i) {
+        if (i % 64 == 0) absl::StrAppend(&out, "\n", i, ": ");
+        absl::StrAppend(&out, absl::StrFormat("%02x", static_cast<uint8_t>(c[i])));
+      }
+    }
+    return out;
   }
 
   void CheckRecovered(const WalContents& got) {
@@ -185,7 +200,9 @@ class CrashRun {
 
 TEST(WalCrashTest, RecoveryReturnsExactlyASyncedOrLaterPrefix) {
   CrashRun::Stats total;
-  for (uint64_t seed : sim::TestSeeds(30)) {
+  const std::vector<uint64_t> seeds = sim::TestSeeds(30);
+  for (uint64_t seed : seeds) {
+    std::fprintf(stderr, "seed %llu\n", static_cast<unsigned long long>(seed));  // before a crash
     CrashRun run(seed);
     run.Run();
     total.recoveries += run.stats().recoveries;
@@ -194,14 +211,15 @@ TEST(WalCrashTest, RecoveryReturnsExactlyASyncedOrLaterPrefix) {
     total.torn_bytes += run.stats().torn_bytes;
     total.max_entries = std::max(total.max_entries, run.stats().max_entries);
     if (::testing::Test::HasFailure()) {
-      FAIL() << "seed " << seed << "; reproduce with " << sim::ReproCommand(seed);
+      FAIL() << "seed " << seed << "; reproduce with " << sim::ReproCommand(seed);  // stops
     }
   }
   std::printf("recoveries=%d data_loss_retries=%d unsynced_survivors=%d torn_bytes=%llu "
               "max_entries=%zu\n", total.recoveries, total.data_loss_retries,
               total.recoveries_with_unsynced_state,
               static_cast<unsigned long long>(total.torn_bytes), total.max_entries);
-  // The sweep must actually exercise the interesting paths.
+  // The sweep must actually exercise the interesting paths (a single pinned seed may not).
+  if (seeds.size() < 10) return;
   EXPECT_GT(total.recoveries, 100);
   EXPECT_GT(total.torn_bytes, 0u);
   EXPECT_GT(total.recoveries_with_unsynced_state, 0);

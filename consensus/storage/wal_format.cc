@@ -32,6 +32,19 @@ bool HasZeroSector(std::string_view file, uint64_t begin, uint64_t end) {
   return false;
 }
 
+// Do the bytes [begin, end) end in zeros that start at `begin` or at a sector boundary? That is
+// what a write that stopped at a sector boundary (the rest never written) leaves behind; a
+// complete record never does, since it ends in a non-zero checksum.
+bool EndsInUnwrittenSectors(std::string_view file, uint64_t begin, uint64_t end) {
+  uint64_t zeros_from = end;
+  while (zeros_from > begin && file[zeros_from - 1] == 0) --zeros_from;
+  if (zeros_from == end) return false;
+  if (zeros_from == begin) return true;
+  const uint64_t boundary =
+      (zeros_from + kTornSectorBytes - 1) / kTornSectorBytes * kTornSectorBytes;
+  return boundary < end;
+}
+
 // Parses the record at `offset`. On failure fills *failure and returns false.
 bool ParseRecordAt(std::string_view file, uint64_t offset, RecordView* out, ParseFailure* failure) {
   const std::string_view rest = file.substr(offset);
@@ -44,13 +57,9 @@ bool ParseRecordAt(std::string_view file, uint64_t offset, RecordView* out, Pars
   const uint32_t length = LoadU32(p);
   const uint8_t type = static_cast<uint8_t>(p[4]);
   const uint32_t header_check = LoadU32(p + 5);
-  if (AllZero(rest.substr(0, kRecordHeaderBytes))) {
-    failure->why = "zeroed record header";
-    failure->torn_evidence = true;
-    return false;
-  }
   if (header_check != static_cast<uint32_t>(HeaderHash(p))) {
     failure->why = "record header checksum mismatch";
+    failure->torn_evidence = EndsInUnwrittenSectors(file, offset, offset + kRecordHeaderBytes);
     return false;
   }
   if (type == 0 || type > kMaxRecordType || length < 8 || length > kMaxRecordPayloadBytes) {
@@ -67,7 +76,10 @@ bool ParseRecordAt(std::string_view file, uint64_t offset, RecordView* out, Pars
   const uint64_t checksum = LoadU64(rest.data() + kRecordHeaderBytes + length);
   if (checksum != XXH3_64bits_withSeed(payload.data(), payload.size(), HeaderHash(p))) {
     failure->why = "record checksum mismatch";
-    failure->torn_evidence = HasZeroSector(file, offset, offset + size);
+    // A written record ends in its checksum, which is not zero; and it never holds a whole zero
+    // sector in practice: one that does lost a sector out of order.
+    failure->torn_evidence = EndsInUnwrittenSectors(file, offset, offset + size) ||
+                             HasZeroSector(file, offset, offset + size);
     return false;
   }
   const uint64_t synced_offset = LoadU64(payload.data());
@@ -83,17 +95,14 @@ bool ParseRecordAt(std::string_view file, uint64_t offset, RecordView* out, Pars
   return true;
 }
 
-// Is there a valid record after `offset` proving that the segment was synced past it?
-bool LaterRecordProvesSynced(std::string_view file, uint64_t offset, uint64_t* proof_offset) {
+// A valid record after `offset` whose synced_offset proves `offset` was synced; 0 if none.
+uint64_t FindSyncProof(std::string_view file, uint64_t offset) {
   RecordView r;
   ParseFailure ignored;
   for (uint64_t y = offset + 1; y + kRecordOverheadBytes + 8 <= file.size(); ++y) {
-    if (ParseRecordAt(file, y, &r, &ignored) && r.synced_offset > offset) {
-      *proof_offset = y;
-      return true;
-    }
+    if (ParseRecordAt(file, y, &r, &ignored) && r.synced_offset > offset) return y;
   }
-  return false;
+  return 0;
 }
 
 absl::Status BodyError(std::string_view what) {
@@ -134,8 +143,7 @@ absl::Status ScanSegment(std::string_view file, std::string_view name, bool is_l
     if (!is_last_segment) {
       return absl::DataLossError(absl::StrCat(where, failure.why, " (not the last segment)"));
     }
-    uint64_t proof = 0;
-    if (LaterRecordProvesSynced(file, offset, &proof)) {
+    if (const uint64_t proof = FindSyncProof(file, offset); proof != 0) {
       return absl::DataLossError(absl::StrCat(where, failure.why, "; the record at offset ",
                                               proof, " shows it had been synced"));
     }

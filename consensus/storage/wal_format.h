@@ -21,9 +21,12 @@
 //   2. If any later record in the file parses and has synced_offset > X, the bytes at X were
 //      synced: corruption. (A bad record followed by valid records of a *later* sync batch.)
 //   3. Otherwise it is a torn tail only with positive evidence of a lost write: fewer bytes than a
-//      header remain, the header is all zeros, a valid header describes a record running past the
-//      end of the file, or the record contains a whole aligned sector of zeros (a sector that was
-//      never written). The tail from X is then truncated.
+//      header remain; a valid header describes a record running past the end of the file; the
+//      record (or, if its header is bad, the header) ends in zeros that start at X or at a
+//      sector boundary — a write that stopped at a sector boundary, or was lost entirely under a
+//      later surviving write (a written record ends in its checksum, which is not zero, and a
+//      written header in a header check, which is not zero); or the record holds a whole aligned
+//      sector of zeros (a sector lost out of order). The tail from X is then truncated.
 //   4. A complete record with a non-zero header that fails its checksum and shows no such
 //      evidence is corruption: it was fully written, so the bad bytes are a bit flip.
 // Every corruption is reported as absl::DataLossError naming the segment and offset; a corrupt

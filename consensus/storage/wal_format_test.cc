@@ -163,3 +163,18 @@ TEST(WalFormatTest, EntriesRoundTrip) {
 
 }  // namespace
 }  // namespace crema::raft::storage
+
+namespace crema::raft::storage {
+namespace {
+TEST(WalFormatTest, HeaderThenZerosIsTorn) {
+  std::string bytes;
+  AppendRecord(&bytes, RecordType::kSegmentHeader, 0, EncodeSegmentHeader({7, 1, HardState{}}));
+  bytes += std::string(2048 - bytes.size(), '\0');
+  SegmentScan scan;
+  absl::Status s = ScanSegment(bytes, "s", true, &scan);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(scan.torn);
+  EXPECT_EQ(scan.records.size(), 1u);
+}
+}  // namespace
+}  // namespace crema::raft::storage
