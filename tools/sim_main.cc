@@ -1,0 +1,147 @@
+// crema simulator command line: runs one named scenario from one seed and prints one summary line.
+//
+//   bazel run //tools:sim -- --seed=42 --scenario=ping [--nodes=5] [--faults=none|default|heavy]
+//       [--no_partitions] [--drop=1/100] [--trace_out=/tmp/trace.jsonl]
+//
+// Everything it prints comes before the last line, which is exactly
+//   seed=<N> events=<count> virtual_ms=<ms> trace_hash=<16 hex digits> result=PASS|FAIL
+// Same binary + same flags => the same line. Exit code: 0 PASS, 1 FAIL, 2 bad usage.
+//
+// Adding a scenario: append one call to RegisterAllScenarios() below (see sim/scenario.h).
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "sim/ping_scenario.h"
+#include "sim/scenario.h"
+
+ABSL_FLAG(uint64_t, seed, 1, "the run's seed: every random choice derives from it");
+ABSL_FLAG(std::string, scenario, "ping", "which scenario to run (--list shows them)");
+ABSL_FLAG(bool, list, false, "list the registered scenarios and exit");
+ABSL_FLAG(int, nodes, 0, "cluster size (0: the scenario picks one from the seed)");
+ABSL_FLAG(std::string, faults, "default", "fault level: none | default | heavy (swarm-randomised)");
+ABSL_FLAG(std::string, trace_out, "", "write every event as a JSON line to this file");
+ABSL_FLAG(bool, no_crashes, false, "disable crash/restart faults");
+ABSL_FLAG(bool, no_pauses, false, "disable pause (GC stall) faults");
+ABSL_FLAG(bool, no_partitions, false, "disable partitions");
+ABSL_FLAG(bool, no_clogging, false, "disable link clogging and swizzle-clogging");
+ABSL_FLAG(bool, no_clock_faults, false, "disable clock offset, drift and steps");
+ABSL_FLAG(bool, no_disk_faults, false, "disable disk faults (torn/lost writes, corruption, full)");
+ABSL_FLAG(bool, no_buggify, false, "disable BUGGIFY fault points");
+ABSL_FLAG(std::string, drop, "", "message drop probability as N/D (overrides the swarm's)");
+ABSL_FLAG(std::string, duplicate, "", "message duplication probability as N/D");
+ABSL_FLAG(bool, quiet, false, "print only the summary line");
+ABSL_FLAG(bool, plant_nondeterminism, false,
+          "TEST ONLY (sim/determinism_test): enable the scenario's planted non-determinism");
+
+namespace {
+
+// The scenario table. Other packages append their registration call here.
+void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
+  crema::sim::RegisterPingScenario(registry);
+}
+
+std::string ReproLine() {
+  std::string line = absl::StrCat("bazel run //tools:sim -- --seed=", absl::GetFlag(FLAGS_seed),
+                                  " --scenario=", absl::GetFlag(FLAGS_scenario));
+  if (absl::GetFlag(FLAGS_nodes) != 0) absl::StrAppend(&line, " --nodes=", absl::GetFlag(FLAGS_nodes));
+  if (absl::GetFlag(FLAGS_faults) != "default") {
+    absl::StrAppend(&line, " --faults=", absl::GetFlag(FLAGS_faults));
+  }
+  const std::pair<bool, const char*> switches[] = {
+      {absl::GetFlag(FLAGS_no_crashes), "--no_crashes"},
+      {absl::GetFlag(FLAGS_no_pauses), "--no_pauses"},
+      {absl::GetFlag(FLAGS_no_partitions), "--no_partitions"},
+      {absl::GetFlag(FLAGS_no_clogging), "--no_clogging"},
+      {absl::GetFlag(FLAGS_no_clock_faults), "--no_clock_faults"},
+      {absl::GetFlag(FLAGS_no_disk_faults), "--no_disk_faults"},
+      {absl::GetFlag(FLAGS_no_buggify), "--no_buggify"},
+      {absl::GetFlag(FLAGS_plant_nondeterminism), "--plant_nondeterminism"}};
+  for (const auto& [on, flag] : switches) {
+    if (on) absl::StrAppend(&line, " ", flag);
+  }
+  if (!absl::GetFlag(FLAGS_drop).empty()) absl::StrAppend(&line, " --drop=", absl::GetFlag(FLAGS_drop));
+  if (!absl::GetFlag(FLAGS_duplicate).empty()) {
+    absl::StrAppend(&line, " --duplicate=", absl::GetFlag(FLAGS_duplicate));
+  }
+  return line;
+}
+
+// Builds the scenario options from the flags; nullopt (after printing why) on bad usage.
+std::optional<crema::sim::ScenarioOptions> OptionsFromFlags() {
+  using crema::sim::ParseRatio;
+  crema::sim::ScenarioOptions options;
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.nodes = absl::GetFlag(FLAGS_nodes);
+  std::optional<crema::sim::FaultLevel> level =
+      crema::sim::ParseFaultLevel(absl::GetFlag(FLAGS_faults));
+  if (!level || options.nodes < 0) {
+    std::cerr << "bad --faults (none|default|heavy) or --nodes\n";
+    return std::nullopt;
+  }
+  options.faults = *level;
+  crema::sim::FaultOverrides& o = options.overrides;
+  if (absl::GetFlag(FLAGS_no_crashes)) o.crashes = o.amnesia = false;
+  if (absl::GetFlag(FLAGS_no_pauses)) o.pauses = false;
+  if (absl::GetFlag(FLAGS_no_partitions)) o.partitions = false;
+  if (absl::GetFlag(FLAGS_no_clogging)) o.clogging = o.swizzle = false;
+  if (absl::GetFlag(FLAGS_no_clock_faults)) o.clock_faults = false;
+  if (absl::GetFlag(FLAGS_no_disk_faults)) o.disk_faults = false;
+  if (absl::GetFlag(FLAGS_no_buggify)) o.buggify = false;
+  for (auto [flag, target] : {std::pair{absl::GetFlag(FLAGS_drop), &o.drop},
+                              std::pair{absl::GetFlag(FLAGS_duplicate), &o.duplicate}}) {
+    if (flag.empty()) continue;
+    *target = ParseRatio(flag);
+    if (!*target) {
+      std::cerr << "bad probability '" << flag << "': want N/D with 0 <= N <= D, D > 0\n";
+      return std::nullopt;
+    }
+  }
+  options.plant_nondeterminism = absl::GetFlag(FLAGS_plant_nondeterminism);
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Runs one deterministic simulation scenario from a seed.");
+  absl::ParseCommandLine(argc, argv);
+  crema::sim::ScenarioRegistry registry;
+  RegisterAllScenarios(registry);
+  if (absl::GetFlag(FLAGS_list)) {
+    for (const std::string& line : registry.Describe()) std::cout << line << "\n";
+    return 0;
+  }
+  const crema::sim::ScenarioFn* run = registry.Find(absl::GetFlag(FLAGS_scenario));
+  std::optional<crema::sim::ScenarioOptions> options = OptionsFromFlags();
+  if (run == nullptr || !options) {
+    if (run == nullptr) std::cerr << "unknown --scenario; try --list\n";
+    return 2;
+  }
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
+  if (!quiet) options->log = &std::cout;
+  std::ofstream trace_file;
+  if (!absl::GetFlag(FLAGS_trace_out).empty()) {
+    trace_file.open(absl::GetFlag(FLAGS_trace_out), std::ios::out | std::ios::trunc);
+    if (!trace_file) {
+      std::cerr << "cannot write " << absl::GetFlag(FLAGS_trace_out) << "\n";
+      return 2;
+    }
+    options->trace_json = &trace_file;
+  }
+  // The seed goes out before the run starts, so a hung or killed run still leaves it.
+  if (!quiet) std::cout << "sim: seed=" << options->seed << " scenario=" << absl::GetFlag(FLAGS_scenario) << std::endl;
+  const crema::sim::ScenarioResult result = (*run)(*options);
+  trace_file.close();
+  if (!result.pass && !quiet) {
+    std::cout << "FAILED: " << result.message << "\nreproduce with: " << ReproLine() << "\n";
+  }
+  std::cout << crema::sim::SummaryLine(options->seed, result) << std::endl;
+  return result.pass ? 0 : 1;
+}
