@@ -224,6 +224,10 @@ void LocalCache::PutInternal(std::string_view key, std::string_view value,
   SupersedeLoad(key);
   const uint32_t weight = WeightOf(key, value);
   Entry* e = Find(key, hash);
+  if (e != nullptr && timed_ && e->deadline_ns <= now_ns) {
+    Remove(e, RemovalCause::kExpired);  // The old value died before this write replaced it.
+    e = nullptr;
+  }
   const bool created = e == nullptr;
   if (!created) {
     Notify(e->key, e->value, RemovalCause::kReplaced);
