@@ -1,5 +1,9 @@
 #include "transport/connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/write.hpp>
@@ -28,6 +32,16 @@ Connection::Connection(uint64_t id, boost::asio::ip::tcp::socket socket, Owner* 
   }
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+  // A peer whose machine vanished never sends a FIN: let the kernel notice within seconds, both
+  // when we have unacknowledged data (TCP_USER_TIMEOUT) and when the connection is idle (keepalive).
+  socket_.set_option(boost::asio::socket_base::keep_alive(true), ignored);
+  const int fd = socket_.native_handle();
+  const int user_timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(kDeadPeerTimeout));
+  const int keepalive_idle_s = 5, keepalive_interval_s = 2, keepalive_probes = 3;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &keepalive_idle_s, sizeof(keepalive_idle_s));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &keepalive_interval_s, sizeof(keepalive_interval_s));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &keepalive_probes, sizeof(keepalive_probes));
 }
 
 Connection::~Connection() = default;  // the socket closes itself

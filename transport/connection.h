@@ -45,6 +45,9 @@ namespace crema::transport {
 inline constexpr size_t kReadChunkBytes = 64 << 10;
 inline constexpr size_t kMaxWriteBatchFrames = 64;
 inline constexpr size_t kMaxWriteBatchBytes = 1 << 20;  // a single larger frame still goes alone
+// Unacknowledged data older than this aborts the connection (TCP_USER_TIMEOUT); idle connections
+// are probed by TCP keepalive (5 s idle, then 3 probes 2 s apart).
+inline constexpr absl::Duration kDeadPeerTimeout = absl::Seconds(10);
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
