@@ -44,9 +44,16 @@ bool Converged(Simulator& sim, const std::vector<NodeId>& servers, const PingLed
   return true;
 }
 
-// The final oracle: per-server bounds on the converged counter.
-std::string CheckCounter(const ping::GCounter& counter, const std::vector<NodeId>& servers,
-                         const PingLedger& ledger) {
+std::string Describe(const FaultStats& s) {
+  return absl::StrCat("crashes=", s.crashes, " pauses=", s.pauses, " partitions=", s.partitions,
+                      " clogs=", s.clogs, " swizzles=", s.swizzles, " clock_steps=", s.clock_steps,
+                      " disk_fulls=", s.disk_fulls);
+}
+
+}  // namespace
+
+std::string CheckPingCounter(const ping::GCounter& counter, const std::vector<NodeId>& servers,
+                             const PingLedger& ledger) {
   for (NodeId id : servers) {
     const uint64_t count = counter.Get(id);
     auto get = [id](const absl::btree_map<NodeId, uint64_t>& map) {
@@ -66,14 +73,6 @@ std::string CheckCounter(const ping::GCounter& counter, const std::vector<NodeId
   }
   return "";
 }
-
-std::string Describe(const FaultStats& s) {
-  return absl::StrCat("crashes=", s.crashes, " pauses=", s.pauses, " partitions=", s.partitions,
-                      " clogs=", s.clogs, " swizzles=", s.swizzles, " clock_steps=", s.clock_steps,
-                      " disk_fulls=", s.disk_fulls);
-}
-
-}  // namespace
 
 ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenarioParams& params) {
   Random root(options.seed);
@@ -145,7 +144,7 @@ ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenari
     failure = absl::StrCat("LIVENESS: servers did not converge within ",
                            absl::FormatDuration(params.liveness_bound), " after healing");
   } else {
-    failure = CheckCounter(Service(sim, servers[0])->counter(), servers, ledger);
+    failure = CheckPingCounter(Service(sim, servers[0])->counter(), servers, ledger);
   }
   result.pass = failure.empty();
   const uint64_t total = ok ? Service(sim, servers[0])->Total() : 0;

@@ -16,7 +16,12 @@
 #ifndef CREMA_SIM_PING_SCENARIO_H_
 #define CREMA_SIM_PING_SCENARIO_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/time/time.h"
+#include "node/ping/g_counter.h"
+#include "sim/ping_client.h"
 #include "sim/scenario.h"
 
 namespace crema::sim {
@@ -31,6 +36,11 @@ struct PingScenarioParams {
 
 ScenarioResult RunPingScenario(const ScenarioOptions& options,
                                const PingScenarioParams& params = {});
+
+// The final oracle: "" if for every server n, acked(n) <= counter[n] <= acked(n) +
+// indeterminate(n); otherwise a message starting "LOST" or "INVENTED".
+std::string CheckPingCounter(const ping::GCounter& counter, const std::vector<NodeId>& servers,
+                             const PingLedger& ledger);
 
 // Registers "ping".
 void RegisterPingScenario(ScenarioRegistry& registry);
