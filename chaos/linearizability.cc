@@ -32,6 +32,35 @@ bool Constrains(const Operation& op) {
   return true;
 }
 
+// An indeterminate put or cas whose new value no completed get reads and no cas expects, on a key
+// with no failed cas, can be dropped: in any linearization that includes it, the value it writes
+// is never observed until the next write overwrites it (only a failed cas could tell it apart),
+// and any indeterminate cas in between can be left out too. Dropping it keeps the verdict and
+// removes a source of branching.
+std::vector<size_t> DropUnobservedIndeterminateWrites(const History& history,
+                                                      std::vector<size_t> ops) {
+  absl::btree_set<std::pair<std::string_view, std::string_view>> observed;
+  absl::btree_set<std::string_view> keys_with_failed_cas;
+  for (size_t i : ops) {
+    const Operation& op = history[i];
+    if (op.kind == OpKind::kGet && op.outcome == Outcome::kOk) observed.insert({op.key, op.value});
+    if (op.kind == OpKind::kCas && op.expected.has_value()) {
+      observed.insert({op.key, *op.expected});
+    }
+    if (op.kind == OpKind::kCas && op.outcome == Outcome::kFail) keys_with_failed_cas.insert(op.key);
+  }
+  std::vector<size_t> kept;
+  for (size_t i : ops) {
+    const Operation& op = history[i];
+    const bool droppable = op.indeterminate() &&
+                           (op.kind == OpKind::kPut || op.kind == OpKind::kCas) &&
+                           !observed.contains({op.key, op.value}) &&
+                           !keys_with_failed_cas.contains(op.key);
+    if (!droppable) kept.push_back(i);
+  }
+  return kept;
+}
+
 std::vector<Partition> SplitHistory(const History& history, bool by_key, size_t* keys) {
   absl::btree_map<std::string, std::vector<size_t>> per_key;  // Sorted: deterministic order.
   for (size_t i = 0; i < history.size(); ++i) {
@@ -40,7 +69,9 @@ std::vector<Partition> SplitHistory(const History& history, bool by_key, size_t*
   *keys = per_key.size();
   std::vector<Partition> partitions;
   if (by_key) {
-    for (auto& [key, ops] : per_key) partitions.push_back({key, std::move(ops)});
+    for (auto& [key, ops] : per_key) {
+    partitions.push_back({key, DropUnobservedIndeterminateWrites(history, std::move(ops))});
+  }
     return partitions;
   }
   Partition all;
@@ -48,6 +79,7 @@ std::vector<Partition> SplitHistory(const History& history, bool by_key, size_t*
     all.history_ops.insert(all.history_ops.end(), ops.begin(), ops.end());
   }
   std::sort(all.history_ops.begin(), all.history_ops.end());
+  all.history_ops = DropUnobservedIndeterminateWrites(history, std::move(all.history_ops));
   partitions.push_back(std::move(all));
   return partitions;
 }

@@ -70,7 +70,9 @@ struct Violation {
 struct LinearizabilityResult {
   Verdict verdict = Verdict::kUnknown;
   size_t operations = 0;          // In the input history.
-  size_t operations_checked = 0;  // After dropping errors and indeterminate gets.
+  // After dropping errors, indeterminate gets and indeterminate writes of values nobody could
+  // observe (see linearizability.cc): those never change the verdict.
+  size_t operations_checked = 0;
   size_t keys = 0;                // Distinct keys among the checked operations.
   uint64_t steps = 0;             // Model steps taken in total.
   size_t max_cache_entries = 0;   // Largest number of memoized configurations for one key.

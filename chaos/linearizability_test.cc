@@ -130,6 +130,14 @@ std::vector<Case> Cases() {
        {PutOp(1, "k", "c", 0, 10), Indeterminate(CasOp(2, "k", "a", "b", true, 20, kNever)),
         GetOp(3, "k", "b", 30, 40)},
        Verdict::kNotLinearizable},
+      {"indeterminate put of an unread value explains a failed cas",
+       {PutOp(1, "k", "a", 0, 10), Indeterminate(PutOp(2, "k", "x", 20, kNever)),
+        CasOp(3, "k", "a", "b", false, 30, 40)},
+       Verdict::kLinearizable},
+      {"failed cas without any other write",
+       {PutOp(1, "k", "a", 0, 10), Indeterminate(PutOp(2, "j", "x", 20, kNever)),
+        CasOp(3, "k", "a", "b", false, 30, 40)},
+       Verdict::kNotLinearizable},
       {"indeterminate get constrains nothing",
        {PutOp(1, "k", "a", 0, 10), Indeterminate(GetOp(2, "k", kAbsent, 20, kNever))},
        Verdict::kLinearizable},
@@ -207,16 +215,23 @@ TEST(LinearizabilityTest, ExplainsAStaleRead) {
   EXPECT_NE(explanation.find("state after the prefix: \"b\""), std::string::npos) << explanation;
 }
 
-TEST(LinearizabilityTest, DropsErrorsAndIndeterminateGetsFromTheCount) {
+TEST(LinearizabilityTest, DropsOperationsThatCannotMatter) {
   Operation error = PutOp(1, "k", "a", 0, 10);
   error.outcome = Outcome::kError;
-  const History h = {error, Indeterminate(GetOp(1, "k", std::nullopt, 0, 0)),
-                     PutOp(1, "k", "b", 0, 1)};
+  const History h = {
+      error,
+      Indeterminate(GetOp(1, "k", std::nullopt, 0, 0)),
+      PutOp(1, "k", "b", 0, 1),
+      Indeterminate(PutOp(2, "k", "unread", 5, 0)),     // Dropped: nobody can observe it.
+      Indeterminate(PutOp(2, "k", "read", 5, 0)),       // Kept: read below.
+      Indeterminate(CasOp(2, "k", "b", "c", true, 5, 0)),  // Dropped: nobody reads "c".
+      GetOp(3, "k", "read", 10, 20),
+  };
   absl::StatusOr<LinearizabilityResult> result = CheckLinearizability(h);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->verdict, Verdict::kLinearizable);
-  EXPECT_EQ(result->operations, 3u);
-  EXPECT_EQ(result->operations_checked, 1u);
+  EXPECT_EQ(result->operations, 7u);
+  EXPECT_EQ(result->operations_checked, 3u);
 }
 
 // Many concurrent writes with a read of each value in between: needs a real search.

@@ -15,8 +15,10 @@
 //     rearranged into this form, so the search stays complete.)
 //   * Memoization: a configuration is fully described by (set of linearized operations, model
 //     state), because the set determines the next pending return event. Each configuration is
-//     expanded at most once; the cache stores the set as a bitset, hashed incrementally with
-//     per-operation random words (Zobrist hashing).
+//     expanded at most once; the cache (chaos/config_cache.h) stores the set as a compressed
+//     bitset, hashed incrementally with per-operation random words (Zobrist hashing).
+//   * Candidate order: determinate operations first, in call order; indeterminate ones (which
+//     never have to be linearized) only after them.
 //   * Read-only pruning (ours, a standard commutation argument): if a candidate never changes
 //     any state (a get, a failed cas) and is legal now, linearizing it now loses no solutions:
 //     moving it earlier keeps every later step legal and cannot break real-time order (it was
