@@ -152,6 +152,13 @@ ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenari
                        ? absl::StrCat("converged V=", total, " acked=", ledger.acked(),
                                       " indeterminate=", ledger.indeterminate())
                        : failure;
+  if (options.log && sim.buggify(servers[0]) != nullptr && sim.buggify(servers[0])->enabled()) {
+    *options.log << "ping: buggify sites reached by node " << servers[0] << ":";
+    for (const auto& [site, active] : sim.buggify(servers[0])->sites()) {
+      *options.log << " " << site << (active ? "=on" : "=off");
+    }
+    *options.log << "\n";
+  }
   if (options.log) {
     *options.log << "ping: " << Describe(nemesis.stats()) << "; acked=" << ledger.acked()
                  << " indeterminate=" << ledger.indeterminate() << " V=" << total << "\n"

@@ -71,6 +71,7 @@ std::vector<NodeId> PingService::HeartbeatOrder() {
 
 void PingService::HeartbeatLoop() {
   while (env_.executor->Sleep(config_.heartbeat_interval).ok()) {
+    if (env_.buggify->Fire("ping.skip_heartbeat")) continue;  // as if every copy were lost
     PingMessage heartbeat;
     heartbeat.kind = PingMessage::Kind::kHeartbeat;
     heartbeat.counter = state_.counter;
@@ -88,6 +89,7 @@ void PingService::OnMessage(NodeId from, std::string message) {
     ++stats_.dropped_before_recovery;
     return;
   }
+  if (env_.buggify->Fire("ping.drop_incoming")) return;  // a lossy network may do the same
   absl::StatusOr<PingMessage> decoded = DecodePing(message);
   if (!decoded.ok()) {
     ++stats_.malformed_messages;
@@ -174,6 +176,12 @@ void PingService::CommitBatch(std::vector<PendingAdd> batch) {
     to_ack.push_back(add);
   }
   if (increments > 0) {
+    if (env_.buggify->Fire("ping.slow_commit")) {
+      // A slow disk: clients may time out while the adds still become durable (indeterminate).
+      const absl::Duration stall = env_.random->DurationBetween(absl::Milliseconds(1),
+                                                                absl::Milliseconds(800));
+      if (!env_.executor->Sleep(stall).ok()) return;
+    }
     next.counter.Increment(env_.self, increments);
     absl::Status written =
         WriteStateFile(*env_.disk, kStateFileName, kTempStateFileName, next);

@@ -20,6 +20,8 @@
 //     prove its own count is at least what it acknowledged before.
 //   * Until recovery finishes, incoming messages are dropped (peers and clients retry).
 //   * Malformed messages are counted in `stats().malformed_messages` and ignored.
+//   * BUGGIFY sites (simulation only): "ping.skip_heartbeat", "ping.drop_incoming",
+//     "ping.slow_commit" — each forces a behaviour the real system may show anyway.
 //
 // Crash safety: the node's own entry in memory only grows after a successful sync, so what peers
 // see never exceeds what the node recovers from disk.
