@@ -25,7 +25,10 @@
 //                               to the driver: "stream your latest snapshot to `to`". The driver
 //                               sends chunks (snapshot_offset/snapshot_chunk/snapshot_last) and,
 //                               on the receiving node, steps one MsgSnap carrying the metadata into
-//                               the core once every chunk has arrived and been staged.
+//                               the core once every chunk has arrived and been staged. The
+//                               driver streams its *latest* snapshot, which may be newer than
+//                               the one requested; the receiver steps the metadata of the
+//                               snapshot it actually received.
 //   MsgSnapResp                 driver-level chunk acknowledgement (snapshot_offset); never
 //                               stepped into the core. The core learns of success from the
 //                               follower's MsgAppResp or from Raft::ReportSnapshot.

@@ -43,6 +43,7 @@ void Cluster::AddNode(const Config& config, const ConfState& conf, bool join) {
   absl::StatusOr<std::unique_ptr<Raft>> raft = Raft::Create(config, init);
   assert(raft.ok());
   n.raft = *std::move(raft);
+  n.applied_index = init.snapshot.index;
   last_state_[config.id] = StateLine(*n.raft);
   nodes_.emplace(config.id, std::move(n));
 }
@@ -77,6 +78,10 @@ void Cluster::Persist(Node& n, const Ready& rd) {
     n.disk.snapshot_data = n.staged_snapshot;
     n.disk.entries.clear();  // a snapshot replaces the whole stored log
     n.state_machine = n.staged_snapshot;
+    n.applied_index = rd.snapshot->index;
+    if (!(n.staged_meta == *rd.snapshot) && apply_violation_.empty()) {
+      apply_violation_ = absl::StrCat(id, " installed a snapshot it did not receive");
+    }
     Log(absl::StrCat("  ", id, " install snapshot ", rd.snapshot->term, "/", rd.snapshot->index,
                      " ", FormatConfState(rd.snapshot->conf)));
   }
@@ -102,6 +107,10 @@ void Cluster::Apply(Node& n, const Ready& rd) {
     Log(absl::StrCat("  ", id, " apply ", Entries(rd.committed_entries)));
   }
   for (const Entry& e : rd.committed_entries) {
+    if (e.index != n.applied_index + 1 && apply_violation_.empty()) {
+      apply_violation_ = absl::StrCat(id, " applied index ", e.index, " after ", n.applied_index);
+    }
+    n.applied_index = e.index;
     if (e.type == EntryType::kNormal && !e.data.empty()) n.state_machine.emplace_back(e.index, e.data);
   }
   for (const ReadState& rs : rd.read_states) {
@@ -129,14 +138,20 @@ bool Cluster::Connected(ReplicaId a, ReplicaId b) const {
 void Cluster::Dispatch(const Message& m, bool drop) {
   const bool lost = drop || !Connected(m.from, m.to) || !nodes_.contains(m.to);
   Log(absl::StrCat(lost ? "  drop " : "  ", FormatMessage(m)));
+  Message msg = m;
   if (m.type == MessageType::kSnap && nodes_.contains(m.from)) {
-    // The driver streams the snapshot's data, then reports to the sender's core.
+    // The driver streams its latest snapshot (possibly newer than the one requested), then
+    // reports to the sender's core; the receiver steps the metadata of what it received.
     Node& sender = nodes_.at(m.from);
-    if (!lost) nodes_.at(m.to).staged_snapshot = sender.disk.snapshot_data;
+    if (!lost) {
+      nodes_.at(m.to).staged_snapshot = sender.disk.snapshot_data;
+      nodes_.at(m.to).staged_meta = sender.disk.snapshot;
+      msg.snapshot = sender.disk.snapshot;
+    }
     sender.raft->ReportSnapshot(m.to, !lost);
   }
   if (lost) return;
-  absl::Status st = nodes_.at(m.to).raft->Step(m);
+  absl::Status st = nodes_.at(m.to).raft->Step(msg);
   if (!st.ok()) Log(absl::StrCat("  ", m.to, " step error: ", st.message()));
   NoteStateChanges();
 }
@@ -186,6 +201,7 @@ absl::Status Cluster::Restart(ReplicaId id) {
   if (!raft.ok()) return raft.status();
   n.raft = *std::move(raft);
   n.state_machine = n.disk.snapshot_data;
+  n.applied_index = n.disk.snapshot.index;
   n.staged_snapshot.clear();
   NoteStateChanges();
   return absl::OkStatus();
@@ -212,6 +228,7 @@ absl::Status Cluster::Compact(ReplicaId id, Index index) {
 absl::Status Cluster::CheckInvariants() {
   std::vector<ReplicaView> views;
   for (const auto& [id, n] : nodes_) views.push_back(ViewOf(*n.raft));
+  if (!apply_violation_.empty()) return absl::InternalError(apply_violation_);
   return checker_.Check(views);
 }
 

@@ -45,6 +45,8 @@ struct Node {
   Disk disk;
   StateMachine state_machine;
   StateMachine staged_snapshot;  // received snapshot data awaiting install
+  SnapshotMeta staged_meta;      // and its metadata
+  Index applied_index = 0;       // last entry applied to state_machine (or snapshot index)
   absl::Time now = absl::UnixEpoch() + absl::Hours(1);
   std::vector<ReadState> read_states;  // every read state served, in order
 };
@@ -69,6 +71,8 @@ class Cluster {
   size_t Deliver(ReplicaId to, bool drop = false);
   // Delivers the i-th in-flight message (for randomised tests). REQUIRES: i < in_flight().size().
   void DeliverAt(size_t i, bool drop);
+  // Duplicates the i-th in-flight message (the network may deliver a message twice).
+  void DuplicateAt(size_t i) { in_flight_.push_back(in_flight_.at(i)); }
   const std::vector<Message>& in_flight() const { return in_flight_; }
   // Alternates ProcessReady and Deliver until nothing is left (at most max_rounds rounds).
   // Returns false if it did not settle.
@@ -107,6 +111,7 @@ class Cluster {
   absl::btree_set<std::pair<ReplicaId, ReplicaId>> cut_;
   absl::btree_map<ReplicaId, std::string> last_state_;
   InvariantChecker checker_;
+  std::string apply_violation_;  // first out-of-order or repeated apply seen
 };
 
 }  // namespace crema::raft::testing
