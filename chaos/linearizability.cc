@@ -20,6 +20,9 @@ using internal::SearchOp;
 using internal::SearchOutcome;
 using internal::SearchVerdict;
 
+// ExplainViolation prints at most this many operations of the linearizable prefix (the last ones).
+constexpr size_t kMaxExplainedPrefix = 20;
+
 // Operations of one independently checked part of the history.
 struct Partition {
   std::string key;                  // Empty for the unpartitioned check.
@@ -195,9 +198,13 @@ std::string ExplainViolation(const History& history, const LinearizabilityResult
   if (!result.violation.has_value()) return "";
   const Violation& v = *result.violation;
   std::string out = absl::StrCat("not linearizable at key \"", absl::CHexEscape(v.key), "\"\n");
-  absl::StrAppend(&out, "longest linearizable prefix (", v.linearized_prefix.size(),
-                  " operations, in linearization order):\n");
-  for (size_t index : v.linearized_prefix) {
+  const size_t prefix = v.linearized_prefix.size();
+  const size_t shown = std::min(prefix, kMaxExplainedPrefix);
+  absl::StrAppend(&out, "longest linearizable prefix (", prefix,
+                  " operations, in linearization order; the last ", shown, " shown):\n");
+  if (shown < prefix) absl::StrAppend(&out, "  ... ", prefix - shown, " earlier operations\n");
+  for (size_t i = prefix - shown; i < prefix; ++i) {
+    const size_t index = v.linearized_prefix[i];
     absl::StrAppend(&out, "  ", FormatOperation(history[index], index), "\n");
   }
   absl::StrAppend(&out, "state after the prefix: ", v.state_after_prefix, "\n");

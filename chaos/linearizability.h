@@ -70,7 +70,8 @@ struct Violation {
 struct LinearizabilityResult {
   Verdict verdict = Verdict::kUnknown;
   size_t operations = 0;          // In the input history.
-  // After dropping errors, indeterminate gets and indeterminate writes of values nobody could
+  // Operations searched, in the keys examined (the check stops at the first violating key),
+  // after dropping errors, indeterminate gets and indeterminate writes of values nobody could
   // observe (see linearizability.cc): those never change the verdict.
   size_t operations_checked = 0;
   size_t keys = 0;                // Distinct keys among the checked operations.
@@ -88,7 +89,8 @@ struct LinearizabilityResult {
 std::string LinearizabilitySummary(const LinearizabilityResult& result);
 
 // A multi-line human explanation of `result.violation` (empty if there is none): the key, the
-// longest linearizable prefix, the state after it and the operations that could not go next.
+// longest linearizable prefix (its last 20 operations), the state after it and the operations
+// that could not go next.
 std::string ExplainViolation(const History& history, const LinearizabilityResult& result);
 
 }  // namespace crema::chaos
