@@ -7,8 +7,10 @@
 //     passes. If no ack arrives within probe_timeout (× multiplier) it asks k members to probe the
 //     target for it (ping-req); they forward the ack, or a nack if the target stays silent.
 //   * No ack by the end of the period: the target becomes *suspect* at its current incarnation.
-//     The suspicion is gossiped; when it reaches the suspect, the suspect refutes it by
-//     incrementing its incarnation and gossiping "alive". Unrefuted, the suspect is declared dead
+//     The suspicion is gossiped, sent to the suspect directly, and attached to every ping sent to
+//     it while it stays suspect; when it reaches the suspect, the suspect refutes it by
+//     incrementing its incarnation and gossiping "alive" (and gossips it again whenever it still
+//     hears the stale accusation after its copies are spent). Unrefuted, the suspect is declared dead
 //     after Lifeguard's dynamic timeout, which shrinks as independent confirmations arrive
 //     (lifeguard.h). Rules: alive@i beats suspect@j iff i > j; suspect@i beats alive@j iff i >= j;
 //     dead/left@i beats alive and suspect @j iff i >= j; dead and left are final for that
@@ -191,6 +193,7 @@ class Swim {
   void StartProbe(absl::Time now);
   void FinishFailedProbe(absl::Time now);
   void SendPingReqs(absl::Time now);
+  void AttachSuspicionOfTarget(Message& ping) const;
   std::optional<NodeId> NextProbeTarget();
   void HandleMessage(const Message& message, absl::Time now);
   void HandleAck(const Message& message, absl::Time now);
@@ -213,6 +216,7 @@ class Swim {
   void StartSuspicion(Record& record, NodeId accuser, absl::Time now);
   void SetState(Record& record, MemberState state, absl::Time now);
   void Refute(Incarnation seen, absl::Time now);
+  void RegossipRefutation();
   void Gossip(const Member& member, NodeId accuser);
   void Emit(MembershipEventKind kind, const Member& member);
   void AddToProbeOrder(NodeId id);

@@ -138,7 +138,11 @@ void Swim::ApplyAlive(const MemberUpdate& update, absl::Time now) {
 void Swim::ApplySuspect(const MemberUpdate& update, absl::Time now) {
   const Member& claim = update.member;
   if (claim.id == self_.id) {
-    if (leaving_ || claim.incarnation < self_.incarnation) return;
+    if (leaving_) return;
+    if (claim.incarnation < self_.incarnation) {
+      RegossipRefutation();
+      return;
+    }
     Refute(claim.incarnation, now);
     health_.Apply(1);  // Lifeguard: being suspected hints that we are the slow one
     return;
@@ -172,7 +176,12 @@ void Swim::ApplyGone(const MemberUpdate& update, absl::Time now) {
   const Member& claim = update.member;
   assert(claim.state == MemberState::kDead || claim.state == MemberState::kLeft);
   if (claim.id == self_.id) {
-    if (!leaving_ && claim.incarnation >= self_.incarnation) Refute(claim.incarnation, now);
+    if (leaving_) return;
+    if (claim.incarnation >= self_.incarnation) {
+      Refute(claim.incarnation, now);
+    } else {
+      RegossipRefutation();
+    }
     return;
   }
   Record* record = FindRecord(claim.id);
@@ -221,6 +230,14 @@ void Swim::Refute(Incarnation seen, absl::Time now) {
   ++stats_.refutations;
   Gossip(self_, self_.id);
   (void)now;
+}
+
+void Swim::RegossipRefutation() {
+  // Someone still accuses an older incarnation of us: our refutation's bounded retransmissions
+  // did not reach it (with 10% loss, all λ·log(N+1) copies are occasionally lost). Queue it again,
+  // but only once the previous copies are spent, so stale accusations cannot amplify traffic.
+  if (broadcasts_.TransmitsOf(self_.id) >= 0) return;
+  Gossip(self_, self_.id);
 }
 
 void Swim::Gossip(const Member& member, NodeId accuser) {

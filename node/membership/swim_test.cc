@@ -298,6 +298,25 @@ TEST(SwimTest, IncarnationRules) {
   EXPECT_EQ(events[3].kind, MembershipEventKind::kDead);
 }
 
+TEST(SwimTest, StaleAccusationAfterRefutationRegossipsIt) {
+  Random random(7);
+  Swim swim(1, "node-1", {}, SwimConfig{}, random, kStart);
+  Tell(swim, 2, Claim(2, MemberState::kAlive, 0, 2), kStart);
+  Tell(swim, 2, Claim(1, MemberState::kSuspect, 0, 2), kStart);
+  ASSERT_EQ(swim.self().incarnation, 1u);
+  ASSERT_EQ(swim.pending_broadcasts(), 2u);  // our refutation and member 2's join
+  Message ping;  // each ping is answered by an ack carrying the queued updates
+  ping.type = MessageType::kPing;
+  ping.from = 2;
+  ping.to = 1;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(swim.Receive(2, EncodeMessage(ping), kStart).ok());
+  swim.TakeOutbox();
+  ASSERT_EQ(swim.pending_broadcasts(), 0u) << "every copy spent";
+  Tell(swim, 2, Claim(1, MemberState::kSuspect, 0, 2), kStart);  // 2 never heard it
+  EXPECT_EQ(swim.self().incarnation, 1u) << "no new incarnation for a stale claim";
+  EXPECT_EQ(swim.pending_broadcasts(), 1u) << "but the refutation is queued again";
+}
+
 TEST(SwimTest, GracefulLeaveAndTombstoneExpiry) {
   SwimConfig config;
   config.tombstone_ttl = absl::Seconds(30);
