@@ -4,6 +4,7 @@
 // across two processes, and that a planted non-determinism is caught.)
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "sim/ping_scenario.h"
 #include "sim/test_seed.h"
 
@@ -34,11 +35,15 @@ TEST(DeterminismTest, PingScenarioTwicePerSeedIsIdentical) {
     options.faults = seed % 3 == 0 ? FaultLevel::kHeavy : FaultLevel::kDefault;
     const ScenarioResult a = RunPingScenario(options, FastParams());
     const ScenarioResult b = RunPingScenario(options, FastParams());
-    EXPECT_TRUE(a.pass) << a.message << "\n" << ReproCommand(seed);
+    const std::string sim_line = absl::StrCat("bazel run //tools:sim -- --seed=", seed,
+                                              " --scenario=ping --faults=",
+                                              seed % 3 == 0 ? "heavy" : "default");
+    EXPECT_TRUE(a.pass) << a.message << "\n" << ReproCommand(seed) << "\nor: " << sim_line
+                        << " (with a 20 s safety phase)";
     if (a.trace_hash != b.trace_hash || a.events != b.events) {
       ADD_FAILURE() << "NON-DETERMINISM for seed " << seed << ": " << SummaryLine(seed, a)
                     << " vs " << SummaryLine(seed, b) << "\n"
-                    << Explain(seed) << "\n" << ReproCommand(seed);
+                    << Explain(seed) << "\n" << ReproCommand(seed) << "\nor twice: " << sim_line;
       if (++failures >= 3) return;
     }
   }

@@ -86,6 +86,9 @@ ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenari
   sim_options.keep_trace_records = options.keep_trace_records;
   sim_options.trace_json = options.trace_json;
   faults.ApplyTo(sim_options);
+  // Declared before the simulator, which the clients reference until it is destroyed.
+  PingLedger ledger;
+  bool stop_clients = false;
   Simulator sim(sim_options);
 
   std::vector<NodeId> servers;
@@ -98,8 +101,6 @@ ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenari
     config.plant_nondeterminism_for_test = options.plant_nondeterminism;
     sim.AddNode(id, [config](Env env) { return std::make_unique<PingProgram>(env, config); });
   }
-  PingLedger ledger;
-  bool stop_clients = false;
   for (int c = 0; c < params.clients; ++c) {
     sim.AddNode(kFirstClientId + c, [&, servers](Env env) {
       return std::make_unique<PingClient>(env, servers, &ledger, params.request_timeout,

@@ -47,6 +47,7 @@ Simulator::Simulator(SimOptions options)
 }
 
 Simulator::~Simulator() {
+  destroying_ = true;
   for (auto& [id, n] : nodes_) EndIncarnation(*n);
 }
 

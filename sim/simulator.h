@@ -147,8 +147,9 @@ class Simulator {
                                         const char* kind, absl::AnyInvocable<void()> callback);
   void CancelNodeEvent(NodeId node, EventQueue::EventId id);
   // Records an event in the run's trace at the current virtual time.
+  // Nothing is recorded once the simulator is being destroyed (the run is over).
   void Trace(NodeId node, std::string_view kind, std::string_view detail) {
-    trace_.Record(now_ns_, node, kind, detail);
+    if (!destroying_) trace_.Record(now_ns_, node, kind, detail);
   }
   // The current incarnation's endpoint, or nullptr while the node is down.
   SimNetwork* endpoint(NodeId id);
@@ -164,6 +165,7 @@ class Simulator {
   int64_t now_ns_ = 0;
   uint64_t events_run_ = 0;
   NodeId running_node_ = kNoNode;  // the node whose event is running, if any
+  bool destroying_ = false;
   EventQueue queue_;
   TraceLog trace_;
   NetworkFabric fabric_;
