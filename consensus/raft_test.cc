@@ -1,0 +1,145 @@
+// Focused unit tests of the core's contracts that scenario scripts do not show well.
+#include "consensus/raft.h"
+
+#include <set>
+
+#include "gtest/gtest.h"
+
+namespace crema::raft {
+namespace {
+
+Config MakeConfig(ReplicaId id, uint64_t seed = 7) {
+  Config c;
+  c.id = id;
+  c.group = 9;
+  c.random_seed = seed;
+  return c;
+}
+
+std::unique_ptr<Raft> MustCreate(const Config& c, const InitialState& s) {
+  absl::StatusOr<std::unique_ptr<Raft>> r = Raft::Create(c, s);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return *std::move(r);
+}
+
+const absl::Time kStart = absl::UnixEpoch() + absl::Hours(1);
+
+// Ticks until the node campaigns; returns the number of ticks.
+int TicksUntilCampaign(Raft& r) {
+  for (int i = 1; i <= 100; ++i) {
+    r.Tick(kStart + absl::Milliseconds(100 * i));
+    if (r.role() != Role::kFollower) return i;
+  }
+  return -1;
+}
+
+TEST(Raft, ElectionTimeoutIsRandomisedWithinBoundsAndSeeded) {
+  const ConfState conf{.voters = {1, 2, 3}};
+  std::set<int> seen;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    auto a = MustCreate(MakeConfig(1, seed), InitialState::Bootstrap(conf));
+    auto b = MustCreate(MakeConfig(1, seed), InitialState::Bootstrap(conf));
+    const int ticks = TicksUntilCampaign(*a);
+    EXPECT_GE(ticks, a->config().election_tick);
+    EXPECT_LT(ticks, 2 * a->config().election_tick);
+    EXPECT_EQ(ticks, TicksUntilCampaign(*b)) << "same seed, same timeout";
+    seen.insert(ticks);
+  }
+  EXPECT_GT(seen.size(), 3u) << "timeouts are not randomised";
+}
+
+TEST(Raft, CreateRejectsInconsistentStorage) {
+  const Config c = MakeConfig(1);
+  InitialState s = InitialState::Bootstrap({.voters = {1}});
+  s.entries = {Entry{.term = 1, .index = 3}};  // gap after the snapshot at 1
+  EXPECT_FALSE(Raft::Create(c, s).ok());
+  s.entries = {Entry{.term = 5, .index = 2}};  // term beyond the hard state
+  EXPECT_FALSE(Raft::Create(c, s).ok());
+  s = InitialState::Bootstrap({.voters = {1}});
+  s.hard_state.commit = 9;  // commit beyond the log
+  EXPECT_FALSE(Raft::Create(c, s).ok());
+  Config bad = c;
+  bad.heartbeat_tick = bad.election_tick;
+  EXPECT_FALSE(Raft::Create(bad, InitialState::Bootstrap({.voters = {1}})).ok());
+}
+
+TEST(Raft, SingleVoterBatchesProposalsIntoOneReady) {
+  auto r = MustCreate(MakeConfig(1), InitialState::Bootstrap({.voters = {1}}));
+  r->Campaign();
+  ASSERT_EQ(r->role(), Role::kLeader);
+  Ready rd;
+  while (r->HasReady()) {  // persist and apply the no-op
+    rd = r->GetReady();
+    r->Advance();
+  }
+  ASSERT_EQ(r->applied(), 2u);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(r->Propose("p" + std::to_string(i)).ok());
+  ASSERT_TRUE(r->HasReady());
+  rd = r->GetReady();
+  EXPECT_EQ(rd.entries.size(), 100u);  // one append, one sync
+  EXPECT_TRUE(rd.must_sync);
+  EXPECT_TRUE(rd.committed_entries.empty()) << "not committed before our own persist";
+  r->Advance();
+  rd = r->GetReady();  // now durable on the (single-voter) quorum
+  EXPECT_EQ(rd.committed_entries.size(), 100u);
+  r->Advance();
+  EXPECT_EQ(r->applied(), r->log().last_index());
+}
+
+TEST(Raft, StepRejectsMisaddressedMessages) {
+  auto r = MustCreate(MakeConfig(1), InitialState::Bootstrap({.voters = {1, 2}}));
+  Message m{.type = MessageType::kHeartbeat, .group = 8, .from = 2, .to = 1, .term = 5};
+  EXPECT_FALSE(r->Step(m).ok());  // wrong group
+  m.group = 9;
+  m.to = 3;
+  EXPECT_FALSE(r->Step(m).ok());  // wrong replica
+  m.to = 1;
+  m.type = MessageType::kSnap;
+  EXPECT_FALSE(r->Step(m).ok());  // MsgSnap without metadata
+  m.type = MessageType::kHeartbeat;
+  EXPECT_TRUE(r->Step(m).ok());
+  EXPECT_EQ(r->leader(), 2u);
+  EXPECT_EQ(r->term(), 5u);
+}
+
+TEST(Raft, UncommittedBytesAreBounded) {
+  Config c = MakeConfig(1);
+  c.max_uncommitted_bytes = 1000;
+  auto r = MustCreate(c, InitialState::Bootstrap({.voters = {1, 2, 3}}));
+  r->Campaign();  // pre-vote: no answers here, so force a leader through the full protocol
+  Message grant{.type = MessageType::kPreVoteResp, .group = 9, .from = 2, .to = 1, .term = 2};
+  ASSERT_TRUE(r->Step(grant).ok());
+  grant.type = MessageType::kVoteResp;
+  ASSERT_TRUE(r->Step(grant).ok());
+  ASSERT_EQ(r->role(), Role::kLeader);
+  int accepted = 0;
+  absl::Status st;
+  while ((st = r->Propose(std::string(100, 'x'))).ok()) ++accepted;
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_GE(accepted, 7);
+  EXPECT_LE(accepted, 9);
+}
+
+TEST(Raft, CompactBeyondAppliedFails) {
+  auto r = MustCreate(MakeConfig(1), InitialState::Bootstrap({.voters = {1}}));
+  r->Campaign();
+  r->GetReady();
+  r->Advance();
+  EXPECT_FALSE(r->Compact(r->applied() + 5).ok());
+  r->GetReady();
+  r->Advance();
+  EXPECT_TRUE(r->Compact(r->applied()).ok());
+  EXPECT_EQ(r->log().snapshot().index, r->applied());
+}
+
+TEST(Raft, FollowerWithoutLeaderRefusesRequests) {
+  auto r = MustCreate(MakeConfig(1), InitialState::Bootstrap({.voters = {1, 2, 3}}));
+  EXPECT_EQ(r->Propose("x").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(r->ReadIndex("ctx", kStart).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(r->TransferLeadership(2).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(r->ProposeConfChange({ConfChangeType::kAddLearner, 4}).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace crema::raft
