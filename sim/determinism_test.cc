@@ -11,19 +11,12 @@
 namespace crema::sim {
 namespace {
 
-// A shorter safety phase (10 s instead of 20 s) keeps 2 x 100 runs within a few seconds.
-PingScenarioParams FastParams() {
-  PingScenarioParams params;
-  params.safety_duration = absl::Seconds(10);
-  return params;
-}
-
 std::string Explain(uint64_t seed) {
   ScenarioOptions options;
   options.seed = seed;
   options.keep_trace_records = true;
-  const ScenarioResult a = RunPingScenario(options, FastParams());
-  const ScenarioResult b = RunPingScenario(options, FastParams());
+  const ScenarioResult a = RunPingScenario(options);
+  const ScenarioResult b = RunPingScenario(options);
   return FirstDifference(a.records, b.records).value_or("(identical when re-run with records)");
 }
 
@@ -33,13 +26,12 @@ TEST(DeterminismTest, PingScenarioTwicePerSeedIsIdentical) {
     ScenarioOptions options;
     options.seed = seed;
     options.faults = seed % 3 == 0 ? FaultLevel::kHeavy : FaultLevel::kDefault;
-    const ScenarioResult a = RunPingScenario(options, FastParams());
-    const ScenarioResult b = RunPingScenario(options, FastParams());
+    const ScenarioResult a = RunPingScenario(options);
+    const ScenarioResult b = RunPingScenario(options);
     const std::string sim_line = absl::StrCat("bazel run //tools:sim -- --seed=", seed,
                                               " --scenario=ping --faults=",
                                               seed % 3 == 0 ? "heavy" : "default");
-    EXPECT_TRUE(a.pass) << a.message << "\n" << ReproCommand(seed) << "\nor: " << sim_line
-                        << " (with a 20 s safety phase)";
+    EXPECT_TRUE(a.pass) << a.message << "\n" << ReproCommand(seed) << "\nor: " << sim_line;
     if (a.trace_hash != b.trace_hash || a.events != b.events) {
       ADD_FAILURE() << "NON-DETERMINISM for seed " << seed << ": " << SummaryLine(seed, a)
                     << " vs " << SummaryLine(seed, b) << "\n"
