@@ -157,7 +157,7 @@ RC_GTEST_PROP(LinearizabilityProperty, ReadingANeverWrittenValueIsNotLinearizabl
 History DamagedSmallHistory(Random& random) {
   AtomicHistoryOptions options{.clients = static_cast<int>(random.Range(1, 4)),
                                .keys = static_cast<int>(random.Range(1, 3)),
-                               .operations = static_cast<int>(random.Range(1, 8)),
+                               .operations = static_cast<int>(random.Range(1, 10)),
                                .value_domain = static_cast<int>(random.Range(1, 3)),
                                .indeterminate_one_in = 6,
                                .error_one_in = 12,
