@@ -1,7 +1,7 @@
 // crema simulator command line: runs one named scenario from one seed and prints one summary line.
 //
 //   bazel run //tools:sim -- --seed=42 --scenario=ping [--nodes=5] [--faults=none|default|heavy]
-//       [--no_partitions] [--drop=1/100] [--trace_out=/tmp/trace.jsonl]
+//       [--no_partitions] [--drop=1/100] [--trace_out=/tmp/trace.jsonl] [--check_determinism]
 //
 // Everything it prints comes before the last line, which is exactly
 //   seed=<N> events=<count> virtual_ms=<ms> trace_hash=<16 hex digits> result=PASS|FAIL
@@ -37,6 +37,8 @@ ABSL_FLAG(bool, no_buggify, false, "disable BUGGIFY fault points");
 ABSL_FLAG(std::string, drop, "", "message drop probability as N/D (overrides the swarm's)");
 ABSL_FLAG(std::string, duplicate, "", "message duplication probability as N/D");
 ABSL_FLAG(bool, quiet, false, "print only the summary line");
+ABSL_FLAG(bool, check_determinism, false,
+          "run the scenario twice in this process and report the first differing event, if any");
 ABSL_FLAG(bool, plant_nondeterminism, false,
           "TEST ONLY (sim/determinism_test): enable the scenario's planted non-determinism");
 
@@ -137,8 +139,23 @@ int main(int argc, char** argv) {
   }
   // The seed goes out before the run starts, so a hung or killed run still leaves it.
   if (!quiet) std::cout << "sim: seed=" << options->seed << " scenario=" << absl::GetFlag(FLAGS_scenario) << std::endl;
-  const crema::sim::ScenarioResult result = (*run)(*options);
+  if (absl::GetFlag(FLAGS_check_determinism)) options->keep_trace_records = true;
+  crema::sim::ScenarioResult result = (*run)(*options);
   trace_file.close();
+  if (absl::GetFlag(FLAGS_check_determinism)) {
+    crema::sim::ScenarioOptions again = *options;
+    again.trace_json = nullptr;
+    again.log = nullptr;
+    const crema::sim::ScenarioResult second = (*run)(again);
+    const std::optional<std::string> diff =
+        crema::sim::FirstDifference(result.records, second.records);
+    std::cout << (diff ? "NON-DETERMINISTIC: " + *diff : std::string("deterministic: two runs, identical traces"))
+              << "\n";
+    if (diff) {
+      result.pass = false;
+      result.message = "the two runs differ (first differing event above)";
+    }
+  }
   if (!result.pass && !quiet) {
     std::cout << "FAILED: " << result.message << "\nreproduce with: " << ReproLine() << "\n";
   }

@@ -19,6 +19,10 @@ PingService::PingService(Env env, PingConfig config) : env_(env), config_(std::m
 
 PingService::~PingService() = default;
 
+bool PingService::Buggified(std::string_view site) {
+  return env_.buggify != nullptr && env_.buggify->Fire(site);
+}
+
 absl::Status PingService::Start() {
   if (started_) return absl::FailedPreconditionError("PingService already started");
   started_ = true;
@@ -71,7 +75,7 @@ std::vector<NodeId> PingService::HeartbeatOrder() {
 
 void PingService::HeartbeatLoop() {
   while (env_.executor->Sleep(config_.heartbeat_interval).ok()) {
-    if (env_.buggify->Fire("ping.skip_heartbeat")) continue;  // as if every copy were lost
+    if (Buggified("ping.skip_heartbeat")) continue;  // as if every copy were lost
     PingMessage heartbeat;
     heartbeat.kind = PingMessage::Kind::kHeartbeat;
     heartbeat.counter = state_.counter;
@@ -89,7 +93,7 @@ void PingService::OnMessage(NodeId from, std::string message) {
     ++stats_.dropped_before_recovery;
     return;
   }
-  if (env_.buggify->Fire("ping.drop_incoming")) return;  // a lossy network may do the same
+  if (Buggified("ping.drop_incoming")) return;  // a lossy network may do the same
   absl::StatusOr<PingMessage> decoded = DecodePing(message);
   if (!decoded.ok()) {
     ++stats_.malformed_messages;
@@ -176,7 +180,7 @@ void PingService::CommitBatch(std::vector<PendingAdd> batch) {
     to_ack.push_back(add);
   }
   if (increments > 0) {
-    if (env_.buggify->Fire("ping.slow_commit")) {
+    if (Buggified("ping.slow_commit")) {
       // A slow disk: clients may time out while the adds still become durable (indeterminate).
       const absl::Duration stall = env_.random->DurationBetween(absl::Milliseconds(1),
                                                                 absl::Milliseconds(800));

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -109,6 +110,8 @@ class PingService {
   // Makes one batch durable and acknowledges it (committer fiber only).
   void CommitBatch(std::vector<PendingAdd> batch);
   std::vector<NodeId> HeartbeatOrder();
+  // True when BUGGIFY site `site` fires (never without a Buggify, e.g. in production).
+  bool Buggified(std::string_view site);
 
   Env env_;
   PingConfig config_;
