@@ -1,6 +1,9 @@
 // Unit tests of process, clock, disk-in-simulation and BUGGIFY behaviour of the simulator.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <set>
+
 #include "node/sync.h"
 #include "sim/simulator.h"
 #include "sim/test_node.h"
@@ -94,13 +97,28 @@ TEST(ProcessFaultTest, PauseHoldsEventsWhileTheClockMoves) {
   EXPECT_EQ(fired_at[0], absl::Milliseconds(2050));  // ran at resume, not before
 }
 
+TEST(ProcessFaultTest, TimerCancelledWhilePausedNeverRuns) {
+  Simulator sim(SimOptions{.seed = 6});
+  sim.AddNode(1, TestNodeFactory());
+  sim.StartAll();
+  EventLoop& loop = GetTestNode(sim, 1).env.executor->loop();
+  int ran = 0;
+  const EventLoop::TimerId held = loop.RunAfter(absl::Milliseconds(10), [&] { ran += 1; });
+  loop.RunAfter(absl::Milliseconds(20), [&] { ran += 10; });
+  sim.Pause(1);
+  sim.RunFor(absl::Milliseconds(50));  // both came due and are held
+  loop.Cancel(held);
+  sim.Resume(1);
+  sim.RunFor(absl::Milliseconds(1));
+  EXPECT_EQ(ran, 10);
+}
+
 TEST(ClockTest, DriftScalesTimersAndStepsMoveOnlyWallTime) {
   SimOptions options{.seed = TestSeed()};
   options.clock.max_drift_ppm = 1000;
   options.clock.max_offset = absl::Seconds(1);
   Simulator sim(options);
-  sim.AddNode(1, TestNodeFactory());
-  sim.AddNode(2, TestNodeFactory());
+  for (NodeId id = 1; id <= 10; ++id) sim.AddNode(id, TestNodeFactory());
   sim.StartAll();
   SimClock& clock = sim.clock(1);
   const absl::Time mono0 = clock.MonotonicNow();
@@ -109,7 +127,12 @@ TEST(ClockTest, DriftScalesTimersAndStepsMoveOnlyWallTime) {
   const absl::Duration expected = absl::Seconds(100) * (1'000'000 + clock.drift_ppm()) / 1'000'000;
   EXPECT_LE(absl::AbsDuration(clock.MonotonicNow() - mono0 - expected), absl::Nanoseconds(1));
   EXPECT_LE(absl::AbsDuration(clock.Now() - wall0 - expected), absl::Nanoseconds(1));
-  EXPECT_NE(sim.clock(1).drift_ppm(), sim.clock(2).drift_ppm());  // 1/2001 flake odds
+  std::set<int64_t> drifts;
+  for (NodeId id = 1; id <= 10; ++id) {
+    EXPECT_LE(std::abs(sim.clock(id).drift_ppm()), 1000);
+    drifts.insert(sim.clock(id).drift_ppm());
+  }
+  EXPECT_GT(drifts.size(), 1u);  // per-node drift
   // A timer for 1 s of this node's time fires when at least 1 s of its monotonic time passed.
   absl::Duration slept;
   Env env = GetTestNode(sim, 1).env;
