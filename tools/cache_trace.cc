@@ -1,7 +1,7 @@
 // cache_trace: replays a cache trace through a policy and prints its hit ratio.
 //
-//   bazel run //tools:cache_trace -- --trace=../shared/traces/OLTP.lis.zst --size=1000 \
-//       --policy=wtinylfu
+//   bazel run //tools:cache_trace -- --trace=../shared/traces/OLTP.lis.zst --size=1000
+//       --policy=wtinylfu     (one command line)
 //
 // Reads the formats of ../shared/traces (cache/trace_format.h), decompressing .zst with `zstd -dc`
 // and .gz with `gzip -dc` through a pipe. A relative --trace is resolved against the workspace
