@@ -7,7 +7,7 @@ PACKAGES=(
   g++ bazel-bootstrap bazel-rules-java
   libabsl-dev libboost-context-dev liblz4-dev librapidcheck-dev libxxhash-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev
-  zstd gzip redis-tools procps
+  zlib1g-dev zstd gzip redis-tools procps
 )
 
 missing=()
