@@ -1,0 +1,218 @@
+#include "chaos/nemesis.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "sim/partitions.h"
+
+namespace crema::chaos {
+namespace {
+
+std::string Seconds(absl::Duration d) {
+  return absl::StrCat(absl::ToDoubleMilliseconds(d) / 1000.0, "s");
+}
+
+// The generator's view of the cluster, so undo actions pair with their faults and membership
+// actions stay sensible (remove only voters, promote only learners, keep >= 3 voters).
+struct Model {
+  std::vector<NodeId> voters;    // sorted
+  std::vector<NodeId> learners;  // sorted
+  std::vector<NodeId> spares;    // never-used ids, in order
+  absl::Duration partition_until;
+  absl::btree_map<NodeId, absl::Duration> busy_until;  // node-level fault in progress
+  absl::Duration membership_until;
+};
+
+bool Free(const Model& m, NodeId node, absl::Duration at) {
+  auto it = m.busy_until.find(node);
+  return it == m.busy_until.end() || it->second <= at;
+}
+
+}  // namespace
+
+const char* NemesisKindName(NemesisKind kind) {
+  switch (kind) {
+    case NemesisKind::kPartition: return "partition";
+    case NemesisKind::kHeal: return "heal";
+    case NemesisKind::kClog: return "clog";
+    case NemesisKind::kUnclog: return "unclog";
+    case NemesisKind::kCrash: return "crash";
+    case NemesisKind::kRestart: return "restart";
+    case NemesisKind::kPause: return "pause";
+    case NemesisKind::kResume: return "resume";
+    case NemesisKind::kClockStep: return "clock-step";
+    case NemesisKind::kDiskFull: return "disk-full";
+    case NemesisKind::kDiskSpace: return "disk-space";
+    case NemesisKind::kDiskErrors: return "disk-errors";
+    case NemesisKind::kDiskHealthy: return "disk-healthy";
+    case NemesisKind::kRemoveVoter: return "remove-voter";
+    case NemesisKind::kAddLearner: return "add-learner";
+    case NemesisKind::kPromote: return "promote";
+  }
+  return "?";
+}
+
+std::string NemesisAction::ToString() const {
+  std::string out = absl::StrCat(Seconds(at), " ", NemesisKindName(kind));
+  if (kind == NemesisKind::kPartition) {
+    std::vector<std::string> links;
+    for (const auto& [from, to] : blocked) links.push_back(absl::StrCat(from, ">", to));
+    absl::StrAppend(&out, " ", shape, " cut=[", absl::StrJoin(links, " "), "]");
+  } else if (kind == NemesisKind::kClog || kind == NemesisKind::kUnclog) {
+    absl::StrAppend(&out, " n", node, ">n", peer);
+  } else if (node != kNoNode) {
+    absl::StrAppend(&out, " n", node);
+  }
+  if (kind == NemesisKind::kClockStep) {
+    absl::StrAppend(&out, " by ", absl::FormatDuration(delta));
+  }
+  return out;
+}
+
+std::string NemesisSchedule::ToString() const {
+  std::string out;
+  for (const NemesisAction& a : actions) absl::StrAppend(&out, "  ", a.ToString(), "\n");
+  return out;
+}
+
+size_t NemesisSchedule::Count(NemesisKind kind) const {
+  return static_cast<size_t>(std::count_if(actions.begin(), actions.end(),
+                                           [kind](const NemesisAction& a) { return a.kind == kind; }));
+}
+
+std::string NemesisOptions::Describe() const {
+  const std::pair<bool, const char*> switches[] = {
+      {partitions, "partitions"}, {clogging, "clogging"},   {crashes, "crashes"},
+      {pauses, "pauses"},         {clock_steps, "clock_steps"}, {disk_full, "disk_full"},
+      {disk_errors, "disk_errors"}, {membership, "membership"}};
+  std::string out;
+  for (const auto& [on, name] : switches) {
+    if (on) absl::StrAppend(&out, out.empty() ? "" : " ", name);
+  }
+  if (out.empty()) out = "none";
+  absl::StrAppend(&out, " every~", absl::FormatDuration(mean_interval),
+                  " max=", absl::FormatDuration(max_fault_duration));
+  return out;
+}
+
+NemesisOptions SwarmNemesisOptions(Random random) {
+  NemesisOptions o;
+  o.partitions = random.OneIn(2);
+  o.clogging = random.OneIn(2);
+  o.crashes = random.OneIn(2);
+  o.pauses = random.OneIn(2);
+  o.clock_steps = random.OneIn(2);
+  o.disk_full = random.OneIn(2);
+  o.disk_errors = random.OneIn(2);
+  o.mean_interval = absl::Milliseconds(random.Range(100, 1500));
+  o.max_fault_duration = absl::Milliseconds(random.Range(200, 4000));
+  o.max_clock_step = absl::Milliseconds(random.Range(1, 10'000));
+  o.disk_io_error = sim::Ratio{1, 20u << random.Uniform(4)};
+  o.disk_read_corruption = sim::Ratio{1, 100u << random.Uniform(4)};
+  return o;
+}
+
+NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeId> servers,
+                                std::vector<NodeId> spares, absl::Duration duration,
+                                Random random) {
+  NemesisSchedule schedule;
+  std::sort(servers.begin(), servers.end());
+  if (!options.any() || servers.empty()) return schedule;
+  std::vector<NemesisKind> kinds;
+  if (options.partitions && servers.size() >= 2) kinds.push_back(NemesisKind::kPartition);
+  if (options.clogging && servers.size() >= 2) kinds.push_back(NemesisKind::kClog);
+  if (options.crashes) kinds.push_back(NemesisKind::kCrash);
+  if (options.pauses) kinds.push_back(NemesisKind::kPause);
+  if (options.clock_steps) kinds.push_back(NemesisKind::kClockStep);
+  if (options.disk_full) kinds.push_back(NemesisKind::kDiskFull);
+  if (options.disk_errors) kinds.push_back(NemesisKind::kDiskErrors);
+  if (options.membership) kinds.push_back(NemesisKind::kRemoveVoter);
+  if (kinds.empty()) return schedule;
+  Model m;
+  m.voters = servers;
+  m.spares = std::move(spares);
+  const size_t max_actions = std::min(options.max_actions, kMaxNemesisActions);
+  auto add = [&](NemesisAction a) { schedule.actions.push_back(std::move(a)); };
+  auto fault_duration = [&] {
+    return random.DurationBetween(absl::Milliseconds(10),
+                                  std::max(absl::Milliseconds(10), options.max_fault_duration));
+  };
+  absl::Duration at = absl::ZeroDuration();
+  while (schedule.actions.size() + 3 <= max_actions) {
+    at += random.DurationBetween(absl::ZeroDuration(), 2 * options.mean_interval);
+    if (at >= duration) break;
+    const NemesisKind kind = kinds[random.Uniform(kinds.size())];
+    const absl::Duration until = at + fault_duration();
+    const NodeId node = m.voters[random.Uniform(m.voters.size())];
+    NemesisAction a{.at = at, .kind = kind, .node = node};
+    switch (kind) {
+      case NemesisKind::kPartition: {
+        if (at < m.partition_until || m.voters.size() < 2) break;
+        sim::Partition p = sim::RandomPartition(m.voters, random);
+        a.node = kNoNode;
+        a.shape = p.kind;
+        a.blocked = std::move(p.blocked);
+        add(a);
+        add({.at = until, .kind = NemesisKind::kHeal});
+        m.partition_until = until;
+        break;
+      }
+      case NemesisKind::kClog: {
+        NodeId peer = m.voters[random.Uniform(m.voters.size())];
+        if (peer == node) break;
+        a.peer = peer;
+        add(a);
+        add({.at = until, .kind = NemesisKind::kUnclog, .node = node, .peer = peer});
+        break;
+      }
+      case NemesisKind::kCrash:
+      case NemesisKind::kPause:
+      case NemesisKind::kDiskFull:
+      case NemesisKind::kDiskErrors: {
+        if (!Free(m, node, at)) break;
+        const NemesisKind undo = kind == NemesisKind::kCrash   ? NemesisKind::kRestart
+                                 : kind == NemesisKind::kPause ? NemesisKind::kResume
+                                 : kind == NemesisKind::kDiskFull ? NemesisKind::kDiskSpace
+                                                                  : NemesisKind::kDiskHealthy;
+        add(a);
+        add({.at = until, .kind = undo, .node = node});
+        m.busy_until[node] = until;
+        break;
+      }
+      case NemesisKind::kClockStep: {
+        const absl::Duration magnitude =
+            random.DurationBetween(absl::Milliseconds(1), options.max_clock_step);
+        a.delta = random.OneIn(2) ? magnitude : -magnitude;
+        add(a);
+        break;
+      }
+      case NemesisKind::kRemoveVoter: {
+        // Replace a voter: remove it, add a fresh spare as learner, then promote it. Keeps the
+        // voter count (so quorums stay as large) and never reuses an id.
+        if (at < m.membership_until || m.spares.empty() || m.voters.size() < 3) break;
+        const NodeId fresh = m.spares.front();
+        m.spares.erase(m.spares.begin());
+        add(a);
+        const absl::Duration learner_at = at + fault_duration();
+        const absl::Duration promote_at = learner_at + fault_duration();
+        add({.at = learner_at, .kind = NemesisKind::kAddLearner, .node = fresh});
+        add({.at = promote_at, .kind = NemesisKind::kPromote, .node = fresh});
+        m.voters.erase(std::find(m.voters.begin(), m.voters.end(), node));
+        m.voters.push_back(fresh);
+        std::sort(m.voters.begin(), m.voters.end());
+        m.membership_until = promote_at;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  std::stable_sort(schedule.actions.begin(), schedule.actions.end(),
+                   [](const NemesisAction& x, const NemesisAction& y) { return x.at < y.at; });
+  return schedule;
+}
+
+}  // namespace crema::chaos

@@ -1,0 +1,123 @@
+#include "chaos/nemesis_runner.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace crema::chaos {
+
+using sim::NodeState;
+
+NemesisRunner::NemesisRunner(sim::Simulator* sim, std::vector<NodeId> servers,
+                             NemesisOptions options, MembershipHook membership)
+    : sim_(sim), servers_(std::move(servers)), options_(options),
+      membership_(std::move(membership)) {}
+
+void NemesisRunner::Start(const NemesisSchedule& schedule) {
+  for (const NemesisAction& action : schedule.actions) {
+    sim_->After(action.at, "nemesis.action", [this, action, epoch = epoch_] {
+      if (epoch == epoch_) Apply(action);
+    });
+  }
+}
+
+void NemesisRunner::SaveDisk(NodeId node) {
+  if (disk_defaults_.contains(node)) return;
+  sim::DiskFaultConfig& c = sim_->disk(node).config();
+  disk_defaults_[node] = DiskDefaults{c.capacity_bytes, c.io_error, c.read_corruption};
+}
+
+void NemesisRunner::Apply(const NemesisAction& a) {
+  const bool known = a.node == kNoNode || sim_->HasNode(a.node);
+  const NodeState state = a.node != kNoNode && known ? sim_->state(a.node) : NodeState::kUp;
+  bool done = known;
+  switch (a.kind) {
+    case NemesisKind::kPartition:
+      sim_->network().SetPartition(a.blocked, a.shape);
+      break;
+    case NemesisKind::kHeal:
+      sim_->network().HealPartition();
+      break;
+    case NemesisKind::kClog:
+      sim_->network().Clog(a.node, a.peer);
+      break;
+    case NemesisKind::kUnclog:
+      sim_->network().Unclog(a.node, a.peer);
+      break;
+    case NemesisKind::kCrash:
+      done = done && state == NodeState::kUp;
+      if (done) sim_->Crash(a.node);
+      break;
+    case NemesisKind::kRestart:
+      done = done && state == NodeState::kDown;
+      if (done) sim_->Restart(a.node);
+      break;
+    case NemesisKind::kPause:
+      done = done && state == NodeState::kUp;
+      if (done) sim_->Pause(a.node);
+      break;
+    case NemesisKind::kResume:
+      done = done && state == NodeState::kPaused;
+      if (done) sim_->Resume(a.node);
+      break;
+    case NemesisKind::kClockStep:
+      if (done) sim_->StepWallClock(a.node, a.delta);
+      break;
+    case NemesisKind::kDiskFull:
+      if (done) {
+        SaveDisk(a.node);
+        sim_->disk(a.node).config().capacity_bytes = sim_->disk(a.node).UsedBytes();
+      }
+      break;
+    case NemesisKind::kDiskErrors:
+      if (done) {
+        SaveDisk(a.node);
+        sim_->disk(a.node).config().io_error = options_.disk_io_error;
+        sim_->disk(a.node).config().read_corruption = options_.disk_read_corruption;
+      }
+      break;
+    case NemesisKind::kDiskSpace:
+    case NemesisKind::kDiskHealthy: {
+      auto it = disk_defaults_.find(a.node);
+      done = done && it != disk_defaults_.end();
+      if (done) {
+        sim::DiskFaultConfig& c = sim_->disk(a.node).config();
+        if (a.kind == NemesisKind::kDiskSpace) c.capacity_bytes = it->second.capacity_bytes;
+        if (a.kind == NemesisKind::kDiskHealthy) {
+          c.io_error = it->second.io_error;
+          c.read_corruption = it->second.read_corruption;
+        }
+      }
+      break;
+    }
+    case NemesisKind::kRemoveVoter:
+    case NemesisKind::kAddLearner:
+    case NemesisKind::kPromote:
+      done = membership_ != nullptr;
+      if (done) membership_(a);
+      break;
+  }
+  sim_->Trace(a.node, done ? "nemesis.apply" : "nemesis.skip", a.ToString());
+  ++(done ? applied_ : skipped_);
+}
+
+void NemesisRunner::HealAll() {
+  ++epoch_;
+  sim_->Trace(kNoNode, "nemesis.heal_all", "");
+  sim_->network().HealPartition();
+  sim_->network().UnclogAll();
+  for (const auto& [node, d] : disk_defaults_) {
+    sim::DiskFaultConfig& c = sim_->disk(node).config();
+    c.capacity_bytes = d.capacity_bytes;
+    c.io_error = d.io_error;
+    c.read_corruption = d.read_corruption;
+  }
+  disk_defaults_.clear();
+  for (NodeId id : servers_) {
+    if (!sim_->HasNode(id)) continue;
+    if (sim_->state(id) == NodeState::kPaused) sim_->Resume(id);
+    if (sim_->state(id) == NodeState::kDown) sim_->Restart(id);
+  }
+}
+
+}  // namespace crema::chaos

@@ -1,0 +1,67 @@
+// NemesisRunner: applies a NemesisSchedule (nemesis.h) to a running simulation.
+//
+//   NemesisRunner runner(&sim, servers, options, membership_hook);
+//   runner.Start(schedule);          // every action becomes a simulator event at start + at
+//   sim.RunFor(...);
+//   runner.HealAll();                // the liveness phase starts here
+//
+// Actions whose precondition does not hold when they come due are skipped and counted (e.g.
+// restarting a node that is already up, pausing a node that is down). Disk faults change the
+// node's SimDisk config (capacity, io_error, read_corruption) and are undone to the values the
+// disk had before. Membership actions are handed to `membership` (the scenario proposes them
+// through Raft); without a hook they are skipped.
+//
+// HealAll cancels every pending action and heals at once: no partition, no clogged link, every
+// server resumed and restarted, every disk back to its normal config.
+//
+// Thread safety: none (the simulator's thread). `sim` must outlive the runner.
+#ifndef CREMA_CHAOS_NEMESIS_RUNNER_H_
+#define CREMA_CHAOS_NEMESIS_RUNNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "chaos/nemesis.h"
+#include "sim/simulator.h"
+
+namespace crema::chaos {
+
+class NemesisRunner {
+ public:
+  using MembershipHook = std::function<void(const NemesisAction&)>;
+
+  NemesisRunner(sim::Simulator* sim, std::vector<NodeId> servers, NemesisOptions options,
+                MembershipHook membership = nullptr);
+
+  void Start(const NemesisSchedule& schedule);
+  void HealAll();
+
+  uint64_t applied() const { return applied_; }
+  uint64_t skipped() const { return skipped_; }
+
+ private:
+  void Apply(const NemesisAction& action);
+  void SaveDisk(NodeId node);
+
+  struct DiskDefaults {
+    uint64_t capacity_bytes;
+    sim::Ratio io_error;
+    sim::Ratio read_corruption;
+  };
+
+  sim::Simulator* sim_;
+  std::vector<NodeId> servers_;
+  NemesisOptions options_;
+  MembershipHook membership_;
+  uint64_t epoch_ = 0;
+  uint64_t applied_ = 0;
+  uint64_t skipped_ = 0;
+  absl::btree_map<NodeId, DiskDefaults> disk_defaults_;  // disks currently faulted
+};
+
+}  // namespace crema::chaos
+
+#endif  // CREMA_CHAOS_NEMESIS_RUNNER_H_

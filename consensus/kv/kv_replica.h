@@ -1,0 +1,81 @@
+// KvReplica: one node's replica of the KV store — a RaftNode driving a KvStateMachine — kept
+// running: if the RaftNode cannot start (e.g. a transient read corruption at recovery) or stops
+// after a storage error, it is shut down and started again from the disk, like a supervised
+// process restart.
+//
+//   KvReplica replica(env, options);        // starts a fiber; the node comes up asynchronously
+//   absl::StatusOr<Result> r = replica.Execute(command);   // in a fiber: through the Raft log
+//
+// `Execute` proposes the command and waits until it is applied locally, then returns the state
+// machine's answer for *that* entry (checked by the command's session and seq, so a proposal id
+// reused by another incarnation can never hand back someone else's result). Any error
+// (not leader, timeout, node restarting, storage failure) means "unknown": the command may or may
+// not be applied, and the caller may retry it with the same seq.
+//
+// Thread safety: none; everything on the node's event loop. Destroy only after the node's
+// Executor (the simulator's order), or after the fibers that call Execute have finished.
+#ifndef CREMA_CONSENSUS_KV_KV_REPLICA_H_
+#define CREMA_CONSENSUS_KV_KV_REPLICA_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "consensus/driver/raft_node.h"
+#include "consensus/kv/command.h"
+#include "consensus/kv/kv_state_machine.h"
+#include "node/env.h"
+
+namespace crema::kv {
+
+class KvReplica {
+ public:
+  static constexpr absl::Duration kRestartBackoff = absl::Milliseconds(200);
+  static constexpr absl::Duration kHealthPoll = absl::Milliseconds(50);
+
+  KvReplica(Env env, raft::RaftNodeOptions options);
+  KvReplica(const KvReplica&) = delete;
+  KvReplica& operator=(const KvReplica&) = delete;
+
+  // Fiber-only. See the file comment.
+  absl::StatusOr<Result> Execute(const Command& command);
+
+  // nullptr while (re)starting.
+  const raft::RaftNode* node() const { return running_ ? node_.get() : nullptr; }
+  // The machine of the running node; nullptr while (re)starting.
+  KvStateMachine* machine() { return running_ ? machine_.get() : nullptr; }
+  // Times the node was (re)started in this incarnation, and the last start/stop error.
+  uint64_t starts() const { return starts_; }
+  const absl::Status& last_error() const { return last_error_; }
+
+ private:
+  // Adapts the KV machine to the driver's StateMachine interface.
+  class Adapter final : public raft::StateMachine {
+   public:
+    explicit Adapter(KvStateMachine* kv) : kv_(kv) {}
+    void Apply(raft::Index index, std::string_view data) override { kv_->Apply(index, data); }
+    std::string Checkpoint() override { return kv_->Checkpoint(); }
+    absl::Status Restore(std::string_view checkpoint) override {
+      return kv_->Restore(checkpoint);
+    }
+
+   private:
+    KvStateMachine* kv_;
+  };
+
+  void Supervise();
+
+  Env env_;
+  raft::RaftNodeOptions options_;
+  std::unique_ptr<KvStateMachine> machine_;
+  std::unique_ptr<Adapter> adapter_;
+  std::unique_ptr<raft::RaftNode> node_;
+  bool running_ = false;
+  int inflight_ = 0;  // Execute calls inside node_->Propose
+  uint64_t starts_ = 0;
+  absl::Status last_error_;
+};
+
+}  // namespace crema::kv
+
+#endif  // CREMA_CONSENSUS_KV_KV_REPLICA_H_
