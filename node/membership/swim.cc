@@ -44,6 +44,11 @@ void Swim::Join(absl::Span<const NodeId> seeds, absl::Time now) {
   next_join_at_ = now + config_.join_retry_interval;
 }
 
+void Swim::Reconnect(NodeId id) {
+  if (id == self_.id || id == kNoNode || leaving_) return;
+  SendPushPull(id, /*is_reply=*/false);
+}
+
 void Swim::Leave(absl::Time now) {
   if (leaving_) return;
   leaving_ = true;

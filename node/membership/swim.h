@@ -126,6 +126,11 @@ class Swim {
   // Starts (or restarts) joining through `seeds` (node ids; self is ignored).
   void Join(absl::Span<const NodeId> seeds, absl::Time now);
 
+  // Sends a full-state push-pull to `id` (e.g. a seed the driver no longer sees in its view, so
+  // that two sides that forgot each other after a long partition find each other again).
+  // Does not change the seed list. A no-op for self, kNoNode, or after Leave.
+  void Reconnect(NodeId id);
+
   // Announces a graceful leave. Afterwards the node stops probing but still answers pings.
   void Leave(absl::Time now);
 
