@@ -1,61 +1,56 @@
-// RaftNode: drives one Raft core (consensus/raft.h) on a node's environment with one fiber.
+// RaftNode: one Raft group on a node — a RaftHost (raft_host.h) hosting a single GroupDriver
+// (group_driver.h), with blocking, fiber-friendly calls. Use RaftHost directly for many groups.
 //
-// STATUS: first draft — single group, no snapshot streaming yet (a MsgSnap request is reported
-// back to the core as failed), no ReadIndex futures, no multi-Raft coalescing. See docs/raft.md.
+// The loop, in the order raft.h requires (see raft_host.h): receive (Service::kRaft; garbage,
+// spoofed senders and other groups dropped) -> Step; every tick_interval -> Tick; then per Ready:
+// 1. persist (snapshot install, entries, hard state) and one Sync; 2. send (only after the Sync);
+// 3. apply committed entries to the StateMachine, resolving futures; 4. Advance; then maybe a
+// checkpoint + log compaction. Proposals made while the fiber is busy land in the same Ready.
 //
-// The loop, in the order raft.h requires:
-//   receive (Service::kRaft, decoded with message_codec.h; garbage dropped) -> Step;
-//   every tick_interval -> Tick; then while HasReady:
-//     1. persist: ApplySnapshot (if any), Append(entries), SetHardState, one Sync;
-//     2. send messages (only after the Sync);
-//     3. apply committed entries to the StateMachine, resolving proposal futures;
-//     4. Advance.
-// Proposal batching falls out of the loop: every proposal made while the fiber was busy lands in
-// the same Ready, hence one Append and one Sync.
+// Blocking calls (fiber-only):
+//   Propose(data)            -> the entry's index once applied here; UNAVAILABLE "not leader
+//                               ...; leader hint: N"; DEADLINE_EXCEEDED after proposal_timeout.
+//   ProposeForResult(data)   -> index and the StateMachine's result bytes for that entry.
+//   ReadIndex()              -> a linearizable read point, returned once applied here.
+//   ProposeConfChange(c)     -> the change's index once applied here (leader only).
+//   TransferLeadership(to)   -> the term in which `to` leads, as seen here.
+// The *Async variants return the GroupDriver's futures.
 //
-// Proposals: `Propose(data)` wraps data as [u32 origin node][u64 proposal id][data] so that the
-// proposer can recognise its entry when it is applied; the StateMachine sees only `data`. The
-// future resolves with the entry's index when applied, or fails with UNAVAILABLE("not leader",
-// with the leader hint in the message) or DEADLINE_EXCEEDED after `proposal_timeout`.
+// Errors: a storage error stops the group (nothing unsynced is ever acknowledged); it reopens
+// from disk after reopen_backoff. A persistent DataLoss (real corruption) stops it for good.
 //
-// A storage error (disk full, EIO, DataLoss) stops the node: it stops acknowledging anything.
-//
-// Thread safety: none; everything runs on the node's event loop.
+// Thread safety: none; everything runs on the node's event loop. Call Shutdown() before
+// destroying a RaftNode whose node keeps running; in simulation the Executor may die first.
 #ifndef CREMA_CONSENSUS_DRIVER_RAFT_NODE_H_
 #define CREMA_CONSENSUS_DRIVER_RAFT_NODE_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "consensus/driver/group_driver.h"
+#include "consensus/driver/raft_host.h"
+#include "consensus/driver/state_machine.h"
 #include "consensus/raft.h"
-#include "consensus/storage/raft_storage.h"
 #include "node/env.h"
-#include "node/sync.h"
 
 namespace crema::raft {
-
-// What the replicated log drives. Entries arrive in index order, each exactly once per
-// incarnation after the state was restored from the latest snapshot.
-class StateMachine {
- public:
-  virtual ~StateMachine() = default;
-  virtual void Apply(Index index, std::string_view data) = 0;
-  virtual std::string Checkpoint() = 0;
-  [[nodiscard]] virtual absl::Status Restore(std::string_view checkpoint) = 0;
-};
 
 struct RaftNodeOptions {
   Config raft;                     // id and group must be set; random_seed is drawn from the Env
   ConfState bootstrap;             // founding voters; empty = join an existing group
   std::string storage_prefix = "raft/";
   absl::Duration proposal_timeout = absl::Seconds(5);
-  size_t inbox_capacity = 4096;    // kMaxInboxMessages: messages beyond this are dropped
+  size_t inbox_capacity = 4096;    // kMaxInboxEnvelopes: envelopes beyond this are dropped
   size_t max_pending_proposals = 4096;
+  // Added after the first draft:
+  absl::Duration read_timeout = absl::Seconds(5);
+  CheckpointPolicy checkpoint;     // default: never checkpoint/compact
+  storage::StorageOptions storage;
+  SnapshotStreamOptions snapshot_stream;
+  absl::Duration reopen_backoff = absl::Seconds(1);
 };
 
 class RaftNode {
@@ -63,35 +58,31 @@ class RaftNode {
   // Opens storage, restores the state machine and starts the driving fiber. Fiber-only.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<RaftNode>> Start(
       Env env, const RaftNodeOptions& options, StateMachine* state_machine);
-  // Does not touch the Env (the simulator destroys the Executor first); call Shutdown() before
-  // destroying a RaftNode whose node keeps running.
   ~RaftNode();
   void Shutdown();
 
-  // Fiber-only: proposes `data`, waits until it is applied here (OK: its index) or fails.
   absl::StatusOr<Index> Propose(std::string data);
+  absl::StatusOr<Applied> ProposeForResult(std::string data);
+  absl::StatusOr<Index> ReadIndex();
+  absl::StatusOr<Index> ProposeConfChange(const ConfChange& change);
+  absl::StatusOr<Term> TransferLeadership(ReplicaId to);
+  Future<Applied> ProposeAsync(std::string data) { return group_->Propose(std::move(data)); }
+  Future<Index> ReadIndexAsync() { return group_->ReadIndex(); }
 
-  const Raft& core() const { return *raft_; }
-  bool stopped() const { return !failure_.ok(); }
-  const absl::Status& failure() const { return failure_; }
+  const Raft& core() const { return group_->core(); }
+  bool stopped() const { return group_->stopped(); }
+  const absl::Status& failure() const { return group_->failure(); }
+  GroupDriver& group() { return *group_; }
+  const GroupDriver& group() const { return *group_; }
+  RaftHost& host() { return *host_; }
 
  private:
-  RaftNode(Env env, const RaftNodeOptions& options, StateMachine* sm);
-  void Run();
-  absl::Status HandleReady();
-  void ApplyEntry(const Entry& entry);
-  void Stop(absl::Status status);
+  RaftNode(std::shared_ptr<RaftHost> host, GroupDriver* group, const RaftNodeOptions& options)
+      : host_(std::move(host)), group_(group), options_(options) {}
 
-  Env env_;
+  std::shared_ptr<RaftHost> host_;
+  GroupDriver* group_;  // owned by host_
   RaftNodeOptions options_;
-  StateMachine* state_machine_;
-  std::unique_ptr<storage::RaftStorage> storage_;
-  std::unique_ptr<Raft> raft_;
-  Channel<Message> inbox_;
-  FiberId fiber_ = 0;
-  uint64_t next_proposal_id_ = 1;
-  absl::btree_map<uint64_t, Promise<Index>> proposals_;
-  absl::Status failure_;
 };
 
 }  // namespace crema::raft

@@ -1,0 +1,258 @@
+#include "consensus/driver/raft_host.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "consensus/message_codec.h"
+
+namespace crema::raft {
+
+RaftHost::RaftHost(Env env, const RaftHostOptions& options)
+    : env_(env), options_(options), kick_(env.executor, 1) {}
+
+std::shared_ptr<RaftHost> RaftHost::Start(Env env, const RaftHostOptions& options) {
+  std::shared_ptr<RaftHost> host(new RaftHost(env, options));
+  RaftHost* self = host.get();
+  env.network->SetHandler(Service::kRaft, [self](NodeId from, std::string bytes) {
+    self->OnEnvelope(from, std::move(bytes));
+  });
+  host->fiber_ = env.executor->Spawn(
+      absl::StrCat("raft-host-", env.self),
+      [host, guard = LoopGuard(host->loop_)] { host->Run(); });
+  return host;
+}
+
+RaftHost::~RaftHost() {
+  if (executor_gone()) {
+    for (auto& [id, g] : groups_) g->Abandon();
+    for (auto& [id, promise] : to_destroy_) {
+      new Promise<bool>(std::move(promise));  // its waiter was unwound: do not wake it
+    }
+    to_destroy_.clear();
+    return;
+  }
+  Shutdown();
+}
+
+void RaftHost::Shutdown() {
+  if (loop_->shutdown) return;
+  loop_->shutdown = true;
+  env_.network->SetHandler(Service::kRaft, [](NodeId, std::string) {});
+  if (fiber_ != 0) env_.executor->Cancel(fiber_);
+  fiber_ = 0;
+  for (GroupDriver* g : Groups()) g->Stop(absl::CancelledError("raft host shut down"));
+  for (auto& [id, promise] : to_destroy_) promise.Set(true);
+  to_destroy_.clear();
+}
+
+// --- groups -------------------------------------------------------------------------------------
+
+absl::StatusOr<GroupDriver*> RaftHost::CreateGroup(GroupOptions options,
+                                                   StateMachine* state_machine) {
+  const GroupId id = options.raft.group;
+  if (loop_->shutdown) return absl::FailedPreconditionError("raft host shut down");
+  if (groups_.contains(id) || opening_.contains(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("raft group ", id, " already hosted"));
+  }
+  if (groups_.size() + opening_.size() >= kMaxGroups) {
+    return absl::ResourceExhaustedError("too many raft groups on this node");
+  }
+  options.raft.id = env_.self;
+  options.raft.tick_interval = options_.tick_interval;  // one timer ticks every group
+  opening_.insert(id);
+  absl::StatusOr<std::unique_ptr<GroupDriver>> g =
+      GroupDriver::Open(env_, options, state_machine, Hooks());
+  opening_.erase(id);
+  if (!g.ok()) return g.status();
+  if (loop_->shutdown) return absl::FailedPreconditionError("raft host shut down");
+  GroupDriver* raw = g->get();
+  // Inserting is safe at any time: the loop iterates over snapshots (Groups()), and removals
+  // happen only at the top of its iteration.
+  groups_.emplace(id, *std::move(g));
+  Kick();
+  return raw;
+}
+
+absl::Status RaftHost::DestroyGroup(GroupId group, bool delete_data) {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("raft group ", group));
+  const std::string prefix = std::string(it->second->storage_prefix());
+  Promise<bool> done(env_.executor);
+  Future<bool> removed = done.GetFuture();
+  to_destroy_.emplace_back(group, std::move(done));
+  Kick();
+  if (absl::StatusOr<bool> r = removed.Wait(); !r.ok()) return r.status();
+  if (!delete_data) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> files = env_.disk->List(prefix);
+  if (!files.ok()) return files.status();
+  for (const std::string& name : *files) {
+    if (absl::Status s = env_.disk->Delete(name); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void RaftHost::RemoveDestroyedGroups() {
+  for (auto& [id, promise] : to_destroy_) {
+    auto it = groups_.find(id);
+    if (it != groups_.end()) {
+      it->second->Stop(absl::CancelledError("raft group destroyed"));
+      groups_.erase(it);
+    }
+    promise.Set(true);
+  }
+  to_destroy_.clear();
+}
+
+GroupDriver* RaftHost::group(GroupId group) const {
+  auto it = groups_.find(group);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+std::vector<GroupId> RaftHost::group_ids() const {
+  std::vector<GroupId> ids;
+  for (const auto& [id, g] : groups_) ids.push_back(id);
+  return ids;
+}
+
+std::vector<GroupDriver*> RaftHost::Groups() const {
+  std::vector<GroupDriver*> out;
+  out.reserve(groups_.size());
+  for (const auto& [id, g] : groups_) out.push_back(g.get());
+  return out;
+}
+
+void RaftHost::ReportNodeDown(NodeId node) {
+  down_reports_.push_back(node);
+  Kick();
+}
+
+GroupDriver::HostHooks RaftHost::Hooks() {
+  return GroupDriver::HostHooks{.kick = [this] { Kick(); },
+                                .send_now = [this](Message m) { SendNow(std::move(m)); }};
+}
+
+// --- network ------------------------------------------------------------------------------------
+
+void RaftHost::OnEnvelope(NodeId from, std::string bytes) {
+  if (inbox_.size() >= options_.inbox_capacity) {
+    ++stats_.dropped;  // Raft retries; overload sheds here
+    return;
+  }
+  inbox_.emplace_back(from, std::move(bytes));
+  Kick();
+}
+
+void RaftHost::DrainInbox() {
+  for (size_t n = 0; n < kMaxEnvelopesPerWake && !inbox_.empty(); ++n) {
+    auto [from, bytes] = std::move(inbox_.front());
+    inbox_.pop_front();
+    absl::StatusOr<std::vector<Message>> batch = DecodeBatch(bytes);
+    if (!batch.ok()) {
+      ++stats_.dropped;
+      continue;
+    }
+    ++stats_.envelopes_received;
+    for (Message& m : *batch) {
+      GroupDriver* g = group(m.group);  // looked up each time: the map may change meanwhile
+      if (m.from != from || m.to != env_.self || g == nullptr) {
+        ++stats_.dropped;
+        continue;
+      }
+      ++stats_.messages_received;
+      g->OnMessage(std::move(m));
+    }
+  }
+  if (!inbox_.empty()) Kick();
+}
+
+void RaftHost::Route(Message m) {
+  std::string encoded = EncodeMessage(m);
+  ++stats_.messages_sent;
+  if (!options_.coalesce) {
+    BatchBuilder one;
+    one.Add(std::move(encoded));
+    ++stats_.envelopes_sent;
+    env_.network->Send(m.to, Service::kRaft, one.Take());
+    return;
+  }
+  BatchBuilder& batch = batches_[m.to];
+  if (batch.WouldOverflow(encoded.size())) {
+    ++stats_.envelopes_sent;
+    env_.network->Send(m.to, Service::kRaft, batch.Take());
+  }
+  batch.Add(std::move(encoded));
+}
+
+void RaftHost::FlushBatches() {
+  for (auto& [to, batch] : batches_) {
+    if (batch.empty()) continue;
+    ++stats_.envelopes_sent;
+    env_.network->Send(to, Service::kRaft, batch.Take());
+  }
+}
+
+void RaftHost::SendNow(Message m) {
+  if (loop_->shutdown) return;
+  BatchBuilder one;
+  one.Add(EncodeMessage(m));
+  ++stats_.messages_sent;
+  ++stats_.envelopes_sent;
+  env_.network->Send(m.to, Service::kRaft, one.Take());
+}
+
+// --- the loop -----------------------------------------------------------------------------------
+
+void RaftHost::Run() {
+  const absl::Duration tick = options_.tick_interval;
+  absl::Time next_tick = env_.clock->MonotonicNow() + tick;
+  while (true) {
+    const absl::Duration wait =
+        std::max(absl::ZeroDuration(), next_tick - env_.clock->MonotonicNow());
+    absl::StatusOr<char> kicked = kick_.Recv(wait);
+    if (absl::IsCancelled(kicked.status()) || loop_->shutdown) return;
+    RemoveDestroyedGroups();
+    const std::vector<GroupDriver*> groups = Groups();
+    for (NodeId down : down_reports_) {
+      for (GroupDriver* g : groups) g->ReportPeerDown(down);
+    }
+    down_reports_.clear();
+    DrainInbox();
+    for (GroupDriver* g : groups) g->ProcessRequests();
+    const absl::Time now = env_.clock->MonotonicNow();
+    if (now >= next_tick) {
+      for (GroupDriver* g : groups) g->Tick(now);
+      for (GroupDriver* g : groups) g->MaybeReopen(now);
+      next_tick = std::max(next_tick + tick, now);
+    }
+    if (loop_->shutdown) return;
+    RunCycles(groups);
+  }
+}
+
+void RaftHost::RunCycles(const std::vector<GroupDriver*>& groups) {
+  std::vector<GroupDriver*> ready;
+  for (int cycle = 0; cycle < kMaxCyclesPerWake; ++cycle) {
+    ready.clear();
+    for (GroupDriver* g : groups) {
+      if (g->HasReady()) ready.push_back(g);
+    }
+    if (ready.empty()) return;
+    ++stats_.cycles;
+    // 1. Persist every group's Ready (each Sync makes its own WAL durable).
+    for (GroupDriver* g : ready) g->Persist();
+    if (loop_->shutdown) return;
+    // 2. Send, only now that everything they promise is durable; one envelope per destination.
+    for (GroupDriver* g : ready) {
+      for (Message& m : g->TakeMessages()) Route(std::move(m));
+    }
+    FlushBatches();
+    // 3. Apply and Advance.
+    for (GroupDriver* g : ready) g->ApplyAndAdvance();
+    if (loop_->shutdown) return;
+  }
+  Kick();  // more work than one wake-up may do: continue after others had a turn
+}
+
+}  // namespace crema::raft

@@ -1,0 +1,150 @@
+// RaftHost: a node's multi-Raft host — many Raft groups (GroupDriver) over ONE Service::kRaft
+// handler, ONE fiber and ONE tick timer.
+//
+// Example (in a fiber of the node):
+//   std::shared_ptr<RaftHost> host = RaftHost::Start(env, RaftHostOptions{});
+//   GroupOptions g;  g.raft.id = env.self;  g.raft.group = 7;  g.bootstrap.voters = {1, 2, 3};
+//   absl::StatusOr<GroupDriver*> group = host->CreateGroup(g, &my_state_machine);
+//   absl::StatusOr<Applied> r = (*group)->Propose("cmd").Wait(absl::Seconds(5));
+//
+// The loop (raft.h's order of effects, across groups — "group commit"):
+//   wake on a network envelope, a client request, or the tick deadline;
+//   step every received message into its group (garbage, spoofed senders and unknown groups are
+//   dropped); hand queued client requests to the cores; on the tick, Tick every group (one timer
+//   for all; quiet groups make it a no-op) and retry reopening stopped groups; then, while any
+//   group has a Ready:
+//     1. Persist every ready group (append + hard state, one Sync per group WAL),
+//     2. only then send all their messages, batched per destination node: every message for the
+//        same node produced in this cycle travels in ONE network envelope (message_batch.h), so
+//        the heartbeats of all groups, which come due on the same shared tick, and their
+//        responses, which are produced in one cycle on the receiving node, are coalesced,
+//     3. apply and Advance every ready group.
+//
+// Groups are created and destroyed at runtime; each keeps its storage under its own prefix
+// (default "raft/<group>/") on the node's Disk. Quiescence (Config::quiesce in raft.h) is passed
+// through; the host wires ReportNodeDown (from the node's failure detector) to every group.
+//
+// Bounds: kMaxGroups groups, inbox_capacity envelopes waiting, kMaxCyclesPerWake Ready cycles
+// and kMaxEnvelopesPerWake envelopes per wake-up (the rest wait for the next one).
+//
+// Lifetime: the loop fiber shares ownership of the host, so the host outlives a loop iteration
+// that is parked in a disk call. Call Shutdown() when done (the node keeps running): the fiber
+// then ends at its next wake-up and releases its reference. In simulation the Executor dies
+// first (a crash): the destructor then touches nothing of the Env.
+//
+// Thread safety: none; the node's event loop.
+#ifndef CREMA_CONSENSUS_DRIVER_RAFT_HOST_H_
+#define CREMA_CONSENSUS_DRIVER_RAFT_HOST_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "consensus/driver/group_driver.h"
+#include "consensus/driver/message_batch.h"
+#include "node/env.h"
+#include "node/sync.h"
+
+namespace crema::raft {
+
+struct RaftHostOptions {
+  absl::Duration tick_interval = absl::Milliseconds(100);  // every group's raft.tick_interval
+  bool coalesce = true;  // false: one network message per Raft message (for comparison)
+  size_t inbox_capacity = 16384;  // kMaxInboxEnvelopes: beyond this, envelopes are dropped
+};
+
+struct RaftHostStats {
+  uint64_t envelopes_sent = 0;       // network messages
+  uint64_t messages_sent = 0;        // Raft messages inside them
+  uint64_t envelopes_received = 0;
+  uint64_t messages_received = 0;
+  uint64_t dropped = 0;              // garbage, spoofed, unknown group, inbox overflow
+  uint64_t cycles = 0;               // Ready cycles (each: persist all, send all, apply all)
+};
+
+class RaftHost {
+ public:
+  static constexpr size_t kMaxGroups = 100'000;
+  static constexpr int kMaxCyclesPerWake = 64;
+  static constexpr size_t kMaxEnvelopesPerWake = 1024;
+
+  // Installs the Service::kRaft handler and starts the loop fiber.
+  static std::shared_ptr<RaftHost> Start(Env env, const RaftHostOptions& options);
+  ~RaftHost();
+  RaftHost(const RaftHost&) = delete;
+  RaftHost& operator=(const RaftHost&) = delete;
+
+  // Stops the loop and every group (their futures fail with CANCELLED); drops the handler.
+  void Shutdown();
+
+  // Fiber-only. Opens the group's storage (bootstrapping a founding member) and adds it.
+  // AlreadyExists if the group is hosted here; storage errors as GroupDriver::Open. The
+  // pointer stays valid until DestroyGroup or the host's destruction.
+  [[nodiscard]] absl::StatusOr<GroupDriver*> CreateGroup(GroupOptions options,
+                                                         StateMachine* state_machine);
+  // Fiber-only. Removes the group (its futures fail with CANCELLED); with `delete_data`, also
+  // deletes every file under its storage prefix. NotFound if not hosted.
+  [[nodiscard]] absl::Status DestroyGroup(GroupId group, bool delete_data);
+
+  GroupDriver* group(GroupId group) const;
+  std::vector<GroupId> group_ids() const;  // ascending
+  // The failure detector says node `node` is down: wakes quiet groups that depend on it.
+  void ReportNodeDown(NodeId node);
+  const RaftHostStats& stats() const { return stats_; }
+  const RaftHostOptions& options() const { return options_; }
+
+ private:
+  // Shared with the loop fiber's captures, so it outlives whichever dies first.
+  struct LoopState {
+    bool body_destroyed = false;  // the loop fiber's body is gone (finished or unwound)
+    bool shutdown = false;
+  };
+  // Destroyed with the loop fiber's body; records that it is gone.
+  struct LoopGuard {
+    std::shared_ptr<LoopState> state;
+    LoopGuard(std::shared_ptr<LoopState> s) : state(std::move(s)) {}
+    LoopGuard(LoopGuard&& other) = default;
+    ~LoopGuard() {
+      if (state) state->body_destroyed = true;
+    }
+  };
+
+  RaftHost(Env env, const RaftHostOptions& options);
+  void Run();
+  void Kick() { (void)kick_.TrySend('k'); }
+  void OnEnvelope(NodeId from, std::string bytes);
+  void DrainInbox();
+  void RunCycles(const std::vector<GroupDriver*>& groups);
+  void Route(Message m);
+  void SendNow(Message m);
+  void FlushBatches();
+  void RemoveDestroyedGroups();
+  std::vector<GroupDriver*> Groups() const;
+  bool executor_gone() const { return loop_->body_destroyed && !loop_->shutdown; }
+  GroupDriver::HostHooks Hooks();
+
+  Env env_;
+  RaftHostOptions options_;
+  Channel<char> kick_;
+  std::shared_ptr<LoopState> loop_ = std::make_shared<LoopState>();
+  FiberId fiber_ = 0;
+  std::deque<std::pair<NodeId, std::string>> inbox_;
+  absl::btree_map<GroupId, std::unique_ptr<GroupDriver>> groups_;
+  absl::btree_set<GroupId> opening_;
+  // Groups to remove at the top of the next loop iteration, with the waiting caller's promise.
+  std::vector<std::pair<GroupId, Promise<bool>>> to_destroy_;
+  std::vector<NodeId> down_reports_;
+  absl::btree_map<NodeId, BatchBuilder> batches_;
+  RaftHostStats stats_;
+};
+
+}  // namespace crema::raft
+
+#endif  // CREMA_CONSENSUS_DRIVER_RAFT_HOST_H_
