@@ -68,7 +68,7 @@ std::string FormatMessage(const Message& m) {
       }
       break;
     case MessageType::kHeartbeat:
-      absl::StrAppend(&s, " commit=", m.commit, " round=", m.round);
+      absl::StrAppend(&s, " commit=", m.commit, " round=", m.round, m.quiesce ? " quiesce" : "");
       break;
     case MessageType::kHeartbeatResp:
       absl::StrAppend(&s, " round=", m.round);

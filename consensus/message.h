@@ -17,10 +17,11 @@
 //                               largest index <= index whose term is <= the MsgApp's log_term on
 //                               the follower, log_term = the term at reject_hint (fast
 //                               backtracking: the leader skips whole terms).
-//   MsgHeartbeat                commit (min(follower match, leader commit)), round.
+//   MsgHeartbeat                commit (min(follower match, leader commit)), round, quiesce (the
+//                               leader's last heartbeat before it goes quiet: see raft.h).
 //   MsgHeartbeatResp            round (echoed). Heartbeats are separate messages so a multi-Raft
 //                               layer may coalesce the heartbeats of many groups between the same
-//                               pair of nodes into one network message.
+//                               pair of nodes into one network message (see IsHeartbeat).
 //   MsgSnap                     snapshot (the metadata). Emitted by a leader's core as a *request*
 //                               to the driver: "stream your latest snapshot to `to`". The driver
 //                               sends chunks (snapshot_offset/snapshot_chunk/snapshot_last) and,
@@ -86,6 +87,7 @@ struct Message {
   Index reject_hint = 0;
   uint64_t round = 0;  // heartbeat round (read-index / lease confirmation)
   bool leader_transfer = false;
+  bool quiesce = false;  // MsgHeartbeat only: the leader goes quiet after this one
   std::string context;
   std::optional<SnapshotMeta> snapshot;
   // Snapshot streaming, used by the driver only.
@@ -95,6 +97,15 @@ struct Message {
 
   friend bool operator==(const Message&, const Message&) = default;
 };
+
+// MsgHeartbeat and MsgHeartbeatResp: the messages a multi-Raft host may batch per destination
+// node. They use only group, from, to, term, commit, round and quiesce (every other field is
+// zero), so a coalesced encoding can carry just those; each must still be stepped into its own
+// group's core on arrival, in any order relative to other messages (the core tolerates
+// reordering, loss and duplication of heartbeats).
+inline bool IsHeartbeat(const Message& m) {
+  return m.type == MessageType::kHeartbeat || m.type == MessageType::kHeartbeatResp;
+}
 
 // One line describing `m`, for traces and golden tests, e.g.
 // "1->2 MsgApp term=2 log=1/5 commit=5 entries=[2/6 'foo']".

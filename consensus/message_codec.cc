@@ -72,6 +72,7 @@ std::string EncodeMessage(const Message& m) {
   w.PutVarint(m.snapshot_offset);
   w.PutBytes(m.snapshot_chunk);
   w.PutU8(m.snapshot_last ? 1 : 0);
+  w.PutU8(m.quiesce ? 1 : 0);
   std::string out = std::move(w).Finish();
   assert(out.size() <= kMaxMessageBytes);
   return out;
@@ -128,6 +129,8 @@ absl::StatusOr<Message> DecodeMessage(std::string_view bytes) {
       !r.GetBytes(&m.snapshot_chunk, kMaxSnapshotChunkBytes) || !r.GetBool(&m.snapshot_last)) {
     return Garbage("snapshot chunk");
   }
+  // The quiesce flag came later; an encoding without it (an older peer) means "not quiescing".
+  if (!r.done() && !r.GetBool(&m.quiesce)) return Garbage("quiesce flag");
   if (!r.done()) return Garbage("length (trailing bytes)");
   return m;
 }

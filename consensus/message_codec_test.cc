@@ -37,6 +37,7 @@ rc::Gen<Message> ArbitraryMessage() {
     m.reject_hint = *rc::gen::arbitrary<uint64_t>();
     m.round = *rc::gen::arbitrary<uint64_t>();
     m.leader_transfer = *rc::gen::arbitrary<bool>();
+    m.quiesce = *rc::gen::arbitrary<bool>();
     m.context = *rc::gen::arbitrary<std::string>();
     if (*rc::gen::arbitrary<bool>()) {
       SnapshotMeta s;

@@ -60,6 +60,7 @@ struct Progress {
   Index pending_snapshot = 0;     // kSnapshot: index of the snapshot being sent
   bool recent_active = false;     // heard from it since the last check-quorum round
   bool is_learner = false;
+  bool reported_down = false;     // the host reported its node down; cleared when it answers
   uint64_t acked_round = 0;       // highest heartbeat round it acknowledged
   Inflights inflights;
 

@@ -141,14 +141,15 @@ void Raft::ResetTerm(Term term) {
     vote_ = kNoReplica;
   }
   if (role_ == Role::kLeader) {
-    // Reads waiting for confirmation cannot be served any more; tell followers now.
-    for (ReadRequest& r : read_only_.Reset()) {
-      if (r.from == config_.id) continue;
-      Message m{.type = MessageType::kReadIndexResp, .to = r.from, .reject = true};
-      m.context = std::move(r.context);
-      Send(std::move(m));
-    }
+    // Reads waiting for confirmation or for our first commit cannot be served any more: fail them
+    // now, locally and on the followers that forwarded them.
+    std::vector<ReadRequest> dropped = read_only_.Reset();
+    for (ReadRequest& r : reads_awaiting_commit_) dropped.push_back(std::move(r));
+    for (ReadRequest& r : dropped) RejectRead(r.from, std::move(r.context));
   }
+  reads_awaiting_commit_.clear();
+  quiesced_ = false;
+  self_removal_pending_ = false;
   read_only_ = ReadOnly();
   leader_ = kNoReplica;
   election_elapsed_ = 0;
@@ -200,6 +201,7 @@ void Raft::BecomeLeader() {
 
 void Raft::Campaign() {
   assert(!ready_outstanding_);
+  Wake();
   if (role_ == Role::kLeader || !PromotableVoter()) return;
   StartElection(config_.pre_vote, /*leader_transfer=*/false);
 }
@@ -239,6 +241,7 @@ void Raft::Tick(absl::Time now) {
   assert(!ready_outstanding_);
   assert(now >= now_ || now_ == absl::InfinitePast());
   now_ = std::max(now_, now);
+  if (quiesced_) return;  // a quiet group has no timers
   if (role_ == Role::kLeader) {
     TickHeartbeat();
   } else {
@@ -279,7 +282,9 @@ void Raft::TickHeartbeat() {
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_tick) {
     heartbeat_elapsed_ = 0;
-    BroadcastHeartbeat();
+    const bool quiesce = ShouldQuiesce();
+    BroadcastHeartbeat(quiesce);
+    quiesced_ = quiesce;
   }
 }
 
@@ -326,6 +331,11 @@ absl::Status Raft::Step(const Message& m) {
   if (m.type == MessageType::kSnap && !m.snapshot.has_value()) {
     return absl::InvalidArgumentError("MsgSnap without snapshot metadata");
   }
+  // Any message wakes a quiet group, except what a quiet group itself exchanges: the quiesce
+  // heartbeat and the answers to it.
+  const bool quiet_traffic = (m.type == MessageType::kHeartbeat && m.quiesce) ||
+                             (m.type == MessageType::kHeartbeatResp && role_ == Role::kLeader);
+  if (!quiet_traffic) Wake();
   bool drop;
   if (absl::Status st = StepTerm(m, &drop); !st.ok() || drop) return st;
   if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
@@ -398,10 +408,45 @@ absl::Status Raft::StepCandidate(const Message& m) {
     case MessageType::kPreVoteResp:
       if (role_ == Role::kPreCandidate) HandleVoteResponse(m);
       break;
+    case MessageType::kReadIndex:
+      RejectRead(m.from, m.context);  // no leader: the asker fails fast and retries
+      break;
     default:
-      break;  // proposals, reads, transfers: no leader to serve them
+      break;  // proposals, transfers: no leader to serve them
   }
   return absl::OkStatus();
+}
+
+void Raft::Wake() {
+  if (!quiesced_) return;
+  quiesced_ = false;
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  if (role_ == Role::kLeader) {
+    // A fresh check-quorum window: nobody was expected to talk to a quiet leader.
+    for (auto& [id, pr] : progress_) pr.recent_active = true;
+  }
+}
+
+void Raft::Unquiesce() {
+  assert(!ready_outstanding_);
+  // The host learned something (e.g. a node is back): forget earlier down reports too, so a
+  // lagging follower is caught up before the group goes quiet again.
+  for (auto& [id, pr] : progress_) pr.reported_down = false;
+  Wake();
+}
+
+void Raft::ReportPeerDown(ReplicaId id) {
+  assert(!ready_outstanding_);
+  if (role_ == Role::kLeader) {
+    Wake();
+    auto it = progress_.find(id);
+    if (it == progress_.end() || id == config_.id) return;
+    it->second.reported_down = true;
+    if (it->second.state == ProgressState::kReplicate) it->second.BecomeProbe();
+  } else if (id == leader_ && id != kNoReplica) {
+    Wake();  // the election timer runs again: we campaign if the leader stays silent
+  }
 }
 
 }  // namespace crema::raft

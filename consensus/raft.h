@@ -32,17 +32,42 @@
 // Randomness: the election timeout is drawn uniformly from [election_tick, 2*election_tick) using
 // a crema::Random owned by the core and seeded from Config::random_seed.
 //
-// Multi-Raft: every message carries the group id; the host routes messages by (group, to). The
-// host may coalesce MsgHeartbeat/MsgHeartbeatResp of many groups between the same two nodes into
-// one network message, as long as each one is stepped into its group's core on arrival. Idle
-// groups still heartbeat every heartbeat_tick (no quiescence yet); a host that needs thousands of
-// idle groups should tick them less often or coalesce their heartbeats.
+// Multi-Raft: every message carries the group id; the host routes messages by (group, to).
+// Heartbeat coalescing: MsgHeartbeat/MsgHeartbeatResp (`IsHeartbeat(m)` in message.h) of many
+// groups between the same two nodes may travel in one network message. The host collects them
+// from each group's Ready::messages, batches them per destination node, and on arrival steps
+// each one into its own group's core; heartbeats need no order relative to other messages, and
+// losing a batch only costs liveness. All other messages are sent individually (in Ready order).
+//
+// Quiescence (Config::quiesce, off by default): idle groups go quiet, as in CockroachDB. At a
+// heartbeat tick, a leader whose every follower not reported down is caught up (replicate state,
+// match == last index == commit == applied) and which has no pending proposals, reads, conf
+// change or transfer sends one last MsgHeartbeat with `quiesce` set (it carries the commit
+// index, so followers learn it) and then sends nothing more: ticks do nothing, not even
+// check-quorum (a quiet leader never steps down for silence). A follower that receives it stops
+// its election timer. The group wakes on any proposal, read, transfer or campaign, on any message
+// stepped in (except MsgHeartbeatResp at the leader and further quiesce heartbeats), and on
+// `Unquiesce()` / `ReportPeerDown(id)` from the host. A woken leader restarts its heartbeats and
+// a fresh check-quorum window; a woken follower restarts its election timer from zero.
+//   The host must wire node-level liveness (the failure detector) to ReportPeerDown: a follower
+// of a quiet group whose leader's node died would otherwise wait forever. ReportPeerDown(leader)
+// restarts its election timer, so it campaigns after a normal election timeout (it does not
+// forget the leader at once: that keeps the check-quorum/lease promise, so a false suspicion
+// costs at most an election). When the detector sees a node alive again, the host calls
+// Unquiesce() on the groups it shares with it, so a leader that ignored it while quiet (or a
+// partitioned old leader, still quiet) is heard from again. A host that ticks thousands of groups may skip ticking quiet
+// ones (`quiesced()`); Tick on a quiet group is a cheap no-op.
+//   Safety: quiescence only stops timers and heartbeats, never changes what is voted, appended,
+// committed or read, so it cannot affect safety, only liveness. A lease held by a quiet leader
+// simply expires (no new heartbeat rounds); a quiet follower keeps refusing votes for its leader
+// (its timer is stopped), which only lengthens the lease promise.
 //
 // Thread safety: none. One core belongs to one event loop.
 #ifndef CREMA_CONSENSUS_RAFT_H_
 #define CREMA_CONSENSUS_RAFT_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +122,10 @@ struct Config {
   absl::Duration max_clock_drift = absl::ZeroDuration();
   // Seeds the core's own Random stream (randomised election timeout).
   uint64_t random_seed = 0;
+  // Idle groups go quiet (see "Quiescence" above). Off by default: it needs a host that calls
+  // ReportPeerDown from its failure detector, or followers of a quiet group whose leader died
+  // never campaign.
+  bool quiesce = false;
 
   [[nodiscard]] absl::Status Validate() const;
 };
@@ -129,6 +158,11 @@ struct Ready {
   std::vector<Message> messages;               // to send after persisting
   std::vector<Entry> committed_entries;        // to apply, in order
   std::vector<ReadState> read_states;
+  // Contexts of this node's ReadIndex requests that will never be served (leadership lost before
+  // confirmation, too many pending reads, or the leader refused a forwarded request): fail them
+  // now (the client may retry, e.g. at the new leader). A read that is neither served nor
+  // rejected (the request or its answer was lost) must still be timed out by the host.
+  std::vector<std::string> rejected_reads;
   bool must_sync = false;                      // hard state, entries or snapshot changed
 };
 
@@ -157,7 +191,11 @@ class Raft {
   // Leader only (FailedPrecondition otherwise): see conf_change.h for the rules.
   absl::Status ProposeConfChange(const ConfChange& change);
   // Requests a linearizable read point; the result comes back in Ready::read_states with the same
-  // context (from this node or, on a follower, through the leader). Unavailable without leader.
+  // context (from this node or, on a follower, through the leader), or in Ready::rejected_reads.
+  // Unavailable without leader. A new leader queues reads until it has committed an entry of its
+  // term (its commit index may lag the previous leader's until then, thesis §6.4), then serves
+  // them; at most Config::max_pending_reads wait (queued or confirming), beyond that they are
+  // rejected.
   absl::Status ReadIndex(std::string context, absl::Time now);
   // Leader: transfers leadership to `to` (a voter); aborted after an election timeout.
   // Follower: forwards the request to the leader.
@@ -166,6 +204,14 @@ class Raft {
   void ReportSnapshot(ReplicaId to, bool success);
   // The driver could not deliver to `to`: the leader goes back to probing it.
   void ReportUnreachable(ReplicaId to);
+  // Wakes a quiet group (see "Quiescence") and, on a leader, forgets earlier ReportPeerDown
+  // reports (call it when the failure detector sees a node alive again).
+  void Unquiesce();
+  // The host's failure detector reports that the node of replica `id` is down. A follower whose
+  // leader it is wakes up (its election timer restarts, so it campaigns after a timeout); a
+  // leader wakes, goes back to probing `id`, and ignores `id` when deciding to quiesce until it
+  // hears from it again. Never affects safety: a false report costs at most an election.
+  void ReportPeerDown(ReplicaId id);
   // The state machine has a snapshot at `snapshot_index` (<= applied): drop the log up to
   // snapshot_index - compaction_keep_entries and offer that snapshot to lagging followers.
   [[nodiscard]] absl::Status Compact(Index snapshot_index);
@@ -193,6 +239,8 @@ class Raft {
   HardState hard_state() const { return {term_, vote_, log_.committed()}; }
   // True if a leader lease is valid at `now` (leader only).
   bool LeaseValid(absl::Time now) const;
+  // True while the group is quiet on this replica (see "Quiescence").
+  bool quiesced() const { return quiesced_; }
 
  private:
   Raft(const Config& config, RaftLog log, const HardState& hs);
@@ -224,8 +272,10 @@ class Raft {
   void FlushAppends();
   bool SendAppend(ReplicaId to, Progress& pr, bool allow_empty);
   void SendSnapshotRequest(ReplicaId to, Progress& pr);
-  void SendHeartbeat(ReplicaId to, const Progress& pr, uint64_t round);
-  void BroadcastHeartbeat();
+  void SendHeartbeat(ReplicaId to, const Progress& pr, uint64_t round, bool quiesce);
+  void BroadcastHeartbeat(bool quiesce = false);
+  bool ShouldQuiesce() const;
+  void Wake();
   void BroadcastAppendNow();
   void HandleAppendResponse(const Message& m, Progress& pr);
   void HandleHeartbeatResponse(const Message& m, Progress& pr);
@@ -233,6 +283,9 @@ class Raft {
   bool MaybeCommit();
   void ReleaseConfirmedReads();
   void HandleReadIndexAsLeader(std::string context, ReplicaId from);
+  void ServeReadAsLeader(std::string context, ReplicaId from);
+  void ServeReadsAwaitingCommit();
+  void RejectRead(ReplicaId from, std::string context);
   void RespondRead(ReplicaId to, Index index, std::string context);
   absl::Status StartTransfer(ReplicaId to);
   void SendTimeoutNow(ReplicaId to);
@@ -277,9 +330,19 @@ class Raft {
   bool broadcast_pending_ = false;  // new entries or acks: push appends at GetReady
   bool commit_changed_ = false;     // leader commit moved: tell every follower at GetReady
   ReadOnly read_only_;
+  // Reads that arrived before this leader committed an entry of its term (bounded, together with
+  // read_only_, by Config::max_pending_reads).
+  std::deque<ReadRequest> reads_awaiting_commit_;
+  bool quiesced_ = false;
+  // The leader has appended a conf change that removes or demotes itself: it accepts no more
+  // proposals, so its log ends at that entry and the voters that committed it are as up to date
+  // as the departing leader (otherwise a remaining voter could need the departed node's vote and
+  // never get it, its log being shorter).
+  bool self_removal_pending_ = false;
   absl::Time now_ = absl::InfinitePast();
   std::vector<Message> outbox_;
   std::vector<ReadState> read_states_;
+  std::vector<std::string> rejected_reads_;
   HardState last_ready_hard_state_;
   // Bookkeeping of the outstanding Ready (between GetReady and Advance).
   bool ready_outstanding_ = false;

@@ -35,10 +35,17 @@ absl::Status Raft::StepFollower(const Message& m) {
       }
       break;
     case MessageType::kReadIndexResp:
-      if (!m.reject) read_states_.push_back(ReadState{m.index, m.context});
+      if (m.reject) {
+        rejected_reads_.push_back(m.context);
+      } else {
+        read_states_.push_back(ReadState{m.index, m.context});
+      }
+      break;
+    case MessageType::kReadIndex:
+      RejectRead(m.from, m.context);  // we are not the leader (any more): fail fast
       break;
     default:
-      break;  // proposals and reads are only served by (and forwarded to) the leader
+      break;  // proposals are only served by (and forwarded to) the leader
   }
   return absl::OkStatus();
 }
@@ -68,6 +75,7 @@ void Raft::HandleAppend(const Message& m) {
 void Raft::HandleHeartbeat(const Message& m) {
   // The leader never sends a commit beyond our match; guard anyway against reordering.
   log_.CommitTo(std::min(m.commit, log_.last_index()));
+  quiesced_ = m.quiesce;  // the leader goes quiet: so do we (any other message wakes us)
   Send(Message{.type = MessageType::kHeartbeatResp, .to = m.from, .round = m.round});
 }
 

@@ -48,10 +48,14 @@ absl::Status Raft::AppendAsLeader(std::vector<Entry> entries) {
 absl::Status Raft::Propose(std::string data) {
   assert(!ready_outstanding_);
   if (data.size() > kMaxEntryBytes) return absl::InvalidArgumentError("proposal too large");
+  Wake();
   Entry e{.data = std::move(data)};
   if (role_ == Role::kLeader) {
     if (transfer_target_ != kNoReplica) {
       return absl::FailedPreconditionError("leadership transfer in progress");
+    }
+    if (self_removal_pending_) {
+      return absl::FailedPreconditionError("the leader is removing itself from the group");
     }
     return AppendAsLeader({std::move(e)});
   }
@@ -86,13 +90,22 @@ absl::Status Raft::CheckConfChangeAllowed(const ConfChange& change) const {
 
 absl::Status Raft::ProposeConfChange(const ConfChange& change) {
   assert(!ready_outstanding_);
+  Wake();
   if (absl::Status st = CheckConfChangeAllowed(change); !st.ok()) return st;
-  return AppendAsLeader({Entry{.type = EntryType::kConfChange, .data = EncodeConfChange(change)}});
+  absl::Status st =
+      AppendAsLeader({Entry{.type = EntryType::kConfChange, .data = EncodeConfChange(change)}});
+  const bool removes_self =
+      change.replica == config_.id && (change.type == ConfChangeType::kRemove ||
+                                       change.type == ConfChangeType::kAddLearner);
+  if (st.ok() && removes_self) self_removal_pending_ = true;
+  return st;
 }
 
 absl::Status Raft::StepLeader(const Message& m) {
   if (m.type == MessageType::kProp) {
-    if (transfer_target_ != kNoReplica || m.entries.empty()) return absl::OkStatus();
+    if (transfer_target_ != kNoReplica || self_removal_pending_ || m.entries.empty()) {
+      return absl::OkStatus();
+    }
     std::vector<Entry> entries;
     for (const Entry& e : m.entries) {
       if (e.type == EntryType::kConfChange) return absl::OkStatus();  // not forwarded
@@ -112,6 +125,9 @@ absl::Status Raft::StepLeader(const Message& m) {
   auto it = progress_.find(m.from);
   if (it == progress_.end()) return absl::OkStatus();  // not (or no longer) a member
   Progress& pr = it->second;
+  if (m.type == MessageType::kAppResp || m.type == MessageType::kHeartbeatResp) {
+    pr.reported_down = false;  // it answers: alive after all
+  }
   if (m.type == MessageType::kAppResp) {
     pr.recent_active = true;
     HandleAppendResponse(m, pr);
@@ -188,6 +204,7 @@ bool Raft::MaybeCommit() {
     if (e.term == term_) uncommitted_bytes_ -= std::min(uncommitted_bytes_, EntryBytes(e));
   }
   log_.CommitTo(quorum_match);
+  ServeReadsAwaitingCommit();
   return true;
 }
 
@@ -272,23 +289,49 @@ void Raft::ReportUnreachable(ReplicaId to) {
   }
 }
 
-void Raft::SendHeartbeat(ReplicaId to, const Progress& pr, uint64_t round) {
+void Raft::SendHeartbeat(ReplicaId to, const Progress& pr, uint64_t round, bool quiesce) {
   Message m{.type = MessageType::kHeartbeat, .to = to};
   m.commit = std::min(pr.match, log_.committed());  // never beyond what the follower matches
   m.round = round;
+  m.quiesce = quiesce;
   Send(std::move(m));
 }
 
-void Raft::BroadcastHeartbeat() {
+void Raft::BroadcastHeartbeat(bool quiesce) {
   const uint64_t round = read_only_.StartRound(now_);
   for (auto& [id, pr] : progress_) {
     if (id == config_.id) {
       pr.acked_round = round;
     } else {
-      SendHeartbeat(id, pr, round);
+      SendHeartbeat(id, pr, round, quiesce);
     }
   }
   ReleaseConfirmedReads();  // a single voter confirms its own rounds
+}
+
+bool Raft::ShouldQuiesce() const {
+  if (!config_.quiesce || role_ != Role::kLeader || transfer_target_ != kNoReplica ||
+      self_removal_pending_ || !conf_.voters_outgoing.empty()) {
+    return false;
+  }
+  const Index last = log_.last_index();
+  if (log_.committed() != last || log_.applied() != last || !CommittedInCurrentTerm() ||
+      pending_conf_index_ > log_.applied()) {
+    return false;  // proposals or a conf change in flight, or entries still to apply
+  }
+  if (read_only_.pending() > 0 || read_only_.NeedsRound() || !reads_awaiting_commit_.empty() ||
+      broadcast_pending_ || commit_changed_) {
+    return false;
+  }
+  size_t live_voters = 0;
+  for (const auto& [id, pr] : progress_) {
+    if (pr.reported_down) continue;  // lagging is expected: it wakes us when it comes back
+    if (pr.match != last || (id != config_.id && pr.state != ProgressState::kReplicate)) {
+      return false;
+    }
+    if (IsVoter(conf_, id)) ++live_voters;
+  }
+  return live_voters >= QuorumSize();  // else check-quorum must get its chance to step down
 }
 
 uint64_t Raft::QuorumAckedRound() const {
@@ -330,6 +373,7 @@ bool Raft::LeaseValid(absl::Time now) const {
 absl::Status Raft::ReadIndex(std::string context, absl::Time now) {
   assert(!ready_outstanding_);
   if (context.size() > kMaxContextBytes) return absl::InvalidArgumentError("context too large");
+  Wake();
   now_ = std::max(now_, now);
   if (role_ == Role::kLeader) {
     HandleReadIndexAsLeader(std::move(context), config_.id);
@@ -343,28 +387,51 @@ absl::Status Raft::ReadIndex(std::string context, absl::Time now) {
 }
 
 void Raft::HandleReadIndexAsLeader(std::string context, ReplicaId from) {
-  const bool refuse =
-      !CommittedInCurrentTerm() || read_only_.pending() >= config_.max_pending_reads;
-  if (refuse) {
-    // Until our no-op commits, our commit index may be behind the previous leader's (§6.4).
-    if (from != config_.id) {
-      Message m{.type = MessageType::kReadIndexResp, .to = from, .reject = true};
-      m.context = std::move(context);
-      Send(std::move(m));
-    }
-    return;  // a local caller retries when its read does not come back
+  if (read_only_.pending() + reads_awaiting_commit_.size() >= config_.max_pending_reads) {
+    RejectRead(from, std::move(context));
+    return;
   }
+  if (!CommittedInCurrentTerm()) {
+    // Until our no-op commits, our commit index may be behind the previous leader's (§6.4):
+    // queue the read; MaybeCommit serves it once an entry of our term is committed.
+    reads_awaiting_commit_.push_back(ReadRequest{.context = std::move(context), .from = from});
+    return;
+  }
+  ServeReadAsLeader(std::move(context), from);
+}
+
+void Raft::ServeReadAsLeader(std::string context, ReplicaId from) {
+  assert(role_ == Role::kLeader && CommittedInCurrentTerm());
   if (QuorumSize() == 1 && IsVoter(conf_, config_.id)) {
     RespondRead(from, log_.committed(), std::move(context));
   } else if (LeaseValid(now_)) {
     RespondRead(from, log_.committed(), std::move(context));
   } else {
+    // Confirmed by a heartbeat round sent after now, so after the read arrived.
     read_only_.Add(std::move(context), from, log_.committed());
   }
 }
 
+void Raft::ServeReadsAwaitingCommit() {
+  if (reads_awaiting_commit_.empty() || !CommittedInCurrentTerm()) return;
+  std::deque<ReadRequest> reads = std::move(reads_awaiting_commit_);
+  reads_awaiting_commit_.clear();
+  for (ReadRequest& r : reads) ServeReadAsLeader(std::move(r.context), r.from);
+}
+
+void Raft::RejectRead(ReplicaId from, std::string context) {
+  if (from == config_.id) {
+    rejected_reads_.push_back(std::move(context));
+    return;
+  }
+  Message m{.type = MessageType::kReadIndexResp, .to = from, .reject = true};
+  m.context = std::move(context);
+  Send(std::move(m));
+}
+
 absl::Status Raft::TransferLeadership(ReplicaId to) {
   assert(!ready_outstanding_);
+  Wake();
   if (role_ == Role::kLeader) return StartTransfer(to);
   if (leader_ == kNoReplica) return absl::UnavailableError("no known leader");
   Send(Message{.type = MessageType::kTransferLeader, .to = leader_, .index = to});
@@ -388,6 +455,10 @@ absl::Status Raft::StartTransfer(ReplicaId to) {
 }
 
 void Raft::SendTimeoutNow(ReplicaId to) {
+  // The target campaigns with leader_transfer set, which followers grant despite their
+  // check-quorum lease; the message may arrive late (after the transfer was aborted), so no
+  // heartbeat round of this term may renew our lease any more.
+  read_only_.RevokeLease();
   Send(Message{.type = MessageType::kTimeoutNow, .to = to});
 }
 

@@ -14,7 +14,10 @@ bool Raft::HasReady() const {
   if (ready_outstanding_) return false;
   if (hard_state() != last_ready_hard_state_) return true;
   if (log_.pending_snapshot().has_value() || log_.last_index() > log_.stable_index()) return true;
-  if (!outbox_.empty() || !read_states_.empty() || log_.HasNextCommittedEntries()) return true;
+  if (!outbox_.empty() || !read_states_.empty() || !rejected_reads_.empty() ||
+      log_.HasNextCommittedEntries()) {
+    return true;
+  }
   return role_ == Role::kLeader &&
          (broadcast_pending_ || commit_changed_ || read_only_.NeedsRound());
 }
@@ -41,6 +44,8 @@ Ready Raft::GetReady() {
       rd.committed_entries.empty() ? log_.applied() : rd.committed_entries.back().index;
   rd.read_states = std::move(read_states_);
   read_states_.clear();
+  rd.rejected_reads = std::move(rejected_reads_);
+  rejected_reads_.clear();
   rd.must_sync = rd.must_sync || rd.snapshot.has_value() || !rd.entries.empty();
   ready_outstanding_ = true;
   return rd;

@@ -141,5 +141,76 @@ TEST(Raft, FollowerWithoutLeaderRefusesRequests) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+// A leader of 3 voters elected by 2's vote; its no-op is not committed yet.
+std::unique_ptr<Raft> NewLeaderWithoutCommit(Config c) {
+  c.pre_vote = false;
+  auto r = MustCreate(c, InitialState::Bootstrap({.voters = {1, 2, 3}}));
+  r->Campaign();
+  Message vote{.type = MessageType::kVoteResp, .group = c.group, .from = 2, .to = 1};
+  vote.term = r->term();
+  EXPECT_TRUE(r->Step(vote).ok());
+  EXPECT_EQ(r->role(), Role::kLeader);
+  r->GetReady();
+  r->Advance();
+  return r;
+}
+
+TEST(Raft, NewLeaderQueuesReadsUpToTheBoundAndRejectsTheRest) {
+  Config c = MakeConfig(1);
+  c.max_pending_reads = 2;
+  auto r = NewLeaderWithoutCommit(c);
+  ASSERT_TRUE(r->ReadIndex("a", kStart).ok());
+  ASSERT_TRUE(r->ReadIndex("b", kStart).ok());
+  ASSERT_TRUE(r->ReadIndex("c", kStart).ok());
+  Message forwarded{.type = MessageType::kReadIndex, .group = c.group, .from = 3, .to = 1};
+  forwarded.context = "d";
+  ASSERT_TRUE(r->Step(forwarded).ok());
+  Ready rd = r->GetReady();
+  EXPECT_EQ(rd.rejected_reads, std::vector<std::string>{"c"});
+  EXPECT_TRUE(rd.read_states.empty()) << "no read may be served before the no-op commits";
+  bool rejected_d = false;
+  for (const Message& m : rd.messages) {
+    rejected_d |= m.type == MessageType::kReadIndexResp && m.to == 3 && m.reject &&
+                  m.context == "d";
+  }
+  EXPECT_TRUE(rejected_d);
+  r->Advance();
+}
+
+TEST(Raft, LeaderThatLosesItsTermRejectsQueuedLocalReads) {
+  auto r = NewLeaderWithoutCommit(MakeConfig(1));
+  ASSERT_TRUE(r->ReadIndex("a", kStart).ok());
+  Message app{.type = MessageType::kApp, .group = 9, .from = 2, .to = 1, .term = r->term() + 1};
+  ASSERT_TRUE(r->Step(app).ok());
+  EXPECT_EQ(r->role(), Role::kFollower);
+  EXPECT_EQ(r->GetReady().rejected_reads, std::vector<std::string>{"a"});
+  r->Advance();
+}
+
+TEST(Raft, QuietFollowerIgnoresTicksUntilWoken) {
+  Config c = MakeConfig(2);
+  c.quiesce = true;
+  auto r = MustCreate(c, InitialState::Bootstrap({.voters = {1, 2, 3}}));
+  Message hb{.type = MessageType::kHeartbeat, .group = 9, .from = 1, .to = 2, .term = 2};
+  hb.quiesce = true;
+  ASSERT_TRUE(r->Step(hb).ok());
+  EXPECT_TRUE(r->quiesced());
+  r->GetReady();
+  r->Advance();
+  for (int i = 1; i <= 100; ++i) r->Tick(kStart + absl::Milliseconds(100 * i));
+  EXPECT_EQ(r->role(), Role::kFollower) << "a quiet follower must not campaign";
+  r->ReportPeerDown(3);  // not the leader: nothing changes
+  EXPECT_TRUE(r->quiesced());
+  r->ReportPeerDown(1);
+  EXPECT_FALSE(r->quiesced());
+  int ticks = 0;
+  while (r->role() == Role::kFollower && ticks < 100) {
+    ++ticks;
+    r->Tick(kStart + absl::Seconds(10) + absl::Milliseconds(100 * ticks));
+  }
+  EXPECT_GE(ticks, c.election_tick) << "woken: a full election timeout before campaigning";
+  EXPECT_LT(ticks, 2 * c.election_tick);
+}
+
 }  // namespace
 }  // namespace crema::raft

@@ -50,6 +50,8 @@ class ReadOnly {
   absl::Time lease_start() const { return lease_start_; }
   // Rounds sent before now do not count for the lease any more (leadership transfer).
   void InvalidateLease() { lease_floor_round_ = current_round_; lease_start_ = absl::InfinitePast(); }
+  // No round of this term counts for the lease any more (a MsgTimeoutNow was sent).
+  void RevokeLease() { lease_floor_round_ = UINT64_MAX; lease_start_ = absl::InfinitePast(); }
   size_t pending() const { return requests_.size(); }
   // Leader lost: drops everything and returns the dropped requests.
   std::vector<ReadRequest> Reset();

@@ -24,7 +24,8 @@ std::string Entries(const std::vector<Entry>& es) {
 }
 
 std::string StateLine(const Raft& r) {
-  return absl::StrCat(RoleName(r.role()), " term=", r.term(), " leader=", r.leader());
+  return absl::StrCat(RoleName(r.role()), " term=", r.term(), " leader=", r.leader(),
+                      r.quiesced() ? " quiet" : "");
 }
 
 }  // namespace
@@ -116,6 +117,10 @@ void Cluster::Apply(Node& n, const Ready& rd) {
   for (const ReadState& rs : rd.read_states) {
     Log(absl::StrCat("  ", id, " read-state ctx=", rs.context, " index=", rs.index));
     n.read_states.push_back(rs);
+  }
+  for (const std::string& context : rd.rejected_reads) {
+    Log(absl::StrCat("  ", id, " read rejected ctx=", context));
+    n.rejected_reads.push_back(context);
   }
 }
 

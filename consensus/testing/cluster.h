@@ -49,6 +49,7 @@ struct Node {
   Index applied_index = 0;       // last entry applied to state_machine (or snapshot index)
   absl::Time now = absl::UnixEpoch() + absl::Hours(1);
   std::vector<ReadState> read_states;  // every read state served, in order
+  std::vector<std::string> rejected_reads;  // contexts of every read rejected, in order
 };
 
 class Cluster {

@@ -78,6 +78,8 @@ void Interpreter::AddNodes(const std::vector<std::string>& args) {
     if (key == "max-entries") base.max_entries_per_msg = num;
     if (key == "keep") base.compaction_keep_entries = num;
     if (key == "seed") base.random_seed = num;
+    if (key == "quiesce") base.quiesce = value == "true";
+    if (key == "max-reads") base.max_pending_reads = num;
   }
   const std::vector<ReplicaId> existing = cluster_.ids();
   ReplicaId next = existing.empty() ? 1 : existing.back() + 1;
@@ -106,7 +108,8 @@ void Interpreter::Run(const std::vector<std::string>& args) {
   const ReplicaId id = static_cast<ReplicaId>(Num(args, 1));
   if (cmd == "add-nodes") {
     AddNodes(args);
-  } else if (id != kNoReplica && !cluster_.Has(id) && cmd != "partition") {
+  } else if (id != kNoReplica && !cluster_.Has(id) && cmd != "partition" &&
+             cmd != "deliver-msg" && cmd != "drop-msg") {
     Print(absl::StrCat("  error: no node ", id));
     return;
   } else if (cmd == "campaign") {
@@ -144,6 +147,10 @@ void Interpreter::Run(const std::vector<std::string>& args) {
     } else {
       for (ReplicaId r : IdsOrAll(args)) cluster_.Deliver(r, drop);
     }
+  } else if (cmd == "deliver-msg" || cmd == "drop-msg") {
+    // deliver-msg I / drop-msg I: the I-th in-flight message (0-based, as `msgs` lists them).
+    const uint64_t i = Num(args, 1, UINT64_MAX);
+    if (i < cluster_.in_flight().size()) cluster_.DeliverAt(i, /*drop=*/cmd == "drop-msg");
   } else if (cmd == "msgs") {
     for (const Message& m : cluster_.in_flight()) Print("  " + FormatMessage(m));
   } else if (cmd == "stabilize") {
@@ -166,6 +173,10 @@ void Interpreter::Run(const std::vector<std::string>& args) {
     Result(cluster_.Restart(id));
   } else if (cmd == "sleep") {
     cluster_.Sleep(id, absl::Milliseconds(Num(args, 2)));
+  } else if (cmd == "unquiesce") {
+    cluster_.raft(id).Unquiesce();
+  } else if (cmd == "report-peer-down") {
+    cluster_.raft(id).ReportPeerDown(static_cast<ReplicaId>(Num(args, 2)));
   } else if (cmd == "report-unreachable") {
     cluster_.raft(id).ReportUnreachable(static_cast<ReplicaId>(Num(args, 2)));
   } else if (cmd == "status") {

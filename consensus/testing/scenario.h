@@ -8,12 +8,16 @@
 // Commands (ids are replica ids; config keys are optional):
 //   add-nodes N voters=(1,2,3) [learners=(4)] [join] [pre-vote=false] [check-quorum=false]
 //       [lease=true] [drift-ms=50] [max-inflight=N] [max-entries=N] [keep=N] [seed=N]
+//       [quiesce=true] [max-reads=N]
 //   campaign ID                  tick ID [N]            tick-heartbeat ID     tick-election ID
 //   propose ID DATA [N]          propose-conf-change ID add-voter|add-learner|remove REPLICA
 //   read-index ID CTX            transfer-leader ID TARGET
 //   process-ready ID...          deliver-msgs [ID...]   drop-msgs [ID...]     msgs
+//   deliver-msg I                drop-msg I             (the I-th in-flight message, 0-based,
+//                                                        as `msgs` lists them)
 //   stabilize                    partition 1 2 / 3      isolate ID            heal
 //   compact ID INDEX             restart ID             sleep ID MS           report-unreachable ID TO
+//   unquiesce ID                 report-peer-down ID PEER
 //   status [ID...]               log [ID...]
 // After every command the five Raft invariants are checked; a violation is printed.
 #ifndef CREMA_CONSENSUS_TESTING_SCENARIO_H_
