@@ -152,7 +152,10 @@ bool TestCluster::WaitCaughtUp(GroupId g, const std::vector<NodeId>& nodes,
       [&] {
         const NodeId leader = Leader(g);
         if (leader == kNoNode) return false;
-        const Index commit = group(leader, g)->core().commit();
+        const Raft& core = group(leader, g)->core();
+        const Index commit = core.commit();
+        // Until the leader commits an entry of its term its commit index may lag (§5.4.2).
+        if (core.log().TermAt(commit) != core.term()) return false;
         for (NodeId id : nodes) {
           GroupDriver* d = group(id, g);
           if (d == nullptr || d->stopped() || d->applied() < commit) return false;
