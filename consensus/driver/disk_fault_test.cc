@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "consensus/driver/test_cluster.h"
 #include "sim/test_seed.h"
@@ -71,6 +74,61 @@ TEST(DiskFaultTest, DiskFullAndIoErrorsLoseNoAcknowledgedWrite) {
                 static_cast<unsigned long long>(reopens));
     if (HasFailure()) return;
   }
+}
+
+TEST(DiskFaultTest, TransientReadCorruptionIsRetriedRealCorruptionStopsTheReplica) {
+  const uint64_t seed = sim::TestSeed();
+  ClusterSpec spec;
+  spec.nodes = {1, 2, 3};
+  spec.groups = {{.id = 1, .voters = {1, 2, 3}}};
+  TestCluster c(seed, spec);
+  ASSERT_TRUE(c.WaitForLeader(1, absl::Seconds(5))) << sim::ReproCommand(seed);
+  c.StartWriters(1, absl::Milliseconds(10), /*value_bytes=*/100);
+  c.sim().RunFor(absl::Seconds(2));
+  const NodeId victim = c.Leader(1) == 3 ? 2 : 3;
+
+  // Transient bit flips on read: Open retries and the replica comes back.
+  c.sim().Crash(victim);
+  c.sim().disk(victim).config().read_corruption = sim::Ratio{1, 40};
+  c.sim().Restart(victim);
+  c.sim().RunFor(absl::Seconds(1));
+  c.sim().disk(victim).config().read_corruption = sim::Ratio{0, 1};
+  c.sim().RunFor(absl::Seconds(1));
+  ASSERT_NE(c.group(victim, 1), nullptr)
+      << "open failed: " << c.node(victim) << "\n" << sim::ReproCommand(seed);
+
+  // A real corruption: a flipped byte in the middle of a synced WAL segment.
+  c.sim().Crash(victim);
+  absl::StatusOr<std::vector<std::string>> wal = c.sim().disk(victim).List("raft/1/wal-");
+  ASSERT_TRUE(wal.ok() && !wal->empty());
+  {
+    absl::StatusOr<std::unique_ptr<File>> f =
+        c.sim().disk(victim).Open(wal->front(), OpenMode::kOpenExisting);
+    ASSERT_TRUE(f.ok());
+    const uint64_t at = (*f)->Size() / 2;
+    absl::StatusOr<std::string> byte = (*f)->Read(at, 1);
+    ASSERT_TRUE(byte.ok() && byte->size() == 1);
+    (*byte)[0] = static_cast<char>((*byte)[0] ^ 0x5A);
+    ASSERT_TRUE((*f)->Write(at, *byte).ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+  }
+  c.sim().Restart(victim);
+  c.sim().RunFor(absl::Seconds(2));
+  auto* program = static_cast<testing::HostProgram*>(c.sim().program(victim));
+  EXPECT_TRUE(absl::IsDataLoss(program->open_error))
+      << program->open_error << "\n" << sim::ReproCommand(seed);
+  EXPECT_EQ(program->host->group(1), nullptr) << "a corrupt replica must not serve";
+  // The other two keep going.
+  const size_t acked = c.acked_count(1);
+  c.sim().RunFor(absl::Seconds(2));
+  EXPECT_GT(c.acked_count(1), acked + 20) << sim::ReproCommand(seed);
+  c.StopWriters();
+  std::vector<NodeId> healthy;
+  for (NodeId id : {1, 2, 3}) {
+    if (id != victim) healthy.push_back(id);
+  }
+  ASSERT_TRUE(c.WaitCaughtUp(1, healthy, absl::Seconds(10))) << sim::ReproCommand(seed);
+  c.CheckAckedWrites(1, healthy);
 }
 
 }  // namespace
