@@ -18,6 +18,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "node/membership/driver/membership_scenario.h"
+#include "consensus/kvsim/raft_kv_scenario.h"
 #include "sim/ping_scenario.h"
 #include "sim/scenario.h"
 
@@ -37,6 +39,8 @@ ABSL_FLAG(bool, no_buggify, false, "disable BUGGIFY fault points");
 ABSL_FLAG(std::string, drop, "", "message drop probability as N/D (overrides the swarm's)");
 ABSL_FLAG(std::string, duplicate, "", "message duplication probability as N/D");
 ABSL_FLAG(bool, quiet, false, "print only the summary line");
+ABSL_FLAG(std::string, history_out, "",
+          "raft-kv: write the client history as JSON lines to this file (chaos/history_json.h)");
 ABSL_FLAG(bool, check_determinism, false,
           "run the scenario twice in this process and report the first differing event, if any");
 ABSL_FLAG(bool, plant_nondeterminism, false,
@@ -44,9 +48,22 @@ ABSL_FLAG(bool, plant_nondeterminism, false,
 
 namespace {
 
+// The --history_out file, opened on first use (after flag parsing); nullptr without the flag.
+std::ostream* HistoryOut() {
+  static std::ofstream* const file = []() -> std::ofstream* {
+    if (absl::GetFlag(FLAGS_history_out).empty()) return nullptr;
+    auto* f = new std::ofstream(absl::GetFlag(FLAGS_history_out), std::ios::out | std::ios::trunc);
+    if (!*f) std::cerr << "cannot write " << absl::GetFlag(FLAGS_history_out) << "\n";
+    return f;
+  }();
+  return file;
+}
+
 // The scenario table. Other packages append their registration call here.
 void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
   crema::sim::RegisterPingScenario(registry);
+  crema::membership::RegisterMembershipScenario(registry);
+  crema::kvsim::RegisterRaftKvScenario(registry, HistoryOut());
 }
 
 std::string ReproLine() {

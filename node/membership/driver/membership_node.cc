@@ -9,6 +9,14 @@
 namespace crema::membership {
 namespace {
 
+// Rounds up to a whole nanosecond. Swim's deadlines can carry sub-nanosecond fractions (Lifeguard's
+// timeout is computed in floating point) and timers have nanosecond resolution: waiting for the
+// unrounded deadline would wake a fraction of a nanosecond early, find nothing due, and spin.
+absl::Time CeilToNanosecond(absl::Time t) {
+  if (t == absl::InfiniteFuture()) return t;
+  return absl::UnixEpoch() + absl::Ceil(t - absl::UnixEpoch(), absl::Nanoseconds(1));
+}
+
 bool ChangesLiveSet(MembershipEventKind kind) {
   return kind == MembershipEventKind::kJoined || kind == MembershipEventKind::kDead ||
          kind == MembershipEventKind::kLeft;
@@ -135,12 +143,12 @@ void MembershipNode::OnDatagram(NodeId from, std::string bytes) {
 }
 
 void MembershipNode::WakeTickerIfEarlier() {
-  if (swim_->NextTickTime() < ticker_deadline_) ticker_wake_.WakeAll(*env_.executor);
+  if (CeilToNanosecond(swim_->NextTickTime()) < ticker_deadline_) ticker_wake_.WakeAll(*env_.executor);
 }
 
 void MembershipNode::TickLoop() {
   while (!stopped_) {
-    ticker_deadline_ = std::min(swim_->NextTickTime(), next_seed_reconnect_);
+    ticker_deadline_ = CeilToNanosecond(std::min(swim_->NextTickTime(), next_seed_reconnect_));
     const absl::Status waited = env_.executor->Wait(ticker_wake_, ticker_deadline_);
     if (absl::IsCancelled(waited)) return;
     // OK means "woken: the deadline moved earlier"; recompute it. DEADLINE_EXCEEDED means due.
