@@ -1,7 +1,7 @@
-// KvReplica: one node's replica of the KV store — a RaftNode driving a KvStateMachine — kept
-// running: if the RaftNode cannot start (e.g. a transient read corruption at recovery) or stops
-// after a storage error, it is shut down and started again from the disk, like a supervised
-// process restart.
+// KvReplica: one node's replica of the KV store — a RaftNode driving a KvStateMachine. If the
+// RaftNode cannot start (e.g. storage errors at recovery) it is retried after kRestartBackoff.
+// Once running, a storage error stops the group and the driver itself reopens it from disk
+// (restoring the machine from the latest snapshot); see consensus/driver/raft_node.h.
 //
 //   KvReplica replica(env, options);        // starts a fiber; the node comes up asynchronously
 //   absl::StatusOr<Result> r = replica.Execute(command);   // in a fiber: through the Raft log
@@ -31,7 +31,6 @@ namespace crema::kv {
 class KvReplica {
  public:
   static constexpr absl::Duration kRestartBackoff = absl::Milliseconds(200);
-  static constexpr absl::Duration kHealthPoll = absl::Milliseconds(50);
 
   KvReplica(Env env, raft::RaftNodeOptions options);
   KvReplica(const KvReplica&) = delete;
@@ -44,8 +43,8 @@ class KvReplica {
   const raft::RaftNode* node() const { return running_ ? node_.get() : nullptr; }
   // The machine of the running node; nullptr while (re)starting.
   KvStateMachine* machine() { return running_ ? machine_.get() : nullptr; }
-  // Times the node was (re)started in this incarnation, and the last start/stop error.
-  uint64_t starts() const { return starts_; }
+  // Start attempts that failed in this incarnation, and the last start error.
+  uint64_t failed_starts() const { return failed_starts_; }
   const absl::Status& last_error() const { return last_error_; }
 
  private:
@@ -71,8 +70,7 @@ class KvReplica {
   std::unique_ptr<Adapter> adapter_;
   std::unique_ptr<raft::RaftNode> node_;
   bool running_ = false;
-  int inflight_ = 0;  // Execute calls inside node_->Propose
-  uint64_t starts_ = 0;
+  uint64_t failed_starts_ = 0;
   absl::Status last_error_;
 };
 

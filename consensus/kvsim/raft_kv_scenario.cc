@@ -1,0 +1,208 @@
+#include "consensus/kvsim/raft_kv_scenario.h"
+
+#include <cassert>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "chaos/history_json.h"
+#include "chaos/linearizability.h"
+#include "chaos/nemesis.h"
+#include "chaos/nemesis_runner.h"
+#include "consensus/kvsim/cluster_checker.h"
+#include "consensus/kvsim/kv_sim_client.h"
+#include "sim/fault_config.h"
+
+namespace crema::kvsim {
+namespace {
+
+constexpr NodeId kFirstClientId = 101;
+constexpr raft::GroupId kGroup = 1;
+
+// The nemesis switches follow the simulator's swarm draw (and the command-line overrides), so
+// `--no_partitions` etc. mean the same for every scenario. Disk I/O errors and read corruption
+// become nemesis *windows* rather than whole-run rates: the liveness phase needs healthy disks.
+chaos::NemesisOptions NemesisFromFaults(sim::FaultConfig& faults) {
+  chaos::NemesisOptions n;
+  n.partitions = faults.partitions;
+  n.clogging = faults.clogging || faults.swizzle;
+  n.crashes = faults.crashes;
+  n.pauses = faults.pauses;
+  n.clock_steps = faults.clock_steps;
+  n.disk_full = faults.disk_full;
+  n.disk_errors = !faults.disk.io_error.never() || !faults.disk.read_corruption.never();
+  if (!faults.disk.io_error.never()) n.disk_io_error = faults.disk.io_error;
+  if (!faults.disk.read_corruption.never()) n.disk_read_corruption = faults.disk.read_corruption;
+  n.mean_interval = faults.mean_fault_interval;
+  n.max_fault_duration = faults.max_fault_duration;
+  n.max_clock_step = faults.max_clock_step;
+  faults.disk.io_error = sim::Ratio{0, 1};
+  faults.disk.read_corruption = sim::Ratio{0, 1};
+  faults.amnesia = false;  // never for voters: see chaos/nemesis.h
+  return n;
+}
+
+raft::RaftNodeOptions ServerOptions(NodeId id, const std::vector<NodeId>& servers,
+                                    const RaftKvParams& params) {
+  raft::RaftNodeOptions o;
+  o.raft.id = id;
+  o.raft.group = kGroup;
+  o.raft.election_tick = params.election_tick;
+  o.raft.heartbeat_tick = 1;
+  o.raft.tick_interval = params.tick_interval;
+  o.bootstrap.voters.assign(servers.begin(), servers.end());
+  o.proposal_timeout = absl::Seconds(1);
+  return o;
+}
+
+std::string HistoryStats(const KvSimLedger& ledger) {
+  return absl::StrCat("ops_done=", ledger.done, " indeterminate=", ledger.indeterminate,
+                      " errors=", ledger.errors);
+}
+
+}  // namespace
+
+sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
+                                      const RaftKvParams& params) {
+  Random root(options.seed);
+  const int n = options.nodes > 0 ? options.nodes : (root.Fork("size").OneIn(2) ? 3 : 5);
+  sim::FaultConfig faults = sim::MakeFaultConfig(options.faults, root.Fork("swarm"));
+  sim::ApplyOverrides(options.overrides, faults);
+  const chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
+  sim::SimOptions sim_options;
+  sim_options.seed = options.seed;
+  sim_options.keep_trace_records = options.keep_trace_records;
+  sim_options.trace_json = options.trace_json;
+  faults.ApplyTo(sim_options);
+  // Declared before the simulator: clients reference the ledger until the simulator is gone.
+  KvSimLedger ledger;
+  sim::Simulator sim(sim_options);
+
+  std::vector<NodeId> servers;
+  for (int i = 1; i <= n; ++i) servers.push_back(static_cast<NodeId>(i));
+  for (NodeId id : servers) {
+    const raft::RaftNodeOptions server_options = ServerOptions(id, servers, params);
+    sim.AddNode(id, [server_options](Env env) {
+      return std::make_unique<KvServerProgram>(env, server_options);
+    });
+  }
+  for (int c = 0; c < params.clients; ++c) {
+    KvSimClientOptions client_options;
+    client_options.servers = servers;
+    client_options.keys = params.keys;
+    client_options.final_reads = c == 0;
+    sim.AddNode(kFirstClientId + c, [&sim, &ledger, client_options](Env env) {
+      return std::make_unique<KvSimClient>(env, &sim, &ledger, client_options);
+    });
+  }
+  const chaos::NemesisSchedule schedule = chaos::GenerateNemesis(
+      nemesis_options, servers, /*spares=*/{}, params.safety_duration, root.Fork("nemesis"));
+  if (options.log) {
+    *options.log << "raft-kv: " << n << " servers, " << params.clients << " clients, "
+                 << params.keys << " keys; faults: " << faults.Describe() << "\n"
+                 << "raft-kv: nemesis: " << nemesis_options.Describe() << "; "
+                 << schedule.actions.size() << " actions:\n"
+                 << schedule.ToString();
+  }
+  sim.StartAll();
+  chaos::NemesisRunner nemesis(&sim, servers, nemesis_options);
+  nemesis.Start(schedule);
+  ClusterChecker checker(&sim, servers);
+  // Runs until `done` or `limit`, checking the invariants after every event; false on timeout
+  // or violation.
+  auto run_checked = [&](const std::function<bool()>& done, absl::Duration limit) {
+    const bool reached = sim.RunUntil([&] { return !checker.AfterEvent() || done(); }, limit);
+    return reached && checker.violation().ok();
+  };
+
+  // 2. Safety phase.
+  sim.Trace(kNoNode, "scenario.phase", "safety");
+  run_checked([] { return false; }, params.safety_duration);
+  // 3. Heal; liveness.
+  nemesis.HealAll();
+  sim.Trace(kNoNode, "scenario.phase", "liveness");
+  ledger.liveness_start_ns = sim.now_ns();
+  const int64_t heal_ns = sim.now_ns();
+  const bool live = checker.violation().ok() &&
+                    run_checked([&] {
+                      return ledger.acked_writes_after_heal >=
+                             static_cast<uint64_t>(params.liveness_writes);
+                    }, params.liveness_bound);
+  const absl::Duration liveness_took = absl::Nanoseconds(sim.now_ns() - heal_ns);
+  // 4. Drain the clients (with the final reads), then convergence.
+  ledger.stop = true;
+  const bool drained = checker.violation().ok() &&
+                       run_checked([&] { return ledger.busy_clients == 0; }, params.drain_bound);
+  uint64_t digest = 0;
+  raft::Index applied = 0;
+  const bool converged =
+      checker.violation().ok() &&
+      run_checked([&] { return checker.Converged(&digest, &applied); }, params.convergence_bound);
+
+  // 5. Linearizability.
+  const chaos::History history = std::move(ledger.history).Finish();
+  if (params.history_out) *params.history_out << chaos::HistoryToJsonLines(history);
+  absl::StatusOr<chaos::LinearizabilityResult> lin = chaos::CheckLinearizability(history);
+
+  sim::ScenarioResult result;
+  std::string failure;
+  if (!checker.violation().ok()) {
+    failure = absl::StrCat("RAFT INVARIANT: ", checker.violation().message());
+  } else if (!ledger.violations.empty()) {
+    failure = absl::StrCat("PROTOCOL: ", ledger.violations.front());
+  } else if (!lin.ok()) {
+    failure = absl::StrCat("HISTORY malformed: ", lin.status().message());
+  } else if (lin->verdict == chaos::Verdict::kNotLinearizable) {
+    failure = absl::StrCat("NOT LINEARIZABLE: ", chaos::LinearizabilitySummary(*lin));
+  } else if (!live) {
+    failure = absl::StrCat("LIVENESS: fewer than ", params.liveness_writes,
+                           " writes acknowledged within ",
+                           absl::FormatDuration(params.liveness_bound), " after healing (",
+                           ledger.acked_writes_after_heal, "); ", checker.Describe());
+  } else if (!drained) {
+    failure = absl::StrCat("LIVENESS: clients still busy ",
+                           absl::FormatDuration(params.drain_bound), " after stopping");
+  } else if (!converged) {
+    failure = absl::StrCat("CONVERGENCE: replicas differ ",
+                           absl::FormatDuration(params.convergence_bound),
+                           " after the clients stopped: ", checker.Describe());
+  }
+  result.pass = failure.empty();
+  result.message =
+      result.pass ? absl::StrCat("n=", n, " ", HistoryStats(ledger), " lin=",
+                                 chaos::VerdictName(lin->verdict), " applied=", applied,
+                                 " invariant_checks=", checker.checks(), " liveness_ms=",
+                                 absl::ToInt64Milliseconds(liveness_took))
+                  : failure;
+  if (options.log) {
+    if (lin.ok()) *options.log << "raft-kv: " << chaos::LinearizabilitySummary(*lin) << "\n";
+    if (lin.ok() && lin->verdict == chaos::Verdict::kNotLinearizable) {
+      *options.log << chaos::ExplainViolation(history, *lin);
+    }
+    *options.log << "raft-kv: nemesis applied=" << nemesis.applied()
+                 << " skipped=" << nemesis.skipped() << "; " << HistoryStats(ledger)
+                 << "; invariant checks=" << checker.checks() << "; final: " << checker.Describe()
+                 << "\nraft-kv: " << (result.pass ? "PASS: " : "FAIL: ") << result.message
+                 << "\n";
+  }
+  sim.Trace(kNoNode, "scenario.result", result.message);
+  sim::FinishResult(sim, result);
+  return result;
+}
+
+void RegisterRaftKvScenario(sim::ScenarioRegistry& registry, std::ostream* history_out) {
+  const absl::Status registered = registry.Register(
+      "raft-kv",
+      "3 or 5 Raft KV replicas under the full fault model; Raft invariants after every event, "
+      "linearizable history, convergence, liveness after healing",
+      [history_out](const sim::ScenarioOptions& options) {
+        RaftKvParams params;
+        params.history_out = history_out;
+        return RunRaftKvScenario(options, params);
+      });
+  assert(registered.ok());
+  (void)registered;
+}
+
+}  // namespace crema::kvsim
