@@ -18,6 +18,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "node/membership/driver/membership_scenario.h"
 #include "consensus/kvsim/raft_kv_scenario.h"
 #include "sim/ping_scenario.h"
 #include "sim/scenario.h"
@@ -61,6 +62,7 @@ std::ostream* HistoryOut() {
 // The scenario table. Other packages append their registration call here.
 void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
   crema::sim::RegisterPingScenario(registry);
+  crema::membership::RegisterMembershipScenario(registry);
   crema::kvsim::RegisterRaftKvScenario(registry, HistoryOut());
 }
 
