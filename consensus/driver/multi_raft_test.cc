@@ -3,6 +3,7 @@
 // network cost of 100 idle groups without and with coalescing and quiescence.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -138,6 +139,39 @@ TEST(MultiRaftTest, CoalescingAndQuiescenceCutIdleTraffic) {
   // Coalesced: per tick, one envelope of heartbeats and one of responses per peer.
   EXPECT_LT(coalesced, 60) << sim::ReproCommand(seed);
   EXPECT_LT(quiet, coalesced / 4) << sim::ReproCommand(seed);
+}
+
+TEST(MultiRaftTest, QuietGroupsReelectAfterTheHostReportsANodeDown) {
+  const uint64_t seed = sim::TestSeed();
+  constexpr int kGroups = 12;
+  ClusterSpec spec = ManyGroups(kGroups);
+  spec.group_template.raft.quiesce = true;
+  TestCluster c(seed, spec);
+  for (int g = 1; g <= kGroups; ++g) {
+    ASSERT_TRUE(c.WaitForLeader(g, absl::Seconds(10))) << sim::ReproCommand(seed);
+  }
+  c.sim().RunFor(absl::Seconds(2));  // every group goes quiet
+  // Crash the node leading the most groups; the failure detector (here: the test) reports it.
+  std::map<NodeId, int> led;
+  for (int g = 1; g <= kGroups; ++g) ++led[c.Leader(g)];
+  NodeId victim = 1;
+  for (const auto& [id, n] : led) {
+    if (n > led[victim]) victim = id;
+  }
+  c.sim().Crash(victim);
+  for (NodeId id : {1, 2, 3}) {
+    if (id != victim) c.node(id)->host->ReportNodeDown(victim);
+  }
+  for (int g = 1; g <= kGroups; ++g) {
+    ASSERT_TRUE(c.sim().RunUntil(
+        [&] {
+          const NodeId l = c.Leader(g);
+          return l != kNoNode && l != victim;
+        },
+        absl::Seconds(10)))
+        << "group " << g << " has no leader after node " << victim << " was reported down\n"
+        << sim::ReproCommand(seed);
+  }
 }
 
 }  // namespace
