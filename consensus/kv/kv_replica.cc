@@ -4,8 +4,8 @@
 
 namespace crema::kv {
 
-KvReplica::KvReplica(Env env, raft::RaftNodeOptions options)
-    : env_(env), options_(std::move(options)) {
+KvReplica::KvReplica(Env env, raft::RaftNodeOptions options, ReadPath read_path)
+    : env_(env), options_(std::move(options)), read_path_(read_path) {
   env_.executor->Spawn("kv.replica", [this] { Supervise(); });
 }
 
@@ -29,6 +29,11 @@ void KvReplica::Supervise() {
 
 absl::StatusOr<Result> KvReplica::Execute(const Command& command) {
   if (!running_) return absl::UnavailableError("replica starting");
+  if (command.kind == CommandKind::kGet &&
+      (read_path_ == ReadPath::kReadIndex ||
+       (read_path_ == ReadPath::kMixed && env_.random->OneIn(2)))) {
+    return ReadWithReadIndex(command);
+  }
   absl::StatusOr<raft::Index> index = node_->Propose(EncodeCommand(command));
   if (!index.ok()) return index.status();
   const KvStateMachine::AppliedResult* applied = machine_->ResultAt(*index);
@@ -36,6 +41,19 @@ absl::StatusOr<Result> KvReplica::Execute(const Command& command) {
     return absl::UnavailableError("the applied entry is not this command");
   }
   return applied->result;
+}
+
+absl::StatusOr<Result> KvReplica::ReadWithReadIndex(const Command& command) {
+  absl::StatusOr<raft::Index> read_index = node_->ReadIndex();
+  if (!read_index.ok()) return read_index.status();
+  // The driver resolves the read once this node applied >= read_index; nothing ran since.
+  if (node_->group().applied() < *read_index) {
+    return absl::InternalError("ReadIndex resolved before the read index was applied");
+  }
+  ++read_index_reads_;
+  std::optional<std::string> value = machine_->Read(command.key);
+  if (!value) return Result{ResultCode::kNotFound, std::nullopt};
+  return Result{ResultCode::kOk, std::move(value)};
 }
 
 }  // namespace crema::kv

@@ -6,6 +6,11 @@
 //   KvReplica replica(env, options);        // starts a fiber; the node comes up asynchronously
 //   absl::StatusOr<Result> r = replica.Execute(command);   // in a fiber: through the Raft log
 //
+// Reads (`get`) take the path chosen by `ReadPath`: through the log like any command, or with a
+// ReadIndex (the driver returns once this node has applied the read index; the local machine is
+// then read without yielding, which is linearizable; with leases configured the core may answer
+// from its lease), or either at random per read.
+//
 // `Execute` proposes the command and waits until it is applied locally, then returns the state
 // machine's answer for *that* entry (checked by the command's session and seq, so a proposal id
 // reused by another incarnation can never hand back someone else's result). Any error
@@ -28,11 +33,13 @@
 
 namespace crema::kv {
 
+enum class ReadPath : uint8_t { kLog, kReadIndex, kMixed };
+
 class KvReplica {
  public:
   static constexpr absl::Duration kRestartBackoff = absl::Milliseconds(200);
 
-  KvReplica(Env env, raft::RaftNodeOptions options);
+  KvReplica(Env env, raft::RaftNodeOptions options, ReadPath read_path = ReadPath::kLog);
   KvReplica(const KvReplica&) = delete;
   KvReplica& operator=(const KvReplica&) = delete;
 
@@ -46,6 +53,7 @@ class KvReplica {
   // Start attempts that failed in this incarnation, and the last start error.
   uint64_t failed_starts() const { return failed_starts_; }
   const absl::Status& last_error() const { return last_error_; }
+  uint64_t read_index_reads() const { return read_index_reads_; }
 
  private:
   // Adapts the KV machine to the driver's StateMachine interface.
@@ -63,14 +71,17 @@ class KvReplica {
   };
 
   void Supervise();
+  absl::StatusOr<Result> ReadWithReadIndex(const Command& command);
 
   Env env_;
   raft::RaftNodeOptions options_;
+  ReadPath read_path_;
   std::unique_ptr<KvStateMachine> machine_;
   std::unique_ptr<Adapter> adapter_;
   std::unique_ptr<raft::RaftNode> node_;
   bool running_ = false;
   uint64_t failed_starts_ = 0;
+  uint64_t read_index_reads_ = 0;
   absl::Status last_error_;
 };
 

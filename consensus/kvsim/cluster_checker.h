@@ -42,8 +42,8 @@ namespace crema::kvsim {
 // What a server node runs: the replica (RaftNode + KV machine) and the client-facing server.
 class KvServerProgram final : public sim::NodeProgram {
  public:
-  KvServerProgram(Env env, raft::RaftNodeOptions options)
-      : replica(env, std::move(options)), server(env, &replica) {}
+  KvServerProgram(Env env, raft::RaftNodeOptions options, kv::ReadPath read_path)
+      : replica(env, std::move(options), read_path), server(env, &replica) {}
   kv::KvReplica replica;
   kv::KvServer server;
 };

@@ -43,8 +43,29 @@ chaos::NemesisOptions NemesisFromFaults(sim::FaultConfig& faults) {
   return n;
 }
 
+// Raft and KV features switched on per seed (swarm), so every path gets exercised.
+struct RaftSwarm {
+  kv::ReadPath read_path = kv::ReadPath::kLog;
+  bool leases = false;
+  uint64_t checkpoint_every_entries = 0;  // 0: never compact
+
+  std::string Describe() const {
+    const char* paths[] = {"log", "read-index", "mixed"};
+    return absl::StrCat("reads=", paths[static_cast<int>(read_path)],
+                        leases ? " leases" : "", " checkpoint_every=", checkpoint_every_entries);
+  }
+};
+
+RaftSwarm DrawRaftSwarm(Random random) {
+  RaftSwarm s;
+  s.read_path = static_cast<kv::ReadPath>(random.Uniform(3));
+  s.leases = random.OneIn(3);
+  if (random.OneIn(2)) s.checkpoint_every_entries = 1 + random.Uniform(200);
+  return s;
+}
+
 raft::RaftNodeOptions ServerOptions(NodeId id, const std::vector<NodeId>& servers,
-                                    const RaftKvParams& params) {
+                                    const RaftKvParams& params, const RaftSwarm& swarm) {
   raft::RaftNodeOptions o;
   o.raft.id = id;
   o.raft.group = kGroup;
@@ -53,6 +74,11 @@ raft::RaftNodeOptions ServerOptions(NodeId id, const std::vector<NodeId>& server
   o.raft.tick_interval = params.tick_interval;
   o.bootstrap.voters.assign(servers.begin(), servers.end());
   o.proposal_timeout = absl::Seconds(1);
+  o.read_timeout = absl::Seconds(1);
+  o.raft.lease_based_reads = swarm.leases;
+  // Far above the simulator's worst drift (1000 ppm over a lease is < 1 ms).
+  o.raft.max_clock_drift = absl::Milliseconds(50);
+  o.checkpoint.every_entries = swarm.checkpoint_every_entries;
   return o;
 }
 
@@ -70,6 +96,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   sim::FaultConfig faults = sim::MakeFaultConfig(options.faults, root.Fork("swarm"));
   sim::ApplyOverrides(options.overrides, faults);
   const chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
+  const RaftSwarm swarm = DrawRaftSwarm(root.Fork("raft"));
   sim::SimOptions sim_options;
   sim_options.seed = options.seed;
   sim_options.keep_trace_records = options.keep_trace_records;
@@ -82,9 +109,9 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   std::vector<NodeId> servers;
   for (int i = 1; i <= n; ++i) servers.push_back(static_cast<NodeId>(i));
   for (NodeId id : servers) {
-    const raft::RaftNodeOptions server_options = ServerOptions(id, servers, params);
-    sim.AddNode(id, [server_options](Env env) {
-      return std::make_unique<KvServerProgram>(env, server_options);
+    const raft::RaftNodeOptions server_options = ServerOptions(id, servers, params, swarm);
+    sim.AddNode(id, [server_options, read_path = swarm.read_path](Env env) {
+      return std::make_unique<KvServerProgram>(env, server_options, read_path);
     });
   }
   for (int c = 0; c < params.clients; ++c) {
@@ -92,6 +119,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
     client_options.servers = servers;
     client_options.keys = params.keys;
     client_options.final_reads = c == 0;
+    client_options.client.attempt_timeout = absl::Milliseconds(500);
     sim.AddNode(kFirstClientId + c, [&sim, &ledger, client_options](Env env) {
       return std::make_unique<KvSimClient>(env, &sim, &ledger, client_options);
     });
@@ -101,6 +129,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   if (options.log) {
     *options.log << "raft-kv: " << n << " servers, " << params.clients << " clients, "
                  << params.keys << " keys; faults: " << faults.Describe() << "\n"
+                 << "raft-kv: raft: " << swarm.Describe() << "\n"
                  << "raft-kv: nemesis: " << nemesis_options.Describe() << "; "
                  << schedule.actions.size() << " actions:\n"
                  << schedule.ToString();
@@ -119,8 +148,11 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   // 2. Safety phase.
   sim.Trace(kNoNode, "scenario.phase", "safety");
   run_checked([] { return false; }, params.safety_duration);
-  // 3. Heal; liveness.
+  // 3. Heal (the nemesis' faults, and random message loss and long-tail delays: a healed network
+  // still reorders and duplicates); liveness.
   nemesis.HealAll();
+  sim.network().config().drop = sim::Ratio{0, 1};
+  sim.network().config().latency.tail = sim::Ratio{0, 1};
   sim.Trace(kNoNode, "scenario.phase", "liveness");
   ledger.liveness_start_ns = sim.now_ns();
   const int64_t heal_ns = sim.now_ns();

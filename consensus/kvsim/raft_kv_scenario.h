@@ -11,8 +11,9 @@
 //   2. Safety phase (`safety_duration`): the schedule runs while clients put/get/cas/delete.
 //      After EVERY simulator event, the five Raft invariants are checked over all running cores
 //      (cluster_checker.h).
-//   3. Heal everything. Liveness phase: within `liveness_bound`, the healed cluster must
-//      acknowledge `liveness_writes` client writes invoked after the heal.
+//   3. Heal everything: the nemesis' faults, and random message loss and long-tail delays (the
+//      network still reorders and duplicates). Liveness phase: within `liveness_bound`, the
+//      healed cluster must acknowledge `liveness_writes` client writes invoked after the heal.
 //   4. Clients stop; one reads every key (recorded). All servers must converge within
 //      `convergence_bound`: same applied index >= every commit index, identical KV digests.
 //   5. The whole client history must be linearizable (chaos/linearizability.h); "unknown" (the
