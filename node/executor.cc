@@ -189,6 +189,19 @@ absl::Status Executor::Wait(WaitList& list, absl::Time deadline) {
   const absl::Time now = clock_->MonotonicNow();
   if (deadline <= now) return absl::DeadlineExceededError("deadline passed");
   list.waiters_.push_back({fiber->id, generation});
+  // However the wait ends — woken, timed out, cancelled, or unwound because the executor is being
+  // destroyed (a crash) — the entry must leave the list: a list can outlive this executor (a
+  // Promise held elsewhere), and a stale entry would later wake a fiber of a freed executor.
+  struct RemoveOnExit {
+    WaitList& list;
+    FiberId fiber;
+    uint64_t generation;
+    ~RemoveOnExit() {
+      std::erase_if(list.waiters_, [&](const WaitList::Waiter& w) {
+        return w.fiber == fiber && w.generation == generation;
+      });
+    }
+  } remove_on_exit{list, fiber->id, generation};
 
   bool timed_out = false;
   EventLoop::TimerId timer = 0;
@@ -206,11 +219,6 @@ absl::Status Executor::Wait(WaitList& list, absl::Time deadline) {
   }
   SuspendCurrent();
   if (timer != 0 && !timed_out) loop_->Cancel(timer);
-  // A wait that ended by timeout or cancellation leaves its entry behind: remove it, so lists
-  // polled with short timeouts do not grow.
-  std::erase_if(list.waiters_, [&](const WaitList::Waiter& w) {
-    return w.fiber == fiber->id && w.generation == generation;
-  });
   if (fiber->cancelled) return absl::CancelledError("fiber cancelled");
   if (timed_out) return absl::DeadlineExceededError("deadline passed");
   return absl::OkStatus();

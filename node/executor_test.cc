@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -209,6 +210,25 @@ TEST(ExecutorCrashTest, DestroyingExecutorUnwindsSuspendedFibers) {
   EXPECT_EQ(destroyed, 3);
   loop.Run();  // the sleepers' timers fire into nothing
   EXPECT_FALSE(ran_past_sleep);
+}
+
+TEST(ExecutorCrashTest, UnwoundWaitersLeaveListsThatOutliveTheExecutor) {
+  TestLoop loop;
+  WaitList outliving_list;  // e.g. the state of a Promise held outside the crashed node
+  std::optional<Promise<int>> outliving_promise;
+  {
+    Executor executor(&loop, &loop.clock);
+    outliving_promise.emplace(&executor);
+    Future<int> future = outliving_promise->GetFuture();
+    executor.Spawn("list-waiter", [&] { (void)executor.Wait(outliving_list, absl::InfiniteFuture()); });
+    executor.Spawn("future-waiter", [future] { (void)future.Wait(absl::Seconds(5)); });
+    loop.Run(/*limit=*/1);
+    EXPECT_FALSE(outliving_list.empty());
+  }  // crash: both fibers are unwound inside their waits
+  EXPECT_TRUE(outliving_list.empty());
+  outliving_promise->Set(7);  // must not touch the destroyed executor (ASan/valgrind would see it)
+  outliving_promise.reset();
+  loop.Run();
 }
 
 TEST_F(ExecutorTest, YieldLetsOthersRun) {
