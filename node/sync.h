@@ -125,7 +125,8 @@ class Promise {
   void Set(absl::StatusOr<T> value) {
     if (state_->value) return;
     state_->value = std::move(value);
-    state_->waiters.WakeAll(*state_->executor);
+    // With no waiters the executor is not touched: a promise may outlive a crashed node's executor.
+    if (!state_->waiters.empty()) state_->waiters.WakeAll(*state_->executor);
   }
   bool is_set() const { return state_->value.has_value(); }
   Future<T> GetFuture() const { return Future<T>(state_); }

@@ -132,7 +132,7 @@ class GroupDriver {
     if (!stopped()) raft_->ReportPeerDown(id);
   }
   // The node's Executor is already destroyed (a simulated crash unwound every fiber): from now
-  // on touch nothing of the Env; pending promises are leaked rather than woken.
+  // on touch nothing of the Env; pending promises are dropped (their waiters are gone).
   void Abandon();
 
   // --- status ---
