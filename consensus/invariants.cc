@@ -14,6 +14,16 @@ const Entry* Find(const ReplicaView& r, Index index) {
 
 Index LastIndex(const ReplicaView& r) { return r.log_offset + r.entries.size(); }
 
+Term LastTerm(const ReplicaView& r) {
+  return r.entries.empty() ? r.log_offset_term : r.entries.back().term;
+}
+
+// Raft §5.4.1: is `a`'s log at least as up to date as `b`'s?
+bool AtLeastAsUpToDate(const ReplicaView& a, const ReplicaView& b) {
+  return LastTerm(a) > LastTerm(b) ||
+         (LastTerm(a) == LastTerm(b) && LastIndex(a) >= LastIndex(b));
+}
+
 }  // namespace
 
 ReplicaView ViewOf(const Raft& raft) {
@@ -24,6 +34,7 @@ ReplicaView ViewOf(const Raft& raft) {
   v.commit = raft.commit();
   const RaftLog& log = raft.log();
   v.log_offset = log.offset();
+  v.log_offset_term = log.TermAt(log.offset()).value_or(0);
   for (Index i = log.first_index(); i <= log.last_index(); ++i) v.entries.push_back(log.At(i));
   return v;
 }
@@ -110,6 +121,30 @@ absl::Status InvariantChecker::CheckLeaderCompleteness(const ReplicaView& r) con
     if (e == nullptr || !(*e == c.entry)) {
       return absl::InternalError(absl::StrCat("leader completeness: leader ", r.id, " of term ",
                                               r.term, " lacks committed entry ", index));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InvariantChecker::CheckCommittedEntriesElectable(
+    const std::vector<ReplicaView>& replicas, const std::vector<ReplicaId>& voters) const {
+  const size_t quorum = voters.size() / 2 + 1;
+  for (const ReplicaView& x : replicas) {
+    // Voters whose logs x's log is at least as up to date as: they would all grant x a vote.
+    size_t would_vote = 0;
+    for (const ReplicaView& y : replicas) {
+      const bool voter = std::find(voters.begin(), voters.end(), y.id) != voters.end();
+      if (voter && AtLeastAsUpToDate(x, y)) ++would_vote;
+    }
+    if (would_vote < quorum) continue;
+    for (const auto& [index, c] : committed_) {
+      if (index <= x.log_offset) continue;  // in x's snapshot
+      const Entry* e = Find(x, index);
+      if (e == nullptr || !(*e == c.entry)) {
+        return absl::InternalError(absl::StrCat(
+            "leader completeness at risk: replica ", x.id, " lacks committed entry ", index, " (",
+            c.entry.term, "/", index, ") but a majority would vote for it"));
+      }
     }
   }
   return absl::OkStatus();

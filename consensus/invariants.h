@@ -13,6 +13,13 @@
 //      every leader of a term > t (unless compacted away there).
 //   5. State machine safety: no two replicas ever commit different entries at one index.
 //
+// With a fixed voter set, `CheckCommittedEntriesElectable` adds a forward-looking check of 4:
+// no replica that lacks a committed entry may be at least as up to date (Raft §5.4.1) as a
+// majority of the voters, because it could then win an election and overwrite that entry. Raft
+// guarantees this (the Leader Completeness proof, §5.4.3) only because a leader commits by
+// counting replicas of entries of its own term; it catches a violation of the commit rule
+// (Figure 8, §5.4.2) as soon as the bad commit happens instead of waiting for the overwrite.
+//
 // Crashes are fine: a restarted replica simply reports its (durable) state again. Entries that a
 // replica has compacted are not checked on that replica.
 //
@@ -36,6 +43,7 @@ struct ReplicaView {
   Term term = 0;
   Index commit = 0;
   Index log_offset = 0;        // entries <= log_offset are compacted
+  Term log_offset_term = 0;    // term of the entry at log_offset (for an empty `entries`)
   std::vector<Entry> entries;  // consecutive from log_offset + 1
 };
 
@@ -46,6 +54,10 @@ class InvariantChecker {
  public:
   // Returns Internal with a description of the first violation found.
   [[nodiscard]] absl::Status Check(const std::vector<ReplicaView>& replicas);
+  // See above. REQUIRES: `voters` was the voter set for the whole run (no membership change),
+  // and Check() ran on the same views first (it records what is committed).
+  [[nodiscard]] absl::Status CheckCommittedEntriesElectable(
+      const std::vector<ReplicaView>& replicas, const std::vector<ReplicaId>& voters) const;
 
  private:
   absl::Status CheckElectionSafety(const ReplicaView& r);

@@ -214,6 +214,8 @@ class Raft {
   void ReportPeerDown(ReplicaId id);
   // The state machine has a snapshot at `snapshot_index` (<= applied): drop the log up to
   // snapshot_index - compaction_keep_entries and offer that snapshot to lagging followers.
+  // FailedPrecondition beyond `applied`, or while a received snapshot is not yet installed (the
+  // `applied` of the core is then ahead of the state machine's).
   [[nodiscard]] absl::Status Compact(Index snapshot_index);
 
   // --- outputs --------------------------------------------------------------------------------

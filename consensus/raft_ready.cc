@@ -138,6 +138,11 @@ absl::Status Raft::Compact(Index snapshot_index) {
   if (snapshot_index > log_.applied()) {
     return absl::FailedPreconditionError("cannot compact beyond the applied index");
   }
+  if (log_.pending_snapshot().has_value() || ready_snapshot_.has_value()) {
+    // The state machine has not installed the received snapshot yet: its own snapshot would
+    // not hold what `applied` claims.
+    return absl::FailedPreconditionError("a received snapshot is not installed yet");
+  }
   if (snapshot_index <= log_.snapshot().index || snapshot_index < log_.offset()) {
     return absl::OkStatus();  // already covered by a newer snapshot
   }

@@ -214,6 +214,9 @@ absl::Status Cluster::Restart(ReplicaId id) {
 
 absl::Status Cluster::Compact(ReplicaId id, Index index) {
   Node& n = nodes_.at(id);
+  if (index > n.applied_index) {
+    return absl::FailedPreconditionError("the state machine has not applied that far");
+  }
   if (absl::Status st = n.raft->Compact(index); !st.ok()) return st;
   const SnapshotMeta& snap = n.raft->log().snapshot();
   if (snap.index != n.disk.snapshot.index) {
@@ -234,7 +237,9 @@ absl::Status Cluster::CheckInvariants() {
   std::vector<ReplicaView> views;
   for (const auto& [id, n] : nodes_) views.push_back(ViewOf(*n.raft));
   if (!apply_violation_.empty()) return absl::InternalError(apply_violation_);
-  return checker_.Check(views);
+  if (absl::Status st = checker_.Check(views); !st.ok()) return st;
+  if (fixed_voters_.empty()) return absl::OkStatus();
+  return checker_.CheckCommittedEntriesElectable(views, fixed_voters_);
 }
 
 std::string Cluster::Status(ReplicaId id) const {

@@ -87,13 +87,16 @@ class Cluster {
   // Crash and restart from the node's disk: unsynced state is never kept (the harness persists
   // a Ready fully before anything else happens, so the disk is the synced state).
   absl::Status Restart(ReplicaId id);
-  // The state machine takes a snapshot at its applied index (or `index` <= applied).
+  // The state machine takes a snapshot at `index` (<= what it applied, else an error).
   absl::Status Compact(ReplicaId id, Index index);
   // Advances a node's clock without ticking (a stall).
   void Sleep(ReplicaId id, absl::Duration d) { nodes_.at(id).now += d; }
 
-  // Runs the invariant checker over all nodes.
+  // Runs the invariant checker over all nodes (and, with a fixed voter set declared, the
+  // forward-looking leader-completeness check, invariants.h).
   absl::Status CheckInvariants();
+  // Declares that the voter set never changes (no conf changes will be proposed).
+  void SetFixedVoters(std::vector<ReplicaId> voters) { fixed_voters_ = std::move(voters); }
   std::string Status(ReplicaId id) const;
   std::string LogString(ReplicaId id) const;
 
@@ -112,6 +115,7 @@ class Cluster {
   absl::btree_set<std::pair<ReplicaId, ReplicaId>> cut_;
   absl::btree_map<ReplicaId, std::string> last_state_;
   InvariantChecker checker_;
+  std::vector<ReplicaId> fixed_voters_;
   std::string apply_violation_;  // first out-of-order or repeated apply seen
 };
 
