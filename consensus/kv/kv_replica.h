@@ -48,6 +48,7 @@ class KvReplica {
 
   // nullptr while (re)starting.
   const raft::RaftNode* node() const { return running_ ? node_.get() : nullptr; }
+  raft::RaftNode* mutable_node() { return running_ ? node_.get() : nullptr; }
   // The machine of the running node; nullptr while (re)starting.
   KvStateMachine* machine() { return running_ ? machine_.get() : nullptr; }
   // Start attempts that failed in this incarnation, and the last start error.

@@ -75,12 +75,14 @@ raft::ReplicaView ClusterChecker::View(NodeId id, const raft::Raft& core) {
   return v;
 }
 
-bool ClusterChecker::Converged(uint64_t* digest, raft::Index* applied) {
+bool ClusterChecker::Converged(const std::vector<NodeId>& members, uint64_t* digest,
+                               raft::Index* applied) {
   std::optional<uint64_t> common_digest;
   std::optional<raft::Index> common_applied;
   raft::Index max_commit = 0;
-  for (NodeId id : servers_) {
-    if (sim_->state(id) != sim::NodeState::kUp) return false;
+  if (members.empty()) return false;
+  for (NodeId id : members) {
+    if (!sim_->HasNode(id) || sim_->state(id) != sim::NodeState::kUp) return false;
     const raft::RaftNode* node = RunningNode(id);
     if (node == nullptr) return false;
     kv::KvStateMachine* machine = Replica(id)->machine();

@@ -60,7 +60,9 @@ class ClusterChecker {
   uint64_t checks() const { return checks_; }
 
   // See the file comment. On success, `digest` and `applied` describe the common state.
-  bool Converged(uint64_t* digest = nullptr, raft::Index* applied = nullptr);
+  // Over `members` (the current configuration; removed replicas may lag forever).
+  bool Converged(const std::vector<NodeId>& members, uint64_t* digest = nullptr,
+                 raft::Index* applied = nullptr);
   // A one-line description of every server (role, term, commit, applied) for failure reports.
   std::string Describe();
 

@@ -1,5 +1,6 @@
 #include "consensus/kvsim/raft_kv_scenario.h"
 
+#include <algorithm>
 #include <cassert>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "chaos/nemesis_runner.h"
 #include "consensus/kvsim/cluster_checker.h"
 #include "consensus/kvsim/kv_sim_client.h"
+#include "consensus/kvsim/membership_driver.h"
 #include "sim/fault_config.h"
 
 namespace crema::kvsim {
@@ -48,11 +50,13 @@ struct RaftSwarm {
   kv::ReadPath read_path = kv::ReadPath::kLog;
   bool leases = false;
   uint64_t checkpoint_every_entries = 0;  // 0: never compact
+  bool membership = false;                // replace voters by spares during the faults
 
   std::string Describe() const {
     const char* paths[] = {"log", "read-index", "mixed"};
     return absl::StrCat("reads=", paths[static_cast<int>(read_path)],
-                        leases ? " leases" : "", " checkpoint_every=", checkpoint_every_entries);
+                        leases ? " leases" : "", " checkpoint_every=", checkpoint_every_entries,
+                        membership ? " membership" : "");
   }
 };
 
@@ -61,6 +65,7 @@ RaftSwarm DrawRaftSwarm(Random random) {
   s.read_path = static_cast<kv::ReadPath>(random.Uniform(3));
   s.leases = random.OneIn(3);
   if (random.OneIn(2)) s.checkpoint_every_entries = 1 + random.Uniform(200);
+  s.membership = random.OneIn(2);
   return s;
 }
 
@@ -72,7 +77,10 @@ raft::RaftNodeOptions ServerOptions(NodeId id, const std::vector<NodeId>& server
   o.raft.election_tick = params.election_tick;
   o.raft.heartbeat_tick = 1;
   o.raft.tick_interval = params.tick_interval;
-  o.bootstrap.voters.assign(servers.begin(), servers.end());
+  // Founders bootstrap the group; spares (ids beyond the founders) start empty and join later.
+  if (std::find(servers.begin(), servers.end(), id) != servers.end()) {
+    o.bootstrap.voters.assign(servers.begin(), servers.end());
+  }
   o.proposal_timeout = absl::Seconds(1);
   o.read_timeout = absl::Seconds(1);
   o.raft.lease_based_reads = swarm.leases;
@@ -95,8 +103,9 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   const int n = options.nodes > 0 ? options.nodes : (root.Fork("size").OneIn(2) ? 3 : 5);
   sim::FaultConfig faults = sim::MakeFaultConfig(options.faults, root.Fork("swarm"));
   sim::ApplyOverrides(options.overrides, faults);
-  const chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
+  chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
   const RaftSwarm swarm = DrawRaftSwarm(root.Fork("raft"));
+  nemesis_options.membership = swarm.membership && options.faults != sim::FaultLevel::kNone;
   sim::SimOptions sim_options;
   sim_options.seed = options.seed;
   sim_options.keep_trace_records = options.keep_trace_records;
@@ -106,9 +115,15 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   KvSimLedger ledger;
   sim::Simulator sim(sim_options);
 
-  std::vector<NodeId> servers;
+  std::vector<NodeId> servers;  // the founding voters
   for (int i = 1; i <= n; ++i) servers.push_back(static_cast<NodeId>(i));
-  for (NodeId id : servers) {
+  std::vector<NodeId> spares;
+  if (nemesis_options.membership) {
+    for (int i = 1; i <= params.spares; ++i) spares.push_back(static_cast<NodeId>(n + i));
+  }
+  std::vector<NodeId> all_nodes = servers;
+  all_nodes.insert(all_nodes.end(), spares.begin(), spares.end());
+  for (NodeId id : all_nodes) {
     const raft::RaftNodeOptions server_options = ServerOptions(id, servers, params, swarm);
     sim.AddNode(id, [server_options, read_path = swarm.read_path](Env env) {
       return std::make_unique<KvServerProgram>(env, server_options, read_path);
@@ -116,7 +131,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   }
   for (int c = 0; c < params.clients; ++c) {
     KvSimClientOptions client_options;
-    client_options.servers = servers;
+    client_options.servers = all_nodes;
     client_options.keys = params.keys;
     client_options.final_reads = c == 0;
     client_options.client.attempt_timeout = absl::Milliseconds(500);
@@ -125,7 +140,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
     });
   }
   const chaos::NemesisSchedule schedule = chaos::GenerateNemesis(
-      nemesis_options, servers, /*spares=*/{}, params.safety_duration, root.Fork("nemesis"));
+      nemesis_options, servers, spares, params.safety_duration, root.Fork("nemesis"));
   if (options.log) {
     *options.log << "raft-kv: " << n << " servers, " << params.clients << " clients, "
                  << params.keys << " keys; faults: " << faults.Describe() << "\n"
@@ -135,9 +150,20 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
                  << schedule.ToString();
   }
   sim.StartAll();
-  chaos::NemesisRunner nemesis(&sim, servers, nemesis_options);
+  ClusterChecker checker(&sim, all_nodes);
+  MembershipDriver membership(&sim, &checker, all_nodes);
+  chaos::NemesisRunner nemesis(&sim, all_nodes, nemesis_options,
+                               [&membership](const chaos::NemesisAction& a) { membership.Submit(a); });
+  if (!params.faults_during_bootstrap) {
+    // Provisioning: every founding member has persisted its bootstrap state (see the header).
+    sim.RunUntil([&] {
+      for (NodeId id : servers) {
+        if (checker.Replica(id) == nullptr || checker.Replica(id)->node() == nullptr) return false;
+      }
+      return true;
+    }, absl::Seconds(5));
+  }
   nemesis.Start(schedule);
-  ClusterChecker checker(&sim, servers);
   // Runs until `done` or `limit`, checking the invariants after every event; false on timeout
   // or violation.
   auto run_checked = [&](const std::function<bool()>& done, absl::Duration limit) {
@@ -151,6 +177,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   // 3. Heal (the nemesis' faults, and random message loss and long-tail delays: a healed network
   // still reorders and duplicates); liveness.
   nemesis.HealAll();
+  membership.Stop();
   sim.network().config().drop = sim::Ratio{0, 1};
   sim.network().config().latency.tail = sim::Ratio{0, 1};
   sim.Trace(kNoNode, "scenario.phase", "liveness");
@@ -170,7 +197,8 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   raft::Index applied = 0;
   const bool converged =
       checker.violation().ok() &&
-      run_checked([&] { return checker.Converged(&digest, &applied); }, params.convergence_bound);
+      run_checked([&] { return checker.Converged(membership.Members(), &digest, &applied); },
+                  params.convergence_bound);
 
   // 5. Linearizability.
   const chaos::History history = std::move(ledger.history).Finish();
@@ -213,7 +241,8 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
       *options.log << chaos::ExplainViolation(history, *lin);
     }
     *options.log << "raft-kv: nemesis applied=" << nemesis.applied()
-                 << " skipped=" << nemesis.skipped() << "; " << HistoryStats(ledger)
+                 << " skipped=" << nemesis.skipped() << "; membership changes applied="
+                 << membership.applied() << " given up=" << membership.given_up() << "; " << HistoryStats(ledger)
                  << "; invariant checks=" << checker.checks() << "; final: " << checker.Describe()
                  << "\nraft-kv: " << (result.pass ? "PASS: " : "FAIL: ") << result.message
                  << "\n";
