@@ -179,6 +179,20 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
       stall_end = stall_at + stall;
       if (log) *log << "membership: node " << stalled << " stalls for " << stall << "\n";
     }
+    if (faults.clogging) {
+      // A few clogged links: their messages are held, then released late and out of order.
+      const std::vector<NodeId> up = cluster.UpNodes();
+      const size_t links = 1 + script.Uniform(3);
+      for (size_t i = 0; i < links && up.size() >= 2; ++i) {
+        const std::vector<NodeId> pair = PickDistinct(up, 2, script);
+        const absl::Duration clog_for = script.DurationBetween(absl::ZeroDuration(),
+                                                               faults.max_fault_duration);
+        sim.network().Clog(pair[0], pair[1]);
+        sim.After(clog_for, "scenario.unclog",
+                  [&sim, a = pair[0], b = pair[1]] { sim.network().Unclog(a, b); });
+        stall_end = std::max(stall_end, clog_for);
+      }
+    }
     const absl::Duration crashed_at = sim.elapsed();
     const absl::Duration limit = detection_bound + stall_end;
     // A stalled node counts too: it must also see the victims dead once it has resumed.

@@ -7,8 +7,10 @@
 //      latency with jitter/long tails, i.e. reordering; per-node clock offset and drift).
 //   2. Join: StartAll; one view within HealBound(N).
 //   3. Crash phase (unless --no_crashes): 1..max(1, (N−1)/4) random nodes crash at once; if pauses
-//      are on, one other node stalls (GC-like pause of 0.2-3 s) meanwhile. Every up node must see
-//      every crashed node as dead within DetectionBound(N) (+ the stall).
+//      are on, one other node stalls (GC-like pause of 0.2-3 s) meanwhile; if clogging is on, 1-3
+//      random links are clogged for up to max_fault_duration (held messages arrive late and out of
+//      order). Every up node must see every crashed node as dead within DetectionBound(N) (+ the
+//      stall or clog).
 //   4. Partition phase (unless --no_partitions): a random shape (sim/partitions.h) over all the
 //      nodes for 5-90 s; the crashed nodes restart halfway through (they rejoin at a higher
 //      incarnation). Then the partition heals.
