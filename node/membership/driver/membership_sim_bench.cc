@@ -222,6 +222,10 @@ void Traffic(const Options& o) {
       int views = 0;
       for (uint64_t seed : Seeds(o.seed, o.seeds)) {
         const Steady r = SteadyState(o, seed, n, loss, absl::Minutes(2));
+        if (r.deaths > 0) {
+          std::printf("(N=%d loss=%d%% seed %llu: %d false deaths)\n", n, static_cast<int>(loss),
+                      static_cast<unsigned long long>(seed), r.deaths);
+        }
         sum.messages_per_member_s += r.messages_per_member_s;
         sum.bytes_per_member_s += r.bytes_per_member_s;
         sum.suspicions += r.suspicions;
@@ -256,7 +260,7 @@ void ConvergenceVsSize(const Options& o) {
   std::printf("\n## Probe periods for one update to reach every member (%d seeds)\n\n"
               "| N | log2 N | mean periods | median | max periods |\n|---|---|---|---|---|\n",
               o.seeds);
-  std::vector<double> xs, ys;
+  std::vector<double> xs, ys, medians;
   for (int n : {5, 10, 20, 50, 100, 150, 200, 300, 500}) {
     if (n > o.max_n) break;
     std::vector<double> runs;
@@ -268,13 +272,17 @@ void ConvergenceVsSize(const Options& o) {
     std::sort(runs.begin(), runs.end());
     xs.push_back(std::log2(n));
     ys.push_back(sum / o.seeds);
+    medians.push_back(runs[runs.size() / 2]);
     std::printf("| %d | %.2f | %.2f | %.2f | %.2f |\n", n, std::log2(n), sum / o.seeds,
                 runs[runs.size() / 2], runs.back());
     std::fflush(stdout);
   }
   double a = 0, b = 0;
   const double r2 = Fit(xs, ys, &a, &b);
-  std::printf("\nfit: periods = %.2f + %.2f * log2(N), R^2 = %.3f\n", a, b, r2);
+  std::printf("\nfit of the means: periods = %.2f + %.2f * log2(N), R^2 = %.3f\n", a, b, r2);
+  const double r2_median = Fit(xs, medians, &a, &b);
+  std::printf("fit of the medians: periods = %.2f + %.2f * log2(N), R^2 = %.3f\n", a, b,
+              r2_median);
 }
 
 void FalsePositiveSweep(const Options& o) {
