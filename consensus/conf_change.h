@@ -49,6 +49,12 @@ std::string EncodeConfChange(const ConfChange& change);
 [[nodiscard]] absl::StatusOr<ConfState> ApplyConfChange(const ConfState& conf,
                                                         const ConfChange& change);
 
+// True if `change` removes `id` or demotes it to a learner.
+inline bool RemovesOrDemotes(const ConfChange& change, ReplicaId id) {
+  return change.replica == id &&
+         (change.type == ConfChangeType::kRemove || change.type == ConfChangeType::kAddLearner);
+}
+
 bool IsVoter(const ConfState& conf, ReplicaId id);
 bool IsLearner(const ConfState& conf, ReplicaId id);
 std::string FormatConfState(const ConfState& conf);  // "voters=(1,2,3) learners=(4)"

@@ -193,6 +193,14 @@ void Raft::BecomeLeader() {
   ResetProgress();
   // No conf change until everything from earlier terms has been applied.
   pending_conf_index_ = log_.last_index();
+  // An unapplied change from an earlier term may remove or demote us: take no proposals then
+  // (see self_removal_pending_). Bounded by the unapplied suffix of the log.
+  for (Index i = log_.applied() + 1; i <= log_.last_index(); ++i) {
+    const Entry& e = log_.At(i);
+    if (e.type != EntryType::kConfChange) continue;
+    absl::StatusOr<ConfChange> cc = DecodeConfChange(e.data);
+    if (cc.ok() && RemovesOrDemotes(*cc, config_.id)) self_removal_pending_ = true;
+  }
   // Raft §5.4.2: commit a no-op of our own term so earlier entries commit with it.
   absl::Status st = AppendAsLeader({Entry{}});
   assert(st.ok());

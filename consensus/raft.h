@@ -323,7 +323,12 @@ class Raft {
   int heartbeat_elapsed_ = 0;
   int randomized_election_timeout_ = 0;
   // After a restart with leases on, refuse votes for one election timeout (we may have promised
-  // a lease to a leader before crashing).
+  // a lease to a leader before crashing: acknowledging its heartbeat promised not to vote for
+  // anyone else for election_tick ticks, and that promise is not durable). Not needed with
+  // leases off: ReadIndex confirms leadership with a heartbeat round sent after the read
+  // arrived and never relies on followers withholding votes; the one-vote-per-term rule is
+  // already durable (HardState::vote); and the check-quorum vote refusal it would extend only
+  // guards against disruptive candidates (liveness, not safety).
   bool restart_quarantine_ = false;
   ReplicaId transfer_target_ = kNoReplica;
   int transfer_elapsed_ = 0;

@@ -94,10 +94,7 @@ absl::Status Raft::ProposeConfChange(const ConfChange& change) {
   if (absl::Status st = CheckConfChangeAllowed(change); !st.ok()) return st;
   absl::Status st =
       AppendAsLeader({Entry{.type = EntryType::kConfChange, .data = EncodeConfChange(change)}});
-  const bool removes_self =
-      change.replica == config_.id && (change.type == ConfChangeType::kRemove ||
-                                       change.type == ConfChangeType::kAddLearner);
-  if (st.ok() && removes_self) self_removal_pending_ = true;
+  if (st.ok() && RemovesOrDemotes(change, config_.id)) self_removal_pending_ = true;
   return st;
 }
 

@@ -63,6 +63,9 @@ void Raft::Advance() {
     log_.AppliedTo(i);
     if (e.type == EntryType::kConfChange) ApplyConfEntry(e);
   }
+  if (role_ == Role::kLeader && self_removal_pending_ && log_.applied() >= pending_conf_index_) {
+    self_removal_pending_ = false;  // every pending change is applied and we still lead
+  }
   if (role_ == Role::kLeader) {
     // Our own log counts towards the quorum only once it is durable.
     Progress& self = progress_.at(config_.id);

@@ -128,6 +128,13 @@ void RandomRun::Propose(ReplicaId id) {
 }
 
 void RandomRun::Read(ReplicaId id) {
+  // Half of the reads go to a replica that believes it leads, stale or not: a deposed leader
+  // that still answers reads is what this oracle is for.
+  std::vector<ReplicaId> leaders;
+  for (ReplicaId x : ids_) {
+    if (cluster_.raft(x).role() == Role::kLeader) leaders.push_back(x);
+  }
+  if (!leaders.empty() && rng_.OneIn(2)) id = leaders[rng_.Uniform(leaders.size())];
   std::string context = absl::StrCat("r", ++reads_);
   read_floor_[context] = max_commit_seen_;
   (void)cluster_.raft(id).ReadIndex(std::move(context), cluster_.node(id).now);
@@ -201,6 +208,8 @@ void RandomRun::StepLeaderChurn() {
   const ReplicaId id = AnyNode();
   if (dice < 5) {
     ChurnEpoch();
+  } else if (dice < 12) {
+    Read(id);
   } else if (dice < 30) {
     Deliver(/*drop_pct=*/10);
   } else if (dice < 42) {
