@@ -52,6 +52,12 @@ using Weigher = absl::AnyInvocable<uint32_t(std::string_view key, std::string_vi
 using RemovalListener =
     absl::AnyInvocable<void(std::string_view key, std::string_view value, RemovalCause cause)>;
 
+// How the admission window's share of the capacity adapts (see local_cache.h).
+enum class WindowAdaptation {
+  kShadowQueues,  // Per miss, from shadow hits on keys each side recently lost (window_tuner.h).
+  kHillClimbing,  // Per sample period, from the hit rate's change (hill_climber.h, as Caffeine).
+};
+
 struct CacheOptions {
   // The capacity: the maximum number of entries, or with a weigher the maximum total weight.
   // REQUIRES: > 0.
@@ -69,9 +75,10 @@ struct CacheOptions {
 
   // Initial admission window, in percent of max_weight (W-TinyLFU's default is 1%).
   int initial_window_percent = 1;
-  // Adapt the window by hill climbing (otherwise it keeps its initial size).
+  // Adapt the window (otherwise it keeps its initial size), and how.
   bool adaptive_window = true;
-  // Accesses per hill-climbing sample; 0 means the sketch's sample size (10 x capacity in entries).
+  WindowAdaptation window_adaptation = WindowAdaptation::kShadowQueues;
+  // Accesses per hill-climbing sample (kHillClimbing only); 0 means 10 x capacity in entries.
   int64_t climber_sample_size = 0;
   // Seed of the admission lottery that defends against hash flooding (see local_cache.h).
   uint64_t admission_seed = 0x6372656d61;  // "crema"

@@ -1,5 +1,6 @@
 #include "cache/frequency_sketch.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace crema::cache {
@@ -18,7 +19,7 @@ int64_t RoundUpToPowerOfTwo(int64_t n) {
 
 FrequencySketch::FrequencySketch(int64_t expected_entries) {
   assert(expected_entries > 0);
-  int64_t words = RoundUpToPowerOfTwo(expected_entries);
+  int64_t words = RoundUpToPowerOfTwo(std::min(expected_entries, kMaxWords) * kWordsPerEntry);
   if (words < kMinWords) words = kMinWords;
   if (words > kMaxWords) words = kMaxWords;
   table_.assign(static_cast<size_t>(words), 0);

@@ -31,7 +31,10 @@
 ABSL_FLAG(std::string, traces_dir, "../shared/traces", "Directory of the reference traces");
 ABSL_FLAG(std::string, only, "", "Run only configurations whose trace name contains this");
 ABSL_FLAG(int, initial_window_percent, -1, "CacheOptions.initial_window_percent (-1: default)");
-ABSL_FLAG(bool, adaptive_window, true, "CacheOptions.adaptive_window");
+ABSL_FLAG(std::string, window, "shadow",
+          "Window adaptation: shadow (default), climb (hill climbing) or fixed");
+ABSL_FLAG(double, sample_per_entry, 0, "Climber sample size in multiples of the capacity (0: default)");
+ABSL_FLAG(int64_t, window_log_every, 0, "Print the window share every this many requests");
 ABSL_FLAG(bool, verify_baselines, false, "Also recompute LRU and ARC and compare to the table");
 
 namespace crema::cache {
@@ -105,7 +108,14 @@ double WTinyLfuPercent(int64_t size, const std::vector<uint64_t>& keys) {
   if (absl::GetFlag(FLAGS_initial_window_percent) >= 0) {
     options.initial_window_percent = absl::GetFlag(FLAGS_initial_window_percent);
   }
-  options.adaptive_window = absl::GetFlag(FLAGS_adaptive_window);
+  const std::string window = absl::GetFlag(FLAGS_window);
+  options.adaptive_window = window != "fixed";
+  options.window_adaptation = window == "climb" ? WindowAdaptation::kHillClimbing
+                                                : WindowAdaptation::kShadowQueues;
+  if (absl::GetFlag(FLAGS_sample_per_entry) > 0) {
+    options.climber_sample_size =
+        static_cast<int64_t>(absl::GetFlag(FLAGS_sample_per_entry) * static_cast<double>(size));
+  }
   ManualClock clock;
   LocalCache cache(clock, std::move(options));
   for (uint64_t key : keys) {
@@ -113,7 +123,12 @@ double WTinyLfuPercent(int64_t size, const std::vector<uint64_t>& keys) {
     std::memcpy(bytes, &key, sizeof(key));
     const std::string_view k(bytes, sizeof(bytes));
     if (cache.GetIfPresent(k) == nullptr) cache.Put(k, std::string_view());
+    const int64_t every = absl::GetFlag(FLAGS_window_log_every);
+    if (every > 0 && cache.stats().requests() % every == 0) {
+      std::fprintf(stderr, "%lld ", static_cast<long long>(cache.window_max_weight() * 100 / size));
+    }
   }
+  if (absl::GetFlag(FLAGS_window_log_every) > 0) std::fprintf(stderr, "\n");
   return 100.0 * static_cast<double>(cache.stats().hits) /
          static_cast<double>(cache.stats().requests());
 }

@@ -74,12 +74,16 @@ LocalCache::LocalCache(const Clock& clock, CacheOptions options)
              expiry_ != nullptr),
       window_max_weight_(options.max_weight * options.initial_window_percent / 100),
       protected_max_weight_(0),
-      // With a weigher the entry count is unknown; size the sketch for max_weight entries
-      // capped at 2^24 (128 MiB would be silly for a byte-weighted cache).
+      // With a weigher the entry count is unknown; size the sketch (and the window tuner's
+      // shadows) for max_weight entries capped at 2^24 (128 MiB would be silly for a
+      // byte-weighted cache).
       sketch_(std::min<int64_t>(std::max<int64_t>(options.max_weight, 1), int64_t{1} << 24)),
+      window_adaptation_(options.window_adaptation),
       climber_(std::max<int64_t>(options.max_weight, 1),
-               options.climber_sample_size > 0 ? options.climber_sample_size
-                                               : sketch_.sample_size()),
+               options.climber_sample_size > 0
+                   ? options.climber_sample_size
+                   : FrequencySketch::kSampleSizePerEntry * std::max<int64_t>(options.max_weight, 1)),
+      tuner_(std::min<int64_t>(std::max<int64_t>(options.max_weight, 1), int64_t{1} << 24)),
       admission_random_(options.admission_seed) {
   CREMA_CACHE_CHECK(max_weight_ > 0);
   CREMA_CACHE_CHECK(options.initial_window_percent >= 0 && options.initial_window_percent <= 100);
@@ -93,6 +97,7 @@ LocalCache::~LocalCache() {
   std::sort(loads.begin(), loads.end(),
             [](const auto& a, const auto& b) { return a->key < b->key; });
   loads_.clear();
+  read_buffer_size_ = 0;  // The entries are freed below; no need to order them first.
   for (auto& load : loads) {
     load->cache = nullptr;
     std::vector<LoadDone> waiters = std::move(load->waiters);
@@ -118,6 +123,8 @@ int64_t LocalCache::NowNs() const {
 int64_t LocalCache::Tick() {
   if (!timed_) return 0;
   const int64_t now_ns = NowNs();
+  // Expiry removes entries, which must not still sit in the read buffer.
+  if (wheel_.WouldVisitBuckets(now_ns)) DrainReads();
   wheel_.Advance(now_ns, [this](TimerNode* node) { Remove(static_cast<Entry*>(node),
                                                           RemovalCause::kExpired); });
   return now_ns;
@@ -126,6 +133,7 @@ int64_t LocalCache::Tick() {
 void LocalCache::RunPendingTasks() {
   AssertNotInListener();
   if (!timed_) return;
+  DrainReads();
   wheel_.ExpireDue(NowNs(), [this](TimerNode* node) {
     Remove(static_cast<Entry*>(node), RemovalCause::kExpired);
   });
@@ -143,8 +151,15 @@ const std::string* LocalCache::GetIfPresent(std::string_view key) {
   sketch_.Increment(hash);
   Entry* e = Find(key, hash);
   if (e == nullptr || (timed_ && e->deadline_ns <= now_ns)) {
-    if (e != nullptr) Remove(e, RemovalCause::kExpired);
+    if (e != nullptr) {
+      DrainReads();
+      Remove(e, RemovalCause::kExpired);
+    }
     ++stats_.misses;
+    if (adaptive_window_ && window_adaptation_ == WindowAdaptation::kShadowQueues) {
+      const int64_t adjustment = tuner_.OnMiss(hash);
+      if (adjustment != 0) AdjustWindow(adjustment);
+    }
     RecordAccess(false);
     return nullptr;
   }
@@ -161,13 +176,25 @@ std::optional<std::string> LocalCache::Get(std::string_view key) {
 }
 
 void LocalCache::RecordAccess(bool hit) {
+  if (!adaptive_window_ || window_adaptation_ != WindowAdaptation::kHillClimbing) return;
   const int64_t adjustment = climber_.Record(hit);
-  if (adjustment != 0 && adaptive_window_) AdjustWindow(adjustment);
+  if (adjustment != 0) AdjustWindow(adjustment);
 }
 
 void LocalCache::OnHit(Entry* e, int64_t now_ns) {
+  if (expire_after_access_ns_ == kNever && expiry_ == nullptr) {
+    // Skip moves that change nothing: a hit on the most recent entry of the window or protected
+    // queue (with no earlier moves pending), or a repeat of the last buffered hit.
+    if (read_buffer_size_ == 0 ? e->queue != Queue::kProbation && ListOf(e->queue).back() == e
+                               : read_buffer_[read_buffer_size_ - 1] == e) {
+      return;
+    }
+    read_buffer_[read_buffer_size_++] = e;
+    if (read_buffer_size_ == kReadBufferSize) DrainReads();
+    return;
+  }
+  DrainReads();  // Keep the moves in access order.
   Promote(e);
-  if (expire_after_access_ns_ == kNever && expiry_ == nullptr) return;
   if (expiry_ != nullptr && e->variable_deadline_ns != kNever) {
     const absl::Duration next = expiry_->AfterRead(
         e->key, e->value, Remaining(e->variable_deadline_ns, now_ns));
@@ -175,6 +202,20 @@ void LocalCache::OnHit(Entry* e, int64_t now_ns) {
   }
   const int64_t access_deadline_ns = DeadlineAfterNs(now_ns, expire_after_access_ns_);
   UpdateTimer(e, std::min({e->write_deadline_ns, e->variable_deadline_ns, access_deadline_ns}));
+}
+
+void LocalCache::DrainReads() {
+  const int n = read_buffer_size_;
+  if (n == 0) return;
+  // Fetch every neighbour the moves will write before the first move, so that the cache misses
+  // overlap instead of being paid one after another.
+  for (int i = 0; i < n; ++i) {
+    const ListHook<internal::AccessTag>* hook = read_buffer_[i];
+    __builtin_prefetch(hook->prev, 1);
+    __builtin_prefetch(hook->next, 1);
+  }
+  for (int i = 0; i < n; ++i) Promote(read_buffer_[i]);
+  read_buffer_size_ = 0;
 }
 
 void LocalCache::SetDeadlinesOnWrite(Entry* e, int64_t now_ns, std::optional<absl::Duration> ttl,
@@ -218,6 +259,7 @@ void LocalCache::Put(std::string_view key, std::string_view value, absl::Duratio
 void LocalCache::PutInternal(std::string_view key, std::string_view value,
                              std::optional<absl::Duration> ttl) {
   AssertNotInListener();
+  DrainReads();
   if (ttl.has_value()) timed_ = true;  // From now on reads must look at the clock.
   const int64_t now_ns = Tick();
   const uint64_t hash = XXH3_64bits(key.data(), key.size());
@@ -258,6 +300,7 @@ void LocalCache::PutInternal(std::string_view key, std::string_view value,
 
 bool LocalCache::Invalidate(std::string_view key) {
   AssertNotInListener();
+  DrainReads();
   const int64_t now_ns = Tick();
   SupersedeLoad(key);
   Entry* e = Find(key, XXH3_64bits(key.data(), key.size()));
@@ -276,6 +319,7 @@ void LocalCache::InvalidateAll() {
 int64_t LocalCache::InvalidateIf(
     absl::FunctionRef<bool(std::string_view key, std::string_view value)> predicate) {
   AssertNotInListener();
+  DrainReads();
   const int64_t now_ns = Tick();
   std::vector<Entry*> expired;
   std::vector<Entry*> matching;
@@ -378,6 +422,7 @@ void LocalCache::Evict() {
     window_weight_ -= e->weight;
     e->queue = Queue::kProbation;
     probation_.push_back(e);
+    tuner_.OnWindowExit();
     if (candidate == nullptr) candidate = e;
   }
   while (total_weight_ > max_weight_) {
@@ -397,14 +442,21 @@ void LocalCache::Evict() {
     if (candidate->weight > max_weight_ || !Admit(candidate, victim)) {
       Entry* loser = candidate;
       candidate = probation_.next(candidate);
+      if (loser->weight <= max_weight_) {
+        tuner_.OnLost(WindowTuner::Side::kWindow, loser->hash, loser->weight);
+      }
       Remove(loser, RemovalCause::kSize);
     } else {
+      tuner_.OnLost(victim->queue == Queue::kWindow ? WindowTuner::Side::kWindow
+                                                    : WindowTuner::Side::kMain,
+                    victim->hash, victim->weight);
       Remove(victim, RemovalCause::kSize);
     }
   }
 }
 
 void LocalCache::AdjustWindow(int64_t adjustment) {
+  DrainReads();
   int transfers = 0;
   if (adjustment > 0) {
     window_max_weight_ += std::min(adjustment, max_weight_ - window_max_weight_);
@@ -427,6 +479,7 @@ void LocalCache::AdjustWindow(int64_t adjustment) {
       window_weight_ -= e->weight;
       e->queue = Queue::kProbation;
       probation_.push_back(e);
+      tuner_.OnWindowExit();
       ++transfers;
     }
   }
@@ -435,6 +488,7 @@ void LocalCache::AdjustWindow(int64_t adjustment) {
 }
 
 std::optional<Queue> LocalCache::QueueOf(std::string_view key) const {
+  DrainReadsLogicallyConst();
   const Entry* e = Find(key, XXH3_64bits(key.data(), key.size()));
   if (e == nullptr) return std::nullopt;
   return e->queue;
@@ -445,6 +499,7 @@ int LocalCache::Frequency(std::string_view key) const {
 }
 
 std::vector<std::string> LocalCache::KeysOf(Queue queue) const {
+  DrainReadsLogicallyConst();
   const AccessList& list = const_cast<LocalCache*>(this)->ListOf(queue);
   std::vector<std::string> keys;
   for (Entry* e = list.front(); e != nullptr; e = list.next(e)) keys.push_back(e->key);
@@ -452,6 +507,7 @@ std::vector<std::string> LocalCache::KeysOf(Queue queue) const {
 }
 
 void LocalCache::CheckInvariants() const {
+  DrainReadsLogicallyConst();
   CREMA_CACHE_CHECK(total_weight_ <= max_weight_);
   CREMA_CACHE_CHECK(window_max_weight_ >= 0 && window_max_weight_ <= max_weight_);
   int64_t count = 0;

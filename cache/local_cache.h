@@ -15,7 +15,8 @@
 // each Raft group's state machine is applied by a single fiber, and reads are served by fibers of
 // the same loop, which run cooperatively (one at a time, switching only at explicit waits). So no
 // operation ever races another, and the read path takes no lock and executes no atomic
-// read-modify-write: a hit is one hash lookup, an O(1) list move and a sketch increment. To use
+// read-modify-write: a hit is one hash lookup, a sketch increment and a pointer appended to a
+// small read buffer (the LRU moves are applied in batches, see below). To use
 // more cores, shard: run one LocalCache per thread (per shard), never share one across threads.
 // Fibers must not keep a `const std::string*` from GetIfPresent across a wait (see below).
 //
@@ -29,7 +30,15 @@
 //     halved every 10 x capacity reads) decides; the less frequent one is evicted. To resist hash
 //     flooding, a candidate at least kAdmitLotteryFrequency frequent that loses is still admitted
 //     with probability 1/128, drawn from a crema::Random seeded by the options (deterministic).
-//   * The window's share is adapted by hill climbing on the sampled hit rate (hill_climber.h).
+//   * The window's share adapts on every miss from shadow hits (window_tuner.h): a miss on a key
+//     the window recently lost grows it, a miss on a key the main space recently evicted shrinks
+//     it. Hill climbing on the sampled hit rate (hill_climber.h, Caffeine's method) is an option.
+//   * Reordering on reads is deferred: a hit appends its entry to a read buffer of
+//     kReadBufferSize pointers, and the buffered moves are applied in order, with the list
+//     neighbours prefetched, when it fills or before anything else looks at or changes the
+//     queues (writes, removals, window changes, expiry, introspection). Nothing observes the queue
+//     order in between, so the policy is exactly that of immediate moves; only the memory
+//     accesses are batched (their cache misses overlap instead of stalling each read).
 //   * Frequency counts reads (hits and misses), not writes: a key written often but never read
 //     should not displace keys that are read.
 //
@@ -55,6 +64,7 @@
 #ifndef CREMA_CACHE_LOCAL_CACHE_H_
 #define CREMA_CACHE_LOCAL_CACHE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -74,6 +84,7 @@
 #include "cache/hill_climber.h"
 #include "cache/intrusive_list.h"
 #include "cache/timer_wheel.h"
+#include "cache/window_tuner.h"
 #include "node/clock.h"
 #include "node/random.h"
 
@@ -163,6 +174,8 @@ class LocalCache {
   static constexpr int64_t kMaxWaitersPerLoad = 1 << 12;
   // Entries moved between window and main per window adjustment; the rest move lazily.
   static constexpr int kMaxQueueTransfers = 1000;
+  // Hits whose LRU moves wait to be applied in one batch (see the file comment).
+  static constexpr int kReadBufferSize = 32;
 
   // REQUIRES: options.max_weight > 0; `clock` outlives the cache.
   LocalCache(const Clock& clock, CacheOptions options);
@@ -203,12 +216,16 @@ class LocalCache {
   const CacheStats& stats() const { return stats_; }
   int64_t inflight_loads() const { return static_cast<int64_t>(loads_.size()); }
 
-  // Introspection for tests and metrics.
+  // Introspection for tests and metrics. Those that depend on the queues first apply buffered
+  // reads (logically const: the policy state they report is the same either way).
   std::optional<Queue> QueueOf(std::string_view key) const;
   int64_t window_max_weight() const { return window_max_weight_; }
   int64_t protected_max_weight() const { return protected_max_weight_; }
   int64_t window_weight() const { return window_weight_; }
-  int64_t protected_weight() const { return protected_weight_; }
+  int64_t protected_weight() const {
+    DrainReadsLogicallyConst();
+    return protected_weight_;
+  }
   int Frequency(std::string_view key) const;
   // Keys of one queue, least recent first.
   std::vector<std::string> KeysOf(Queue queue) const;
@@ -227,6 +244,9 @@ class LocalCache {
   void AssertNotInListener() const;
 
   void OnHit(Entry* e, int64_t now_ns);
+  // Applies the buffered read moves, in order. Must run before anything reads or changes queues.
+  void DrainReads();
+  void DrainReadsLogicallyConst() const { const_cast<LocalCache*>(this)->DrainReads(); }
   void RecordAccess(bool hit);
   void SetDeadlinesOnWrite(Entry* e, int64_t now_ns, std::optional<absl::Duration> ttl,
                            bool created);
@@ -270,7 +290,11 @@ class LocalCache {
   int64_t protected_max_weight_;
 
   FrequencySketch sketch_;
+  const WindowAdaptation window_adaptation_;
   HillClimber climber_;
+  WindowTuner tuner_;
+  std::array<Entry*, kReadBufferSize> read_buffer_;
+  int read_buffer_size_ = 0;
   Random admission_random_;
   TimerWheel wheel_;
   CacheStats stats_;

@@ -87,7 +87,10 @@ class ModelChecker {
     options.removal_listener = [this](std::string_view k, std::string_view v, RemovalCause c) {
       OnRemoval(std::string(k), std::string(v), c);
     };
-    options.climber_sample_size = 16;  // Exercise window adaptation in short runs.
+    // Exercise both window adaptations (in short runs: tiny climber samples).
+    options.window_adaptation = config.max_weight % 2 == 0 ? WindowAdaptation::kShadowQueues
+                                                           : WindowAdaptation::kHillClimbing;
+    options.climber_sample_size = 16;
     cache_.emplace(clock_, std::move(options));
   }
 

@@ -119,6 +119,38 @@ TEST_F(LocalCacheTest, SegmentedLruPromotesOnProbationHitAndDemotesProtectedOver
   cache.CheckInvariants();
 }
 
+TEST_F(LocalCacheTest, BufferedReadsAreAppliedInOrderBeforeEvictionAndIntrospection) {
+  // Reads are buffered (local_cache.h), but every observer must see the order immediate moves
+  // would give. 20 entries: window 1, main 19 (protected at most 15).
+  LocalCache cache(clock_, Options(20));
+  for (int i = 0; i < 20; ++i) cache.Put(absl::StrCat("k", i), "");
+  // Promote k0..k9 to protected, in this order, then re-read k3 and k0: fewer reads than the
+  // buffer holds, so none has been applied when KeysOf asks.
+  for (int i = 0; i < 10; ++i) ASSERT_NE(cache.GetIfPresent(absl::StrCat("k", i)), nullptr);
+  ASSERT_NE(cache.GetIfPresent("k3"), nullptr);
+  ASSERT_NE(cache.GetIfPresent("k0"), nullptr);
+  EXPECT_THAT(cache.KeysOf(Queue::kProtected),
+              ElementsAre("k1", "k2", "k4", "k5", "k6", "k7", "k8", "k9", "k3", "k0"));
+  EXPECT_EQ(cache.protected_weight(), 10);
+  // Probation now holds k10..k18 (least recent first). Read k10, then put a new key: the put
+  // pushes k19 out of the window and the victim must be k11, not the just-read k10.
+  ASSERT_NE(cache.GetIfPresent("k10"), nullptr);
+  removals_.clear();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(cache.GetIfPresent("new"), nullptr);  // Make it frequent.
+  cache.Put("new", "");
+  cache.Put("newer", "");
+  ASSERT_FALSE(removals_.empty());
+  EXPECT_NE(removals_[0].key, "k10");
+  EXPECT_TRUE(cache.QueueOf("k10").has_value());
+  // More reads than the buffer holds: the batch is applied on its own, still in order.
+  for (int round = 0; round < 2 * LocalCache::kReadBufferSize; ++round) {
+    ASSERT_NE(cache.GetIfPresent(absl::StrCat("k", round % 10)), nullptr);
+  }
+  EXPECT_EQ(cache.KeysOf(Queue::kProtected).back(),
+            absl::StrCat("k", (2 * LocalCache::kReadBufferSize - 1) % 10));
+  cache.CheckInvariants();
+}
+
 TEST_F(LocalCacheTest, FrequentEntriesSurviveAScanOfColdKeys) {
   LocalCache cache(clock_, Options(100));
   for (int i = 0; i < 50; ++i) cache.Put(absl::StrCat("hot", i), "");

@@ -81,6 +81,11 @@ class TimerWheel {
     AdvanceSlow(previous_ns, on_expired);
   }
 
+  // Whether `Advance(now_ns)` would visit buckets (and so may report nodes due).
+  bool WouldVisitBuckets(int64_t now_ns) const {
+    return now_ns > now_ns_ && (now_ns_ >> kLevel0Shift) != (now_ns >> kLevel0Shift);
+  }
+
   // `Advance`, then also reports due nodes in the current level-0 bucket, so that after it returns
   // no scheduled node has deadline <= now_ns.
   void ExpireDue(int64_t now_ns, absl::FunctionRef<void(TimerNode*)> on_expired);
