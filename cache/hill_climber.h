@@ -2,7 +2,9 @@
 //
 // W-TinyLFU splits capacity between a small LRU "window" (good for recency-biased workloads and
 // bursts) and the TinyLFU-guarded main space (good for frequency-biased ones). The best split
-// depends on the workload, so, as Caffeine does, the cache climbs the hit-rate curve:
+// depends on the workload, so, as Caffeine does, the cache can climb the hit-rate curve (an
+// option, `WindowAdaptation::kHillClimbing`; the default is window_tuner.h, which met more of the
+// reference hit-ratio targets, see docs/cache.md):
 //
 //   * it samples the hit rate over a period of `sample_size` accesses;
 //   * after each period it steps the window size by `step` (a weight, positive = grow);

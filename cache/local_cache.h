@@ -60,7 +60,8 @@
 //
 // Invariants (checked by tests, asserted in debug builds): total weight <= max_weight after every
 // public operation; every entry is on exactly one queue; window/protected weights match their
-// queues; an entry with a finite deadline is on the timer wheel.
+// queues; an entry with a finite deadline is on the timer wheel; the read buffer holds only live
+// entries (it is drained before any removal) and at most kReadBufferSize of them.
 #ifndef CREMA_CACHE_LOCAL_CACHE_H_
 #define CREMA_CACHE_LOCAL_CACHE_H_
 
