@@ -1,6 +1,6 @@
-// Minimal repros of bugs the raft-kv simulation found outside this package, kept DISABLED until
-// their owners fix them (run with --test_arg=--gtest_also_run_disabled_tests). See
-// docs/raft-kv.md, "Findings".
+// Minimal repros of bugs the raft-kv simulation found outside this package: each is DISABLED
+// until fixed (run those with --test_arg=--gtest_also_run_disabled_tests), then stays here as a
+// regression test. See docs/raft-kv.md, "Findings".
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -20,8 +20,9 @@ namespace {
 // fails in Raft::Create and the node is bricked. The same window exists for a snapshot received
 // from a leader whose term this follower never persisted. Suggested fix: recovery raises
 // hard_state.term to at least the snapshot's term (as it already raises commit), or bootstrap
-// syncs the hard state before saving the snapshot.
-TEST(KnownBugsTest, DISABLED_CrashBetweenBootstrapSnapshotAndHardStateBricksTheNode) {
+// syncs the hard state before saving the snapshot. FIXED: RaftStorage::Open raises the recovered
+// hard state's term to the snapshot's (consensus/storage/raft_storage.cc says why that is safe).
+TEST(KnownBugsTest, CrashBetweenBootstrapSnapshotAndHardStateBricksTheNode) {
   sim::SimDisk disk(Random(1), sim::DiskFaultConfig{});
   const InitialState boot = InitialState::Bootstrap(ConfState{{1, 2, 3}, {}, {}});
   {

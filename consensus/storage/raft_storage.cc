@@ -22,6 +22,14 @@ absl::Status Reconcile(const WalContents& wal, RecoveredState* state) {
   }
   const SnapshotMeta& snap = *state->snapshot;
   state->hard_state.commit = std::max(state->hard_state.commit, snap.index);
+  // A snapshot is made durable before the hard state that goes with it (bootstrap, or a snapshot
+  // received from a leader of a newer term); a crash in between leaves the hard state's term behind
+  // the snapshot's. Raising it is safe: votes are persisted before they are sent, so with a durable
+  // term below the snapshot's, this replica never voted in any term from there up — no vote is lost.
+  if (state->hard_state.term < snap.term) {
+    state->hard_state.term = snap.term;
+    state->hard_state.vote = kNoReplica;
+  }
   if (state->entries.empty()) return absl::OkStatus();
   if (first > snap.index + 1) {
     return absl::DataLossError(absl::StrCat("the WAL starts at index ", first,
