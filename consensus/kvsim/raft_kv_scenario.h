@@ -45,11 +45,10 @@ struct RaftKvParams {
   absl::Duration tick_interval = absl::Milliseconds(50);
   int election_tick = 10;
   std::ostream* history_out = nullptr;  // JSON lines
-  // false: the nemesis starts once every founding member has started (persisted its bootstrap
-  // state). true exposes the bootstrap crash window of docs/raft-kv.md "Findings" #1 (a node
-  // crashed between saving the bootstrap snapshot and syncing its hard state never restarts);
-  // flip the default once that is fixed.
-  bool faults_during_bootstrap = false;
+  // true (default): faults start at once, so crashes can hit a founding member while it writes
+  // its bootstrap state (docs/raft-kv.md "Findings" #1, now fixed). false: the nemesis waits
+  // until every founding member has persisted its bootstrap state.
+  bool faults_during_bootstrap = true;
 };
 
 sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
