@@ -49,6 +49,26 @@ TEST(ProcessFaultTest, CrashUnwindsFibersAndDropsOldIncarnationEvents) {
   EXPECT_EQ(ticks, 15);
 }
 
+TEST(ProcessFaultTest, SubNanosecondDeadlinesNeverFireEarly) {
+  // A deadline with a sub-nanosecond remainder (e.g. a timeout scaled by a float factor) must not
+  // make its timer fire at the current instant: the waiter would wake early and re-wait forever.
+  Simulator sim(SimOptions{.seed = 4});
+  int wakeups = 0;
+  sim.AddNode(1, [&](Env env) {
+    env.executor->Spawn("sleeper", [&, env] {
+      const absl::Time deadline =
+          env.clock->MonotonicNow() + absl::Milliseconds(1) + absl::Nanoseconds(1) / 4;
+      ASSERT_TRUE(env.executor->SleepUntil(deadline).ok());
+      EXPECT_GE(env.clock->MonotonicNow(), deadline);
+      ++wakeups;
+    });
+    return std::make_unique<TestNode>(env);
+  });
+  sim.StartAll();
+  sim.RunFor(absl::Milliseconds(5));
+  EXPECT_EQ(wakeups, 1);
+}
+
 TEST(ProcessFaultTest, CrashKeepsSyncedDiskAmnesiaWipesIt) {
   SimOptions options{.seed = 2};
   options.disk.unsynced_write_lost = {1, 1};

@@ -38,7 +38,9 @@ void SimClock::Restart(absl::Duration monotonic_epoch) {
 absl::Duration SimClock::ToVirtualDelay(absl::Duration local_delay) const {
   assert(local_delay >= absl::ZeroDuration());
   if (local_delay == absl::InfiniteDuration()) return local_delay;
-  const __int128 local_ns = absl::ToInt64Nanoseconds(local_delay);
+  // Round a sub-nanosecond remainder up: a timer must never fire before its deadline, or a fiber
+  // waiting for that deadline wakes early and re-waits forever at one virtual instant.
+  const __int128 local_ns = absl::ToInt64Nanoseconds(absl::Ceil(local_delay, absl::Nanoseconds(1)));
   const __int128 rate = kPpm + drift_ppm_;
   return absl::Nanoseconds(static_cast<int64_t>((local_ns * kPpm + rate - 1) / rate));
 }
