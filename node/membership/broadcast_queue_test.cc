@@ -60,6 +60,31 @@ TEST(BroadcastQueueTest, NewerClaimReplacesOlderAndResetsCount) {
   EXPECT_EQ(out[0].member.incarnation, 1u);
 }
 
+TEST(BroadcastQueueTest, OwnClaimsThenFailuresThenAliveWhenSpaceIsShort) {
+  BroadcastQueue queue(100);
+  const size_t one = EncodedUpdateBytes(About(1));
+  queue.Enqueue(About(1), BroadcastPriority::kSelf);
+  queue.Enqueue(About(2), BroadcastPriority::kAlive);
+  queue.Enqueue(About(3), BroadcastPriority::kFailure);
+  queue.Enqueue(About(4), BroadcastPriority::kAlive);
+  EXPECT_EQ(FillIds(queue, one, 10), std::vector<NodeId>{1});
+  // Our own claim, even once sent, still goes before anything about others.
+  EXPECT_EQ(FillIds(queue, 2 * one, 10), (std::vector<NodeId>{1, 3}));
+  EXPECT_EQ(FillIds(queue, 4 * one, 10), (std::vector<NodeId>{1, 3, 4, 2}));
+}
+
+TEST(BroadcastQueueTest, MembersTheMessageAlreadyCarriesAreSkippedAndNotCounted) {
+  BroadcastQueue queue(100);
+  queue.Enqueue(About(1));
+  queue.Enqueue(About(2));
+  std::vector<MemberUpdate> out = {About(1, 5)};  // an explicit claim about member 1
+  queue.Fill(1000, 10, &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].member.id, 2u);
+  EXPECT_EQ(queue.TransmitsOf(1), 0);
+  EXPECT_EQ(queue.TransmitsOf(2), 1);
+}
+
 TEST(BroadcastQueueTest, SkipsWhatDoesNotFitAndStaysBounded) {
   BroadcastQueue queue(3);
   queue.Enqueue(About(1, 0, 200));

@@ -1,8 +1,10 @@
 // Multi-node tests of the SWIM core on SimCluster (an in-memory deterministic network): crash
 // detection bounds, false positives under loss, partition healing, dissemination in O(log N)
 // rounds, and run-to-run determinism. Bigger sweeps live in membership_bench.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "gtest/gtest.h"
@@ -34,18 +36,31 @@ TEST(ClusterTest, CrashIsDetectedByEveryMemberWithinBound) {
   }
 }
 
-TEST(ClusterTest, TenPercentLossDeclaresNoLiveMemberDead) {
-  for (uint64_t seed : sim::TestSeeds(2)) {
-    const SteadyStateResult r = MeasureSteadyState(seed, 50, SwimConfig{}, 10, absl::Minutes(2));
-    std::printf("seed=%llu: 50 nodes, 10%% loss, 120 s: %d suspicion events, %d false deaths\n",
-                static_cast<unsigned long long>(seed), r.suspicions, r.false_deaths);
-    EXPECT_GT(r.suspicions, 0) << "10% loss should cause (refuted) suspicions";
-    // Not zero over many seeds: ~1 transient local false death per 15 two-minute runs at N = 50
-    // (80-seed sweeps in both harnesses, docs/membership.md). Each is reverted within seconds, so
-    // assert a small count and one view afterwards; 0 would make this test flaky.
-    EXPECT_LE(r.false_deaths, 5) << sim::ReproCommand(seed);
+// Issue 5: in a healthy run with 10% message loss no live member is declared dead — strictly, at
+// every size. Loss makes probes fail, so members are suspected; each suspect refutes, and the
+// refutation reaches every holder of the suspicion long before its timeout (gossip timer, eager
+// refutation, reminders answered by the suspect; arithmetic in docs/membership.md). The rate
+// over many seeds is measured by the benchmarks (0 in 1,000+ member-hours).
+void ExpectNoFalseDeaths(int n, int seeds, absl::Duration duration) {
+  int suspicions = 0;
+  for (uint64_t seed : sim::TestSeeds(seeds)) {
+    const SteadyStateResult r = MeasureSteadyState(seed, n, SwimConfig{}, 10, duration);
+    std::printf("n=%d seed=%llu: 10%% loss, %.0f s: %d suspicion events, %d false deaths\n", n,
+                static_cast<unsigned long long>(seed), absl::ToDoubleSeconds(duration),
+                r.suspicions, r.false_deaths);
+    suspicions += r.suspicions;
+    EXPECT_EQ(r.false_deaths, 0) << "n=" << n << " " << sim::ReproCommand(seed);
     EXPECT_TRUE(r.converged_after) << sim::ReproCommand(seed);
   }
+  EXPECT_GT(suspicions, 0) << "n=" << n << ": 10% loss should cause (refuted) suspicions";
+}
+
+TEST(ClusterTest, TenPercentLossDeclaresNoLiveMemberDead5) { ExpectNoFalseDeaths(5, 4, absl::Minutes(2)); }
+TEST(ClusterTest, TenPercentLossDeclaresNoLiveMemberDead50) {
+  ExpectNoFalseDeaths(50, 2, absl::Minutes(2));
+}
+TEST(ClusterTest, TenPercentLossDeclaresNoLiveMemberDead200) {
+  ExpectNoFalseDeaths(200, 1, absl::Minutes(1));
 }
 
 TEST(ClusterTest, HealedPartitionReturnsToOneView) {
@@ -72,14 +87,25 @@ TEST(ClusterTest, HealedPartitionReturnsToOneView) {
 }
 
 TEST(ClusterTest, DisseminationTakesLogarithmicRounds) {
-  const uint64_t seed = sim::TestSeed();
+  // Gossip rounds (every 200 ms to 3 members) plus piggybacking on probes: an update reaches
+  // everyone in O(log N) rounds — well under a probe period here. Bounded retransmission leaves a
+  // small residue (a member that got none of the ~λ·log(N+1) copies sent to it: ~e^-8 per member,
+  // so a few percent of runs at N = 8–64), which anti-entropy repairs within a push-pull interval.
+  // So: the median of 5 runs within 3·log2 N periods, and every run within the repair bound.
+  const SwimConfig config;
   for (int n : {8, 64, 200}) {
-    const double periods = MeasureDissemination(seed, n, SwimConfig{});
-    std::printf("n=%3d: update reached everyone in %.1f probe periods (log2 N = %.1f)\n", n,
-                periods, std::log2(n));
-    // Each informed node passes it on about twice a period (its ping and its ack), so about
-    // log2(N) periods plus stragglers; 3·log2(N) is a generous bound.
-    EXPECT_LE(periods, 3 * std::log2(n)) << sim::ReproCommand(seed);
+    std::vector<double> runs;
+    for (uint64_t seed : sim::TestSeeds(n == 200 ? 3 : 5)) {
+      runs.push_back(MeasureDissemination(seed, n, config));
+      std::printf("n=%3d seed=%llu: update reached everyone in %.2f probe periods "
+                  "(log2 N = %.1f)\n",
+                  n, static_cast<unsigned long long>(seed), runs.back(), std::log2(n));
+      const double repair_bound =
+          absl::FDivDuration(config.push_pull_interval, config.probe_interval) + 3 * std::log2(n);
+      EXPECT_LE(runs.back(), repair_bound) << sim::ReproCommand(seed);
+    }
+    std::sort(runs.begin(), runs.end());
+    EXPECT_LE(runs[runs.size() / 2], 3 * std::log2(n)) << "n=" << n;
   }
 }
 

@@ -20,6 +20,8 @@ Swim::Swim(NodeId self, std::string address, Metadata metadata, SwimConfig confi
   assert(config_.max_message_bytes <= kMaxMembershipMessageBytes &&
          config_.max_message_bytes > kMessageHeaderBytes + 1024);
   assert(config_.indirect_probes >= 0 && config_.retransmit_mult >= 1);
+  assert(config_.gossip_fanout >= 0 && config_.refutation_fanout >= 0 &&
+         config_.gossip_interval >= absl::ZeroDuration());
   self_.id = self;
   self_.address = std::move(address);
   self_.metadata = std::move(metadata);
@@ -32,6 +34,10 @@ Swim::Swim(NodeId self, std::string address, Metadata metadata, SwimConfig confi
   next_probe_at_ = now + random_.DurationBetween(absl::ZeroDuration(), config_.probe_interval);
   next_push_pull_at_ =
       now + random_.DurationBetween(config_.push_pull_interval / 2, config_.push_pull_interval);
+  next_gossip_at_ =
+      GossipEnabled()
+          ? now + random_.DurationBetween(absl::ZeroDuration(), config_.gossip_interval)
+          : absl::InfiniteFuture();
 }
 
 void Swim::Join(absl::Span<const NodeId> seeds, absl::Time now) {
@@ -42,6 +48,10 @@ void Swim::Join(absl::Span<const NodeId> seeds, absl::Time now) {
   }
   for (NodeId seed : seeds_) SendPushPull(seed, /*is_reply=*/false);
   next_join_at_ = now + config_.join_retry_interval;
+  // Announce ourselves, as memberlist does on start: the seeds' own gossip about us may miss some
+  // of the members joining at the same time, and a member nobody gossips about is only learned
+  // through push-pull (tens of seconds).
+  Gossip(self_, self_.id);
 }
 
 void Swim::Reconnect(NodeId id) {
@@ -86,7 +96,13 @@ void Swim::Tick(absl::Time now) {
   assert(now >= last_now_);
   last_now_ = now;
   ExpireRelays(now);
-  if (leaving_) return;  // a departed node only answers pings
+  if (now >= next_gossip_at_) {
+    // A leaving node still gossips, so its "left" spreads; with nothing queued the round is
+    // skipped and the next one may start as soon as something is queued (NextTickTime).
+    if (!broadcasts_.empty()) GossipRound();
+    next_gossip_at_ = now + config_.gossip_interval;
+  }
+  if (leaving_) return;  // a departed node otherwise only answers pings
   if (probe_.has_value() && !probe_->ping_reqs_sent && now >= probe_->timeout_at) {
     SendPingReqs(now);
   }
@@ -94,6 +110,12 @@ void Swim::Tick(absl::Time now) {
     if (probe_.has_value()) FinishFailedProbe(now);
     StartProbe(now);
     next_probe_at_ = now + health_.Scale(config_.probe_interval);
+  }
+  if (now >= next_reminder_at_) {
+    // Unscaled by local health: the suspect's refutation must reach us before our timeout,
+    // which local health does not stretch either.
+    RemindSuspects(now);
+    next_reminder_at_ = now + config_.probe_interval;
   }
   ExpireSuspicions(now);
   ExpireTombstones(now);
@@ -106,12 +128,13 @@ absl::Time Swim::NextTickTime() const {
   if (!relays_.empty()) {
     for (const auto& [seq, relay] : relays_) next = std::min(next, relay.nack_at);
   }
+  if (GossipEnabled() && !broadcasts_.empty()) next = std::min(next, next_gossip_at_);
   if (leaving_) return next;
   next = std::min({next, next_probe_at_, next_push_pull_at_, next_join_at_});
   if (probe_.has_value() && !probe_->ping_reqs_sent) next = std::min(next, probe_->timeout_at);
   for (const auto& [id, record] : members_) {
     if (record.member.state == MemberState::kSuspect) {
-      next = std::min(next, SuspicionDeadline(record));
+      next = std::min({next, SuspicionDeadline(record), next_reminder_at_});
     } else if (!IsLive(record.member.state)) {
       next = std::min(next, record.state_since + config_.tombstone_ttl);
     }
@@ -157,19 +180,23 @@ void Swim::StartProbe(absl::Time now) {
   ping.to = probe.target;
   ping.seq = probe.seq;
   ping.target = probe.target;
-  AttachSuspicionOfTarget(ping);
-  Send(std::move(ping));
+  Send(std::move(ping));  // carries our suspicion of the target, if any
 }
 
-void Swim::AttachSuspicionOfTarget(Message& ping) const {
-  // A suspect learns of its suspicion from every probe it receives, not only if the bounded
-  // piggyback happens to reach it: without this, at small N and 10% loss a healthy member was
-  // occasionally declared dead without ever hearing it was suspected (membership_bench).
-  auto it = members_.find(ping.to);
+void Swim::AttachSuspicionOfRecipient(Message& message) const {
+  // A suspect learns of its suspicion from every message we send it, not only if the bounded
+  // gossip happens to reach it (Lifeguard's buddy system, for all messages, not just pings):
+  // without this, at small N and 10% loss a healthy member was occasionally declared dead without
+  // ever hearing it was suspected (membership_bench). The suspect's answer to a stale copy is
+  // its alive record, sent straight back to us (HandleMessage).
+  auto it = members_.find(message.to);
   if (it == members_.end() || it->second.member.state != MemberState::kSuspect) return;
+  for (const MemberUpdate& u : message.updates) {
+    if (u.member.id == message.to) return;
+  }
   const NodeId accuser =
       it->second.first_accuser != kNoNode ? it->second.first_accuser : self_.id;
-  ping.updates.push_back(MemberUpdate{it->second.member, accuser});
+  message.updates.push_back(MemberUpdate{it->second.member, accuser});
 }
 
 void Swim::SendPingReqs(absl::Time now) {

@@ -18,9 +18,24 @@
 //   * Local health (Lifeguard LHM): a failed probe with missing nacks raises the node's own health
 //     score, refuting a suspicion about itself raises it, a successful probe lowers it; the probe
 //     interval and timeout are scaled by (score + 1), so an unhealthy node accuses more slowly.
-//   * Dissemination: updates are piggybacked on every message sent, each at most
-//     retransmit_mult·⌈log10(N+1)⌉ times, fewest-sent first (broadcast_queue.h), packed up to the
-//     message size limit.
+//   * Dissemination: updates are piggybacked on every message sent and, as in HashiCorp
+//     memberlist, also gossiped on a dedicated timer: every gossip_interval (200 ms) the node sends
+//     the queued updates to gossip_fanout (3) random live members (suspects included, so they hear
+//     accusations). Every copy counts against the update's budget of retransmit_mult·⌈log10(N+1)⌉
+//     transmits (broadcast_queue.h: own claims first, then suspect/dead/left, then alive; fewest
+//     sent first), packed up to the message size limit. The timer only speeds dissemination up
+//     (an update is out in a few hundred ms instead of a few probe periods); it adds no copies.
+//   * Refutation reaches the accusers (closing the loop the bounded gossip leaves open): every
+//     message to a member we suspect carries our suspicion of it (Lifeguard's "buddy system",
+//     extended from pings to all messages); a holder of a suspicion re-sends it to the suspect every
+//     probe_interval after the first (a "reminder", at most kMaxSuspicionRemindersPerPeriod);
+//     a suspect that refutes tells refutation_fanout random members at once besides queueing it;
+//     and any message carrying a claim about us older than our incarnation (its sender still
+//     suspects us: every copy of our refutation missed it) is answered directly with our alive
+//     record. So a member that missed the refutation's gossip hears it from the suspect itself
+//     within about a period per round trip, long before its suspicion timeout (docs/membership.md
+//     has the arithmetic: P(a live member is declared dead) ~ 1e-10 per suspicion at N = 50 and
+//     10% loss).
 //   * Anti-entropy: every push_pull_interval a full state exchange with one random live member,
 //     plus one random dead (not left) tombstone to reconnect healed partitions. In a push-pull
 //     merge a remote "dead" only makes the member suspect (so it can refute), as in memberlist.
@@ -77,6 +92,7 @@ inline constexpr size_t kMaxRelayedProbes = 256;        // ping-reqs this node i
 inline constexpr size_t kMaxPendingBroadcasts = 2 * kMaxMembers;
 inline constexpr size_t kMaxOutboxMessages = 4096;      // driver must drain after each call
 inline constexpr size_t kMaxPendingEvents = 4 * kMaxMembers;
+inline constexpr size_t kMaxSuspicionRemindersPerPeriod = 16;  // suspects reminded per period
 
 struct SwimConfig {
   absl::Duration probe_interval = absl::Seconds(1);
@@ -86,6 +102,11 @@ struct SwimConfig {
   int suspicion_mult = 4;       // min suspicion = mult · max(1, log10 N) · probe_interval
   int suspicion_max_mult = 6;   // max suspicion = max_mult · min
   int max_health_score = 8;     // LHM multiplier is score + 1
+  // Gossip timer (memberlist's GossipInterval / GossipNodes). Zero interval or fanout disables it
+  // (piggyback-only dissemination, as in the SWIM paper).
+  absl::Duration gossip_interval = absl::Milliseconds(200);
+  int gossip_fanout = 3;
+  int refutation_fanout = 3;    // members told a refutation directly, at once
   absl::Duration push_pull_interval = absl::Seconds(30);
   absl::Duration join_retry_interval = absl::Seconds(1);
   absl::Duration tombstone_ttl = absl::Minutes(5);
@@ -112,6 +133,9 @@ struct SwimStats {
   uint64_t suspicions_started = 0;
   uint64_t refutations = 0;
   uint64_t push_pulls_sent = 0;
+  uint64_t gossip_messages_sent = 0;     // by the gossip timer
+  uint64_t suspicion_reminders_sent = 0;
+  uint64_t refutation_replies_sent = 0;  // stale accusations answered to their sender
   uint64_t dropped = 0;  // outbox, event, relay or member-table overflow
 };
 
@@ -137,8 +161,8 @@ class Swim {
   // Publishes new metadata (bumps the incarnation). Errors if it exceeds the bounds.
   [[nodiscard]] absl::Status UpdateMetadata(Metadata metadata, absl::Time now);
 
-  // Advances timers: probes, ping-req fallbacks, nacks, suspicion timeouts, tombstones,
-  // push-pull and join retries. REQUIRES: `now` never decreases across calls.
+  // Advances timers: probes, ping-req fallbacks, nacks, gossip, suspicion reminders and
+  // timeouts, tombstones, push-pull and join retries. REQUIRES: `now` never decreases across calls.
   void Tick(absl::Time now);
 
   // Handles one datagram from `from`. Bad input returns an error and changes nothing else.
@@ -198,7 +222,7 @@ class Swim {
   void StartProbe(absl::Time now);
   void FinishFailedProbe(absl::Time now);
   void SendPingReqs(absl::Time now);
-  void AttachSuspicionOfTarget(Message& ping) const;
+  void AttachSuspicionOfRecipient(Message& message) const;
   std::optional<NodeId> NextProbeTarget();
   void HandleMessage(const Message& message, absl::Time now);
   void HandleAck(const Message& message, absl::Time now);
@@ -208,13 +232,27 @@ class Swim {
   void ExpireTombstones(absl::Time now);
   void MaybePushPull(absl::Time now);
   void MaybeRetryJoin(absl::Time now);
-  void Send(Message message);
+  // Sends `message` (from = self). Unless it is a push-pull: attaches our suspicion of the
+  // recipient if we suspect it, then (if `piggyback`) fills it with queued updates. An empty
+  // kGossip is not sent.
+  void Send(Message message, bool piggyback = true);
+  void SendSelfTo(NodeId to);  // a kGossip carrying our own current record
+
+  // swim_gossip.cc: the gossip timer, suspicion reminders, eager refutation.
+  void GossipRound();
+  void RemindSuspects(absl::Time now);
+  void SendRefutationEagerly();
+  bool GossipEnabled() const;
   void SendPushPull(NodeId to, bool is_reply);
   std::vector<NodeId> RandomLiveMembers(size_t count, NodeId exclude);
 
   // swim_state.cc: the member table and the incarnation rules.
   void ApplyUpdate(const MemberUpdate& update, absl::Time now);
   void MergeRemoteState(const Message& message, absl::Time now);
+  // Called for a suspect/dead claim about ourselves: refute it if it is current, else answer the
+  // sender (it still believes the stale claim) with our alive record.
+  // Returns true if the claim was current (we refuted it now).
+  bool OnClaimAboutSelf(Incarnation claimed, absl::Time now);
   void ApplyAlive(const MemberUpdate& update, absl::Time now);
   void ApplySuspect(const MemberUpdate& update, absl::Time now);
   void ApplyGone(const MemberUpdate& update, absl::Time now);  // dead or left
@@ -241,6 +279,12 @@ class Swim {
   size_t probe_index_ = 0;
   std::optional<Probe> probe_;
   absl::Time next_probe_at_;
+  absl::Time next_gossip_at_;
+  absl::Time next_reminder_at_;  // suspicion reminders, every probe_interval while any suspect
+  // While a message is handled: its sender, and whether it carried a stale claim about us (then
+  // we answer the sender with our alive record after applying its updates).
+  NodeId handling_from_ = kNoNode;
+  bool answer_sender_with_self_ = false;
   uint64_t next_seq_ = 1;
   absl::btree_map<uint64_t, Relay> relays_;  // by the seq of our ping to the target
 

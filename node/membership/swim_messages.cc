@@ -43,12 +43,29 @@ absl::Status Swim::Receive(NodeId from, std::string_view bytes, absl::Time now) 
 }
 
 void Swim::HandleMessage(const Message& message, absl::Time now) {
+  // OnClaimAboutSelf sets answer_sender_with_self_ if the message accuses us (stale or current):
+  // the sender believes it, so our alive record goes straight back to it.
+  handling_from_ = message.from;
+  answer_sender_with_self_ = false;
   if (message.type == MessageType::kPushPull) {
     MergeRemoteState(message, now);
-    if (!message.is_reply) SendPushPull(message.from, /*is_reply=*/true);
+    handling_from_ = kNoNode;
+    const bool answer = std::exchange(answer_sender_with_self_, false);
+    if (!message.is_reply) {
+      SendPushPull(message.from, /*is_reply=*/true);  // carries our record anyway
+    } else if (answer) {
+      SendSelfTo(message.from);
+      ++stats_.refutation_replies_sent;
+    }
     return;
   }
   for (const MemberUpdate& update : message.updates) ApplyUpdate(update, now);
+  handling_from_ = kNoNode;
+  const bool answer = std::exchange(answer_sender_with_self_, false);
+  if (answer && message.type != MessageType::kPing) {
+    SendSelfTo(message.from);
+    ++stats_.refutation_replies_sent;
+  }
   switch (message.type) {
     case MessageType::kPing: {
       Message ack;
@@ -56,6 +73,10 @@ void Swim::HandleMessage(const Message& message, absl::Time now) {
       ack.to = message.from;
       ack.seq = message.seq;
       ack.target = self_.id;
+      if (answer) {
+        ack.updates.push_back(MemberUpdate{self_, self_.id});
+        ++stats_.refutation_replies_sent;
+      }
       Send(std::move(ack));
       break;
     }
@@ -110,8 +131,7 @@ void Swim::HandlePingReq(const Message& message, absl::Time now) {
   ping.to = message.target;
   ping.seq = seq;
   ping.target = message.target;
-  AttachSuspicionOfTarget(ping);
-  Send(std::move(ping));
+  Send(std::move(ping));  // carries our suspicion of the target, if any
 }
 
 int Swim::RetransmitLimit() const {
@@ -119,13 +139,17 @@ int Swim::RetransmitLimit() const {
   return config_.retransmit_mult * static_cast<int>(std::ceil(std::log10(n + 1.0)));
 }
 
-void Swim::Send(Message message) {
+void Swim::Send(Message message, bool piggyback) {
   message.from = self_.id;
   if (message.type != MessageType::kPushPull) {
-    size_t used = kMessageHeaderBytes;
-    for (const MemberUpdate& u : message.updates) used += EncodedUpdateBytes(u);
-    assert(used <= config_.max_message_bytes);
-    broadcasts_.Fill(config_.max_message_bytes - used, RetransmitLimit(), &message.updates);
+    AttachSuspicionOfRecipient(message);
+    if (piggyback) {
+      size_t used = kMessageHeaderBytes;
+      for (const MemberUpdate& u : message.updates) used += EncodedUpdateBytes(u);
+      assert(used <= config_.max_message_bytes);
+      broadcasts_.Fill(config_.max_message_bytes - used, RetransmitLimit(), &message.updates);
+    }
+    if (message.type == MessageType::kGossip && message.updates.empty()) return;
   }
   if (outbox_.size() >= kMaxOutboxMessages) {
     ++stats_.dropped;
@@ -135,6 +159,14 @@ void Swim::Send(Message message) {
   ++stats_.messages_sent;
   stats_.bytes_sent += bytes.size();
   outbox_.push_back(OutgoingMessage{message.to, std::move(bytes)});
+}
+
+void Swim::SendSelfTo(NodeId to) {
+  Message message;
+  message.type = MessageType::kGossip;
+  message.to = to;
+  message.updates.push_back(MemberUpdate{self_, self_.id});
+  Send(std::move(message));
 }
 
 void Swim::SendPushPull(NodeId to, bool is_reply) {

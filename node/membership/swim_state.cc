@@ -85,6 +85,14 @@ void Swim::MergeRemoteState(const Message& message, absl::Time now) {
       suspect.accuser = message.from;
       ApplySuspect(suspect, now);
     } else if (update.member.state == MemberState::kSuspect) {
+      // A full state shows what the sender believes, not that its own probe failed: it starts a
+      // suspicion here, but is no independent confirmation of one we already hold (Lifeguard
+      // counts only independent suspicions towards shortening the timeout).
+      const Record* held = FindRecord(update.member.id);
+      if (held != nullptr && held->member.state == MemberState::kSuspect &&
+          held->member.incarnation == update.member.incarnation) {
+        continue;
+      }
       MemberUpdate suspect = update;
       suspect.accuser = message.from;
       ApplySuspect(suspect, now);
@@ -138,13 +146,8 @@ void Swim::ApplyAlive(const MemberUpdate& update, absl::Time now) {
 void Swim::ApplySuspect(const MemberUpdate& update, absl::Time now) {
   const Member& claim = update.member;
   if (claim.id == self_.id) {
-    if (leaving_) return;
-    if (claim.incarnation < self_.incarnation) {
-      RegossipRefutation();
-      return;
-    }
-    Refute(claim.incarnation, now);
-    health_.Apply(1);  // Lifeguard: being suspected hints that we are the slow one
+    // Lifeguard: being suspected (afresh) hints that we are the slow one.
+    if (OnClaimAboutSelf(claim.incarnation, now)) health_.Apply(1);
     return;
   }
   Record* record = FindRecord(claim.id);
@@ -176,12 +179,7 @@ void Swim::ApplyGone(const MemberUpdate& update, absl::Time now) {
   const Member& claim = update.member;
   assert(claim.state == MemberState::kDead || claim.state == MemberState::kLeft);
   if (claim.id == self_.id) {
-    if (leaving_) return;
-    if (claim.incarnation >= self_.incarnation) {
-      Refute(claim.incarnation, now);
-    } else {
-      RegossipRefutation();
-    }
+    OnClaimAboutSelf(claim.incarnation, now);
     return;
   }
   Record* record = FindRecord(claim.id);
@@ -225,10 +223,24 @@ void Swim::StartSuspicion(Record& record, NodeId accuser, absl::Time now) {
   record.state_since = now;
 }
 
+bool Swim::OnClaimAboutSelf(Incarnation claimed, absl::Time now) {
+  if (leaving_) return false;
+  // Whoever sent the claim believes it: answer it directly (HandleMessage), whether the claim is
+  // current (we refute now) or stale (our refutation's copies all missed the sender).
+  if (handling_from_ != kNoNode) answer_sender_with_self_ = true;
+  if (claimed < self_.incarnation) {
+    RegossipRefutation();
+    return false;
+  }
+  Refute(claimed, now);
+  return true;
+}
+
 void Swim::Refute(Incarnation seen, absl::Time now) {
   self_.incarnation = std::max(self_.incarnation, seen) + 1;
   ++stats_.refutations;
   Gossip(self_, self_.id);
+  SendRefutationEagerly();
   (void)now;
 }
 
@@ -241,7 +253,11 @@ void Swim::RegossipRefutation() {
 }
 
 void Swim::Gossip(const Member& member, NodeId accuser) {
-  broadcasts_.Enqueue(MemberUpdate{member, accuser});
+  const BroadcastPriority priority = member.id == self_.id ? BroadcastPriority::kSelf
+                                     : member.state == MemberState::kAlive
+                                         ? BroadcastPriority::kAlive
+                                         : BroadcastPriority::kFailure;
+  broadcasts_.Enqueue(MemberUpdate{member, accuser}, priority);
 }
 
 void Swim::Emit(MembershipEventKind kind, const Member& member) {

@@ -2,10 +2,12 @@
 // or inspected explicitly) so every protocol step can be checked.
 #include "node/membership/swim.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -187,7 +189,9 @@ TEST(SwimTest, MissedNacksRaiseLocalHealthAndSlowProbing) {
   auto deaf = [](NodeId, NodeId to, const Message& m) {
     return to == 1 && (m.type == MessageType::kNack || m.type == MessageType::kAck);
   };
-  ASSERT_TRUE(TickUntilPing(wire, 1, 5, deaf));
+  // Healthy until it probes the dead member (earlier probes are answered, so the score is 0).
+  ASSERT_TRUE(TickUntilPing(wire, 1, 5, nullptr));
+  ASSERT_EQ(wire[1].health_score(), 0);
   const absl::Time ping_at = wire.now;
   wire.now = ping_at + SwimConfig{}.probe_timeout;
   wire[1].Tick(wire.now);
@@ -200,8 +204,20 @@ TEST(SwimTest, MissedNacksRaiseLocalHealthAndSlowProbing) {
   wire.Pump(deaf);
   EXPECT_EQ(wire[1].stats().nacks_received, 0u);
   EXPECT_EQ(wire[1].health_score(), 3);  // three missing nacks
-  // The next probe period is (score + 1) times longer.
-  EXPECT_EQ(wire[1].NextTickTime() - wire.now, SwimConfig{}.probe_timeout * 4);
+  // The next probe (started now) waits (score + 1) times the probe timeout for its ack before
+  // asking relays.
+  const absl::Time probe_started = wire.now;
+  absl::Time first_ping_req = absl::InfiniteFuture();
+  while (wire.now < probe_started + absl::Seconds(3) && first_ping_req == absl::InfiniteFuture()) {
+    wire.now += absl::Milliseconds(50);
+    wire.log.clear();
+    wire[1].Tick(wire.now);
+    wire.Pump(deaf);
+    for (const Message& m : wire.log) {
+      if (m.from == 1 && m.type == MessageType::kPingReq) first_ping_req = wire.now;
+    }
+  }
+  EXPECT_EQ(first_ping_req - probe_started, SwimConfig{}.probe_timeout * 4);
 }
 
 TEST(SwimTest, SuspectRefutesWithHigherIncarnation) {
@@ -317,6 +333,155 @@ TEST(SwimTest, StaleAccusationAfterRefutationRegossipsIt) {
   EXPECT_EQ(swim.pending_broadcasts(), 1u) << "but the refutation is queued again";
 }
 
+std::vector<Message> Decoded(std::vector<OutgoingMessage> out) {
+  std::vector<Message> messages;
+  for (const OutgoingMessage& m : out) {
+    absl::StatusOr<Message> decoded = DecodeMessage(m.bytes);
+    EXPECT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->to, m.to);
+    messages.push_back(*decoded);
+  }
+  return messages;
+}
+
+bool Carries(const Message& m, NodeId id, MemberState state, Incarnation incarnation) {
+  for (const MemberUpdate& u : m.updates) {
+    if (u.member.id == id && u.member.state == state && u.member.incarnation == incarnation) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A lone core that knows members 2..n (alive, incarnation 0), with its outbox drained.
+std::unique_ptr<Swim> Knowing(Random& random, int n, SwimConfig config = {}) {
+  auto swim = std::make_unique<Swim>(1, "node-1", Metadata{}, config, random, kStart);
+  for (NodeId id = 2; id <= static_cast<NodeId>(n); ++id) {
+    Tell(*swim, id, Claim(id, MemberState::kAlive, 0, id), kStart);
+  }
+  swim->TakeOutbox();
+  swim->TakeEvents();
+  return swim;
+}
+
+TEST(SwimTest, GossipTimerSendsQueuedUpdatesToFanoutMembers) {
+  Wire wire;
+  JoinAll(wire, 10);
+  // Let the join gossip run out (every probe is answered, so nothing new is queued).
+  for (int i = 0; i < 50; ++i) wire.TickAll(absl::Milliseconds(200));
+  ASSERT_EQ(wire[1].pending_broadcasts(), 0u);
+  const absl::Time idle_next = wire[1].NextTickTime();
+  ASSERT_TRUE(wire[1].UpdateMetadata({{"shards", "3"}}, wire.now).ok());
+  EXPECT_LE(wire[1].NextTickTime(), idle_next) << "queued news wakes the gossip timer";
+  // Tick node 1 alone until its first gossip round: exactly gossip_fanout (3) kGossip messages to
+  // distinct members, each carrying the update.
+  const uint64_t gossip_before = wire[1].stats().gossip_messages_sent;
+  absl::btree_set<NodeId> targets;
+  for (int i = 0; i < 100 && targets.empty(); ++i) {
+    wire.now += absl::Milliseconds(10);
+    wire.log.clear();
+    wire[1].Tick(wire.now);
+    wire.Pump();
+    for (const Message& m : wire.log) {
+      if (m.from != 1 || m.type != MessageType::kGossip) continue;
+      EXPECT_TRUE(Carries(m, 1, MemberState::kAlive, 1));
+      targets.insert(m.to);
+    }
+  }
+  EXPECT_EQ(targets.size(), 3u);
+  EXPECT_FALSE(targets.contains(1));
+  EXPECT_EQ(wire[1].stats().gossip_messages_sent - gossip_before, 3u);
+  // The next round comes one gossip interval later, not sooner.
+  const absl::Time round_at = wire.now;
+  for (absl::Time t = round_at + absl::Milliseconds(10);
+       t < round_at + SwimConfig{}.gossip_interval; t += absl::Milliseconds(10)) {
+    wire.now = t;
+    wire.log.clear();
+    wire[1].Tick(t);
+    wire.Pump();
+    for (const Message& m : wire.log) {
+      EXPECT_FALSE(m.from == 1 && m.type == MessageType::kGossip) << "at " << (t - round_at);
+    }
+  }
+}
+
+TEST(SwimTest, RefutationIsToldEagerlyAndStaleAccusationsAreAnswered) {
+  Random random(12);
+  std::unique_ptr<Swim> swim = Knowing(random, 8);
+  Tell(*swim, 2, Claim(1, MemberState::kSuspect, 0, 2), kStart);
+  ASSERT_EQ(swim->self().incarnation, 1u);
+  // The accuser gets our alive record straight back; refutation_fanout (3) others are told now.
+  absl::btree_set<NodeId> told;
+  bool answered_accuser = false;
+  for (const Message& m : Decoded(swim->TakeOutbox())) {
+    ASSERT_EQ(m.type, MessageType::kGossip);
+    ASSERT_TRUE(Carries(m, 1, MemberState::kAlive, 1));
+    if (m.to == 2) {
+      answered_accuser = true;
+    } else {
+      told.insert(m.to);
+    }
+  }
+  EXPECT_TRUE(answered_accuser);
+  EXPECT_EQ(told.size(), 3u);
+  // A stale accusation (its sender missed every copy of the refutation): no new incarnation, but
+  // the sender gets the refutation directly.
+  Tell(*swim, 5, Claim(1, MemberState::kSuspect, 0, 2), kStart);
+  EXPECT_EQ(swim->self().incarnation, 1u);
+  std::vector<Message> out = Decoded(swim->TakeOutbox());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, 5u);
+  EXPECT_TRUE(Carries(out[0], 1, MemberState::kAlive, 1));
+  EXPECT_EQ(swim->stats().refutation_replies_sent, 2u);
+  // A stale accusation on a ping is answered in the ack itself.
+  Message ping;
+  ping.type = MessageType::kPing;
+  ping.from = 6;
+  ping.to = 1;
+  ping.seq = 77;
+  ping.updates.push_back(Claim(1, MemberState::kSuspect, 0, 6));
+  ASSERT_TRUE(swim->Receive(6, EncodeMessage(ping), kStart).ok());
+  out = Decoded(swim->TakeOutbox());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, MessageType::kAck);
+  EXPECT_TRUE(Carries(out[0], 1, MemberState::kAlive, 1));
+}
+
+TEST(SwimTest, HolderOfASuspicionRemindsTheSuspectEveryPeriod) {
+  Random random(13);
+  std::unique_ptr<Swim> swim = Knowing(random, 6);
+  Tell(*swim, 2, Claim(5, MemberState::kSuspect, 0, 2), kStart);
+  ASSERT_EQ(swim->Find(5)->state, MemberState::kSuspect);
+  swim->TakeOutbox();
+  auto reminders_to_5 = [&](absl::Time at) {
+    swim->Tick(at);
+    int reminders = 0;
+    for (const Message& m : Decoded(swim->TakeOutbox())) {
+      if (m.to != 5 || m.type != MessageType::kGossip) continue;
+      // A reminder is the suspicion alone (nothing piggybacked on it); gossip rounds to the
+      // suspect carry the suspicion too, with the queued updates.
+      reminders += m.updates.size() == 1 && Carries(m, 5, MemberState::kSuspect, 0);
+    }
+    return reminders;
+  };
+  // Probes run once a period; reminders start once the suspicion is a period old.
+  int reminders = 0;
+  for (absl::Time t = kStart; t < kStart + absl::Seconds(5); t += absl::Milliseconds(100)) {
+    reminders += reminders_to_5(t);
+    if (t < kStart + SwimConfig{}.probe_interval) EXPECT_EQ(reminders, 0);
+  }
+  EXPECT_GE(reminders, 3);
+  EXPECT_LE(reminders, 5);
+  // (This lone core's own probes fail too, so it reminds other suspects as well.)
+  EXPECT_GE(swim->stats().suspicion_reminders_sent, static_cast<uint64_t>(reminders));
+  // Refuted: no more reminders.
+  Tell(*swim, 5, Claim(5, MemberState::kAlive, 1, 5), kStart + absl::Seconds(5));
+  for (absl::Time t = kStart + absl::Seconds(5); t < kStart + absl::Seconds(10);
+       t += absl::Milliseconds(100)) {
+    EXPECT_EQ(reminders_to_5(t), 0);
+  }
+}
+
 TEST(SwimTest, GracefulLeaveAndTombstoneExpiry) {
   SwimConfig config;
   config.tombstone_ttl = absl::Seconds(30);
@@ -399,7 +564,9 @@ TEST(SwimTest, PiggybackRespectsTheMessageSizeLimit) {
     EXPECT_LE(m.bytes.size(), 2048u);
     absl::StatusOr<Message> decoded = DecodeMessage(m.bytes);
     ASSERT_TRUE(decoded.ok());
-    if (decoded->type == MessageType::kPing) EXPECT_GT(decoded->updates.size(), 10u);
+    if (decoded->type == MessageType::kPing) {
+      EXPECT_GT(decoded->updates.size(), 10u);
+    }
   }
 }
 
