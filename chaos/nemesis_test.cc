@@ -52,9 +52,15 @@ TEST(NemesisTest, EveryFaultHasItsUndoAndMembershipReplacesWithFreshIds) {
   // Per node, a crash is always followed by its restart before any new node-level fault.
   absl::btree_map<NodeId, int> down;
   for (const NemesisAction& a : s.actions) {
-    if (a.kind == NemesisKind::kCrash) EXPECT_EQ(down[a.node]++, 0) << a.ToString();
-    if (a.kind == NemesisKind::kRestart) EXPECT_EQ(--down[a.node], 0) << a.ToString();
-    if (a.kind == NemesisKind::kAddLearner) EXPECT_GE(a.node, 4u) << "only spares are added";
+    if (a.kind == NemesisKind::kCrash) {
+      EXPECT_EQ(down[a.node]++, 0) << a.ToString();
+    }
+    if (a.kind == NemesisKind::kRestart) {
+      EXPECT_EQ(--down[a.node], 0) << a.ToString();
+    }
+    if (a.kind == NemesisKind::kAddLearner) {
+      EXPECT_GE(a.node, 4u) << "only spares are added";
+    }
   }
   if (::testing::Test::HasFailure()) ADD_FAILURE() << s.ToString() << sim::ReproCommand(seed);
 }

@@ -30,7 +30,9 @@ Outcome Handshake(std::string dialer_secret, std::string acceptor_secret, NodeId
     proof = std::string(kMacBytes, 'x');
   }
   run.acceptor_status = a.OnProof(dialer, *proof);
-  if (run.acceptor_status.ok()) EXPECT_EQ(a.peer(), dialer);
+  if (run.acceptor_status.ok()) {
+    EXPECT_EQ(a.peer(), dialer);
+  }
   return run;
 }
 

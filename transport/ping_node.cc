@@ -1,8 +1,8 @@
 // ping_node: one server of the example ping protocol (node/ping/ping_service.h) on real sockets
 // and files, through NodeRuntime.
 //
-//   ping_node --id=1 --listen=127.0.0.1:7001 \
-//             --peers=1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003 \
+//   ping_node --id=1 --listen=127.0.0.1:7001
+//             --peers=1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003
 //             --data_dir=/var/lib/crema/ping1 --cluster_secret=...   (or $CREMA_CLUSTER_SECRET)
 //
 // Runs until SIGINT/SIGTERM, then exits 0. Bad flags print a clear error and exit 2; a failure to
