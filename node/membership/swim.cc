@@ -107,6 +107,9 @@ void Swim::Tick(absl::Time now) {
     SendPingReqs(now);
   }
   if (now >= next_probe_at_) {
+    // The cache NextTickTime and the expiry check below rely on must match the table (checked
+    // once a period: an O(members) scan is cheap at that rate).
+    assert(!member_timers_.has_value() || *member_timers_ == ScanMemberTimers());
     if (probe_.has_value()) FinishFailedProbe(now);
     StartProbe(now);
     next_probe_at_ = now + health_.Scale(config_.probe_interval);
@@ -117,8 +120,10 @@ void Swim::Tick(absl::Time now) {
     RemindSuspects(now);
     next_reminder_at_ = now + config_.probe_interval;
   }
-  ExpireSuspicions(now);
-  ExpireTombstones(now);
+  if (now >= CachedMemberTimers().earliest) {
+    ExpireSuspicions(now);
+    ExpireTombstones(now);
+  }
   MaybePushPull(now);
   MaybeRetryJoin(now);
 }
@@ -132,14 +137,28 @@ absl::Time Swim::NextTickTime() const {
   if (leaving_) return next;
   next = std::min({next, next_probe_at_, next_push_pull_at_, next_join_at_});
   if (probe_.has_value() && !probe_->ping_reqs_sent) next = std::min(next, probe_->timeout_at);
+  const MemberTimers& timers = CachedMemberTimers();
+  next = std::min(next, timers.earliest);
+  if (timers.any_suspect) next = std::min(next, next_reminder_at_);
+  return next;
+}
+
+const Swim::MemberTimers& Swim::CachedMemberTimers() const {
+  if (!member_timers_.has_value()) member_timers_ = ScanMemberTimers();
+  return *member_timers_;
+}
+
+Swim::MemberTimers Swim::ScanMemberTimers() const {
+  MemberTimers timers;
   for (const auto& [id, record] : members_) {
     if (record.member.state == MemberState::kSuspect) {
-      next = std::min({next, SuspicionDeadline(record), next_reminder_at_});
+      timers.any_suspect = true;
+      timers.earliest = std::min(timers.earliest, SuspicionDeadline(record));
     } else if (!IsLive(record.member.state)) {
-      next = std::min(next, record.state_since + config_.tombstone_ttl);
+      timers.earliest = std::min(timers.earliest, record.state_since + config_.tombstone_ttl);
     }
   }
-  return next;
+  return timers;
 }
 
 std::optional<NodeId> Swim::NextProbeTarget() {
@@ -278,6 +297,7 @@ void Swim::ExpireTombstones(absl::Time now) {
     const Record& record = it->second;
     if (!IsLive(record.member.state) && now >= record.state_since + config_.tombstone_ttl) {
       it = members_.erase(it);
+      MemberTimersChanged();
     } else {
       ++it;
     }
@@ -303,7 +323,7 @@ void Swim::MaybeRetryJoin(absl::Time now) {
     return;
   }
   next_join_at_ = now + config_.join_retry_interval;
-  if (live_others_ > 0) return;  // joined; keep checking in case we end up alone again
+  if (!live_ids_.empty()) return;  // joined; keep checking in case we end up alone again
   for (NodeId seed : seeds_) SendPushPull(seed, /*is_reply=*/false);
 }
 

@@ -92,7 +92,7 @@ inline constexpr size_t kMaxRelayedProbes = 256;        // ping-reqs this node i
 inline constexpr size_t kMaxPendingBroadcasts = 2 * kMaxMembers;
 inline constexpr size_t kMaxOutboxMessages = 4096;      // driver must drain after each call
 inline constexpr size_t kMaxPendingEvents = 4 * kMaxMembers;
-inline constexpr size_t kMaxSuspicionRemindersPerPeriod = 16;  // suspects reminded per period
+inline constexpr size_t kMaxSuspicionRemindersPerPeriod = 4;  // suspects reminded per period
 
 struct SwimConfig {
   absl::Duration probe_interval = absl::Seconds(1);
@@ -180,7 +180,7 @@ class Swim {
   const Member* Find(NodeId id) const;
   std::vector<Member> Members() const;
   std::vector<NodeId> LiveMemberIds() const;  // self included, sorted
-  size_t LiveCount() const { return live_others_ + 1; }
+  size_t LiveCount() const { return live_ids_.size() + 1; }
   double Phi(NodeId id, absl::Time now) const;  // 0 for unknown members
   int health_score() const { return health_.score(); }
   bool has_left() const { return leaving_; }
@@ -263,15 +263,32 @@ class Swim {
   void Gossip(const Member& member, NodeId accuser);
   void Emit(MembershipEventKind kind, const Member& member);
   void AddToProbeOrder(NodeId id);
+  void AddLiveId(NodeId id);
+  void RemoveLiveId(NodeId id);
   Record* FindRecord(NodeId id);
   absl::Time SuspicionDeadline(const Record& record) const;
+
+  // NextTickTime's scan of the member table, cached (the driver asks after every datagram, and
+  // the scan is O(members)): the earliest suspicion deadline or tombstone expiry, and whether any
+  // member is suspect. Every change to a record's state, suspicion or existence (SetState,
+  // StartSuspicion, a confirmation, insert, erase) calls MemberTimersChanged().
+  struct MemberTimers {
+    absl::Time earliest = absl::InfiniteFuture();
+    bool any_suspect = false;
+    friend bool operator==(const MemberTimers&, const MemberTimers&) = default;
+  };
+  MemberTimers ScanMemberTimers() const;
+  const MemberTimers& CachedMemberTimers() const;
+  void MemberTimersChanged() { member_timers_.reset(); }
 
   SwimConfig config_;
   Random& random_;
   Member self_;
   bool leaving_ = false;
   absl::btree_map<NodeId, Record> members_;  // others only
-  size_t live_others_ = 0;                   // alive or suspect entries in members_
+  // Ids of the alive or suspect entries in members_, ascending (gossip and relay targets are
+  // drawn from it without walking the table).
+  std::vector<NodeId> live_ids_;
   LocalHealth health_;
   BroadcastQueue broadcasts_;
 
@@ -292,6 +309,8 @@ class Swim {
   absl::Time next_join_at_ = absl::InfiniteFuture();
   absl::Time next_push_pull_at_;
   absl::Time last_now_;
+
+  mutable std::optional<MemberTimers> member_timers_;
 
   std::vector<OutgoingMessage> outbox_;
   std::vector<MembershipEvent> events_;

@@ -199,12 +199,29 @@ void Swim::SendPushPull(NodeId to, bool is_reply) {
 }
 
 std::vector<NodeId> Swim::RandomLiveMembers(size_t count, NodeId exclude) {
-  std::vector<NodeId> live;
-  for (const auto& [id, record] : members_) {
-    if (IsLive(record.member.state) && id != exclude) live.push_back(id);
+  const bool excluded_is_live = std::binary_search(live_ids_.begin(), live_ids_.end(), exclude);
+  const size_t available = live_ids_.size() - (excluded_is_live ? 1 : 0);
+  const size_t take = std::min(count, available);
+  std::vector<NodeId> picked;
+  picked.reserve(take);
+  if (4 * take <= available) {
+    // Few out of many (gossip and relay targets): rejection sampling, O(take) expected. Each
+    // draw is accepted with probability >= 3/4, so the bound is practically never reached.
+    const size_t max_draws = 64 * take;
+    for (size_t draw = 0; draw < max_draws && picked.size() < take; ++draw) {
+      const NodeId id = live_ids_[random_.Uniform(live_ids_.size())];
+      if (id == exclude || std::find(picked.begin(), picked.end(), id) != picked.end()) continue;
+      picked.push_back(id);
+    }
+    if (picked.size() == take) return picked;
+    picked.clear();
   }
-  // Partial Fisher–Yates: the first `count` entries become a uniform sample.
-  const size_t take = std::min(count, live.size());
+  // Otherwise a partial Fisher–Yates: the first `take` entries become a uniform sample.
+  std::vector<NodeId> live;
+  live.reserve(live_ids_.size());
+  for (NodeId id : live_ids_) {
+    if (id != exclude) live.push_back(id);
+  }
   for (size_t i = 0; i < take; ++i) {
     std::swap(live[i], live[i + random_.Uniform(live.size() - i)]);
   }

@@ -29,10 +29,7 @@ std::vector<Member> Swim::Members() const {
 }
 
 std::vector<NodeId> Swim::LiveMemberIds() const {
-  std::vector<NodeId> ids;
-  for (const auto& [id, record] : members_) {
-    if (IsLive(record.member.state)) ids.push_back(id);
-  }
+  std::vector<NodeId> ids = live_ids_;
   if (!leaving_) ids.insert(std::upper_bound(ids.begin(), ids.end(), self_.id), self_.id);
   return ids;
 }
@@ -118,7 +115,8 @@ void Swim::ApplyAlive(const MemberUpdate& update, absl::Time now) {
     Record fresh{.member = claim, .state_since = now, .phi = PhiAccrualDetector(config_.phi)};
     fresh.member.state = MemberState::kAlive;
     members_.emplace(claim.id, std::move(fresh));
-    ++live_others_;
+    MemberTimersChanged();
+    AddLiveId(claim.id);
     AddToProbeOrder(claim.id);
     Emit(MembershipEventKind::kJoined, members_.at(claim.id).member);
     Gossip(claim, claim.id);
@@ -163,7 +161,10 @@ void Swim::ApplySuspect(const MemberUpdate& update, absl::Time now) {
         record->confirmers.size() >= static_cast<size_t>(record->expected_confirmations)) {
       return;
     }
-    if (record->confirmers.insert(accuser).second) Gossip(record->member, accuser);
+    if (record->confirmers.insert(accuser).second) {
+      MemberTimersChanged();  // the deadline moved earlier
+      Gossip(record->member, accuser);
+    }
     return;
   }
   const bool was_alive = record->member.state == MemberState::kAlive;
@@ -195,6 +196,7 @@ void Swim::ApplyGone(const MemberUpdate& update, absl::Time now) {
 // ---- Helpers ------------------------------------------------------------------------------------
 
 void Swim::SetState(Record& record, MemberState state, absl::Time now) {
+  MemberTimersChanged();
   const bool was_live = IsLive(record.member.state);
   record.member.state = state;
   record.state_since = now;
@@ -203,15 +205,27 @@ void Swim::SetState(Record& record, MemberState state, absl::Time now) {
     record.confirmers.clear();
   }
   if (was_live && !IsLive(state)) {
-    assert(live_others_ > 0);
-    --live_others_;
+    RemoveLiveId(record.member.id);
   } else if (!was_live && IsLive(state)) {
-    ++live_others_;
+    AddLiveId(record.member.id);
     AddToProbeOrder(record.member.id);
   }
 }
 
+void Swim::AddLiveId(NodeId id) {
+  auto it = std::lower_bound(live_ids_.begin(), live_ids_.end(), id);
+  assert(it == live_ids_.end() || *it != id);
+  live_ids_.insert(it, id);
+}
+
+void Swim::RemoveLiveId(NodeId id) {
+  auto it = std::lower_bound(live_ids_.begin(), live_ids_.end(), id);
+  assert(it != live_ids_.end() && *it == id);
+  live_ids_.erase(it);
+}
+
 void Swim::StartSuspicion(Record& record, NodeId accuser, absl::Time now) {
+  MemberTimersChanged();
   const size_t n = LiveCount();
   record.suspicion_min =
       SuspicionMinTimeout(config_.suspicion_mult, n, config_.probe_interval);

@@ -4,13 +4,15 @@
 //
 //   bazel build -c opt //node/membership/driver:membership_sim_bench
 //   bazel-bin/node/membership/driver/membership_sim_bench [seeds=10] [seed=1] [max_n=200]
-//       [net=clean|faulty] [fp_seeds=0] [fp_n=5] [sections=dtcf]
+//       [net=clean|faulty] [fp_seeds=0] [fp_n=5] [fp_seconds=120] [sections=dtcf]
 //
 // net=clean: uniform 1-20 ms latency, no loss/dup/drift (as SimCluster). net=faulty: 1-10 ms with a
 // 1/50 tail to 300 ms (reordering), 2% duplication, 1% clock drift, 10 s clock offsets.
 // Sections: d = detection vs probe interval (N = 50), t = traffic and false positives (N = 5, 50,
 // max_n; 0% and 10% loss; 120 s), c = periods to converge vs N with an O(log N) fit,
-// f = false-positive sweep (fp_seeds runs of fp_n nodes, 10% loss, 120 s each).
+// f = false-positive sweep (fp_seeds runs of fp_n nodes, 10% loss, fp_seconds each), with the
+// distribution of how long a live member stays suspected in one observer's view (suspected →
+// alive again), to compare with the minimum suspicion timeout.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -35,13 +37,14 @@ struct Options {
   bool faulty = false;
   int fp_seeds = 0;
   int fp_n = 5;
+  int fp_seconds = 120;
   std::string sections = "dtcf";
 };
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
                "usage: membership_sim_bench [seeds=N] [seed=S] [max_n=N] [net=clean|faulty] "
-               "[fp_seeds=N] [fp_n=N] [sections=dtcf]\n");
+               "[fp_seeds=N] [fp_n=N] [fp_seconds=S] [sections=dtcf]\n");
   std::exit(2);
 }
 
@@ -56,6 +59,7 @@ Options Parse(int argc, char** argv) {
     else if (kv[0] == "max_n") ok = absl::SimpleAtoi(kv[1], &o.max_n);
     else if (kv[0] == "fp_seeds") ok = absl::SimpleAtoi(kv[1], &o.fp_seeds);
     else if (kv[0] == "fp_n") ok = absl::SimpleAtoi(kv[1], &o.fp_n);
+    else if (kv[0] == "fp_seconds") ok = absl::SimpleAtoi(kv[1], &o.fp_seconds) && o.fp_seconds > 0;
     else if (kv[0] == "sections") o.sections = kv[1];
     else if (kv[0] == "net") ok = (o.faulty = kv[1] == "faulty") || kv[1] == "clean";
     else ok = false;
@@ -94,14 +98,25 @@ MembershipSimOptions SimOptions(const Options& o, uint64_t seed, int n, uint64_t
   return options;
 }
 
-// Event times per kind, member and observer.
+// Event times per kind, member and observer, and how long each suspicion was held.
 struct Events {
   absl::btree_map<std::tuple<MembershipEventKind, NodeId, NodeId>, absl::Duration> first;
   absl::btree_map<MembershipEventKind, int> count;
+  absl::btree_map<std::pair<NodeId, NodeId>, absl::Duration> suspected_since;  // (at, member)
+  std::vector<double> held_s;  // suspected → alive again, per observer, in seconds
   MembershipSim::Observer Observer() {
     return [this](NodeId at, const MembershipEvent& e, absl::Duration t) {
       ++count[e.kind];
       first.try_emplace({e.kind, e.member.id, at}, t);
+      const std::pair<NodeId, NodeId> key{at, e.member.id};
+      if (e.kind == MembershipEventKind::kSuspected) {
+        suspected_since[key] = t;
+      } else if (auto it = suspected_since.find(key); it != suspected_since.end()) {
+        if (e.kind == MembershipEventKind::kAliveAgain) {
+          held_s.push_back(absl::ToDoubleSeconds(t - it->second));
+        }
+        suspected_since.erase(it);
+      }
     };
   }
   // (earliest, latest, observers) of `kind` about `member` at or after `since`.
@@ -176,8 +191,11 @@ void DetectionVsProbeInterval(const Options& o) {
 
 struct Steady {
   double messages_per_member_s = 0, bytes_per_member_s = 0;
+  double gossip_per_member_s = 0;  // gossip-timer messages
+  double repair_per_member_s = 0;  // suspicion reminders + answers to stale accusations
   int suspicions = 0, deaths = 0;
   bool one_view_after = false;
+  std::vector<double> held_s;
 };
 
 Steady SteadyState(const Options& o, uint64_t seed, int n, uint64_t loss, absl::Duration length) {
@@ -187,23 +205,33 @@ Steady SteadyState(const Options& o, uint64_t seed, int n, uint64_t loss, absl::
   cluster.sim().StartAll();
   Converge(cluster, absl::Minutes(2));
   cluster.sim().RunFor(absl::Seconds(30));  // past the join burst
-  auto totals = [&](uint64_t* messages, uint64_t* bytes) {
-    *messages = *bytes = 0;
-    for (NodeId id : cluster.UpNodes()) {
-      *messages += cluster.node(id)->swim().stats().messages_sent;
-      *bytes += cluster.node(id)->swim().stats().bytes_sent;
-    }
+  struct Totals {
+    uint64_t messages = 0, bytes = 0, gossip = 0, repair = 0;
   };
-  uint64_t m0, b0, m1, b1;
-  totals(&m0, &b0);
+  auto totals = [&] {
+    Totals t;
+    for (NodeId id : cluster.UpNodes()) {
+      const SwimStats& stats = cluster.node(id)->swim().stats();
+      t.messages += stats.messages_sent;
+      t.bytes += stats.bytes_sent;
+      t.gossip += stats.gossip_messages_sent;
+      t.repair += stats.suspicion_reminders_sent + stats.refutation_replies_sent;
+    }
+    return t;
+  };
+  const Totals t0 = totals();
+  events.held_s.clear();
   const int suspicions0 = events.count[MembershipEventKind::kSuspected];
   const int deaths0 = events.count[MembershipEventKind::kDead];
   cluster.sim().network().config().drop = {loss, 100};
   cluster.sim().RunFor(length);
-  totals(&m1, &b1);
+  const Totals t1 = totals();
   const double member_s = n * absl::ToDoubleSeconds(length);
-  r.messages_per_member_s = (m1 - m0) / member_s;
-  r.bytes_per_member_s = (b1 - b0) / member_s;
+  r.messages_per_member_s = (t1.messages - t0.messages) / member_s;
+  r.bytes_per_member_s = (t1.bytes - t0.bytes) / member_s;
+  r.gossip_per_member_s = (t1.gossip - t0.gossip) / member_s;
+  r.repair_per_member_s = (t1.repair - t0.repair) / member_s;
+  r.held_s = std::move(events.held_s);
   r.suspicions = events.count[MembershipEventKind::kSuspected] - suspicions0;
   r.deaths = events.count[MembershipEventKind::kDead] - deaths0;
   cluster.sim().network().config().drop = {0, 100};
@@ -213,8 +241,9 @@ Steady SteadyState(const Options& o, uint64_t seed, int n, uint64_t loss, absl::
 
 void Traffic(const Options& o) {
   std::printf("\n## Traffic and false positives in steady state (120 s, %d seeds)\n\n"
-              "| N | loss | msgs/member/s | bytes/member/s | suspicion events | false deaths | "
-              "one view after |\n|---|---|---|---|---|---|---|\n",
+              "| N | loss | msgs/member/s | of which gossip timer | of which reminders + answers | "
+              "bytes/member/s | suspicion events | false deaths | one view after |\n"
+              "|---|---|---|---|---|---|---|---|---|\n",
               o.seeds);
   for (int n : {5, 50, o.max_n}) {
     for (uint64_t loss : {0, 10}) {
@@ -227,14 +256,17 @@ void Traffic(const Options& o) {
                       static_cast<unsigned long long>(seed), r.deaths);
         }
         sum.messages_per_member_s += r.messages_per_member_s;
+        sum.gossip_per_member_s += r.gossip_per_member_s;
+        sum.repair_per_member_s += r.repair_per_member_s;
         sum.bytes_per_member_s += r.bytes_per_member_s;
         sum.suspicions += r.suspicions;
         sum.deaths += r.deaths;
         views += r.one_view_after;
       }
-      std::printf("| %d | %d%% | %.2f | %.0f | %d | %d | %d/%d |\n", n, static_cast<int>(loss),
-                  sum.messages_per_member_s / o.seeds, sum.bytes_per_member_s / o.seeds,
-                  sum.suspicions, sum.deaths, views, o.seeds);
+      std::printf("| %d | %d%% | %.2f | %.2f | %.3f | %.0f | %d | %d | %d/%d |\n", n,
+                  static_cast<int>(loss), sum.messages_per_member_s / o.seeds,
+                  sum.gossip_per_member_s / o.seeds, sum.repair_per_member_s / o.seeds,
+                  sum.bytes_per_member_s / o.seeds, sum.suspicions, sum.deaths, views, o.seeds);
       std::fflush(stdout);
     }
   }
@@ -285,13 +317,20 @@ void ConvergenceVsSize(const Options& o) {
               r2_median);
 }
 
+double Quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * sorted.size()))];
+}
+
 void FalsePositiveSweep(const Options& o) {
   if (o.fp_seeds <= 0) return;
-  std::printf("\n## False-positive sweep: %d runs of %d nodes, 10%% loss, 120 s each (net=%s)\n\n",
-              o.fp_seeds, o.fp_n, o.faulty ? "faulty" : "clean");
+  std::printf("\n## False-positive sweep: %d runs of %d nodes, 10%% loss, %d s each (net=%s)\n\n",
+              o.fp_seeds, o.fp_n, o.fp_seconds, o.faulty ? "faulty" : "clean");
   int runs_with_death = 0, deaths = 0, suspicions = 0, views = 0;
+  double messages = 0, gossip = 0, repair = 0;
+  std::vector<double> held;
   for (uint64_t seed : Seeds(o.seed ^ 0xf00d, o.fp_seeds)) {
-    const Steady r = SteadyState(o, seed, o.fp_n, 10, absl::Minutes(2));
+    const Steady r = SteadyState(o, seed, o.fp_n, 10, absl::Seconds(o.fp_seconds));
     if (r.deaths > 0) {
       ++runs_with_death;
       std::printf("seed %llu: %d false deaths\n", static_cast<unsigned long long>(seed), r.deaths);
@@ -299,11 +338,24 @@ void FalsePositiveSweep(const Options& o) {
     deaths += r.deaths;
     suspicions += r.suspicions;
     views += r.one_view_after;
+    messages += r.messages_per_member_s;
+    gossip += r.gossip_per_member_s;
+    repair += r.repair_per_member_s;
+    held.insert(held.end(), r.held_s.begin(), r.held_s.end());
   }
-  const double member_hours = o.fp_seeds * o.fp_n * 120.0 / 3600.0;
+  std::sort(held.begin(), held.end());
+  const double member_hours = o.fp_seeds * o.fp_n * o.fp_seconds / 3600.0;
+  const absl::Duration min_timeout =
+      SuspicionMinTimeout(SwimConfig{}.suspicion_mult, o.fp_n, SwimConfig{}.probe_interval);
   std::printf("runs with a false death: %d/%d; false deaths (events, all observers): %d; "
               "suspicion events: %d; one view after: %d/%d; %.1f member-hours observed\n",
               runs_with_death, o.fp_seeds, deaths, suspicions, views, o.fp_seeds, member_hours);
+  std::printf("msgs/member/s: %.2f (gossip timer %.2f, reminders + answers %.3f)\n",
+              messages / o.fp_seeds, gossip / o.fp_seeds, repair / o.fp_seeds);
+  std::printf("suspicion held until refuted (per observer, %zu): p50 %.2f s, p99 %.2f s, "
+              "p99.9 %.2f s, max %.2f s; minimum suspicion timeout %.2f s\n",
+              held.size(), Quantile(held, 0.5), Quantile(held, 0.99), Quantile(held, 0.999),
+              held.empty() ? 0.0 : held.back(), absl::ToDoubleSeconds(min_timeout));
 }
 
 }  // namespace
