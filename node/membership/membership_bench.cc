@@ -6,8 +6,9 @@
 // Reports (all times are virtual; the run is deterministic for a given seed):
 //   1. detection time vs probe interval (50 nodes);
 //   2. messages and bytes per member per second, and false positives, at 0% and 10% loss;
-//   3. probe periods for an update to reach every member vs cluster size 5..max_n, with a
-//      least-squares fit periods = a + b·log2(N).
+//   3. time for an update to reach every member vs cluster size 5..max_n (median, mean, max), with
+//      a least-squares fit of the medians in gossip rounds = a + b·log2(N).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -101,22 +102,28 @@ void MessageRates(const Options& options) {
 }
 
 void ConvergenceVsSize(const Options& options) {
-  std::printf("\n## Probe periods for one update to reach every member (%d seeds)\n\n",
-              options.seeds);
-  std::printf("| N | log2 N | mean periods | max periods |\n|---|---|---|---|\n");
+  const SwimConfig config;
+  const double round_s = absl::ToDoubleSeconds(config.gossip_interval);
+  const double period_s = absl::ToDoubleSeconds(config.probe_interval);
+  std::printf("\n## Time for one update to reach every member (%d seeds; gossip round = %.0f ms)"
+              "\n\n| N | log2 N | median (s) | median (gossip rounds) | mean (s) | max (s) |\n"
+              "|---|---|---|---|---|---|\n",
+              options.seeds, round_s * 1000);
   std::vector<double> xs, ys;
   for (int n : {5, 10, 20, 50, 100, 150, 200, 300, 500}) {
     if (n > options.max_n) break;
-    double sum = 0, max = 0;
+    std::vector<double> runs;
+    double sum = 0;
     for (uint64_t seed : Seeds(options)) {
-      const double periods = MeasureDissemination(seed, n, SwimConfig{});
-      sum += periods;
-      max = std::max(max, periods);
+      runs.push_back(MeasureDissemination(seed, n, config) * period_s);
+      sum += runs.back();
     }
-    const double mean = sum / options.seeds;
+    std::sort(runs.begin(), runs.end());
+    const double median = runs[runs.size() / 2];
     xs.push_back(std::log2(n));
-    ys.push_back(mean);
-    std::printf("| %d | %.2f | %.2f | %.2f |\n", n, std::log2(n), mean, max);
+    ys.push_back(median / round_s);
+    std::printf("| %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, std::log2(n), median,
+                median / round_s, sum / options.seeds, runs.back());
   }
   // Least squares y = a + b·x and R².
   const double k = xs.size();
@@ -134,7 +141,8 @@ void ConvergenceVsSize(const Options& options) {
     ss_res += std::pow(ys[i] - (a + b * xs[i]), 2);
     ss_tot += std::pow(ys[i] - sy / k, 2);
   }
-  std::printf("\nfit: periods = %.2f + %.2f * log2(N), R^2 = %.3f\n", a, b, 1 - ss_res / ss_tot);
+  std::printf("\nfit of the medians: gossip rounds = %.2f + %.2f * log2(N), R^2 = %.3f\n", a, b,
+              1 - ss_res / ss_tot);
 }
 
 }  // namespace

@@ -7,12 +7,11 @@
 //     passes. If no ack arrives within probe_timeout (× multiplier) it asks k members to probe the
 //     target for it (ping-req); they forward the ack, or a nack if the target stays silent.
 //   * No ack by the end of the period: the target becomes *suspect* at its current incarnation.
-//     The suspicion is gossiped, sent to the suspect directly, and attached to every ping sent to
-//     it while it stays suspect; when it reaches the suspect, the suspect refutes it by
-//     incrementing its incarnation and gossiping "alive" (and gossips it again whenever it still
-//     hears the stale accusation after its copies are spent). Unrefuted, the suspect is declared dead
-//     after Lifeguard's dynamic timeout, which shrinks as independent confirmations arrive
-//     (lifeguard.h). Rules: alive@i beats suspect@j iff i > j; suspect@i beats alive@j iff i >= j;
+//     The suspicion is gossiped and sent to the suspect directly; when it reaches the suspect, the
+//     suspect refutes it by incrementing its incarnation and gossiping "alive" (see "Refutation
+//     reaches the accusers" below). Unrefuted, the suspect is declared dead after Lifeguard's
+//     dynamic timeout, which shrinks as independent confirmations arrive (lifeguard.h; a
+//     suspicion seen in a push-pull full state is not an independent confirmation). Rules: alive@i beats suspect@j iff i > j; suspect@i beats alive@j iff i >= j;
 //     dead/left@i beats alive and suspect @j iff i >= j; dead and left are final for that
 //     incarnation.
 //   * Local health (Lifeguard LHM): a failed probe with missing nacks raises the node's own health
@@ -34,13 +33,13 @@
 //     suspects us: every copy of our refutation missed it) is answered directly with our alive
 //     record. So a member that missed the refutation's gossip hears it from the suspect itself
 //     within about a period per round trip, long before its suspicion timeout (docs/membership.md
-//     has the arithmetic: P(a live member is declared dead) ~ 1e-10 per suspicion at N = 50 and
-//     10% loss).
+//     has the arithmetic: at N = 50 and 10% loss, P(a given member declares a refuting live member
+//     dead) <= 2e-7 per suspicion even at the minimum timeout, and far less at the usual one).
 //   * Anti-entropy: every push_pull_interval a full state exchange with one random live member,
 //     plus one random dead (not left) tombstone to reconnect healed partitions. In a push-pull
 //     merge a remote "dead" only makes the member suspect (so it can refute), as in memberlist.
 //   * Join: push-pull with each seed, retried every join_retry_interval while no other member is
-//     known. Leave: gossip "left" at a higher incarnation, sent directly to a few members and
+//     known, and gossip our own alive record (as memberlist does on start). Leave: gossip "left" at a higher incarnation, sent directly to a few members and
 //     piggybacked; afterwards the node only answers pings.
 //   * Dead and left members stay as tombstones for tombstone_ttl, then are forgotten. A restarted
 //     node (new process, possibly a new address) reclaims its id: it either starts at a new
