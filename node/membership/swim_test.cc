@@ -482,6 +482,34 @@ TEST(SwimTest, HolderOfASuspicionRemindsTheSuspectEveryPeriod) {
   }
 }
 
+TEST(SwimTest, MemberThatMissedEveryGossipedRefutationHearsItFromTheSuspect) {
+  Wire wire;
+  JoinAll(wire, 6);
+  // Node 1 comes to suspect node 6 (as if its probe failed); everything else is healthy.
+  Tell(wire[1], 2, Claim(6, MemberState::kSuspect, 0, 1), wire.now);
+  const absl::Time suspected_at = wire.now;
+  // Node 1 never gets the refutation second-hand (every gossiped copy is lost), and for the first
+  // 1.5 s nothing from node 6 reaches it either (the eager answers are lost too).
+  auto lossy = [&](NodeId from, NodeId to, const Message& m) {
+    if (to != 1) return false;
+    if (from == 6) return wire.now < suspected_at + absl::Milliseconds(1500);
+    return Carries(m, 6, MemberState::kAlive, 1);
+  };
+  wire.Pump(lossy);
+  for (int step = 0; step < 40 && wire[1].Find(6)->state != MemberState::kAlive; ++step) {
+    wire.TickAll(absl::Milliseconds(100), lossy);
+  }
+  EXPECT_EQ(wire[6].self().incarnation, 1u) << "6 refuted";
+  EXPECT_EQ(wire[1].Find(6)->state, MemberState::kAlive);
+  EXPECT_EQ(wire[1].Find(6)->incarnation, 1u);
+  // Rescued by whichever message to 6 carried the suspicion first (a reminder, a gossip round or a
+  // probe of 6 — all carry it), answered by 6 directly.
+  EXPECT_GE(wire[1].stats().suspicion_reminders_sent, 1u);
+  EXPECT_GT(wire[6].stats().refutation_replies_sent, 0u);
+  EXPECT_LT(wire.now - suspected_at, absl::Seconds(4)) << "well before the minimum timeout";
+  for (NodeId id = 1; id <= 6; ++id) EXPECT_FALSE(wire.SawEvent(id, MembershipEventKind::kDead, 6));
+}
+
 TEST(SwimTest, GracefulLeaveAndTombstoneExpiry) {
   SwimConfig config;
   config.tombstone_ttl = absl::Seconds(30);
