@@ -47,7 +47,8 @@ struct MembershipSimOptions {
 //   + the maximum suspicion timeout, suspicion_max_mult · suspicion_mult · max(1, log10 N) periods
 //     (Lifeguard; reached only with no independent confirmation),
 //   + dissemination of the suspicion, which starts every member's own timer: 3 · log2 N periods
-//     (measured ≈ 0.66 · log2 N on SimCluster; 3× covers loss and LHM-stretched periods),
+//     (measured ≈ 0.66 · log2 N with piggyback-only dissemination, under one period with the
+//     gossip timer; kept as margin for loss and LHM-stretched periods),
 //   + 5 periods of slack,
 // all divided by (1 − drift), since a slow clock stretches every timer.
 absl::Duration DetectionBound(int nodes, const SwimConfig& config, int64_t max_drift_ppm = 0);
