@@ -43,8 +43,12 @@ TEST(PlacementTest, RingBalanceImprovesWithVirtualNodes) {
     std::printf("100 members, %3d vnodes: max/mean keys per member = %.3f\n", vnodes, imbalance);
     EXPECT_LT(imbalance, previous);
     previous = imbalance;
-    if (vnodes == 256) EXPECT_LT(imbalance, 1.25);
-    if (vnodes == 16) EXPECT_LT(imbalance, 2.0);
+    if (vnodes == 256) {
+      EXPECT_LT(imbalance, 1.25);
+    }
+    if (vnodes == 16) {
+      EXPECT_LT(imbalance, 2.0);
+    }
   }
 }
 
