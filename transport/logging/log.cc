@@ -81,7 +81,7 @@ absl::Status Init(const Options& options) {
                                    " %v"),
                       spdlog::pattern_time_type::utc);
   logger->set_level(ToSpd(level));
-  logger->flush_on(spdlog::level::warn);
+  logger->flush_on(spdlog::level::info);  // info lines are rare (no per-request logs)
   Logger() = logger;
   return absl::OkStatus();
 }
