@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# tools/cluster.sh's mechanics (up, status lines, logs, down, refusing a second up) with
+# CREMA_SERVER_BIN pointing at crema_server_fake_node (in-memory test double: each node stands
+# alone, so this checks the launcher, not a cluster).
+set -euo pipefail
+SCRIPT="$1"; export CREMA_SERVER_BIN="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+export CREMA_CLUSTER_DIR="${TEST_TMPDIR:-$(mktemp -d)}/cluster"
+export CREMA_BASE_PORT=$((20000 + RANDOM % 5000)) CREMA_RESP_BASE=$((25000 + RANDOM % 5000)) \
+  CREMA_HTTP_BASE=$((30000 + RANDOM % 5000))
+fail() { echo "FAIL: $*" >&2; "$SCRIPT" down >/dev/null 2>&1 || true; exit 1; }
+out=$("$SCRIPT" up 3) || fail "up: $out"
+[ "$(echo "$out" | wc -l)" -eq 3 ] || fail "up printed: $out"
+echo "$out" | grep -Eq '^node=1 resp=127\.0\.0\.1:[0-9]+ http=127\.0\.0\.1:[0-9]+ state=ready$' || fail "line format: $out"
+status=$("$SCRIPT" status)
+[ "$status" = "$out" ] || fail "status differs from up: $status"
+port=$(echo "$out" | sed -n 2p | sed -E 's/.*resp=127.0.0.1:([0-9]+).*/\1/')
+[ "$(redis-cli -p "$port" PING)" = "PONG" ] || fail "redis-cli at node 2"
+"$SCRIPT" up 3 >/dev/null 2>&1 && fail "a second up must refuse"
+"$SCRIPT" logs 1 | grep -q event=serving || fail "logs"
+[ "$(stat -c %a "$CREMA_CLUSTER_DIR/secret")" = "600" ] || fail "secret file mode"
+"$SCRIPT" down | grep -q "stopped 3 node" || fail "down"
+[ -z "$("$SCRIPT" status)" ] || fail "status after down: $("$SCRIPT" status)"
+echo PASS
