@@ -5,6 +5,8 @@
 #   tools/cluster.sh status     print the nodes
 #   tools/cluster.sh logs [ID]  tail the logs (of one node)
 #   tools/cluster.sh down       stop every node (SIGTERM, then SIGKILL after 15 s)
+#   tools/cluster.sh kill ID    SIGKILL one node (failure tests)
+#   tools/cluster.sh restart ID start one node again with its flags and data directory
 #
 # `up` and `status` print one line per node, exactly:
 #   node=<id> resp=<host:port> http=<host:port> state=<word>
@@ -67,14 +69,24 @@ up() {
   for id in $(seq "$n"); do
     local extra=(--bootstrap="$bootstrap")
     [ "$id" -gt "$founders" ] && extra=(--bootstrap=)
-    "$bin" --node_id="$id" --peer_address="$(peer_of "$id")" --resp_address="$(resp_of "$id")" \
-      --http_address="$(http_of "$id")" --data_dir="$DIR/data$id" --peers="$peers" \
-      --replication_factor="$founders" --auto_admit "${extra[@]}" \
-      --cluster_secret_file="$DIR/secret" --admin_token_file="$DIR/admin_token" \
-      --log_file="$DIR/node$id.log" ${CREMA_SERVER_FLAGS:-} \
-      >>"$DIR/node$id.out" 2>&1 &
-    echo $! > "$DIR/node$id.pid"
+    local cmd=("$bin" --node_id="$id" --peer_address="$(peer_of "$id")"
+      --resp_address="$(resp_of "$id")" --http_address="$(http_of "$id")"
+      --data_dir="$DIR/data$id" --peers="$peers" --replication_factor="$founders" --auto_admit
+      "${extra[@]}" --cluster_secret_file="$DIR/secret" --admin_token_file="$DIR/admin_token"
+      --log_file="$DIR/node$id.log" ${CREMA_SERVER_FLAGS:-})
+    printf '%q ' "${cmd[@]}" > "$DIR/node$id.cmd"
+    start_node "$id"
   done
+  wait_ready
+}
+
+start_node() {
+  local id=$1
+  bash -c "exec $(cat "$DIR/node$id.cmd")" >>"$DIR/node$id.out" 2>&1 &
+  echo $! > "$DIR/node$id.pid"
+}
+
+wait_ready() {
   local deadline=$((SECONDS + ${CREMA_UP_TIMEOUT:-60}))
   while [ $SECONDS -lt $deadline ]; do
     local all=1
@@ -107,6 +119,23 @@ down() {
   echo "stopped ${#pids[@]} node(s); data and logs kept in $DIR"
 }
 
+kill_node() {
+  local pid; pid=$(cat "$DIR/node$1.pid" 2>/dev/null) || { echo "no node $1" >&2; exit 2; }
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  echo "node=$1 killed"
+}
+
+restart_node() {
+  [ -f "$DIR/node$1.cmd" ] || { echo "no node $1" >&2; exit 2; }
+  if [ "$(state_of "$1")" != down ]; then
+    kill -TERM "$(cat "$DIR/node$1.pid")"
+    while [ "$(state_of "$1")" != down ]; do sleep 0.1; done
+  fi
+  start_node "$1"
+  wait_ready
+}
+
 logs() {
   if [ $# -ge 1 ]; then tail -n 50 "$DIR/node$1.log"; else tail -n 20 "$DIR"/node*.log; fi
 }
@@ -116,5 +145,7 @@ case "${1:-}" in
   down) down ;;
   status) print_nodes ;;
   logs) shift; logs "$@" ;;
-  *) echo "usage: tools/cluster.sh up [N] | down | status | logs [ID]" >&2; exit 2 ;;
+  kill) shift; kill_node "${1:?usage: cluster.sh kill ID}" ;;
+  restart) shift; restart_node "${1:?usage: cluster.sh restart ID}" ;;
+  *) echo "usage: tools/cluster.sh up [N] | down | status | logs [ID] | kill ID | restart ID" >&2; exit 2 ;;
 esac

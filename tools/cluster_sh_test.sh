@@ -10,14 +10,17 @@ export CREMA_BASE_PORT=$((20000 + RANDOM % 5000)) CREMA_RESP_BASE=$((25000 + RAN
 fail() { echo "FAIL: $*" >&2; "$SCRIPT" down >/dev/null 2>&1 || true; exit 1; }
 out=$("$SCRIPT" up 3) || fail "up: $out"
 [ "$(echo "$out" | wc -l)" -eq 3 ] || fail "up printed: $out"
-echo "$out" | grep -Eq '^node=1 resp=127\.0\.0\.1:[0-9]+ http=127\.0\.0\.1:[0-9]+ state=ready$' || fail "line format: $out"
+echo "$out" | grep -E '^node=1 resp=127\.0\.0\.1:[0-9]+ http=127\.0\.0\.1:[0-9]+ state=ready$' >/dev/null || fail "line format: $out"
 status=$("$SCRIPT" status)
 [ "$status" = "$out" ] || fail "status differs from up: $status"
 port=$(echo "$out" | sed -n 2p | sed -E 's/.*resp=127.0.0.1:([0-9]+).*/\1/')
 [ "$(redis-cli -p "$port" PING)" = "PONG" ] || fail "redis-cli at node 2"
 "$SCRIPT" up 3 >/dev/null 2>&1 && fail "a second up must refuse"
-"$SCRIPT" logs 1 | grep -q event=serving || fail "logs"
+"$SCRIPT" logs 1 | grep event=serving >/dev/null || fail "logs"
+"$SCRIPT" kill 2 | grep "node=2 killed" >/dev/null || fail "kill"
+"$SCRIPT" status | grep "^node=2 .* state=down$" >/dev/null || fail "status after kill: $("$SCRIPT" status)"
+"$SCRIPT" restart 2 | grep "^node=2 .* state=ready$" >/dev/null || fail "restart"
 [ "$(stat -c %a "$CREMA_CLUSTER_DIR/secret")" = "600" ] || fail "secret file mode"
-"$SCRIPT" down | grep -q "stopped 3 node" || fail "down"
+"$SCRIPT" down | grep "stopped 3 node" >/dev/null || fail "down"
 [ -z "$("$SCRIPT" status)" ] || fail "status after down: $("$SCRIPT" status)"
 echo PASS
