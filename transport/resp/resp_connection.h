@@ -23,6 +23,9 @@ class RespServer;
 
 class RespConnection : public std::enable_shared_from_this<RespConnection> {
  public:
+  // Plain pipelined SETs (no options) batched into one CacheApi::MultiPut, at most this many.
+  static constexpr size_t kMaxSetBatch = 64;
+
   RespConnection(RespServer* server, boost::asio::ip::tcp::socket socket, uint64_t id);
 
   void Start();
@@ -43,6 +46,8 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   void ParseCommands();
   void AddImmediate(std::string reply, std::string name);
   void RunCommand(uint64_t seq);
+  bool Batchable(const Pipeline::Item& item) const;
+  void RunSetBatch(std::vector<uint64_t> seqs);
   void OnCommandDone(uint64_t seq, std::string reply);
   void Flush();
   size_t output_bytes() const { return pending_out_.size() + writing_out_.size(); }

@@ -15,6 +15,9 @@
 //     or unsent output exceeds `output_buffer_soft_bytes` — a client that does not read its
 //     replies is throttled, not buffered without end; past `output_buffer_hard_bytes` it is
 //     closed (Redis's client-output-buffer-limit).
+//   * Runnable pipelined plain SETs (no options; valid key and value) are batched, up to
+//     RespConnection::kMaxSetBatch, into one CacheApi::MultiPut (atomic per shard): each gets
+//     +OK, or the batch's error. Anything else runs as its own command.
 //   * Server-wide at most `max_inflight_commands` command fibers; connections wait for budget.
 //   * `max_clients`: a connection beyond it gets "-ERR max number of clients reached" and is
 //     closed (Redis's text). `idle_timeout` (0 = never) closes connections idle that long with no

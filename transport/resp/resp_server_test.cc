@@ -83,6 +83,30 @@ TEST_F(RespServerTest, SameKeyInOrderOtherKeysConcurrent) {
   EXPECT_GT(api_.max_concurrent_calls(), 1);
 }
 
+TEST_F(RespServerTest, PipelinedPlainSetsBecomeOneMultiPut) {
+  api_.set_delay(absl::Milliseconds(30));  // keeps the first SET in flight while the rest arrive
+  StartServer();
+  BlockingClient c(address_);
+  std::string request = "GET warmup\r\n";
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&request, "SET b", i, " v", i, "\r\n");
+  absl::StrAppend(&request, "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nx\r\n");  // empty key
+  absl::StrAppend(&request, "SET b0 again EX 100\r\nGET b0\r\nGET b19\r\n");
+  ASSERT_TRUE(c.Send(request));
+  std::string expected = "$-1\r\n";
+  for (int i = 0; i < 20; ++i) expected += "+OK\r\n";
+  expected += "-ERR key must be 1..65536 bytes\r\n+OK\r\n$5\r\nagain\r\n$3\r\nv19\r\n";
+  EXPECT_EQ(c.ReadExactly(expected.size()), expected);
+  StopServer();
+  int multi_puts = 0, puts = 0;
+  for (const std::string& call : api_.calls()) {
+    multi_puts += call == "MultiPut";
+    puts += call == "Put";
+  }
+  EXPECT_GE(multi_puts, 1);
+  EXPECT_LE(multi_puts, 3);
+  EXPECT_EQ(puts, 2);  // the empty key alone, and SET with options
+}
+
 TEST_F(RespServerTest, StateChangesApplyToLaterPipelinedCommandsOnly) {
   api_.set_delay(absl::Milliseconds(20));
   ServerSettings settings;
