@@ -56,8 +56,8 @@ up() {
   local bin="${CREMA_SERVER_BIN:-}"
   if [ -z "$bin" ]; then
     tools/install_deps.sh
-    bazel build -c opt //transport/server:crema_server >&2
-    bin="$(bazel info -c opt bazel-bin 2>/dev/null)/transport/server/crema_server"
+    bazel build //transport/server:crema_server >&2
+    bin="$(bazel info bazel-bin 2>/dev/null)/transport/server/crema_server"
   fi
   mkdir -p "$DIR"
   rm -f "$DIR"/node*.pid

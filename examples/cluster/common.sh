@@ -2,8 +2,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
-bazel build -c opt //transport/server:crema_server //tools/cremactl >&2
-BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
+bazel build //transport/server:crema_server //tools/cremactl >&2
+BIN="$(bazel info bazel-bin 2>/dev/null)"
 SERVER="$BIN/transport/server/crema_server"
 CTL="$BIN/tools/cremactl/cremactl"
 DIR="$(mktemp -d /tmp/crema-example.XXXX)"

@@ -22,8 +22,8 @@ OUT_DIR="${CREMA_BENCH_DIR:-/tmp/crema-bench}"
 OUT="${CREMA_BENCH_OUT:-$OUT_DIR/results.txt}"
 mkdir -p "$OUT_DIR"
 tools/install_deps.sh
-bazel build -c opt //transport/server:crema_server //tools/bench:loadgen >&2
-BIN_DIR="$(bazel info -c opt bazel-bin 2>/dev/null)"
+bazel build //transport/server:crema_server //tools/bench:loadgen >&2
+BIN_DIR="$(bazel info bazel-bin 2>/dev/null)"
 LOADGEN="$BIN_DIR/tools/bench/loadgen"
 export CREMA_SERVER_BIN="$BIN_DIR/transport/server/crema_server"
 export CREMA_CLUSTER_DIR="$OUT_DIR/cluster"
