@@ -183,7 +183,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "members") {
     need(1);
-    for (const auto& m : Cluster(o)["nodes"]) {
+    const nlohmann::json cluster = Cluster(o);  // (a temporary's member would dangle in the loop)
+    for (const auto& m : cluster["nodes"]) {
       std::printf("node=%lld address=%s state=%s gossip=%s phi=%.2f replicas=%lld leaders=%lld\n",
                   m["id"].get<long long>(), m["address"].get<std::string>().c_str(),
                   m["state"].get<std::string>().c_str(), m["gossip"].get<std::string>().c_str(),
@@ -194,7 +195,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "shards") {
     need(1);
-    for (const auto& s : Cluster(o)["shards"]) {
+    const nlohmann::json cluster = Cluster(o);
+    for (const auto& s : cluster["shards"]) {
       std::printf("shard=%lld leader=%lld voters=%s learners=%s commit=%lld lag=%lld entries=%lld\n",
                   s["shard"].get<long long>(), s["leader"].get<long long>(),
                   Join(s["voters"]).c_str(), Join(s["learners"]).c_str(),

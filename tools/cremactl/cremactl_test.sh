@@ -29,7 +29,7 @@ CREMA_ADMIN_TOKEN=tok ctl nodes admit 4 | grep "ok: admit node 4" >/dev/null || 
 echo tok > "$WORK/token"
 ctl --token_file="$WORK/token" nodes drain 2 | grep "ok: drain node 2" >/dev/null || fail "drain"
 ctl status | grep "^self=1 ready=true" >/dev/null || fail "status: $(ctl status)"
-ctl members > /dev/null || fail "members"
-ctl shards > /dev/null || fail "shards"
+[ "$(ctl members)" = "node=1 address=127.0.0.1:0 state=active gossip=alive phi=0.00 replicas=1 leaders=1" ] || fail "members: $(ctl members)"
+[ "$(ctl shards)" = "shard=0 leader=1 voters=1 learners=- commit=1 lag=0 entries=0" ] || fail "shards: $(ctl shards)"
 ctl del "a key/x" || fail "del"
 echo PASS

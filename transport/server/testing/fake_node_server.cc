@@ -15,6 +15,9 @@ class FakeServed final : public ServedNode {
     fake_.status().ready = true;
     fake_.status().num_shards = 1;
     fake_.status().replication_factor = 1;
+    fake_.status().nodes.push_back(
+        {env.self, "127.0.0.1:0", NodeState::kActive, "alive", 0.0, true, 1, 1});
+    fake_.status().shards.push_back({0, {env.self}, {}, env.self, 1, 0, 0});
   }
   CacheApi* api() override { return &fake_; }
   void Shutdown(absl::Duration) override {}
