@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The main command, once the cache node is wired into crema_server (then tools/run.sh becomes
-# this, and the simulator keeps its own command, tools/sim.sh): starts a local 3-node cluster of
-# real processes, waits until it is ready, shows a few commands through redis-cli and curl at
+# The main command (tools/run.sh runs it; the simulator keeps its own command, tools/sim.sh):
+# starts a local 3-node cluster of real processes, waits until it is ready, shows a few commands through redis-cli and curl at
 # different nodes, prints how to connect, and serves until Ctrl-C (then stops the nodes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CREMA_CLUSTER_DIR="${CREMA_CLUSTER_DIR:-/tmp/crema-cluster}"
 tools/cluster.sh down >/dev/null 2>&1 || true
+bazel build //transport/server:crema_server //tools/cremactl >&2
 echo "== starting 3 nodes (data and logs in $CREMA_CLUSTER_DIR)"
 nodes=$(tools/cluster.sh up 3)
 echo "$nodes"
