@@ -277,6 +277,8 @@ std::string CacheStateMachine::Checkpoint() {
 }
 
 absl::Status CacheStateMachine::Restore(std::string_view checkpoint) {
+  // Whatever was applied before is replaced: entries after the checkpoint follow (again).
+  applied_ = 0;
   auto reset = [this] {
     clock_ = LogClock();
     ResetCache();

@@ -444,9 +444,9 @@ absl::Status CacheNode::AdmitNode(NodeId node, const WriteOptions& options) {
     return absl::InvalidArgumentError("bad node id");
   }
   cluster::MetaCommand c{.kind = cluster::MetaCommandKind::kAdmit, .node = node};
-  if (std::optional<membership::Member> m = membership_->Find(node)) c.address = m->address;
-  auto known = map_.nodes.find(node);
-  if (c.address.empty() && known == map_.nodes.end() && node != env_.self) {
+  std::optional<membership::Member> member = membership_->Find(node);
+  if (member) c.address = member->address;
+  if (!member && !map_.nodes.contains(node) && node != env_.self) {
     return absl::NotFoundError(absl::StrCat("node ", node, " is not known by gossip"));
   }
   return MetaChange(std::move(c), options.timeout);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "node/cache_node/cache_node.h"
 #include "sim/scenarios/cache/cache_node_program.h"
@@ -22,7 +23,8 @@ using sim::GetCacheNodeProgram;
 
 class CacheNodeSimTest : public ::testing::Test {
  protected:
-  void StartCluster(uint64_t seed, std::vector<NodeId> ids = {1, 2, 3}) {
+  void StartCluster(uint64_t seed, std::vector<NodeId> ids = {1, 2, 3},
+                    std::vector<NodeId> joiners = {}) {
     seed_ = seed;
     sim::SimOptions o;
     o.seed = seed;
@@ -42,6 +44,15 @@ class CacheNodeSimTest : public ::testing::Test {
       sim_->AddNode(id, [config, options](Env env) mutable {
         config.node_id = env.self;
         return std::make_unique<CacheNodeProgram>(env, config, options);
+      });
+    }
+    for (NodeId id : joiners) {
+      CacheConfig joiner = config;
+      joiner.bootstrap.clear();
+      joiner.seeds = ids;
+      sim_->AddNode(id, [joiner, options](Env env) mutable {
+        joiner.node_id = env.self;
+        return std::make_unique<CacheNodeProgram>(env, joiner, options);
       });
     }
     sim_->StartAll();
@@ -194,6 +205,106 @@ TEST_F(CacheNodeSimTest, SurvivesALeaderCrashAndIncrementsStayExact) {
   }
   On(3, [&expected](CacheNode& n) {
     EXPECT_EQ(*n.Get("hits", kLinearizable), absl::StrCat(expected));
+  });
+  if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
+}
+
+// The map's view of where replicas are, and whether every group sits on its targets.
+bool Settled(CacheNode& n) {
+  const cluster::ClusterMap& map = n.map();
+  cluster::TargetPlacement targets(map);
+  for (raft::GroupId g = cluster::kFirstShardGroup;
+       g < cluster::kFirstShardGroup + map.params.num_shards; ++g) {
+    const cluster::ShardInfo* info = map.Group(g);
+    std::vector<NodeId> nodes = info->VoterNodes();
+    std::vector<NodeId> want = targets.Targets(g);
+    std::sort(nodes.begin(), nodes.end());
+    std::sort(want.begin(), want.end());
+    if (nodes != want || !info->learners.empty() || !info->adding.empty()) return false;
+  }
+  return true;
+}
+
+std::string Dump(CacheNode& n) {
+  const cluster::ClusterMap& map = n.map();
+  cluster::TargetPlacement targets(map);
+  std::string out = absl::StrCat(cluster::DescribeClusterMap(map), "\n");
+  for (raft::GroupId g = cluster::kFirstShardGroup;
+       g < cluster::kFirstShardGroup + map.params.num_shards; ++g) {
+    const cluster::ShardInfo* info = map.Group(g);
+    absl::StrAppend(&out, "group ", g, " voters=", absl::StrJoin(info->voters, ","),
+                    " learners=", absl::StrJoin(info->learners, ","), " adding=",
+                    absl::StrJoin(info->adding, ","), " targets=",
+                    absl::StrJoin(targets.Targets(g), ","), " conf_index=", info->conf_index,
+                    "\n");
+  }
+  for (const auto& [id, info] : map.nodes) {
+    absl::StrAppend(&out, "node ", id, " ", NodeStateName(info.state), "\n");
+  }
+  for (const CacheNode::ReplicaView& r : n.Replicas()) {
+    absl::StrAppend(&out, "  replica g", r.group, " r", r.replica);
+    if (r.driver == nullptr) {
+      absl::StrAppend(&out, " opening\n");
+      continue;
+    }
+    absl::StrAppend(&out, " stopped=", r.driver->stopped(), " applied=", r.driver->applied());
+    if (r.driver->has_core()) {
+      const raft::Raft& c = r.driver->core();
+      absl::StrAppend(&out, " role=", raft::RoleName(c.role()), " term=", c.term(),
+                      " leader=", c.leader(), " commit=", c.commit(), " quiet=", c.quiesced());
+      for (const auto& [id, p] : c.progress()) {
+        absl::StrAppend(&out, " [", id, " match=", p.match, " next=", p.next, "]");
+      }
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+TEST_F(CacheNodeSimTest, AdmitMovesShardsToTheNewNodeAndDrainMovesThemOff) {
+  const uint64_t seed = sim::TestSeed();
+  StartCluster(seed, {1, 2, 3}, {4});
+  if (HasFatalFailure()) return;
+  On(1, [](CacheNode& n) {
+    for (int i = 0; i < 60; ++i) {
+      ASSERT_TRUE(n.Put(absl::StrCat("k", i), absl::StrCat("v", i), PutOptions{}).ok());
+    }
+  });
+  ASSERT_TRUE(sim_->RunUntil([&] {
+    CacheNodeProgram* p = GetCacheNodeProgram(*sim_, 1);
+    return p->node()->membership().IsAvailable(4);
+  }, absl::Seconds(20)));
+  On(2, [](CacheNode& n) {
+    absl::Status s = n.AdmitNode(4, WriteOptions{});
+    ASSERT_TRUE(s.ok()) << s;
+  });
+  auto node = [&](NodeId id) { return GetCacheNodeProgram(*sim_, id)->node(); };
+  ASSERT_TRUE(sim_->RunUntil([&] {
+    return node(1)->map().nodes.contains(4) && Settled(*node(1)) &&
+           node(4)->map().version == node(1)->map().version;
+  }, absl::Seconds(120))) << "admission never settled; reproduce: " << sim::ReproCommand(seed)
+                           << "\n" << Dump(*node(1)) << "node 4: " << Dump(*node(4));
+  int on_four = 0;
+  for (const CacheNode::ReplicaView& r : node(4)->Replicas()) on_four += r.cache != nullptr;
+  EXPECT_GT(on_four, 0) << "the new node received no shard";
+  // Drain node 1: everything moves off it, then it is marked removed.
+  On(3, [](CacheNode& n) { ASSERT_TRUE(n.DrainNode(1, WriteOptions{}).ok()); });
+  ASSERT_TRUE(sim_->RunUntil([&] {
+    auto it = node(2)->map().nodes.find(1);
+    return it != node(2)->map().nodes.end() && it->second.state == NodeState::kRemoved &&
+           Settled(*node(2));
+  }, absl::Seconds(120))) << "drain never finished; reproduce: " << sim::ReproCommand(seed);
+  sim_->RunFor(absl::Seconds(2));
+  for (const CacheNode::ReplicaView& r : node(1)->Replicas()) {
+    EXPECT_EQ(r.cache, nullptr) << "node 1 still hosts group " << r.group;
+  }
+  // Nothing was lost on the way.
+  On(4, [](CacheNode& n) {
+    for (int i = 0; i < 60; ++i) {
+      absl::StatusOr<std::optional<std::string>> v = n.Get(absl::StrCat("k", i), kLinearizable);
+      ASSERT_TRUE(v.ok()) << v.status();
+      EXPECT_EQ(*v, absl::StrCat("v", i));
+    }
   });
   if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
 }

@@ -356,7 +356,7 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
   o.raft.heartbeat_tick = 1;
   o.raft.quiesce = true;
   o.raft.lease_based_reads = config_.lease_reads;
-  o.raft.max_clock_drift = std::max(config_.max_clock_skew, absl::Milliseconds(1));
+  o.raft.max_clock_drift = config_.max_clock_drift;
   if (bootstrap) o.bootstrap.voters = info->voters;
   o.checkpoint = options_.checkpoint;
   Hosted& h = hosted_[group];

@@ -58,6 +58,15 @@ bool RecordConf(ClusterMap& map, const MetaCommand& c) {
   return Applied(map);
 }
 
+bool CancelIntent(ClusterMap& map, raft::GroupId group, ReplicaId replica) {
+  ShardInfo* g = map.MutableGroup(group);
+  if (g == nullptr || g->IsMember(replica)) return false;
+  auto it = std::find(g->adding.begin(), g->adding.end(), replica);
+  if (it == g->adding.end()) return false;
+  g->adding.erase(it);
+  return Applied(map);
+}
+
 }  // namespace
 
 const char* MetaCommandKindName(MetaCommandKind kind) {
@@ -67,6 +76,7 @@ const char* MetaCommandKindName(MetaCommandKind kind) {
     case MetaCommandKind::kSetState: return "set-state";
     case MetaCommandKind::kAddIntent: return "add-intent";
     case MetaCommandKind::kRecordConf: return "record-conf";
+    case MetaCommandKind::kCancelIntent: return "cancel-intent";
   }
   return "?";
 }
@@ -99,6 +109,8 @@ bool ApplyMetaCommand(ClusterMap& map, const MetaCommand& c) {
       return AddIntent(map, c.group, c.node);
     case MetaCommandKind::kRecordConf:
       return RecordConf(map, c);
+    case MetaCommandKind::kCancelIntent:
+      return CancelIntent(map, c.group, c.replica);
   }
   return false;
 }
@@ -129,6 +141,10 @@ std::string EncodeMetaCommand(const MetaCommand& c) {
       PutReplicas(w, c.learners);
       w.PutVarint(c.conf_index);
       break;
+    case MetaCommandKind::kCancelIntent:
+      w.PutVarint(c.group);
+      w.PutVarint(c.replica);
+      break;
   }
   return std::move(w).Finish();
 }
@@ -143,7 +159,8 @@ absl::StatusOr<MetaCommand> DecodeMetaCommand(std::string_view bytes) {
   uint64_t node;
   std::string map_bytes;
   if (!r.GetU8(&version) || version != kVersion) return bad("unknown version");
-  if (!r.GetU8(&kind) || kind < 1 || kind > static_cast<uint8_t>(MetaCommandKind::kRecordConf)) {
+  uint64_t replica;
+  if (!r.GetU8(&kind) || kind < 1 || kind > static_cast<uint8_t>(MetaCommandKind::kCancelIntent)) {
     return bad("unknown kind");
   }
   c.kind = static_cast<MetaCommandKind>(kind);
@@ -177,6 +194,11 @@ absl::StatusOr<MetaCommand> DecodeMetaCommand(std::string_view bytes) {
       ok = r.GetVarint(&c.group) && GetReplicas(r, &c.voters) && GetReplicas(r, &c.learners) &&
            r.GetVarint(&c.conf_index);
       break;
+    case MetaCommandKind::kCancelIntent:
+      ok = r.GetVarint(&c.group) && r.GetVarint(&replica, UINT32_MAX) &&
+           replica != raft::kNoReplica;
+      c.replica = static_cast<ReplicaId>(replica);
+      break;
   }
   if (!ok || !r.done()) return bad("truncated, out of range or trailing bytes");
   return c;
@@ -200,6 +222,9 @@ std::string FormatMetaCommand(const MetaCommand& c) {
     case MetaCommandKind::kRecordConf:
       absl::StrAppend(&out, " g", c.group, " voters=(", absl::StrJoin(c.voters, ","),
                       ") learners=(", absl::StrJoin(c.learners, ","), ") at ", c.conf_index);
+      break;
+    case MetaCommandKind::kCancelIntent:
+      absl::StrAppend(&out, " g", c.group, " r", c.replica);
       break;
   }
   return out;

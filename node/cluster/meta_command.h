@@ -9,6 +9,9 @@
 //   add-intent(group, node)        a new replica of the group on `node` (fresh generation) is
 //                                  listed in `adding`: its node creates it, then the placement
 //                                  controller asks the group's leader to add it to Raft
+//   cancel-intent(group, replica)  a replica listed in `adding` that is no longer wanted (its node
+//                                  stopped being a target before Raft added it) leaves `adding`;
+//                                  only proposed once the group's leader showed it is not a member
 //   record-conf(group, voters, learners, conf_index)
 //                                  the group's Raft configuration as of its log index conf_index
 //                                  (ignored unless newer than the recorded one); members leave
@@ -37,6 +40,7 @@ enum class MetaCommandKind : uint8_t {
   kSetState = 3,
   kAddIntent = 4,
   kRecordConf = 5,
+  kCancelIntent = 6,
 };
 const char* MetaCommandKindName(MetaCommandKind kind);
 
@@ -46,7 +50,8 @@ struct MetaCommand {
   NodeId node = kNoNode;    // admit, set-state, add-intent
   std::string address;      // admit
   NodeState state = NodeState::kActive;  // set-state
-  raft::GroupId group = 0;  // add-intent, record-conf
+  raft::GroupId group = 0;  // add-intent, record-conf, cancel-intent
+  ReplicaId replica = raft::kNoReplica;  // cancel-intent
   std::vector<ReplicaId> voters;    // record-conf (sorted)
   std::vector<ReplicaId> learners;  // record-conf (sorted)
   raft::Index conf_index = 0;       // record-conf

@@ -276,6 +276,18 @@ void PlacementController::RunMove(raft::GroupId group) {
         return;
       }
     }
+    // Intents whose node stopped being a target before Raft added them: the leader just showed
+    // they are not members, so they can go (cluster_map.h: a replica id is never reused).
+    for (ReplicaId r : info->adding) {
+      if (Contains(desired, r) || Contains(result->voters, r) || Contains(result->learners, r)) {
+        continue;
+      }
+      MetaCommand cancel{.kind = MetaCommandKind::kCancelIntent, .group = group, .replica = r};
+      (void)context_->ProposeMeta(cancel);
+      info = context_->map().Group(group);
+      if (info == nullptr) return;
+      break;  // the map changed: look again at the next step
+    }
     if (result->done) {
       retry_at_.erase(group);
       return;
