@@ -1,6 +1,6 @@
 # Shared by the cluster examples: paths, a secret, and helpers. Sourced, not run.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 cd "$ROOT"
 bazel build //transport/server:crema_server //tools/cremactl >&2
 BIN="$(bazel info bazel-bin 2>/dev/null)"
