@@ -32,8 +32,9 @@
 ABSL_FLAG(std::string, traces_dir, "../shared/traces", "Directory of the reference traces");
 ABSL_FLAG(std::string, only, "", "Run only traces and shapes whose name contains this");
 ABSL_FLAG(int, initial_window_percent, -1, "CacheOptions.initial_window_percent (-1: default)");
-ABSL_FLAG(std::string, window, "shadow",
-          "Window adaptation: shadow (default), climb (hill climbing) or fixed");
+ABSL_FLAG(std::string, window, "minisim",
+          "Window adaptation: minisim (default), shadow (shadow queues), climb (hill climbing) or "
+          "fixed");
 ABSL_FLAG(double, sample_per_entry, 0, "Climber sample size in multiples of the capacity (0: default)");
 ABSL_FLAG(bool, verify_baselines, false, "Also recompute LRU and ARC and compare to the table");
 ABSL_FLAG(bool, reference, true, "Run the 20-configuration reference table");
@@ -80,8 +81,9 @@ CacheOptions OptionsFor(int64_t size) {
   }
   const std::string window = absl::GetFlag(FLAGS_window);
   options.adaptive_window = window != "fixed";
-  options.window_adaptation = window == "climb" ? WindowAdaptation::kHillClimbing
-                                                : WindowAdaptation::kShadowQueues;
+  options.window_adaptation = window == "climb"    ? WindowAdaptation::kHillClimbing
+                              : window == "shadow" ? WindowAdaptation::kShadowQueues
+                                                   : WindowAdaptation::kMiniSimulation;
   if (absl::GetFlag(FLAGS_sample_per_entry) > 0) {
     options.climber_sample_size =
         static_cast<int64_t>(absl::GetFlag(FLAGS_sample_per_entry) * static_cast<double>(size));

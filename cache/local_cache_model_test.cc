@@ -176,7 +176,7 @@ class ModelChecker {
 
   void Get(const std::string& key) {
     const bool live = LiveInModel(key);
-    const std::string* got = cache_->GetIfPresent(key);
+    const ValuePtr got = cache_->GetIfPresent(key);
     if (!live) {
       RC_ASSERT(got == nullptr);
       return;
