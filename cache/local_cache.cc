@@ -77,13 +77,15 @@ LocalCache::LocalCache(const Clock& clock, CacheOptions options)
                options.climber_sample_size > 0
                    ? options.climber_sample_size
                    : FrequencySketch::kSampleSizePerEntry * std::max<int64_t>(options.max_weight, 1)),
-      tuner_(CapacityEntries(options)),
       admission_random_(options.admission_seed) {
   CREMA_CACHE_CHECK(max_weight_ > 0);
   CREMA_CACHE_CHECK(options.initial_window_percent >= 0 && options.initial_window_percent <= 100);
   protected_max_weight_ = (max_weight_ - window_max_weight_) * kProtectedPercent / 100;
   if (adaptive_window_ && window_adaptation_ == WindowAdaptation::kMiniSimulation) {
     shadows_ = std::make_unique<PolicyShadows>(CapacityEntries(options));
+  }
+  if (adaptive_window_ && window_adaptation_ == WindowAdaptation::kShadowQueues) {
+    tuner_ = std::make_unique<WindowTuner>(CapacityEntries(options));
   }
 }
 

@@ -343,6 +343,12 @@ class LocalCache {
   void AdjustWindow(int64_t adjustment);
   // Moves the window one bounded step towards the size the shadows chose.
   void StepWindowTowardsTarget();
+  // Tell the shadow-queue tuner (if any) that an entry left the window, or was lost to capacity
+  // by the window side (a rejected candidate) or the main side.
+  void NoteWindowExit() {
+    if (tuner_ != nullptr) tuner_->OnWindowExit();
+  }
+  void NoteLoss(const Entry* e, uint64_t hash, bool by_window);
   // Deferred mode: moves window overflow into probation while the cache fits.
   void AdmitWindowOverflowIfRoom();
 
@@ -375,7 +381,7 @@ class LocalCache {
   PolicyConfig policy_;
   std::unique_ptr<PolicyShadows> shadows_;  // kMiniSimulation only.
   HillClimber climber_;
-  WindowTuner tuner_;
+  std::unique_ptr<WindowTuner> tuner_;  // kShadowQueues only.
   std::array<PendingRead, kReadBufferSize> read_buffer_;
   int read_buffer_size_ = 0;
   Random admission_random_;

@@ -152,12 +152,8 @@ bool LocalCache::Evict(std::string_view key) {
     return false;
   }
   // Automatic eviction counts every overflow entry's exit from the window, and then the loss.
-  if (e->queue() == Queue::kWindow && window_weight_ > window_max_weight_) tuner_.OnWindowExit();
-  if (e->weight() <= max_weight_) {
-    tuner_.OnLost(e->queue() == Queue::kWindow ? WindowTuner::Side::kWindow
-                                               : WindowTuner::Side::kMain,
-                  hash, e->weight());
-  }
+  if (e->queue() == Queue::kWindow && window_weight_ > window_max_weight_) NoteWindowExit();
+  if (e->weight() <= max_weight_) NoteLoss(e, hash, e->queue() == Queue::kWindow);
   Remove(e, RemovalCause::kSize);
   if (deferred_eviction_) AdmitWindowOverflowIfRoom();
   return true;

@@ -38,9 +38,7 @@ void LocalCache::ApplyRead(const PendingRead& read) {
       if (shadows_->Sampled(read.hash)) {
         if (shadows_->OnSampledRead(read.hash, sketch_)) {
           const PolicyConfig& chosen = shadows_->chosen();
-          policy_.window_hit = chosen.window_hit;
-          policy_.repeat_to_front = chosen.repeat_to_front;
-          policy_.window_permille = chosen.window_permille;
+          policy_ = chosen;
           window_target_weight_ = max_weight_ * chosen.window_permille / 1000;
         }
         StepWindowTowardsTarget();
@@ -48,7 +46,7 @@ void LocalCache::ApplyRead(const PendingRead& read) {
       return;
     case WindowAdaptation::kShadowQueues:
       if (!hit) {
-        const int64_t adjustment = tuner_.OnMiss(read.hash);
+        const int64_t adjustment = tuner_->OnMiss(read.hash);
         if (adjustment != 0) AdjustWindow(adjustment);
       }
       return;
@@ -139,7 +137,7 @@ void LocalCache::EvictForCapacity() {
     window_weight_ -= e->weight();
     e->set_queue(Queue::kProbation);
     probation_.push_back(e);
-    tuner_.OnWindowExit();
+    NoteWindowExit();
     if (candidate == nullptr) candidate = e;
   }
   while (total_weight_ > max_weight_) {
@@ -160,16 +158,20 @@ void LocalCache::EvictForCapacity() {
       Entry* loser = candidate;
       candidate = probation_.next(candidate);
       if (loser->weight() <= max_weight_) {
-        tuner_.OnLost(WindowTuner::Side::kWindow, HashOf(loser), loser->weight());
+        NoteLoss(loser, HashOf(loser), /*by_window=*/true);
       }
       Remove(loser, RemovalCause::kSize);
     } else {
-      tuner_.OnLost(victim->queue() == Queue::kWindow ? WindowTuner::Side::kWindow
-                                                      : WindowTuner::Side::kMain,
-                    HashOf(victim), victim->weight());
+      NoteLoss(victim, HashOf(victim), victim->queue() == Queue::kWindow);
       Remove(victim, RemovalCause::kSize);
     }
   }
+}
+
+void LocalCache::NoteLoss(const Entry* e, uint64_t hash, bool by_window) {
+  if (tuner_ == nullptr) return;
+  tuner_->OnLost(by_window ? WindowTuner::Side::kWindow : WindowTuner::Side::kMain, hash,
+                 e->weight());
 }
 
 void LocalCache::StepWindowTowardsTarget() {
@@ -202,7 +204,7 @@ void LocalCache::AdjustWindow(int64_t adjustment) {
       window_weight_ -= e->weight();
       e->set_queue(Queue::kProbation);
       probation_.push_back(e);
-      tuner_.OnWindowExit();
+      NoteWindowExit();
       ++transfers;
     }
   }
@@ -220,7 +222,7 @@ void LocalCache::AdmitWindowOverflowIfRoom() {
     window_weight_ -= e->weight();
     e->set_queue(Queue::kProbation);
     probation_.push_back(e);
-    tuner_.OnWindowExit();
+    NoteWindowExit();
   }
 }
 

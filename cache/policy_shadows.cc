@@ -208,7 +208,7 @@ PolicyShadows::PolicyShadows(int64_t capacity)
                                         kMaxShadowCapacity)),
       threshold_(static_cast<uint64_t>(shadow_capacity_) * (uint64_t{1} << 24) /
                  static_cast<uint64_t>(capacity)),
-      period_(std::max<int64_t>(64, shadow_capacity_ / 2)),
+      period_(std::max<int64_t>(kMinPeriod, shadow_capacity_)),
       hits_(kPolicyGrid.size(), 0),
       scores_(kPolicyGrid.size(), 0) {
   assert(capacity > 0);
