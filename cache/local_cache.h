@@ -338,7 +338,13 @@ class LocalCache {
   void InsertNew(Entry* e, uint64_t hash);
   void Promote(Entry* e);
   void DemoteProtectedOverflow();
+  // Evicts by the plan until the cache fits, then admits the window's overflow into probation.
   void EvictForCapacity();
+  // The entries W-TinyLFU's duels would evict, in order, to free `weight_to_free` (at most
+  // `max_keys`): a dry run shared by both eviction modes. Only the admission lottery moves.
+  std::vector<Entry*> PlanEvictions(int64_t weight_to_free, size_t max_keys);
+  // Removes an entry for capacity (kSize), telling the shadow-queue tuner.
+  void EvictEntry(Entry* e, uint64_t hash);
   bool Admit(const Entry* candidate, const Entry* victim);
   void AdjustWindow(int64_t adjustment);
   // Moves the window one bounded step towards the size the shadows chose.

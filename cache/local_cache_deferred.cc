@@ -94,50 +94,9 @@ std::vector<std::string> LocalCache::EvictionCandidates(int64_t weight_to_free,
                                                          size_t max_keys) {
   AssertNotInListener();
   DrainReads();
-  std::vector<std::string> evicted;
-  if (weight_to_free <= 0 || max_keys == 0) return evicted;
-  // Candidates: the window's least recent entries beyond its share.
-  std::vector<Entry*> candidates;
-  int64_t window_weight = window_weight_;
-  Entry* rest_of_window = window_.front();
-  while (window_weight > window_max_weight_ && rest_of_window != nullptr) {
-    candidates.push_back(rest_of_window);
-    window_weight -= rest_of_window->weight();
-    rest_of_window = window_.next(rest_of_window);
-  }
-  // Victims, least recent first: probation, protected, the rest of the window; then candidates
-  // that ran out of opponents are appended as they are needed.
-  std::vector<Entry*> victims;
-  for (Entry* e = probation_.front(); e != nullptr; e = probation_.next(e)) victims.push_back(e);
-  for (Entry* e = protected_.front(); e != nullptr; e = protected_.next(e)) victims.push_back(e);
-  for (Entry* e = rest_of_window; e != nullptr; e = window_.next(e)) victims.push_back(e);
-  size_t next_candidate = 0;
-  size_t next_victim = 0;
-  int64_t freed = 0;
-  auto evict = [&](Entry* e) {
-    evicted.emplace_back(e->key());
-    freed += e->weight();
-  };
-  while (freed < weight_to_free && evicted.size() < max_keys) {
-    if (next_victim == victims.size()) {
-      if (next_candidate == candidates.size()) break;  // nothing left at all
-      victims.push_back(candidates[next_candidate++]);
-    }
-    Entry* victim = victims[next_victim];
-    Entry* candidate =
-        next_candidate < candidates.size() ? candidates[next_candidate] : nullptr;
-    if (candidate == nullptr) {
-      evict(victim);
-      ++next_victim;
-    } else if (candidate->weight() > max_weight_ || !Admit(candidate, victim)) {
-      evict(candidate);
-      ++next_candidate;
-    } else {
-      evict(victim);
-      ++next_victim;
-    }
-  }
-  return evicted;
+  std::vector<std::string> keys;
+  for (const Entry* e : PlanEvictions(weight_to_free, max_keys)) keys.emplace_back(e->key());
+  return keys;
 }
 
 bool LocalCache::Evict(std::string_view key) {
@@ -151,10 +110,7 @@ bool LocalCache::Evict(std::string_view key) {
     Remove(e, RemovalCause::kExpired);
     return false;
   }
-  // Automatic eviction counts every overflow entry's exit from the window, and then the loss.
-  if (e->queue() == Queue::kWindow && window_weight_ > window_max_weight_) NoteWindowExit();
-  if (e->weight() <= max_weight_) NoteLoss(e, hash, e->queue() == Queue::kWindow);
-  Remove(e, RemovalCause::kSize);
+  EvictEntry(e, hash);
   if (deferred_eviction_) AdmitWindowOverflowIfRoom();
   return true;
 }

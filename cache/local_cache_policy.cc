@@ -2,6 +2,8 @@
 // moves of buffered reads), promotion, admission and eviction, and window sizing.
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
+#include <vector>
 
 #include "cache/local_cache.h"
 #include "cache/local_cache_internal.h"
@@ -129,43 +131,78 @@ bool LocalCache::Admit(const Entry* candidate, const Entry* victim) {
 }
 
 void LocalCache::EvictForCapacity() {
-  // Window overflow moves to probation's most recent end; the first moved is the first candidate,
-  // and candidates run from it to probation's back.
-  Entry* candidate = nullptr;
-  while (window_weight_ > window_max_weight_) {
-    Entry* e = window_.pop_front();
-    window_weight_ -= e->weight();
-    e->set_queue(Queue::kProbation);
-    probation_.push_back(e);
-    NoteWindowExit();
-    if (candidate == nullptr) candidate = e;
+  // The same plan as deferred eviction's dry run, applied at once: so both modes hold the same
+  // entries in the same order after every write (local_cache_deferred_test).
+  if (total_weight_ > max_weight_) {
+    for (Entry* e : PlanEvictions(total_weight_ - max_weight_, SIZE_MAX)) EvictEntry(e, HashOf(e));
   }
-  while (total_weight_ > max_weight_) {
-    // The victim is the least recent entry of main that is not a candidate.
-    Entry* victim = probation_.front();
-    if (victim == candidate) victim = protected_.front();
-    if (victim == nullptr) victim = window_.front();
-    if (victim == nullptr) {
-      // Only this call's candidates remain: they compete among themselves.
-      victim = candidate;
-      candidate = probation_.next(candidate);
-    }
-    if (candidate == nullptr) {
-      Remove(victim, RemovalCause::kSize);
-      continue;
-    }
-    if (candidate->weight() > max_weight_ || !Admit(candidate, victim)) {
-      Entry* loser = candidate;
-      candidate = probation_.next(candidate);
-      if (loser->weight() <= max_weight_) {
-        NoteLoss(loser, HashOf(loser), /*by_window=*/true);
+  AdmitWindowOverflowIfRoom();
+}
+
+std::vector<Entry*> LocalCache::PlanEvictions(int64_t weight_to_free, size_t max_keys) {
+  // Candidates: the window's least recent entries beyond its share, in order. Each duels the
+  // least recent main entry that is not a candidate: probation first, then protected, then the
+  // rest of the window, and finally the candidates that ran out of opponents. The loser of a duel
+  // is evicted (TinyLFU: the less frequent; ties keep the victim).
+  std::vector<Entry*> plan;
+  if (weight_to_free <= 0 || max_keys == 0) return plan;
+  std::vector<Entry*> candidates;
+  int64_t window_weight = window_weight_;
+  Entry* rest_of_window = window_.front();
+  while (window_weight > window_max_weight_ && rest_of_window != nullptr) {
+    candidates.push_back(rest_of_window);
+    window_weight -= rest_of_window->weight();
+    rest_of_window = window_.next(rest_of_window);
+  }
+  // Walks probation, protected, then the window from rest_of_window, without materialising them.
+  int stage = 0;
+  Entry* cursor = probation_.front();
+  auto next_victim = [&]() -> Entry* {
+    while (true) {
+      if (cursor != nullptr) {
+        Entry* victim = cursor;
+        cursor = ListOf(victim->queue()).next(victim);
+        return victim;
       }
-      Remove(loser, RemovalCause::kSize);
-    } else {
-      NoteLoss(victim, HashOf(victim), victim->queue() == Queue::kWindow);
-      Remove(victim, RemovalCause::kSize);
+      if (stage == 0) {
+        cursor = protected_.front();
+      } else if (stage == 1) {
+        cursor = rest_of_window;
+      } else {
+        return nullptr;
+      }
+      ++stage;
     }
+  };
+  Entry* victim = next_victim();
+  size_t next_candidate = 0;
+  int64_t freed = 0;
+  while (freed < weight_to_free && plan.size() < max_keys) {
+    if (victim == nullptr) {
+      if (next_candidate == candidates.size()) break;  // Nothing left at all.
+      victim = candidates[next_candidate++];
+    }
+    Entry* candidate = next_candidate < candidates.size() ? candidates[next_candidate] : nullptr;
+    Entry* loser;
+    if (candidate != nullptr && (candidate->weight() > max_weight_ || !Admit(candidate, victim))) {
+      loser = candidate;
+      ++next_candidate;
+    } else {
+      loser = victim;
+      victim = nullptr;
+    }
+    plan.push_back(loser);
+    freed += loser->weight();
+    if (victim == nullptr) victim = next_victim();
   }
+  return plan;
+}
+
+void LocalCache::EvictEntry(Entry* e, uint64_t hash) {
+  // An overflow entry leaves the window (as a candidate) and is lost by the window side.
+  if (e->queue() == Queue::kWindow && window_weight_ > window_max_weight_) NoteWindowExit();
+  if (e->weight() <= max_weight_) NoteLoss(e, hash, e->queue() == Queue::kWindow);
+  Remove(e, RemovalCause::kSize);
 }
 
 void LocalCache::NoteLoss(const Entry* e, uint64_t hash, bool by_window) {
