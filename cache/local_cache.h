@@ -9,36 +9,46 @@
 //   options.expire_after_write = absl::Minutes(5);
 //   crema::cache::LocalCache cache(clock, std::move(options));
 //   cache.Put("k", "v");
-//   if (const std::string* v = cache.GetIfPresent("k")) Use(*v);
+//   if (crema::cache::ValuePtr v = cache.GetIfPresent("k")) Use(*v);  // *v is a string_view
 //
 // THREADING CONTRACT: not thread-safe, by design. A LocalCache belongs to one shard's event loop:
 // each Raft group's state machine is applied by a single fiber, and reads are served by fibers of
 // the same loop, which run cooperatively (one at a time, switching only at explicit waits). So no
 // operation ever races another, and the read path takes no lock and executes no atomic
-// read-modify-write: a hit is one hash lookup, a sketch increment and a pointer appended to a
-// small read buffer (the LRU moves are applied in batches, see below). To use
-// more cores, shard: run one LocalCache per thread (per shard), never share one across threads.
-// Fibers must not keep a `const std::string*` from GetIfPresent across a wait (see below).
+// read-modify-write: a hit is one hash lookup and a record appended to a small read buffer (its
+// policy bookkeeping is applied in batches, see below). To use more cores, shard: run one
+// LocalCache per thread (per shard), never share one across threads. Fibers must not keep a
+// ValuePtr from GetIfPresent or Peek across a wait (see below).
+//
+// Storage (entry.h, entry_index.h): one heap allocation per entry holding a 24-byte header (the
+// access-queue links, sizes, queue), the key and the value; a 40-byte timer block only for entries
+// that have had a finite deadline; a weight only with a weigher. The index is a Robin Hood table
+// of 8-byte slots (pointer, hash tag, probe distance), at most 7/8 full. 1,000,000 entries of
+// 16-byte keys and 32-byte values take ~99 bytes each in all (docs/cache.md).
 //
 // Policy (W-TinyLFU, after Einziger, Friedman & Manes, ACM ToS 2017, and Caffeine):
-//   * New entries enter a small LRU "window" (1% of capacity initially). Entries pushed out of the
+//   * New entries enter an LRU "window" (1% of capacity initially). Entries pushed out of the
 //     window become candidates for the main space, a segmented LRU: "probation" (entries seen in
 //     main once) and "protected" (entries hit while in probation; 80% of main). A protected
 //     overflow is demoted back to probation's most-recent end.
-//   * When the cache is over capacity, the candidate competes with the main space's victim (the
+//   * When the cache is over capacity, each candidate competes with the main space's victim (the
 //     least recent probation entry): a count-min sketch of recent read frequency (4-bit counters,
-//     halved every 10 x capacity reads) decides; the less frequent one is evicted. To resist hash
-//     flooding, a candidate at least kAdmitLotteryFrequency frequent that loses is still admitted
-//     with probability 1/128, drawn from a crema::Random seeded by the options (deterministic).
-//   * The window's share adapts on every miss from shadow hits (window_tuner.h): a miss on a key
-//     the window recently lost grows it, a miss on a key the main space recently evicted shrinks
-//     it. Hill climbing on the sampled hit rate (hill_climber.h, Caffeine's method) is an option.
-//   * Reordering on reads is deferred: a hit appends its entry to a read buffer of
-//     kReadBufferSize pointers, and the buffered moves are applied in order, with the list
-//     neighbours prefetched, when it fills or before anything else looks at or changes the
-//     queues (writes, removals, window changes, expiry, introspection). Nothing observes the queue
-//     order in between, so the policy is exactly that of immediate moves; only the memory
-//     accesses are batched (their cache misses overlap instead of stalling each read).
+//     conservative update, halved every 10 x capacity reads) decides; the less frequent one is
+//     evicted (ties keep the victim). To resist hash flooding, a candidate at least
+//     kAdmitLotteryFrequency frequent that loses is still admitted with probability 1/128, drawn
+//     from a crema::Random seeded by the options (deterministic).
+//   * The shape adapts (policy_shadows.h, the default): shadow W-TinyLFUs of a grid of
+//     configurations run on a hash-sampled subset of the keys; the cache adopts the best one's
+//     window size and two structural knobs: where a window hit goes (stays in the window, or moves
+//     to the main space as ARC moves T1 hits to T2) and whether a missed key the sketch has seen
+//     before enters the window's LRU end (competing for main at once). The window moves towards
+//     the chosen size in bounded steps. The shadow-queue tuner (window_tuner.h) and hill climbing
+//     (hill_climber.h, Caffeine's method) remain as options; they size the window only.
+//   * Reads are batched: a read appends (key hash, entry) to a buffer of kReadBufferSize records;
+//     the batch is applied in order, with its memory prefetched, when it fills or before anything
+//     else looks at or changes the policy (writes, removals, expiry, introspection): sketch count,
+//     shadow simulation of sampled keys, queue move. Nothing observes the policy in between, so it
+//     is exactly that of applying each read at once; only the memory accesses are batched.
 //   * Frequency counts reads (hits and misses), not writes: a key written often but never read
 //     should not displace keys that are read.
 //
@@ -61,16 +71,18 @@
 // Deferred eviction (CacheOptions::eviction = kDeferred), for replicated caches: writes never
 // evict. While the total weight is within max_weight, window overflow moves into the main space
 // as usual; once it is over, the overflow stays in the window as pending candidates. The owner
-// asks `EvictionCandidates(weight)` for the keys the policy would evict (the same candidate-vs-
-// victim duels as automatic eviction, run without removing anything) and later removes them with
-// `Evict(key)` — in Crema, the shard leader proposes them through the Raft log and every replica
-// applies the same removals. Absolute deadlines (`PutUntil`, `SetDeadline`) are in the clock's
+// asks `EvictionCandidates(weight)` for the keys the policy would evict (the very plan automatic
+// eviction applies after each write: the same duels, run without removing anything) and later
+// removes them with `Evict(key)` — in Crema, the shard leader proposes them through the Raft log
+// and every replica applies the same removals. Policy adaptation is driven by reads only, so it
+// is the same in both modes. Absolute deadlines (`PutUntil`, `SetDeadline`) are in the clock's
 // MonotonicNow domain; a replicated cache gives the cache a clock that reads the log's time.
 //
 // Invariants (checked by tests, asserted in debug builds): total weight <= max_weight after every
-// public operation (automatic eviction only); every entry is on exactly one queue; window/protected weights match their
-// queues; an entry with a finite deadline is on the timer wheel; the read buffer holds only live
-// entries (it is drained before any removal) and at most kReadBufferSize of them.
+// public operation (automatic eviction only); every entry is on exactly one queue; window/protected
+// weights match their queues; an entry with a finite deadline has a timer block and is on the
+// timer wheel; the read buffer holds only live entries (it is drained before any removal or move
+// of an entry) and at most kReadBufferSize of them.
 #ifndef CREMA_CACHE_LOCAL_CACHE_H_
 #define CREMA_CACHE_LOCAL_CACHE_H_
 

@@ -141,10 +141,10 @@ class PolicyShadows {
   // Shadow capacity: the cache's divided by kCapacityDivisor, within [kMin, kMax]ShadowCapacity
   // (the whole cache when it is smaller than kMinShadowCapacity). A scoring period is
   // shadow-capacity sampled reads (at least kMinPeriod); each period a score loses 1/kDecayDivisor.
-  static constexpr int64_t kMinShadowCapacity = 128;
+  static constexpr int64_t kMinShadowCapacity = 256;
   static constexpr int64_t kMaxShadowCapacity = 4096;
   static constexpr int64_t kCapacityDivisor = 128;
-  static constexpr int64_t kDecayDivisor = 8;
+  static constexpr int64_t kDecayDivisor = 16;
   static constexpr int64_t kMinPeriod = 64;
 
   // `capacity`: the cache's capacity in entries (its max weight, or an estimate). REQUIRES: > 0.
