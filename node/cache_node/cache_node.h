@@ -267,6 +267,10 @@ class CacheNode final : public CacheApi {
   uint64_t persisted_version_ = 0;
   absl::btree_map<raft::GroupId, Hosted> hosted_;
   absl::btree_set<raft::GroupId> wipe_pending_;
+  // Replicas of this node that failed to open with DATA_LOSS (really corrupt, not a transient bad
+  // read): reported to the metadata leader, never re-created under the same replica id; the
+  // group's files are wiped before a new replica (a new generation) of it is created here.
+  absl::btree_map<raft::GroupId, raft::ReplicaId> corrupt_local_;
   bool reconcile_scheduled_ = false;
   bool reconciling_ = false;
   bool fetching_map_ = false;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/cache_node/cache_node.h"
+#include "node/cache_node/payloads.h"
 
 namespace crema {
 namespace {
@@ -103,12 +104,15 @@ void CacheNode::SendReport() {
   for (const auto& [group, h] : hosted_) {
     if (h.driver != nullptr && h.driver->corrupt()) corrupt[group].push_back(h.replica);
   }
+  for (const auto& [group, replica] : corrupt_local_) corrupt[group].push_back(replica);
   if (corrupt.empty()) return;
   for (auto& [group, replicas] : corrupt) {
     forward::Request q;
     q.kind = RequestKind::kReport;
-    q.group = group;
-    q.payload = cluster::EncodeReplicaList(replicas);
+    // The group goes in the payload: CallLeader routes by q.group (the metadata group).
+    payloads::CorruptReport report{.group = group};
+    for (raft::ReplicaId r : replicas) report.replicas.push_back(r);
+    q.payload = payloads::EncodeCorruptReport(report);
     env_.executor->Spawn("corrupt-report", [this, alive = alive_, q = std::move(q)]() mutable {
       if (!*alive) return;
       bool maybe = false;

@@ -85,6 +85,7 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
         case RequestKind::kReconcile: reply = ServeReconcile(request); break;
         case RequestKind::kTransferLeader: reply = ServeTransfer(request); break;
         case RequestKind::kMetaPropose: reply = ServeMetaPropose(request); break;
+        case RequestKind::kReport: reply = ServeReport(env_.self, request); break;
         default: reply = forward::Reply::Error(absl::InternalError("not callable locally"));
       }
     } else {

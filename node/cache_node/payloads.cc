@@ -98,4 +98,28 @@ absl::StatusOr<ReadReply> DecodeReadReply(std::string_view bytes, size_t expecte
   return out;
 }
 
+std::string EncodeCorruptReport(const CorruptReport& report) {
+  WireWriter w;
+  w.PutVarint(report.group);
+  w.PutVarint(report.replicas.size());
+  for (uint64_t r : report.replicas) w.PutVarint(r);
+  return std::move(w).Finish();
+}
+
+absl::StatusOr<CorruptReport> DecodeCorruptReport(std::string_view bytes) {
+  WireReader r(bytes);
+  CorruptReport out;
+  uint64_t n = 0;
+  if (!r.GetVarint(&out.group) || !r.GetVarint(&n) || n > kMaxReportReplicas) {
+    return Bad("malformed corrupt report");
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t replica = 0;
+    if (!r.GetVarint(&replica)) return Bad("malformed corrupt report");
+    out.replicas.push_back(replica);
+  }
+  if (!r.done()) return Bad("malformed corrupt report");
+  return out;
+}
+
 }  // namespace crema::payloads

@@ -5,6 +5,7 @@
 //   write reply:   varint index | bytes encoded replicated::Result
 //   read request:  u8 op | u8 consistency | varint min_index | varint n | n x bytes key
 //   read reply:    varint index | n x (bool present | bytes value | signed deadline unix ns)
+//   corrupt report: varint group | varint n | n x varint replica id  (at most kMaxReportReplicas)
 #ifndef CREMA_NODE_CACHE_NODE_PAYLOADS_H_
 #define CREMA_NODE_CACHE_NODE_PAYLOADS_H_
 
@@ -47,6 +48,16 @@ struct ReadReply {
 };
 std::string EncodeReadReply(const ReadReply& reply);
 absl::StatusOr<ReadReply> DecodeReadReply(std::string_view bytes, size_t expected_items);
+
+// A node's report of its own corrupt replicas of one group (to the metadata leader). The group
+// travels in the payload: the request's own group field routes it to the metadata group.
+struct CorruptReport {
+  uint64_t group = 0;
+  std::vector<uint64_t> replicas;
+};
+inline constexpr size_t kMaxReportReplicas = 64;
+std::string EncodeCorruptReport(const CorruptReport& report);
+absl::StatusOr<CorruptReport> DecodeCorruptReport(std::string_view bytes);
 
 }  // namespace crema::payloads
 

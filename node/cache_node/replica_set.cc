@@ -334,6 +334,10 @@ void CacheNode::ReconcileReplicas() {
     for (const auto& [group, replica] : desired) {
       if (shutdown_) break;
       if (hosted_.contains(group)) continue;
+      // A corrupt replica waits for its replacement (a new generation) instead.
+      if (auto c = corrupt_local_.find(group); c != corrupt_local_.end() && c->second == replica) {
+        continue;
+      }
       const cluster::ShardInfo* info = map_.Group(group);
       const bool bootstrap = founder_first_start_ && info != nullptr && info->conf_index == 0 &&
                              raft::GenerationOfReplica(replica) == 0 &&
@@ -371,6 +375,10 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
   o.raft.max_clock_drift = config_.max_clock_drift;
   if (bootstrap) o.bootstrap.voters = info->voters;
   o.checkpoint = options_.checkpoint;
+  if (auto c = corrupt_local_.find(group); c != corrupt_local_.end()) {
+    if (c->second == replica) return absl::DataLossError("this replica is corrupt; awaiting repair");
+    corrupt_local_.erase(c);  // a new generation: it starts from wiped files
+  }
   Hosted& h = hosted_[group];
   h.replica = replica;
   if (group == cluster::kMetaGroup) {
@@ -395,6 +403,14 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
   Hosted* again = Find(group);
   if (!driver.ok()) {
     if (again != nullptr && again->driver == nullptr) hosted_.erase(group);
+    if (absl::IsDataLoss(driver.status())) {
+      // Repair from peers: report it; the placement controller replaces it with a new
+      // generation, which starts from wiped files and catches up by snapshot.
+      corrupt_local_[group] = replica;
+      wipe_pending_.insert(group);
+      env_.tracer->Record("cache.replica_corrupt",
+                          absl::StrCat(group, " r", replica, " ", driver.status().message()));
+    }
     return driver.status();
   }
   if (again == nullptr) return absl::AbortedError("replica went away while opening");

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "node/cache_node/cache_node.h"
+#include "node/cache_node/payloads.h"
 
 namespace crema {
 namespace {
@@ -240,17 +241,21 @@ Reply CacheNode::ServeMetaPropose(const forward::Request& request) {
 }
 
 Reply CacheNode::ServeReport(NodeId from, const forward::Request& request) {
-  absl::StatusOr<std::vector<raft::ReplicaId>> list =
-      cluster::DecodeReplicaList(request.payload);
-  // A report is (group, replica) pairs flattened: replica ids of corrupt replicas, with the
-  // group in `request.group` for one group per report.
-  if (!list.ok()) return Reply::Error(absl::InvalidArgumentError("malformed report"));
+  absl::StatusOr<payloads::CorruptReport> report = payloads::DecodeCorruptReport(request.payload);
+  if (!report.ok()) return Reply::Error(absl::InvalidArgumentError("malformed report"));
   bool added = false;
-  for (raft::ReplicaId r : *list) {
-    if (raft::NodeOfReplica(r) != from) continue;  // a node reports only its own replicas
-    added = corrupt_reports_.insert({request.group, r}).second || added;
+  for (uint64_t r : report->replicas) {
+    if (r > UINT32_MAX || raft::NodeOfReplica(static_cast<raft::ReplicaId>(r)) != from) {
+      continue;  // a node reports only its own replicas
+    }
+    added = corrupt_reports_.insert({report->group, static_cast<raft::ReplicaId>(r)}).second ||
+            added;
   }
-  if (added && controller_) controller_->Invalidate();
+  if (added) {
+    env_.tracer->Record("cache.corrupt_reported",
+                        absl::StrCat("group ", report->group, " from n", from));
+    if (controller_) controller_->Invalidate();
+  }
   return WithStatus(ReplyStatus::kOk);
 }
 
