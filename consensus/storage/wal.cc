@@ -107,6 +107,9 @@ absl::Status Wal::Recover(WalContents* c) {
         disk_->Open(segments_.back().name, OpenMode::kOpenExisting);
     if (!file.ok()) return file.status();
     file_ = *std::move(file);
+    // What it holds was synced before the dropped segment was created; sync anyway, so that
+    // synced_bytes_ is a fact and not an assumption (see RecoverSegment).
+    if (absl::Status s = file_->Sync(); !s.ok()) return s;
     file_bytes_ = synced_bytes_ = file_->Size();
   }
   return absl::OkStatus();
@@ -173,9 +176,12 @@ absl::Status Wal::RecoverSegment(size_t i, bool is_last, WalContents* c, bool* d
   if (!is_last) return absl::OkStatus();
   if (scan.torn) {
     if (absl::Status s = (*file)->Truncate(scan.valid_end); !s.ok()) return s;
-    if (absl::Status s = (*file)->Sync(); !s.ok()) return s;
     c->torn_bytes_dropped += bytes->size() - scan.valid_end;
   }
+  // The scan read what this node sees, which may include writes that were never synced (a Sync
+  // failed, then the owner reopened without a crash). Recovery hands all of it to the core as
+  // durable, and later records vouch for it through synced_offset: make it durable first.
+  if (absl::Status s = (*file)->Sync(); !s.ok()) return s;
   file_ = *std::move(file);
   file_bytes_ = synced_bytes_ = scan.valid_end;
   return absl::OkStatus();

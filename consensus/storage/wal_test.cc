@@ -175,6 +175,37 @@ TEST_F(WalTest, DiskErrorMakesTheWalFailedButKeepsSyncedData) {
   EXPECT_EQ(c.entries, Entries(1, 3, 1));
 }
 
+// Issue 8 (seed 8142940875276105258): a Sync fails, the owner reopens the WAL without a crash,
+// and recovery reads the unsynced record as part of the log. Whatever Open returns is handed to
+// the core as durable (it may acknowledge it), so it must survive a crash that loses every
+// unsynced write; and records written after the reopen must not vouch (synced_offset) for bytes
+// that were never synced.
+TEST_F(WalTest, RecoveryAfterAFailedSyncMakesWhatItReturnsDurable) {
+  disk.config().unsynced_write_lost = {1, 1};  // a crash loses every unsynced write
+  WalContents c;
+  {
+    auto wal = OpenWal(&c);
+    ASSERT_TRUE(wal->Append(Entries(1, 2, 1)).ok());
+    ASSERT_TRUE(wal->Sync().ok());
+    ASSERT_TRUE(wal->Append(Entries(3, 3, 1)).ok());
+    ASSERT_TRUE(wal->Flush().ok());  // written, not synced
+    disk.config().io_error = {1, 1};
+    EXPECT_FALSE(wal->Sync().ok());
+    disk.config().io_error = {0, 1};
+  }
+  {
+    auto wal = OpenWal(&c);  // a reopen, no crash: the unsynced record is read back
+    ASSERT_EQ(c.entries, Entries(1, 3, 1));
+    EXPECT_EQ(*disk.SyncedContent("g/wal-0000000000000001"),
+              *disk.CurrentContent("g/wal-0000000000000001"));
+    ASSERT_TRUE(wal->Append(Entries(4, 4, 1)).ok());
+    ASSERT_TRUE(wal->Flush().ok());
+  }
+  disk.Crash();
+  OpenWal(&c);
+  EXPECT_EQ(c.entries, Entries(1, 3, 1));  // 3 was returned by recovery: it must stay
+}
+
 TEST_F(WalTest, TornTailIsTruncatedAndTheLogContinues) {
   WalContents c;
   {
