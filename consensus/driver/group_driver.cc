@@ -14,7 +14,11 @@ constexpr size_t kProposalHeaderBytes = 12;  // u32 origin node + u64 proposal i
 }  // namespace
 
 GroupDriver::GroupDriver(Env env, const GroupOptions& options, StateMachine* sm, HostHooks hooks)
-    : env_(env), options_(options), state_machine_(sm), hooks_(std::move(hooks)) {
+    : env_(env),
+      options_(options),
+      state_machine_(sm),
+      hooks_(std::move(hooks)),
+      reopen_backoff_(options.reopen_backoff) {
   if (options_.storage_prefix.empty()) {
     options_.storage_prefix = absl::StrCat("raft/", options_.raft.group, "/");
   }
@@ -55,12 +59,12 @@ absl::Status GroupDriver::OpenWithRetries() {
   absl::Status s;
   for (int attempt = 0; attempt < std::max(1, options_.open_attempts); ++attempt) {
     s = OpenOnce();
-    if (s.ok() || !absl::IsDataLoss(s)) return s;
-    // DataLoss may be a transient bit flip on read (checksums caught it): read again.
+    if (!absl::IsDataLoss(s)) break;
+    // Storage already re-read what failed (verified_read.h); one more look costs little.
     env_.tracer->Record("raft.open_retry", absl::StrCat(group(), " ", s.message()));
   }
-  corrupt_ = true;
-  env_.tracer->Record("raft.corrupt", absl::StrCat(group(), " ", s.message()));
+  corrupt_ = absl::IsDataLoss(s);
+  if (corrupt_) env_.tracer->Record("raft.corrupt", absl::StrCat(group(), " ", s.message()));
   return s;
 }
 
@@ -111,7 +115,7 @@ absl::Status GroupDriver::OpenOnce() {
 }
 
 void GroupDriver::MaybeReopen(absl::Time now) {
-  if (failure_.ok() || corrupt_ || closed_ || now < failed_at_ + options_.reopen_backoff) return;
+  if (failure_.ok() || closed_ || now < failed_at_ + reopen_backoff_) return;
   failed_at_ = now;  // next attempt after another backoff if this one fails
   absl::Status s = OpenWithRetries();
   if (closed_) {
@@ -121,9 +125,13 @@ void GroupDriver::MaybeReopen(absl::Time now) {
   if (!s.ok()) {
     failure_ = s;
     storage_.reset();
+    // Real corruption does not heal by itself: look again ever less often, but never give up.
+    reopen_backoff_ = corrupt_ ? std::min(2 * reopen_backoff_, options_.max_reopen_backoff)
+                               : options_.reopen_backoff;
     env_.tracer->Record("raft.reopen_failed", absl::StrCat(group(), " ", s.message()));
     return;
   }
+  reopen_backoff_ = options_.reopen_backoff;
   ++reopens_;
   env_.tracer->Record("raft.reopened", absl::StrCat(group()));
 }

@@ -32,9 +32,13 @@
 // dropped (nothing unsynced is ever acknowledged or voted on), every future fails with the error,
 // and the group ignores input. The host calls MaybeReopen on ticks: after reopen_backoff the group
 // reopens its storage (recovery = the synced state), restores the state machine from the latest
-// snapshot and rejoins. Open retries DataLoss (transient read corruption) open_attempts times; a
-// persistent DataLoss is real corruption: the group stays stopped (`corrupt()`), traced as
-// "raft.corrupt", and never serves.
+// snapshot and rejoins. Storage tells reads corrupted in transit from corrupt files
+// (consensus/storage/verified_read.h): the former are a retryable UNAVAILABLE, and DataLoss means
+// the stored bytes are bad (Open still retries it open_attempts times). A group whose last open
+// ended in DataLoss is `corrupt()` (traced "raft.corrupt") and never serves; it is not abandoned:
+// reopening is retried with a backoff that doubles from reopen_backoff up to max_reopen_backoff,
+// and a successful reopen clears corrupt(). So corrupt() stays true only while the durable state
+// really fails verification - the signal for repairing the replica from its peers.
 //
 // Thread safety: none; everything runs on the node's event loop.
 #ifndef CREMA_CONSENSUS_DRIVER_GROUP_DRIVER_H_
@@ -92,6 +96,7 @@ struct GroupOptions {
   SnapshotStreamOptions snapshot_stream;
   int open_attempts = 3;
   absl::Duration reopen_backoff = absl::Seconds(1);
+  absl::Duration max_reopen_backoff = absl::Seconds(30);  // while corrupt(): doubling up to this
 };
 
 class GroupDriver {
@@ -122,7 +127,8 @@ class GroupDriver {
   void Persist();
   std::vector<Message> TakeMessages();
   void ApplyAndAdvance();
-  // After reopen_backoff, tries to reopen a stopped (non-corrupt) group. Host fiber only.
+  // After the reopen backoff, tries to reopen a stopped group (see the file comment). Host fiber
+  // only.
   void MaybeReopen(absl::Time now);
   // Stops the group for good (the host shuts down or destroys it): futures fail with `status`.
   // Callable from any fiber.
@@ -241,6 +247,7 @@ class GroupDriver {
   bool executor_gone_ = false;
   bool closed_ = false;  // Stop()ped for good: never reopened
   absl::Time failed_at_ = absl::InfinitePast();
+  absl::Duration reopen_backoff_;  // the current one: grows while corrupt()
   absl::Time now_ = absl::InfinitePast();  // time of the latest Tick
 
   // The Ready between Persist and ApplyAndAdvance.

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "consensus/storage/verified_read.h"
 
 namespace crema::raft::storage {
 namespace {
@@ -119,10 +120,16 @@ absl::Status Wal::RecoverSegment(size_t i, bool is_last, WalContents* c, bool* d
   const Segment& segment = segments_[i];
   absl::StatusOr<std::unique_ptr<File>> file = disk_->Open(segment.name, OpenMode::kOpenExisting);
   if (!file.ok()) return file.status();
-  absl::StatusOr<std::string> bytes = ReadWholeFile(**file, kMaxSegmentFileBytes, segment.name);
-  if (!bytes.ok()) return bytes.status();
+  // A torn tail is truncated below: a destructive decision, taken only on bytes read twice alike.
+  std::string bytes_read;
+  const std::string* bytes = &bytes_read;
   SegmentScan scan;
-  if (absl::Status s = ScanSegment(*bytes, segment.name, is_last, &scan); !s.ok()) return s;
+  absl::Status read = ReadVerified(**file, kMaxSegmentFileBytes, segment.name, &bytes_read,
+                                   [&](std::string_view b) {
+                                     absl::Status s = ScanSegment(b, segment.name, is_last, &scan);
+                                     return ReadCheck{s, s.ok() && scan.torn};
+                                   });
+  if (!read.ok()) return read;
   if (scan.records.empty() && is_last && (scan.torn || bytes->empty())) {
     // A new segment whose header never became durable: it holds nothing that was synced.
     if (absl::Status s = disk_->Delete(segment.name); !s.ok()) return s;
