@@ -52,6 +52,17 @@ using Weigher = absl::AnyInvocable<uint32_t(std::string_view key, std::string_vi
 using RemovalListener =
     absl::AnyInvocable<void(std::string_view key, std::string_view value, RemovalCause cause)>;
 
+// Who removes entries to respect the capacity.
+enum class EvictionMode {
+  // Every write evicts at once, by the W-TinyLFU policy (a standalone cache).
+  kAutomatic,
+  // Writes never evict: the total weight may exceed max_weight until the owner removes the
+  // entries that `LocalCache::EvictionCandidates` proposes, with `LocalCache::Evict`. For a
+  // replicated cache, where eviction must be a decision carried by the log (chosen by one
+  // replica's policy, applied by all), never one each replica takes on its own.
+  kDeferred,
+};
+
 // How the admission window's share of the capacity adapts (see local_cache.h).
 enum class WindowAdaptation {
   kShadowQueues,  // Per miss, from shadow hits on keys each side recently lost (window_tuner.h).
@@ -72,6 +83,8 @@ struct CacheOptions {
   std::unique_ptr<Expiry> expiry;
 
   RemovalListener removal_listener;
+
+  EvictionMode eviction = EvictionMode::kAutomatic;
 
   // Initial admission window, in percent of max_weight (W-TinyLFU's default is 1%).
   int initial_window_percent = 1;

@@ -70,6 +70,7 @@ LocalCache::LocalCache(const Clock& clock, CacheOptions options)
       expiry_(std::move(options.expiry)),
       listener_(std::move(options.removal_listener)),
       adaptive_window_(options.adaptive_window),
+      deferred_eviction_(options.eviction == EvictionMode::kDeferred),
       timed_(IsFinite(options.expire_after_write) || IsFinite(options.expire_after_access) ||
              expiry_ != nullptr),
       window_max_weight_(options.max_weight * options.initial_window_percent / 100),
@@ -219,9 +220,11 @@ void LocalCache::DrainReads() {
 }
 
 void LocalCache::SetDeadlinesOnWrite(Entry* e, int64_t now_ns, std::optional<absl::Duration> ttl,
-                                     bool created) {
+                                     std::optional<int64_t> deadline_ns, bool created) {
   e->write_deadline_ns = DeadlineAfterNs(now_ns, expire_after_write_ns_);
-  if (ttl.has_value()) {
+  if (deadline_ns.has_value()) {
+    e->variable_deadline_ns = *deadline_ns;
+  } else if (ttl.has_value()) {
     e->variable_deadline_ns = DeadlineAfterNs(now_ns, DurationToNs(*ttl));
   } else if (expiry_ != nullptr) {
     const absl::Duration d =
@@ -257,10 +260,12 @@ void LocalCache::Put(std::string_view key, std::string_view value, absl::Duratio
 }
 
 void LocalCache::PutInternal(std::string_view key, std::string_view value,
-                             std::optional<absl::Duration> ttl) {
+                             std::optional<absl::Duration> ttl,
+                             std::optional<int64_t> deadline_ns) {
   AssertNotInListener();
   DrainReads();
-  if (ttl.has_value()) timed_ = true;  // From now on reads must look at the clock.
+  // From now on reads must look at the clock.
+  if (ttl.has_value() || (deadline_ns.has_value() && *deadline_ns != kNever)) timed_ = true;
   const int64_t now_ns = Tick();
   const uint64_t hash = XXH3_64bits(key.data(), key.size());
   SupersedeLoad(key);
@@ -293,9 +298,13 @@ void LocalCache::PutInternal(std::string_view key, std::string_view value,
     window_weight_ += weight;
     total_weight_ += weight;
   }
-  SetDeadlinesOnWrite(e, now_ns, ttl, created);
+  SetDeadlinesOnWrite(e, now_ns, ttl, deadline_ns, created);
   if (timed_ && e->deadline_ns <= now_ns) Remove(e, RemovalCause::kExpired);
-  Evict();
+  if (deferred_eviction_) {
+    AdmitWindowOverflowIfRoom();
+  } else {
+    Evict();
+  }
 }
 
 bool LocalCache::Invalidate(std::string_view key) {
@@ -508,7 +517,7 @@ std::vector<std::string> LocalCache::KeysOf(Queue queue) const {
 
 void LocalCache::CheckInvariants() const {
   DrainReadsLogicallyConst();
-  CREMA_CACHE_CHECK(total_weight_ <= max_weight_);
+  CREMA_CACHE_CHECK(deferred_eviction_ || total_weight_ <= max_weight_);
   CREMA_CACHE_CHECK(window_max_weight_ >= 0 && window_max_weight_ <= max_weight_);
   int64_t count = 0;
   int64_t weights[3] = {0, 0, 0};

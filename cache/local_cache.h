@@ -58,8 +58,17 @@
 // Invalidate or InvalidateAll of its key still completes its waiters, but does not overwrite the
 // cache (the newer write or invalidation wins).
 //
+// Deferred eviction (CacheOptions::eviction = kDeferred), for replicated caches: writes never
+// evict. While the total weight is within max_weight, window overflow moves into the main space
+// as usual; once it is over, the overflow stays in the window as pending candidates. The owner
+// asks `EvictionCandidates(weight)` for the keys the policy would evict (the same candidate-vs-
+// victim duels as automatic eviction, run without removing anything) and later removes them with
+// `Evict(key)` — in Crema, the shard leader proposes them through the Raft log and every replica
+// applies the same removals. Absolute deadlines (`PutUntil`, `SetDeadline`) are in the clock's
+// MonotonicNow domain; a replicated cache gives the cache a clock that reads the log's time.
+//
 // Invariants (checked by tests, asserted in debug builds): total weight <= max_weight after every
-// public operation; every entry is on exactly one queue; window/protected weights match their
+// public operation (automatic eviction only); every entry is on exactly one queue; window/protected weights match their
 // queues; an entry with a finite deadline is on the timer wheel; the read buffer holds only live
 // entries (it is drained before any removal) and at most kReadBufferSize of them.
 #ifndef CREMA_CACHE_LOCAL_CACHE_H_
@@ -196,6 +205,33 @@ class LocalCache {
   void Put(std::string_view key, std::string_view value);
   void Put(std::string_view key, std::string_view value, absl::Duration ttl);
 
+  // Inserts or replaces with an absolute deadline in the clock's MonotonicNow domain
+  // (absl::InfiniteFuture() = never). A deadline <= now removes the value at once (kExpired).
+  // Cache-wide expire_after_write/access and the Expiry policy still apply (the earliest wins).
+  void PutUntil(std::string_view key, std::string_view value, absl::Time deadline);
+  // Replaces a live entry's per-entry deadline (EXPIRE / PERSIST); the value, its queue position
+  // and the cache-wide limits are untouched. Returns false if the key is absent or expired.
+  bool SetDeadline(std::string_view key, absl::Time deadline);
+  // The live entry's effective deadline (absl::InfiniteFuture() if it never expires); nullopt if
+  // absent or expired. No side effects on the policy or the statistics.
+  std::optional<absl::Time> DeadlineOf(std::string_view key) const;
+  // The live value, or nullptr, with no side effect on the policy, statistics or expiry (a
+  // replicated state machine's own reads, which must not depend on who reads what). The pointer
+  // is valid until the next non-const call.
+  const std::string* Peek(std::string_view key) const;
+  // Calls fn for every live entry, in no particular order. fn must not call into the cache.
+  void ForEachEntry(
+      absl::FunctionRef<void(std::string_view key, std::string_view value, absl::Time deadline)>
+          fn) const;
+
+  // --- Deferred eviction (see the file comment) ---
+  // The keys the policy would evict, in order, to free at least `weight_to_free` (at most
+  // `max_keys` of them). Removes nothing; only policy state (the admission lottery) moves.
+  std::vector<std::string> EvictionCandidates(int64_t weight_to_free, size_t max_keys);
+  // Removes a live entry for capacity (listener: kSize). Returns whether one was removed. Then,
+  // if the cache fits again, pending window overflow moves into the main space.
+  bool Evict(std::string_view key);
+
   // Explicit removal (listener: kExplicit). Invalidate returns whether a live entry was removed.
   bool Invalidate(std::string_view key);
   void InvalidateAll();
@@ -250,10 +286,17 @@ class LocalCache {
   void DrainReadsLogicallyConst() const { const_cast<LocalCache*>(this)->DrainReads(); }
   void RecordAccess(bool hit);
   void SetDeadlinesOnWrite(Entry* e, int64_t now_ns, std::optional<absl::Duration> ttl,
+                           std::optional<int64_t> deadline_ns,
                            bool created);
   void UpdateTimer(Entry* e, int64_t new_deadline_ns);
   void PutInternal(std::string_view key, std::string_view value,
-                   std::optional<absl::Duration> ttl);
+                   std::optional<absl::Duration> ttl, std::optional<int64_t> deadline_ns = {});
+  // Absolute time in the clock's domain -> entry time (ns since origin_), saturating.
+  int64_t ToEntryNs(absl::Time t) const;
+  absl::Time FromEntryNs(int64_t ns) const;
+  bool Expired(const Entry* e) const;  // by the clock's now, without side effects
+  // Deferred mode: moves window overflow into probation while the cache fits.
+  void AdmitWindowOverflowIfRoom();
   uint32_t WeightOf(std::string_view key, std::string_view value) const;
 
   AccessList& ListOf(Queue queue);
@@ -278,6 +321,7 @@ class LocalCache {
   std::unique_ptr<Expiry> expiry_;
   RemovalListener listener_;
   const bool adaptive_window_;
+  const bool deferred_eviction_;
   bool timed_;  // Whether any entry can expire (so reads must look at the clock).
 
   absl::flat_hash_set<Entry*, internal::EntryHash, internal::EntryEq> entries_;
