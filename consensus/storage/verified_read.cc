@@ -9,16 +9,16 @@
 namespace crema::raft::storage {
 namespace {
 constexpr char kTransientMarker[] = "transient read corruption";
-}  // namespace
 
-absl::Status ReadVerified(File& file, uint64_t max_bytes, std::string_view name,
-                          std::string* bytes,
+// The loop of the file comment, over any way of reading the bytes.
+absl::Status VerifiedLoop(const std::function<absl::StatusOr<std::string>()>& read,
+                          std::string_view name, std::string* bytes,
                           const std::function<ReadCheck(std::string_view)>& check) {
   std::string previous;
   bool have_previous = false;
   absl::Status last;
-  for (int read = 0; read < kMaxVerifyReads; ++read) {
-    absl::StatusOr<std::string> got = ReadWholeFile(file, max_bytes, name);
+  for (int attempt = 0; attempt < kMaxVerifyReads; ++attempt) {
+    absl::StatusOr<std::string> got = read();
     if (!got.ok()) return got.status();
     *bytes = *std::move(got);
     const ReadCheck r = check(*bytes);
@@ -33,6 +33,20 @@ absl::Status ReadVerified(File& file, uint64_t max_bytes, std::string_view name,
   return absl::UnavailableError(absl::StrCat(
       std::string(name), ": ", kTransientMarker, " (", kMaxVerifyReads,
       " reads, all different; last: ", last.ok() ? "unconfirmed" : last.message(), ")"));
+}
+
+}  // namespace
+
+absl::Status ReadVerified(File& file, uint64_t max_bytes, std::string_view name,
+                          std::string* bytes,
+                          const std::function<ReadCheck(std::string_view)>& check) {
+  return VerifiedLoop([&] { return ReadWholeFile(file, max_bytes, name); }, name, bytes, check);
+}
+
+absl::Status ReadVerifiedRange(File& file, uint64_t offset, size_t length, std::string_view name,
+                               std::string* bytes,
+                               const std::function<ReadCheck(std::string_view)>& check) {
+  return VerifiedLoop([&] { return file.Read(offset, length); }, name, bytes, check);
 }
 
 bool IsTransientReadCorruption(const absl::Status& status) {

@@ -52,6 +52,12 @@ struct ReadCheck {
                                         std::string* bytes,
                                         const std::function<ReadCheck(std::string_view)>& check);
 
+// The same for `length` bytes at `offset` of `file` (one record of a log, say). Fewer bytes than
+// asked (the file is shorter) are handed to `check` as read.
+[[nodiscard]] absl::Status ReadVerifiedRange(File& file, uint64_t offset, size_t length,
+                                             std::string_view name, std::string* bytes,
+                                             const std::function<ReadCheck(std::string_view)>& check);
+
 // True for the UNAVAILABLE that ReadVerified returns when reads keep differing.
 bool IsTransientReadCorruption(const absl::Status& status);
 

@@ -176,6 +176,9 @@ absl::Status Wal::RecoverSegment(size_t i, bool is_last, WalContents* c, bool* d
         for (size_t k = 0; k < i; ++k) segments_[k].max_index = 0;
         break;
       }
+      default:  // a record of the shared log (shared_log.h): not a per-group WAL
+        return absl::DataLossError(absl::StrCat(at, "unexpected record type ",
+                                                static_cast<int>(record.type)));
     }
     if (!s.ok()) return absl::DataLossError(absl::StrCat(at, s.message()));
   }
