@@ -92,6 +92,9 @@ struct SharedLogOptions {
   size_t rewrite_after_segments = 4;
   // Copies written per Maintain call, at most (the rest waits for the next call).
   uint64_t max_rewrite_bytes_per_pass = uint64_t{8} << 20;
+  // A rewrite's copy of a group's entries is split into records of at most this many body bytes
+  // (at least one entry each). REQUIRES: <= kMaxRecordPayloadBytes - 64.
+  size_t copy_record_bytes = kMaxRecordPayloadBytes - 64;
 };
 
 struct SharedLogStats {

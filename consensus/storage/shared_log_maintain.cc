@@ -19,6 +19,10 @@ bool SharedLog::NeedsMaintenance() const {
 absl::Status SharedLog::PurgeLocked() {
   assert(lock_.held());
   while (segments_.size() > 1) {
+    // Pins describe the log including buffered records; until those are durable, the records
+    // they supersede are still the durable truth. Purge only when everything buffered is synced
+    // (checked again after every Delete: other fibers may buffer meanwhile).
+    if (synced_ != appended_) break;
     const uint64_t oldest_pin = pins_.empty() ? kPendingSeq : pins_.begin()->first;
     const uint64_t seq = segments_.front();
     if (seq >= oldest_pin) break;
@@ -35,6 +39,7 @@ absl::Status SharedLog::Maintain() {
   IoLockGuard guard(&lock_);
   if (!guard.status().ok()) return guard.status();
   if (!failed_.ok()) return failed_;
+  if (absl::Status s = SyncLocked(); !s.ok()) return s;  // so that the pins are durable facts
   if (absl::Status s = PurgeLocked(); !s.ok()) return s;
   if (segments_.size() <= options_.rewrite_after_segments) return absl::OkStatus();
   // Copy the live records of the groups pinning the oldest segment into the active one.
@@ -98,7 +103,7 @@ absl::Status SharedLog::RewriteLocked(GroupId group, uint64_t* bytes) {
   } else {
     // Split into records from the END backwards: every copy record then overlaps or touches
     // what replay holds when it meets it (group_index.h), whatever survives of the rest.
-    constexpr size_t kBodyBudget = kMaxRecordPayloadBytes - 64;
+    const size_t kBodyBudget = std::min(options_.copy_record_bytes, kMaxRecordPayloadBytes - 64);
     size_t end = entries.size();
     while (end > 0) {
       size_t begin = end;
