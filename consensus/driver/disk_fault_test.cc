@@ -18,11 +18,15 @@ namespace {
 using testing::ClusterSpec;
 using testing::TestCluster;
 
-// The oldest file of the node's Raft log (where synced records are).
+// The oldest file of the node's Raft log (where synced records are): the shared log's, or the
+// group's own WAL's.
 std::string StoredLogFile(sim::SimDisk& disk) {
-  absl::StatusOr<std::vector<std::string>> files = disk.List("raft/1/wal-");
-  EXPECT_TRUE(files.ok() && !files->empty());
-  return files.ok() && !files->empty() ? files->front() : "";
+  for (const char* prefix : {"raftlog/log-", "raft/1/wal-"}) {
+    absl::StatusOr<std::vector<std::string>> files = disk.List(prefix);
+    if (files.ok() && !files->empty()) return files->front();
+  }
+  ADD_FAILURE() << "no log file";
+  return "";
 }
 
 // Overwrites one stored byte durably (corruption of the medium, or its repair).
@@ -112,13 +116,11 @@ TEST(DiskFaultTest, TransientReadCorruptionIsRetriedRealCorruptionStopsTheReplic
   ASSERT_NE(c.group(victim, 1), nullptr)
       << "open failed: " << c.node(victim) << "\n" << sim::ReproCommand(seed);
 
-  // A real corruption: a flipped byte in the middle of a synced WAL segment.
+  // A real corruption: a flipped byte in the middle of a synced log segment.
   c.sim().Crash(victim);
-  absl::StatusOr<std::vector<std::string>> wal = c.sim().disk(victim).List("raft/1/wal-");
-  ASSERT_TRUE(wal.ok() && !wal->empty());
   {
     absl::StatusOr<std::unique_ptr<File>> f =
-        c.sim().disk(victim).Open(wal->front(), OpenMode::kOpenExisting);
+        c.sim().disk(victim).Open(StoredLogFile(c.sim().disk(victim)), OpenMode::kOpenExisting);
     ASSERT_TRUE(f.ok());
     const uint64_t at = (*f)->Size() / 2;
     absl::StatusOr<std::string> byte = (*f)->Read(at, 1);
@@ -158,6 +160,7 @@ TEST(DiskFaultTest, CorruptGroupNeverServesButIsRetriedAndComesBackOnceItVerifie
   spec.groups = {{.id = 1, .voters = {1, 2, 3}}};
   spec.group_template.reopen_backoff = absl::Milliseconds(300);
   spec.group_template.max_reopen_backoff = absl::Seconds(2);
+  spec.host.log_reopen_backoff = absl::Milliseconds(300);
   TestCluster c(seed, spec);
   ASSERT_TRUE(c.WaitForLeader(1, absl::Seconds(5))) << sim::ReproCommand(seed);
   c.StartWriters(1, absl::Milliseconds(10), /*value_bytes=*/100);

@@ -72,7 +72,11 @@ absl::Status GroupDriver::OpenOnce() {
   storage_.reset();  // close the old WAL first (it may be failed); the old core stays readable
   storage::RecoveredState rec;
   absl::StatusOr<std::unique_ptr<storage::RaftStorage>> st =
-      storage::RaftStorage::Open(env_.disk, options_.storage_prefix, options_.storage, &rec);
+      hooks_.shared_log != nullptr
+          ? storage::RaftStorage::OpenShared(env_.disk, options_.storage_prefix,
+                                             hooks_.shared_log, group(), &rec)
+          : storage::RaftStorage::Open(env_.disk, options_.storage_prefix, options_.storage,
+                                       &rec);
   if (!st.ok()) return st.status();
   std::unique_ptr<storage::RaftStorage> disk = *std::move(st);
   if (!rec.snapshot && rec.entries.empty() && !options_.bootstrap.voters.empty()) {
@@ -199,15 +203,34 @@ void GroupDriver::Tick(absl::Time now) {
 bool GroupDriver::HasReady() const { return !stopped() && raft_->HasReady(); }
 
 void GroupDriver::Persist() {
-  assert(!ready_.has_value() && !stopped());
-  Ready rd = raft_->GetReady();
-  absl::Status s = PersistReady(rd);
-  if (!s.ok()) return Fail(s);  // nothing of this Ready is sent, applied or acknowledged
-  if (stopped()) return;        // stopped from outside while we waited for the disk
-  ready_ = std::move(rd);
+  if (!BufferReady()) return FinishPersist(absl::OkStatus());
+  FinishPersist(storage_->Sync());
 }
 
-absl::Status GroupDriver::PersistReady(const Ready& rd) {
+bool GroupDriver::BufferReady() {
+  assert(!ready_.has_value() && !stopped());
+  Ready rd = raft_->GetReady();
+  absl::Status s = BufferReadyRecords(rd);
+  if (!s.ok()) {
+    Fail(s);  // nothing of this Ready is sent, applied or acknowledged
+    return false;
+  }
+  if (stopped()) return false;  // stopped from outside while we waited for the disk
+  ready_needs_sync_ = rd.must_sync;
+  ready_ = std::move(rd);
+  return ready_needs_sync_;
+}
+
+void GroupDriver::FinishPersist(const absl::Status& synced) {
+  const bool needed = ready_needs_sync_;
+  ready_needs_sync_ = false;
+  if (!ready_.has_value() || stopped()) return;
+  // A commit-only hard state need not be durable, so a failed Sync does not stop such a Ready
+  // (the failed log stops the group at its next write anyway).
+  if (!synced.ok() && needed) Fail(synced);
+}
+
+absl::Status GroupDriver::BufferReadyRecords(const Ready& rd) {
   if (rd.snapshot) {
     if (absl::Status s = storage_->ApplySnapshot(*rd.snapshot); !s.ok()) return s;
   }
@@ -218,8 +241,7 @@ absl::Status GroupDriver::PersistReady(const Ready& rd) {
     if (absl::Status s = storage_->SetHardState(*rd.hard_state); !s.ok()) return s;
   }
   // A commit-only hard state change need not be synced for safety, but syncing it with the rest
-  // costs nothing extra when there is anything else to sync.
-  if (rd.must_sync) return storage_->Sync();
+  // costs nothing extra when there is anything else to sync (rd.must_sync says which).
   return absl::OkStatus();
 }
 

@@ -6,7 +6,9 @@
 // Service::kRaft handler and one fiber and runs, for all its groups at once, the cycle raft.h
 // requires:
 //   OnMessage / ProcessRequests / Tick   (inputs; never between Persist and ApplyAndAdvance)
-//   Persist()          1. GetReady; install snapshot, append, hard state; Sync (one per WAL)
+//   Persist()          1. GetReady; install snapshot, append, hard state; Sync. Over the node's
+//                         shared log the host splits it: BufferReady() for every ready group,
+//                         ONE SharedLog::Sync, then FinishPersist(status) for each group
 //   TakeMessages()     2. the messages to send - only after every group's Sync; MsgSnap requests
 //                         start a snapshot stream instead of going on the wire
 //   ApplyAndAdvance()  3. restore a received snapshot, apply committed entries, resolve futures,
@@ -105,6 +107,9 @@ class GroupDriver {
   struct HostHooks {
     std::function<void()> kick;
     std::function<void(Message)> send_now;
+    // The node's shared log (shared_log.h), where the group keeps its entries and hard state;
+    // nullptr: the group's own WAL under its storage prefix. Must outlive the driver.
+    storage::SharedLog* shared_log = nullptr;
   };
 
   // Opens storage (retrying DataLoss), bootstraps a founding member, restores the state machine
@@ -124,7 +129,13 @@ class GroupDriver {
   void ProcessRequests();
   void Tick(absl::Time now);
   bool HasReady() const;
-  void Persist();
+  void Persist();  // BufferReady + the group's own Sync (if needed) + FinishPersist
+  // Persist without the Sync: the Ready's records are buffered in the group's log. True if they
+  // must be synced before the Ready's messages may go out (the host then syncs once for all).
+  bool BufferReady();
+  // The outcome of the Sync that covers what BufferReady buffered: an error stops the group
+  // (nothing of the Ready is sent, applied or acknowledged).
+  void FinishPersist(const absl::Status& synced);
   std::vector<Message> TakeMessages();
   void ApplyAndAdvance();
   // After the reopen backoff, tries to reopen a stopped group (see the file comment). Host fiber
@@ -215,7 +226,7 @@ class GroupDriver {
   // group_driver.cc
   absl::Status OpenOnce();
   absl::Status OpenWithRetries();
-  absl::Status PersistReady(const Ready& rd);
+  absl::Status BufferReadyRecords(const Ready& rd);
   void ApplyEntry(const Entry& entry);
   absl::Status MaybeCheckpoint();
   void Fail(absl::Status status);
@@ -256,6 +267,7 @@ class GroupDriver {
 
   // The Ready between Persist and ApplyAndAdvance.
   std::optional<Ready> ready_;
+  bool ready_needs_sync_ = false;  // BufferReady's answer, until FinishPersist
   std::vector<ReplicaId> snapshot_requests_;
   Index applied_ = 0;
   Index last_checkpoint_ = 0;
