@@ -99,6 +99,12 @@ std::string CacheStateMachine::ApplyWithResult(raft::Index index, std::string_vi
   }
   const Result result = Execute(*command);
   sessions_.Record(*command, result);
+  if (planted_self_eviction_ && cache_->weight() > config_.capacity) {
+    for (const std::string& key : cache_->EvictionCandidates(cache_->weight() - config_.capacity,
+                                                             1024)) {
+      (void)cache_->Evict(key);
+    }
+  }
   return EncodeResult(result);
 }
 
@@ -271,6 +277,8 @@ std::string CacheStateMachine::Checkpoint() {
 }
 
 absl::Status CacheStateMachine::Restore(std::string_view checkpoint) {
+  // Whatever was applied before is replaced: entries after the checkpoint follow (again).
+  applied_ = 0;
   auto reset = [this] {
     clock_ = LogClock();
     ResetCache();

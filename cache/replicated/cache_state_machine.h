@@ -118,6 +118,11 @@ class CacheStateMachine final : public raft::StateMachine {
   // XXH3 of Checkpoint(): equal iff the replicated state is equal (up to collisions).
   uint64_t Digest();
 
+  // TEST ONLY, a planted bug: this replica evicts on its own (by its local policy) whenever an
+  // applied write leaves it over capacity — the divergence the design forbids. The cache
+  // scenario must catch it.
+  void PlantSelfEvictionForTesting() { planted_self_eviction_ = true; }
+
  private:
   Result Execute(const Command& c);
   Result Put(const Command& c);
@@ -135,6 +140,7 @@ class CacheStateMachine final : public raft::StateMachine {
   SessionTable sessions_;
   raft::Index applied_ = 0;
   bool timed_entries_hint_ = false;  // some entry was given a finite deadline
+  bool planted_self_eviction_ = false;
 };
 
 // Parses a Redis-style decimal integer ("-12", no '+', spaces or leading zeros); nullopt if not.

@@ -16,6 +16,10 @@ absl::Status CacheConfig::Validate() const {
   if (max_clock_skew < absl::ZeroDuration() || max_clock_skew > absl::Minutes(1)) {
     return bad("max_clock_skew must be within [0, 1m]");
   }
+  if (max_clock_drift < absl::ZeroDuration() ||
+      max_clock_drift >= tick_interval * (election_tick - 1)) {
+    return bad("max_clock_drift must be within [0, the election timeout)");
+  }
   if (num_shards == 0 || num_shards > kMaxShardsPerCluster) {
     return bad(absl::StrCat("num_shards must be within [1, ", kMaxShardsPerCluster, "]"));
   }

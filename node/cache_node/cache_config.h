@@ -71,6 +71,9 @@ struct CacheConfig {
   absl::Duration tick_interval = absl::Milliseconds(100);
   int election_tick = 10;
   bool lease_reads = true;  // linearizable reads by leader lease when valid, else ReadIndex
+  // Bound on how much any node's monotonic clock may run fast or slow over one lease (an
+  // election timeout); a lease is shortened by it (raft.h, "Leader leases").
+  absl::Duration max_clock_drift = absl::Milliseconds(50);
 
   [[nodiscard]] absl::Status Validate() const;
 };
