@@ -113,6 +113,13 @@ class RaftHost {
   // and destroy it again to retry).
   [[nodiscard]] absl::Status DestroyGroup(GroupId group, bool delete_data);
 
+  // Fiber-only. Deletes the data of a group that is NOT hosted here: its records in the shared
+  // log (a synced tombstone, opening the log if needed) and every file under `storage_prefix`
+  // (empty: the default "raft/<group>/"). For retrying a DestroyGroup whose deletion failed, or
+  // wiping leftovers before a group is created again: a group created afterwards starts empty.
+  // FailedPrecondition if the group is hosted (or opening).
+  [[nodiscard]] absl::Status DeleteGroupData(GroupId group, std::string storage_prefix = "");
+
   GroupDriver* group(GroupId group) const;
   std::vector<GroupId> group_ids() const;  // ascending
   // The failure detector says node `node` is down: wakes quiet groups that depend on it (each

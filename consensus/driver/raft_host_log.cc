@@ -76,6 +76,16 @@ void RaftHost::MaybeMaintainLog() {
   }
 }
 
+absl::Status RaftHost::DeleteGroupData(GroupId group, std::string storage_prefix) {
+  if (loop_->shutdown) return absl::FailedPreconditionError("raft host shut down");
+  if (groups_.contains(group) || opening_.contains(group)) {
+    return absl::FailedPreconditionError(absl::StrCat("raft group ", group, " is hosted"));
+  }
+  if (storage_prefix.empty()) storage_prefix = absl::StrCat("raft/", group, "/");
+  if (absl::Status s = EnsureLog(); !s.ok()) return s;
+  return DestroyGroupData(group, storage_prefix);
+}
+
 absl::Status RaftHost::DestroyGroupData(GroupId group, const std::string& prefix) {
   if (log_ != nullptr) {
     // The tombstone first: if it fails, the group's records and files stay, consistent.

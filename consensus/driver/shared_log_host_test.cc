@@ -178,5 +178,38 @@ TEST(SharedLogHostTest, DestroyedGroupCreatedAgainStartsEmptyAlsoAfterACrash) {
   }
 }
 
+TEST(SharedLogHostTest, DeleteGroupDataWipesAGroupThatIsNotHosted) {
+  const uint64_t seed = sim::TestSeed();
+  TestCluster c(seed, ManyGroups(1, true));
+  ASSERT_TRUE(c.WaitForLeader(1, absl::Seconds(10))) << sim::ReproCommand(seed);
+  c.StartWriters(1, absl::Milliseconds(20));
+  ASSERT_TRUE(c.sim().RunUntil([&] { return c.acked_count(1) >= 20; }, absl::Seconds(10)));
+  c.StopWriters();
+  const NodeId id = 1;
+  std::optional<absl::Status> hosted, removed, wiped;
+  c.Spawn(id, [&](HostProgram& p) {
+    hosted = p.host->DeleteGroupData(1);
+    removed = p.host->DestroyGroup(1, /*delete_data=*/false);  // its data stays
+    wiped = p.host->DeleteGroupData(1);
+  });
+  ASSERT_TRUE(c.sim().RunUntil([&] { return wiped.has_value(); }, absl::Seconds(5)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(*hosted)) << *hosted;
+  EXPECT_TRUE(removed->ok()) << *removed;
+  EXPECT_TRUE(wiped->ok()) << *wiped;
+  EXPECT_TRUE(c.sim().disk(id).List("raft/1/")->empty());
+  // Created again (joining, no bootstrap): it starts empty.
+  testing::KvMachine machine;
+  std::optional<absl::StatusOr<GroupDriver*>> created;
+  c.Spawn(id, [&](HostProgram& p) {
+    GroupOptions options;
+    options.raft.group = 1;
+    created = p.host->CreateGroup(options, &machine);
+  });
+  ASSERT_TRUE(c.sim().RunUntil([&] { return created.has_value(); }, absl::Seconds(5)));
+  ASSERT_TRUE(created->ok()) << created->status();
+  EXPECT_EQ((**created)->core().log().last_index(), 0u) << sim::ReproCommand(seed);
+  EXPECT_TRUE(machine.data.empty());
+}
+
 }  // namespace
 }  // namespace crema::raft
