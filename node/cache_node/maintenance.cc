@@ -23,6 +23,7 @@ bool Leads(const raft::GroupDriver* d) {
 void CacheNode::OnMembershipEvent(const membership::MembershipEvent& e) {
   using membership::MembershipEventKind;
   if (e.member.id == env_.self || host_ == nullptr) return;
+  if (!e.member.address.empty()) env_.network->LearnAddress(e.member.id, e.member.address);
   switch (e.kind) {
     case MembershipEventKind::kSuspected:
     case MembershipEventKind::kDead:

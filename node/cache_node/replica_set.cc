@@ -126,6 +126,9 @@ void CacheNode::SetMap(cluster::ClusterMap map) {
   if (map.version == map_.version && map_.bootstrapped()) return;
   map_ = std::move(map);
   targets_ = std::make_unique<cluster::TargetPlacement>(map_);
+  for (const auto& [id, info] : map_.nodes) {
+    if (id != env_.self && !info.address.empty()) env_.network->LearnAddress(id, info.address);
+  }
   last_map_news_ = env_.clock->MonotonicNow();
   if (controller_) controller_->Invalidate();
   env_.tracer->Record("cache.map", cluster::DescribeClusterMap(map_));
