@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
   }
   runtime->executor_ = std::make_unique<Executor>(&runtime->loop_, &runtime->clock_);
   // fsync on a worker thread: the loop keeps serving while a fiber waits for the disk.
-  if (runtime->disk_ != nullptr) {
+  if (runtime->disk_ != nullptr && o.fsync_on_worker) {
     runtime->disk_->OffloadSyncs(&runtime->loop_.io_context(), runtime->executor_.get());
   }
   runtime->loop_.StopOnSignals();
