@@ -103,6 +103,13 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
           NoteLeader(group, target);
           return reply;
         case ReplyStatus::kError:
+          // A refusal of THIS attempt (e.g. the shard is over its memory ceiling) says nothing
+          // about an earlier attempt that may have executed: the outcome is then unknown.
+          if (*maybe_executed && request.kind == RequestKind::kWrite) {
+            return absl::DeadlineExceededError(absl::StrCat(
+                "retry refused (", reply->ErrorStatus().message(),
+                ") after an attempt that may have applied; the operation may or may not apply"));
+          }
           return reply;
         case ReplyStatus::kNotLeader:
           if (reply->leader_hint != kNoNode && reply->leader_hint != target) {
