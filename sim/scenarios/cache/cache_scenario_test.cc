@@ -52,7 +52,8 @@ TEST(CacheScenarioTest, OnceFailingSeedsPass) {
     const char* bug;
   };
   // A retried write refused by a shard over its memory ceiling answered RESOURCE_EXHAUSTED
-  // ("nothing happened") although its first attempt, whose reply was lost, had applied.
+  // ("nothing happened") although its first attempt, whose reply was lost, had applied (found
+  // by the storage branch's sweep; fixed in CacheNode::ExecuteWrite).
   constexpr KnownSeed kKnown[] = {
       {1711721572161778757u, "retry refused after a maybe-applied attempt"},
       {900005u, "retry refused after a maybe-applied attempt"},
