@@ -82,6 +82,7 @@ class SimDisk::SimFile final : public File {
     if (absl::Status s = disk_->MaybeIoError("sync"); !s.ok()) return s;
     inode_->synced = inode_->current;
     inode_->pending.clear();
+    ++disk_->stats_.syncs;
     // The file's name becomes durable too (if it still has one).
     auto it = disk_->files_.find(name_);
     if (it != disk_->files_.end() && it->second.inode == inode_) it->second.durable = true;

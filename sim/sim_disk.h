@@ -85,6 +85,7 @@ struct DiskFaultStats {
   uint64_t io_errors = 0;
   uint64_t full_errors = 0;
   uint64_t crashes = 0;
+  uint64_t syncs = 0;  // File::Sync calls that succeeded (not a fault: a cost, for benchmarks)
 };
 
 class SimDisk final : public Disk {

@@ -54,6 +54,10 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
     runtime->disk_ = std::move(*disk);
   }
   runtime->executor_ = std::make_unique<Executor>(&runtime->loop_, &runtime->clock_);
+  // fsync on a worker thread: the loop keeps serving while a fiber waits for the disk.
+  if (runtime->disk_ != nullptr && o.fsync_on_worker) {
+    runtime->disk_->OffloadSyncs(&runtime->loop_.io_context(), runtime->executor_.get());
+  }
   runtime->loop_.StopOnSignals();
   return runtime;
 }
@@ -89,6 +93,7 @@ std::optional<int> NodeRuntime::RunUntilSignal() {
 }
 
 void NodeRuntime::Shutdown() {
+  if (disk_ != nullptr) disk_->StopOffloadingSyncs();  // no completion may wake a dead executor
   executor_.reset();  // unwinds fibers while whatever they reference is still alive
   network_.reset();
 }

@@ -46,6 +46,9 @@ struct NodeRuntimeOptions {
   std::string data_dir;                        // empty = no disk (env().disk is then null)
   std::string cluster_secret;
   bool verbose = false;  // Tracer records go to stderr
+  // File::Sync from a fiber fsyncs on a worker thread while the loop keeps serving
+  // (PosixDisk::OffloadSyncs). false: fsync blocks the loop (for comparison only).
+  bool fsync_on_worker = true;
 };
 
 // A Tracer that writes "trace <monotonic_ms> node=<id> <kind> <detail>" lines to stderr.

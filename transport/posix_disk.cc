@@ -56,8 +56,12 @@ absl::Status SyncDirectory(const std::string& dir) {
 
 class PosixFile final : public File {
  public:
-  PosixFile(int fd, std::string path, uint64_t size, bool created)
-      : fd_(fd), path_(std::move(path)), size_(size), parent_needs_sync_(created) {}
+  PosixFile(int fd, std::string path, uint64_t size, bool created, SyncWorker* worker)
+      : fd_(fd),
+        path_(std::move(path)),
+        size_(size),
+        parent_needs_sync_(created),
+        worker_(worker) {}
   ~PosixFile() override { ::close(fd_); }
 
   absl::StatusOr<std::string> Read(uint64_t offset, size_t length) override {
@@ -97,7 +101,11 @@ class PosixFile final : public File {
   }
 
   absl::Status Sync() override {
-    if (::fsync(fd_) != 0) return ErrnoStatus(errno, "fsync", path_);
+    if (worker_ != nullptr && worker_->CanWait()) {
+      if (absl::Status s = worker_->Sync(fd_, path_); !s.ok()) return s;
+    } else if (::fsync(fd_) != 0) {
+      return ErrnoStatus(errno, "fsync", path_);
+    }
     if (parent_needs_sync_) {
       if (absl::Status s = SyncDirectory(ParentOf(path_)); !s.ok()) return s;
       parent_needs_sync_ = false;
@@ -112,6 +120,7 @@ class PosixFile final : public File {
   const std::string path_;
   uint64_t size_;           // as written through this handle (one writer per file)
   bool parent_needs_sync_;  // this handle created the file and has not synced its directory
+  SyncWorker* worker_;      // null: fsync inline
 };
 
 }  // namespace
@@ -153,6 +162,12 @@ absl::StatusOr<std::unique_ptr<PosixDisk>> PosixDisk::Create(std::string data_di
     return ErrnoStatus(errno, "access", data_dir);
   }
   return std::unique_ptr<PosixDisk>(new PosixDisk(std::move(data_dir)));
+}
+
+void PosixDisk::OffloadSyncs(boost::asio::io_context* io, Executor* executor,
+                             SyncWorker::SyncFn sync_fn) {
+  assert(sync_worker_ == nullptr);
+  sync_worker_ = std::make_unique<SyncWorker>(io, executor, std::move(sync_fn));
 }
 
 std::string PosixDisk::PathOf(std::string_view name) const {
@@ -200,7 +215,7 @@ absl::StatusOr<std::unique_ptr<File>> PosixDisk::Open(std::string_view name, Ope
     return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
   }
   return std::unique_ptr<File>(
-      new PosixFile(fd, path, static_cast<uint64_t>(st.st_size), created));
+      new PosixFile(fd, path, static_cast<uint64_t>(st.st_size), created, sync_worker_.get()));
 }
 
 absl::Status PosixDisk::Delete(std::string_view name) {

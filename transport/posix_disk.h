@@ -13,11 +13,13 @@
 //   * Errors map from errno: ENOENT -> NOT_FOUND, ENOSPC/EDQUOT -> RESOURCE_EXHAUSTED,
 //     EACCES/EPERM -> PERMISSION_DENIED, ENOTDIR/EISDIR -> FAILED_PRECONDITION, others INTERNAL.
 //
-// Blocking: every call blocks the loop thread for the duration of the syscall, fsync included
-// (milliseconds on SSDs, more on spinning disks). That is acceptable for now: the node cannot
-// acknowledge before the fsync anyway. NOTE for a later version: move Sync (and large reads) to
-// a small I/O thread pool and park the calling fiber on a Promise until it completes, so other
-// fibers and network handlers keep running meanwhile.
+// Blocking: every call runs its syscall on the loop thread, except File::Sync once
+// `OffloadSyncs` was called: then a Sync made from a fiber fsyncs on a worker thread
+// (sync_worker.h) while the calling fiber waits and the loop keeps running other fibers and
+// network handlers (an fsync takes milliseconds on SSDs, more on spinning disks; the shared
+// Raft log's Sync is on every write's path). A Sync from outside a fiber fsyncs inline. The
+// directory fsyncs of Delete, Rename and a created file's first Sync stay inline (rare).
+// With offloading, Files must not outlive their PosixDisk.
 //
 // Thread safety: none; a PosixDisk and its Files belong to one loop thread. Two PosixDisks (or
 // processes) must not share a data directory.
@@ -32,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/disk.h"
+#include "transport/sync_worker.h"
 
 namespace crema::transport {
 
@@ -52,6 +55,17 @@ class PosixDisk final : public Disk {
 
   const std::string& data_dir() const { return data_dir_; }
 
+  // From now on File::Sync from a fiber of `executor` fsyncs on a worker thread whose results
+  // come back through `io` (the loop's io_context). Call once, on the loop thread, before the
+  // Files are opened; both must outlive this disk. `sync_fn` replaces fsync (tests).
+  void OffloadSyncs(boost::asio::io_context* io, Executor* executor,
+                    SyncWorker::SyncFn sync_fn = nullptr);
+  const SyncWorker* sync_worker() const { return sync_worker_.get(); }
+  // Before the Executor goes away: Syncs are inline again (SyncWorker::Stop).
+  void StopOffloadingSyncs() {
+    if (sync_worker_ != nullptr) sync_worker_->Stop();
+  }
+
  private:
   explicit PosixDisk(std::string data_dir) : data_dir_(std::move(data_dir)) {}
   std::string PathOf(std::string_view name) const;
@@ -59,6 +73,7 @@ class PosixDisk final : public Disk {
   absl::Status MakeParents(std::string_view name);
 
   std::string data_dir_;  // absolute or relative path, without a trailing '/'
+  std::unique_ptr<SyncWorker> sync_worker_;  // null: fsync inline
 };
 
 }  // namespace crema::transport

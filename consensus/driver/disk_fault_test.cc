@@ -18,6 +18,25 @@ namespace {
 using testing::ClusterSpec;
 using testing::TestCluster;
 
+// The oldest file of the node's Raft log (where synced records are): the shared log's, or the
+// group's own WAL's.
+std::string StoredLogFile(sim::SimDisk& disk) {
+  for (const char* prefix : {"raftlog/log-", "raft/1/wal-"}) {
+    absl::StatusOr<std::vector<std::string>> files = disk.List(prefix);
+    if (files.ok() && !files->empty()) return files->front();
+  }
+  ADD_FAILURE() << "no log file";
+  return "";
+}
+
+// Overwrites one stored byte durably (corruption of the medium, or its repair).
+void WriteStoredByte(sim::SimDisk& disk, const std::string& name, uint64_t at, char value) {
+  absl::StatusOr<std::unique_ptr<File>> f = disk.Open(name, OpenMode::kOpenExisting);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE((*f)->Write(at, std::string(1, value)).ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+}
+
 TEST(DiskFaultTest, DiskFullAndIoErrorsLoseNoAcknowledgedWrite) {
   for (uint64_t seed : sim::TestSeeds(2)) {
     ClusterSpec spec;
@@ -97,13 +116,11 @@ TEST(DiskFaultTest, TransientReadCorruptionIsRetriedRealCorruptionStopsTheReplic
   ASSERT_NE(c.group(victim, 1), nullptr)
       << "open failed: " << c.node(victim) << "\n" << sim::ReproCommand(seed);
 
-  // A real corruption: a flipped byte in the middle of a synced WAL segment.
+  // A real corruption: a flipped byte in the middle of a synced log segment.
   c.sim().Crash(victim);
-  absl::StatusOr<std::vector<std::string>> wal = c.sim().disk(victim).List("raft/1/wal-");
-  ASSERT_TRUE(wal.ok() && !wal->empty());
   {
     absl::StatusOr<std::unique_ptr<File>> f =
-        c.sim().disk(victim).Open(wal->front(), OpenMode::kOpenExisting);
+        c.sim().disk(victim).Open(StoredLogFile(c.sim().disk(victim)), OpenMode::kOpenExisting);
     ASSERT_TRUE(f.ok());
     const uint64_t at = (*f)->Size() / 2;
     absl::StatusOr<std::string> byte = (*f)->Read(at, 1);
@@ -129,6 +146,54 @@ TEST(DiskFaultTest, TransientReadCorruptionIsRetriedRealCorruptionStopsTheReplic
   }
   ASSERT_TRUE(c.WaitCaughtUp(1, healthy, absl::Seconds(10))) << sim::ReproCommand(seed);
   c.CheckAckedWrites(1, healthy);
+}
+
+// Issue 8 (seeds 17372508359430563944, 15783886305766066387, 9108098757185565125,
+// 128456511902131101): a group that met DataLoss on every open attempt was marked corrupt and
+// never retried, even when the cause went away. Now a corrupt group never serves, but reopening
+// is retried with a growing (bounded) backoff, and it comes back once its disk state verifies.
+// Here the "repair" restores the flipped byte by hand.
+TEST(DiskFaultTest, CorruptGroupNeverServesButIsRetriedAndComesBackOnceItVerifies) {
+  const uint64_t seed = sim::TestSeed();
+  ClusterSpec spec;
+  spec.nodes = {1, 2, 3};
+  spec.groups = {{.id = 1, .voters = {1, 2, 3}}};
+  spec.group_template.reopen_backoff = absl::Milliseconds(300);
+  spec.group_template.max_reopen_backoff = absl::Seconds(2);
+  spec.host.log_reopen_backoff = absl::Milliseconds(300);
+  TestCluster c(seed, spec);
+  ASSERT_TRUE(c.WaitForLeader(1, absl::Seconds(5))) << sim::ReproCommand(seed);
+  c.StartWriters(1, absl::Milliseconds(10), /*value_bytes=*/100);
+  c.sim().RunFor(absl::Seconds(1));
+  const NodeId victim = c.Leader(1) == 3 ? 2 : 3;
+  sim::SimDisk& disk = c.sim().disk(victim);
+
+  // Stop the group with an I/O error, then corrupt a synced byte of its log.
+  disk.config().io_error = sim::Ratio{1, 1};
+  ASSERT_TRUE(c.sim().RunUntil([&] { return c.group(victim, 1)->stopped(); }, absl::Seconds(5)))
+      << sim::ReproCommand(seed);
+  disk.config().io_error = sim::Ratio{0, 1};
+  const std::string name = StoredLogFile(disk);
+  const uint64_t at = disk.CurrentContent(name)->size() / 3;
+  const char original = (*disk.CurrentContent(name))[at];
+  WriteStoredByte(disk, name, at, static_cast<char>(original ^ 0x5A));
+
+  c.sim().RunFor(absl::Seconds(4));
+  GroupDriver* g = c.group(victim, 1);
+  EXPECT_TRUE(g->corrupt()) << g->failure() << "\n" << sim::ReproCommand(seed);
+  EXPECT_TRUE(g->stopped());
+  EXPECT_EQ(g->reopens(), 0u);
+
+  // The bytes verify again: the next retry (within max_reopen_backoff) brings the group back.
+  WriteStoredByte(disk, name, at, original);
+  ASSERT_TRUE(c.sim().RunUntil([&] { return !c.group(victim, 1)->stopped(); }, absl::Seconds(5)))
+      << g->failure() << "\n" << sim::ReproCommand(seed);
+  EXPECT_FALSE(g->corrupt());
+  EXPECT_EQ(g->reopens(), 1u);
+  c.StopWriters();
+  ASSERT_TRUE(c.WaitCaughtUp(1, {1, 2, 3}, absl::Seconds(10))) << sim::ReproCommand(seed);
+  c.CheckAckedWrites(1);
+  c.CheckConverged(1, {1, 2, 3});
 }
 
 }  // namespace

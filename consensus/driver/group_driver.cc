@@ -14,7 +14,11 @@ constexpr size_t kProposalHeaderBytes = 12;  // u32 origin node + u64 proposal i
 }  // namespace
 
 GroupDriver::GroupDriver(Env env, const GroupOptions& options, StateMachine* sm, HostHooks hooks)
-    : env_(env), options_(options), state_machine_(sm), hooks_(std::move(hooks)) {
+    : env_(env),
+      options_(options),
+      state_machine_(sm),
+      hooks_(std::move(hooks)),
+      reopen_backoff_(options.reopen_backoff) {
   if (options_.storage_prefix.empty()) {
     options_.storage_prefix = absl::StrCat("raft/", options_.raft.group, "/");
   }
@@ -55,12 +59,12 @@ absl::Status GroupDriver::OpenWithRetries() {
   absl::Status s;
   for (int attempt = 0; attempt < std::max(1, options_.open_attempts); ++attempt) {
     s = OpenOnce();
-    if (s.ok() || !absl::IsDataLoss(s)) return s;
-    // DataLoss may be a transient bit flip on read (checksums caught it): read again.
+    if (!absl::IsDataLoss(s)) break;
+    // Storage already re-read what failed (verified_read.h); one more look costs little.
     env_.tracer->Record("raft.open_retry", absl::StrCat(group(), " ", s.message()));
   }
-  corrupt_ = true;
-  env_.tracer->Record("raft.corrupt", absl::StrCat(group(), " ", s.message()));
+  corrupt_ = absl::IsDataLoss(s);
+  if (corrupt_) env_.tracer->Record("raft.corrupt", absl::StrCat(group(), " ", s.message()));
   return s;
 }
 
@@ -68,7 +72,11 @@ absl::Status GroupDriver::OpenOnce() {
   storage_.reset();  // close the old WAL first (it may be failed); the old core stays readable
   storage::RecoveredState rec;
   absl::StatusOr<std::unique_ptr<storage::RaftStorage>> st =
-      storage::RaftStorage::Open(env_.disk, options_.storage_prefix, options_.storage, &rec);
+      hooks_.shared_log != nullptr
+          ? storage::RaftStorage::OpenShared(env_.disk, options_.storage_prefix,
+                                             hooks_.shared_log, group(), &rec)
+          : storage::RaftStorage::Open(env_.disk, options_.storage_prefix, options_.storage,
+                                       &rec);
   if (!st.ok()) return st.status();
   std::unique_ptr<storage::RaftStorage> disk = *std::move(st);
   if (!rec.snapshot && rec.entries.empty() && !options_.bootstrap.voters.empty()) {
@@ -111,7 +119,7 @@ absl::Status GroupDriver::OpenOnce() {
 }
 
 void GroupDriver::MaybeReopen(absl::Time now) {
-  if (failure_.ok() || corrupt_ || closed_ || now < failed_at_ + options_.reopen_backoff) return;
+  if (failure_.ok() || closed_ || now < failed_at_ + reopen_backoff_) return;
   failed_at_ = now;  // next attempt after another backoff if this one fails
   absl::Status s = OpenWithRetries();
   if (closed_) {
@@ -121,9 +129,13 @@ void GroupDriver::MaybeReopen(absl::Time now) {
   if (!s.ok()) {
     failure_ = s;
     storage_.reset();
+    // Real corruption does not heal by itself: look again ever less often, but never give up.
+    reopen_backoff_ = corrupt_ ? std::min(2 * reopen_backoff_, options_.max_reopen_backoff)
+                               : options_.reopen_backoff;
     env_.tracer->Record("raft.reopen_failed", absl::StrCat(group(), " ", s.message()));
     return;
   }
+  reopen_backoff_ = options_.reopen_backoff;
   ++reopens_;
   env_.tracer->Record("raft.reopened", absl::StrCat(group()));
 }
@@ -191,15 +203,34 @@ void GroupDriver::Tick(absl::Time now) {
 bool GroupDriver::HasReady() const { return !stopped() && raft_->HasReady(); }
 
 void GroupDriver::Persist() {
-  assert(!ready_.has_value() && !stopped());
-  Ready rd = raft_->GetReady();
-  absl::Status s = PersistReady(rd);
-  if (!s.ok()) return Fail(s);  // nothing of this Ready is sent, applied or acknowledged
-  if (stopped()) return;        // stopped from outside while we waited for the disk
-  ready_ = std::move(rd);
+  if (!BufferReady()) return FinishPersist(absl::OkStatus());
+  FinishPersist(storage_->Sync());
 }
 
-absl::Status GroupDriver::PersistReady(const Ready& rd) {
+bool GroupDriver::BufferReady() {
+  assert(!ready_.has_value() && !stopped());
+  Ready rd = raft_->GetReady();
+  absl::Status s = BufferReadyRecords(rd);
+  if (!s.ok()) {
+    Fail(s);  // nothing of this Ready is sent, applied or acknowledged
+    return false;
+  }
+  if (stopped()) return false;  // stopped from outside while we waited for the disk
+  ready_needs_sync_ = rd.must_sync;
+  ready_ = std::move(rd);
+  return ready_needs_sync_;
+}
+
+void GroupDriver::FinishPersist(const absl::Status& synced) {
+  const bool needed = ready_needs_sync_;
+  ready_needs_sync_ = false;
+  if (!ready_.has_value() || stopped()) return;
+  // A commit-only hard state need not be durable, so a failed Sync does not stop such a Ready
+  // (the failed log stops the group at its next write anyway).
+  if (!synced.ok() && needed) Fail(synced);
+}
+
+absl::Status GroupDriver::BufferReadyRecords(const Ready& rd) {
   if (rd.snapshot) {
     if (absl::Status s = storage_->ApplySnapshot(*rd.snapshot); !s.ok()) return s;
   }
@@ -210,8 +241,7 @@ absl::Status GroupDriver::PersistReady(const Ready& rd) {
     if (absl::Status s = storage_->SetHardState(*rd.hard_state); !s.ok()) return s;
   }
   // A commit-only hard state change need not be synced for safety, but syncing it with the rest
-  // costs nothing extra when there is anything else to sync.
-  if (rd.must_sync) return storage_->Sync();
+  // costs nothing extra when there is anything else to sync (rd.must_sync says which).
   return absl::OkStatus();
 }
 

@@ -6,7 +6,9 @@
 // Service::kRaft handler and one fiber and runs, for all its groups at once, the cycle raft.h
 // requires:
 //   OnMessage / ProcessRequests / Tick   (inputs; never between Persist and ApplyAndAdvance)
-//   Persist()          1. GetReady; install snapshot, append, hard state; Sync (one per WAL)
+//   Persist()          1. GetReady; install snapshot, append, hard state; Sync. Over the node's
+//                         shared log the host splits it: BufferReady() for every ready group,
+//                         ONE SharedLog::Sync, then FinishPersist(status) for each group
 //   TakeMessages()     2. the messages to send - only after every group's Sync; MsgSnap requests
 //                         start a snapshot stream instead of going on the wire
 //   ApplyAndAdvance()  3. restore a received snapshot, apply committed entries, resolve futures,
@@ -32,9 +34,13 @@
 // dropped (nothing unsynced is ever acknowledged or voted on), every future fails with the error,
 // and the group ignores input. The host calls MaybeReopen on ticks: after reopen_backoff the group
 // reopens its storage (recovery = the synced state), restores the state machine from the latest
-// snapshot and rejoins. Open retries DataLoss (transient read corruption) open_attempts times; a
-// persistent DataLoss is real corruption: the group stays stopped (`corrupt()`), traced as
-// "raft.corrupt", and never serves.
+// snapshot and rejoins. Storage tells reads corrupted in transit from corrupt files
+// (consensus/storage/verified_read.h): the former are a retryable UNAVAILABLE, and DataLoss means
+// the stored bytes are bad (Open still retries it open_attempts times). A group whose last open
+// ended in DataLoss is `corrupt()` (traced "raft.corrupt") and never serves; it is not abandoned:
+// reopening is retried with a backoff that doubles from reopen_backoff up to max_reopen_backoff,
+// and a successful reopen clears corrupt(). So corrupt() stays true only while the durable state
+// really fails verification - the signal for repairing the replica from its peers.
 //
 // Thread safety: none; everything runs on the node's event loop.
 #ifndef CREMA_CONSENSUS_DRIVER_GROUP_DRIVER_H_
@@ -92,6 +98,7 @@ struct GroupOptions {
   SnapshotStreamOptions snapshot_stream;
   int open_attempts = 3;
   absl::Duration reopen_backoff = absl::Seconds(1);
+  absl::Duration max_reopen_backoff = absl::Seconds(30);  // while corrupt(): doubling up to this
 };
 
 class GroupDriver {
@@ -100,6 +107,9 @@ class GroupDriver {
   struct HostHooks {
     std::function<void()> kick;
     std::function<void(Message)> send_now;
+    // The node's shared log (shared_log.h), where the group keeps its entries and hard state;
+    // nullptr: the group's own WAL under its storage prefix. Must outlive the driver.
+    storage::SharedLog* shared_log = nullptr;
   };
 
   // Opens storage (retrying DataLoss), bootstraps a founding member, restores the state machine
@@ -119,10 +129,17 @@ class GroupDriver {
   void ProcessRequests();
   void Tick(absl::Time now);
   bool HasReady() const;
-  void Persist();
+  void Persist();  // BufferReady + the group's own Sync (if needed) + FinishPersist
+  // Persist without the Sync: the Ready's records are buffered in the group's log. True if they
+  // must be synced before the Ready's messages may go out (the host then syncs once for all).
+  bool BufferReady();
+  // The outcome of the Sync that covers what BufferReady buffered: an error stops the group
+  // (nothing of the Ready is sent, applied or acknowledged).
+  void FinishPersist(const absl::Status& synced);
   std::vector<Message> TakeMessages();
   void ApplyAndAdvance();
-  // After reopen_backoff, tries to reopen a stopped (non-corrupt) group. Host fiber only.
+  // After the reopen backoff, tries to reopen a stopped group (see the file comment). Host fiber
+  // only.
   void MaybeReopen(absl::Time now);
   // Stops the group for good (the host shuts down or destroys it): futures fail with `status`.
   // Callable from any fiber.
@@ -209,7 +226,7 @@ class GroupDriver {
   // group_driver.cc
   absl::Status OpenOnce();
   absl::Status OpenWithRetries();
-  absl::Status PersistReady(const Ready& rd);
+  absl::Status BufferReadyRecords(const Ready& rd);
   void ApplyEntry(const Entry& entry);
   absl::Status MaybeCheckpoint();
   void Fail(absl::Status status);
@@ -245,10 +262,12 @@ class GroupDriver {
   bool executor_gone_ = false;
   bool closed_ = false;  // Stop()ped for good: never reopened
   absl::Time failed_at_ = absl::InfinitePast();
+  absl::Duration reopen_backoff_;  // the current one: grows while corrupt()
   absl::Time now_ = absl::InfinitePast();  // time of the latest Tick
 
   // The Ready between Persist and ApplyAndAdvance.
   std::optional<Ready> ready_;
+  bool ready_needs_sync_ = false;  // BufferReady's answer, until FinishPersist
   std::vector<ReplicaId> snapshot_requests_;
   Index applied_ = 0;
   Index last_checkpoint_ = 0;

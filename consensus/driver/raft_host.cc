@@ -10,7 +10,11 @@
 namespace crema::raft {
 
 RaftHost::RaftHost(Env env, const RaftHostOptions& options)
-    : env_(env), options_(options), kick_(env.executor, 1) {}
+    : env_(env),
+      options_(options),
+      kick_(env.executor, 1),
+      log_open_lock_(env.executor),
+      log_backoff_(options.log_reopen_backoff) {}
 
 std::shared_ptr<RaftHost> RaftHost::Start(Env env, const RaftHostOptions& options) {
   std::shared_ptr<RaftHost> host(new RaftHost(env, options));
@@ -66,6 +70,10 @@ absl::StatusOr<GroupDriver*> RaftHost::CreateGroup(GroupOptions options,
   }
   options.raft.tick_interval = options_.tick_interval;  // one timer ticks every group
   opening_.insert(id);
+  if (absl::Status s = EnsureLog(); !s.ok()) {
+    opening_.erase(id);
+    return s;
+  }
   absl::StatusOr<std::unique_ptr<GroupDriver>> g =
       GroupDriver::Open(env_, options, state_machine, Hooks());
   opening_.erase(id);
@@ -89,12 +97,7 @@ absl::Status RaftHost::DestroyGroup(GroupId group, bool delete_data) {
   Kick();
   if (absl::StatusOr<bool> r = removed.Wait(); !r.ok()) return r.status();
   if (!delete_data) return absl::OkStatus();
-  absl::StatusOr<std::vector<std::string>> files = env_.disk->List(prefix);
-  if (!files.ok()) return files.status();
-  for (const std::string& name : *files) {
-    if (absl::Status s = env_.disk->Delete(name); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return DestroyGroupData(group, prefix);
 }
 
 void RaftHost::RemoveDestroyedGroups() {
@@ -155,7 +158,8 @@ void ForReplicasOn(const GroupDriver& g, NodeId node, Fn fn) {
 
 GroupDriver::HostHooks RaftHost::Hooks() {
   return GroupDriver::HostHooks{.kick = [this] { Kick(); },
-                                .send_now = [this](Message m) { SendNow(std::move(m)); }};
+                                .send_now = [this](Message m) { SendNow(std::move(m)); },
+                                .shared_log = log_.get()};
 }
 
 // --- network ------------------------------------------------------------------------------------
@@ -257,11 +261,14 @@ void RaftHost::Run() {
     const absl::Time now = env_.clock->MonotonicNow();
     if (now >= next_tick) {
       for (GroupDriver* g : groups) g->Tick(now);
+      MaybeReopenLog(now);
       for (GroupDriver* g : groups) g->MaybeReopen(now);
       next_tick = std::max(next_tick + tick, now);
     }
     if (loop_->shutdown) return;
     RunCycles(groups);
+    if (loop_->shutdown) return;
+    MaybeMaintainLog();
   }
 }
 
@@ -274,8 +281,8 @@ void RaftHost::RunCycles(const std::vector<GroupDriver*>& groups) {
     }
     if (ready.empty()) return;
     ++stats_.cycles;
-    // 1. Persist every group's Ready (each Sync makes its own WAL durable).
-    for (GroupDriver* g : ready) g->Persist();
+    // 1. Persist every group's Ready: one Sync of the shared log for all of them.
+    PersistAll(ready);
     if (loop_->shutdown) return;
     // 2. Send, only now that everything they promise is durable; one envelope per destination.
     for (GroupDriver* g : ready) {

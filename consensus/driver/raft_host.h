@@ -13,15 +13,21 @@
 //   dropped); hand queued client requests to the cores; on the tick, Tick every group (one timer
 //   for all; quiet groups make it a no-op) and retry reopening stopped groups; then, while any
 //   group has a Ready:
-//     1. Persist every ready group (append + hard state, one Sync per group WAL),
+//     1. Persist every ready group: each buffers its records (append + hard state) in the
+//        node's ONE shared log, then ONE Sync makes all of them durable (with
+//        RaftHostOptions::shared_log = false, each group has its own WAL and Sync),
 //     2. only then send all their messages, batched per destination node: every message for the
 //        same node produced in this cycle travels in ONE network envelope (message_batch.h), so
 //        the heartbeats of all groups, which come due on the same shared tick, and their
 //        responses, which are produced in one cycle on the receiving node, are coalesced,
 //     3. apply and Advance every ready group.
 //
-// Groups are created and destroyed at runtime; each keeps its storage under its own prefix
-// (default "raft/<group>/") on the node's Disk. Quiescence (Config::quiesce in raft.h) is passed
+// Groups are created and destroyed at runtime; each keeps its snapshots under its own prefix
+// (default "raft/<group>/") on the node's Disk, and its entries and hard state in the shared log
+// ("raftlog/", consensus/storage/shared_log.h), opened by the first CreateGroup. The host also
+// keeps the log small (SharedLog::Maintain after cycles) and, after a log failure (a Disk error:
+// every group that needed the failed Sync stops), reopens it on the tick, before the stopped
+// groups reopen themselves; while the log is corrupt it is retried with a growing backoff. Quiescence (Config::quiesce in raft.h) is passed
 // through; the host wires ReportNodeDown (from the node's failure detector) to every group.
 //
 // Bounds: kMaxGroups groups, inbox_capacity envelopes waiting, kMaxCyclesPerWake Ready cycles
@@ -49,6 +55,8 @@
 #include "absl/status/statusor.h"
 #include "consensus/driver/group_driver.h"
 #include "consensus/driver/message_batch.h"
+#include "consensus/storage/io_lock.h"
+#include "consensus/storage/shared_log.h"
 #include "node/env.h"
 #include "node/sync.h"
 
@@ -58,6 +66,11 @@ struct RaftHostOptions {
   absl::Duration tick_interval = absl::Milliseconds(100);  // every group's raft.tick_interval
   bool coalesce = true;  // false: one network message per Raft message (for comparison)
   size_t inbox_capacity = 16384;  // kMaxInboxEnvelopes: beyond this, envelopes are dropped
+  // One durable log for all groups (one Sync per cycle); false: a WAL per group (for comparison).
+  bool shared_log = true;
+  std::string log_prefix = "raftlog/";
+  storage::SharedLogOptions log;
+  absl::Duration log_reopen_backoff = absl::Seconds(1);  // doubling up to 30 s while corrupt
 };
 
 struct RaftHostStats {
@@ -67,6 +80,8 @@ struct RaftHostStats {
   uint64_t messages_received = 0;
   uint64_t dropped = 0;              // garbage, spoofed, unknown group, inbox overflow
   uint64_t cycles = 0;               // Ready cycles (each: persist all, send all, apply all)
+  uint64_t log_syncs = 0;            // shared-log Syncs issued by cycles (at most one each)
+  uint64_t log_reopens = 0;
 };
 
 class RaftHost {
@@ -92,8 +107,18 @@ class RaftHost {
   [[nodiscard]] absl::StatusOr<GroupDriver*> CreateGroup(GroupOptions options,
                                                          StateMachine* state_machine);
   // Fiber-only. Removes the group (its futures fail with CANCELLED); with `delete_data`, also
-  // deletes every file under its storage prefix. NotFound if not hosted.
+  // deletes its records in the shared log (a synced tombstone: a group created again with this
+  // id starts empty) and then every file under its storage prefix. NotFound if not hosted. On a
+  // storage error the group is removed but its data may remain, consistent (create it again
+  // and destroy it again to retry).
   [[nodiscard]] absl::Status DestroyGroup(GroupId group, bool delete_data);
+
+  // Fiber-only. Deletes the data of a group that is NOT hosted here: its records in the shared
+  // log (a synced tombstone, opening the log if needed) and every file under `storage_prefix`
+  // (empty: the default "raft/<group>/"). For retrying a DestroyGroup whose deletion failed, or
+  // wiping leftovers before a group is created again: a group created afterwards starts empty.
+  // FailedPrecondition if the group is hosted (or opening).
+  [[nodiscard]] absl::Status DeleteGroupData(GroupId group, std::string storage_prefix = "");
 
   GroupDriver* group(GroupId group) const;
   std::vector<GroupId> group_ids() const;  // ascending
@@ -104,6 +129,8 @@ class RaftHost {
   // it, so a quiet leader that ignored it, or a partitioned old leader, is heard from again.
   void ReportNodeUp(NodeId node);
   const RaftHostStats& stats() const { return stats_; }
+  // The node's shared log (nullptr before the first CreateGroup, or with shared_log = false).
+  storage::SharedLog* shared_log() const { return log_.get(); }
   const RaftHostOptions& options() const { return options_; }
 
  private:
@@ -134,6 +161,12 @@ class RaftHost {
   void RemoveDestroyedGroups();
   std::vector<GroupDriver*> Groups() const;
   bool executor_gone() const { return loop_->body_destroyed && !loop_->shutdown; }
+  // raft_host_log.cc: the shared log.
+  absl::Status EnsureLog();
+  void PersistAll(const std::vector<GroupDriver*>& ready);
+  void MaybeReopenLog(absl::Time now);
+  void MaybeMaintainLog();
+  absl::Status DestroyGroupData(GroupId group, const std::string& prefix);
   GroupDriver::HostHooks Hooks();
 
   Env env_;
@@ -149,6 +182,10 @@ class RaftHost {
   std::vector<std::pair<NodeId, bool>> health_reports_;  // (node, up)
   absl::btree_map<NodeId, BatchBuilder> batches_;
   RaftHostStats stats_;
+  std::unique_ptr<storage::SharedLog> log_;
+  storage::IoLock log_open_lock_;  // one fiber opens the log; the others wait for it
+  absl::Time log_failed_at_ = absl::InfinitePast();
+  absl::Duration log_backoff_;
 };
 
 }  // namespace crema::raft

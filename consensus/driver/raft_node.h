@@ -17,7 +17,8 @@
 // The *Async variants return the GroupDriver's futures.
 //
 // Errors: a storage error stops the group (nothing unsynced is ever acknowledged); it reopens
-// from disk after reopen_backoff. A persistent DataLoss (real corruption) stops it for good.
+// from disk after reopen_backoff. While its disk state fails verification (real corruption) it
+// stays stopped and is retried with a growing backoff (group_driver.h).
 //
 // Thread safety: none; everything runs on the node's event loop. Call Shutdown() before
 // destroying a RaftNode whose node keeps running; in simulation the Executor may die first.

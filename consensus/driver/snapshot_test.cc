@@ -24,12 +24,18 @@ ClusterSpec CompactingCluster() {
   spec.group_template.checkpoint.every_entries = 50;
   spec.group_template.raft.compaction_keep_entries = 10;
   spec.group_template.storage.wal.segment_bytes = 16 << 10;  // many small segments
+  spec.host.log.segment_bytes = 16 << 10;                    // (in the shared log too)
   return spec;
 }
 
+// Segments of the node's log: the shared log's, or the group's own WAL's.
 size_t WalSegments(TestCluster& c, NodeId id) {
-  absl::StatusOr<std::vector<std::string>> files = c.sim().disk(id).List("raft/1/wal-");
-  return files.ok() ? files->size() : 0;
+  size_t n = 0;
+  for (const char* prefix : {"raftlog/log-", "raft/1/wal-"}) {
+    absl::StatusOr<std::vector<std::string>> files = c.sim().disk(id).List(prefix);
+    if (files.ok()) n += files->size();
+  }
+  return n;
 }
 
 TEST(SnapshotTest, FarBehindFollowerCatchesUpBySnapshotUnderMessageLoss) {

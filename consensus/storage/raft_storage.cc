@@ -51,25 +51,41 @@ absl::StatusOr<std::unique_ptr<RaftStorage>> RaftStorage::Open(Disk* disk, std::
   *state = RecoveredState();
   std::unique_ptr<RaftStorage> storage(new RaftStorage(disk, prefix));
   if (absl::Status s = storage->snapshots_.Open(); !s.ok()) return s;
-  state->snapshot = storage->snapshots_.latest();
   WalContents contents;
   absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(disk, std::move(prefix), options.wal,
                                                        &contents);
   if (!wal.ok()) return wal.status();
-  storage->wal_ = *std::move(wal);
+  storage->log_ = *std::move(wal);
+  if (absl::Status s = storage->Init(contents, state); !s.ok()) return s;
+  return storage;
+}
+
+absl::StatusOr<std::unique_ptr<RaftStorage>> RaftStorage::OpenShared(Disk* disk,
+                                                                     std::string prefix,
+                                                                     SharedLog* log, GroupId group,
+                                                                     RecoveredState* state) {
+  *state = RecoveredState();
+  std::unique_ptr<RaftStorage> storage(new RaftStorage(disk, std::move(prefix)));
+  if (absl::Status s = storage->snapshots_.Open(); !s.ok()) return s;
+  WalContents contents;
+  if (absl::Status s = log->Recover(group, &contents); !s.ok()) return s;
+  storage->log_ = log->ForGroup(group);
+  if (absl::Status s = storage->Init(contents, state); !s.ok()) return s;
+  return storage;
+}
+
+absl::Status RaftStorage::Init(const WalContents& contents, RecoveredState* state) {
+  state->snapshot = snapshots_.latest();
   state->torn_bytes_dropped = contents.torn_bytes_dropped;
   if (absl::Status s = Reconcile(contents, state); !s.ok()) return s;
-  // Keep the WAL's idea of the log in line with what the core will be told.
+  // Keep the log's idea of itself in line with what the core will be told.
   const bool reset = state->snapshot && state->entries.empty() &&
-                     storage->wal_->next_index() != state->snapshot->index + 1;
-  if (reset) {
-    if (absl::Status s = storage->wal_->Reset(state->snapshot->index, state->snapshot->term);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = storage->wal_->Sync(); !s.ok()) return s;
+                     log_->next_index() != state->snapshot->index + 1;
+  if (!reset) return absl::OkStatus();
+  if (absl::Status s = log_->Reset(state->snapshot->index, state->snapshot->term); !s.ok()) {
+    return s;
   }
-  return storage;
+  return log_->Sync();
 }
 
 absl::Status RaftStorage::ApplySnapshot(const SnapshotMeta& meta) {
@@ -77,12 +93,12 @@ absl::Status RaftStorage::ApplySnapshot(const SnapshotMeta& meta) {
     return absl::FailedPreconditionError(
         absl::StrCat("snapshot at ", meta.index, " is not the store's latest"));
   }
-  return wal_->Reset(meta.index, meta.term);
+  return log_->Reset(meta.index, meta.term);
 }
 
 absl::Status RaftStorage::Compact(Index index) {
   assert(index <= (snapshots_.latest() ? snapshots_.latest()->index : 0) + 1);
-  return wal_->Compact(index);
+  return log_->Compact(index);
 }
 
 }  // namespace crema::raft::storage

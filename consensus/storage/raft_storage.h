@@ -1,8 +1,10 @@
 // RaftStorage: everything one Raft replica keeps on disk — the WAL (entries + hard state) and
 // snapshots — behind one object the driver uses per Ready.
 //
-// Layout under `prefix` (e.g. "raft/7/"): "wal-<seq>" segments (wal.h) and "snap-<index>"
-// snapshot files (snapshot_store.h).
+// Layout under `prefix` (e.g. "raft/7/"): "snap-<index>" snapshot files (snapshot_store.h), and
+// either the group's own "wal-<seq>" segments (Open: wal.h) or nothing more, its entries and hard
+// state being records in the node's shared log (OpenShared: shared_log.h, one Sync for all
+// groups). The driver sees the same object either way (a GroupLog, group_log.h).
 //
 // Example (driver):
 //   RecoveredState state;
@@ -31,6 +33,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "consensus/storage/group_log.h"
+#include "consensus/storage/shared_log.h"
 #include "consensus/storage/snapshot_store.h"
 #include "consensus/storage/wal.h"
 #include "consensus/types.h"
@@ -53,13 +57,17 @@ class RaftStorage {
  public:
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<RaftStorage>> Open(
       Disk* disk, std::string prefix, const StorageOptions& options, RecoveredState* state);
+  // The same over the node's shared log, where `group`'s records live (`log` must outlive it).
+  // Sync() then syncs every group's buffered records (group commit).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RaftStorage>> OpenShared(
+      Disk* disk, std::string prefix, SharedLog* log, GroupId group, RecoveredState* state);
 
   // Buffered until Sync (see wal.h).
   [[nodiscard]] absl::Status Append(const std::vector<Entry>& entries) {
-    return wal_->Append(entries);
+    return log_->Append(entries);
   }
-  [[nodiscard]] absl::Status SetHardState(const HardState& hs) { return wal_->SetHardState(hs); }
-  [[nodiscard]] absl::Status Sync() { return wal_->Sync(); }
+  [[nodiscard]] absl::Status SetHardState(const HardState& hs) { return log_->SetHardState(hs); }
+  [[nodiscard]] absl::Status Sync() { return log_->Sync(); }
 
   // The core installed a snapshot that is already durable in the store (received through
   // StartReceive/Finish, or saved): the log is reset past it. Buffered until Sync.
@@ -73,13 +81,15 @@ class RaftStorage {
   [[nodiscard]] absl::Status Compact(Index index);
 
   SnapshotStore& snapshots() { return snapshots_; }
-  const Wal& wal() const { return *wal_; }
+  const GroupLog& log() const { return *log_; }
 
  private:
   RaftStorage(Disk* disk, std::string prefix) : snapshots_(disk, std::move(prefix)) {}
+  // Reconciles what `log_` recovered with the snapshot store (the recovery contract above).
+  absl::Status Init(const WalContents& contents, RecoveredState* state);
 
   SnapshotStore snapshots_;
-  std::unique_ptr<Wal> wal_;
+  std::unique_ptr<GroupLog> log_;
 };
 
 }  // namespace crema::raft::storage

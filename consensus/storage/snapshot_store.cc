@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "consensus/storage/verified_read.h"
 #include "consensus/storage/wal.h"
 
 namespace crema::raft::storage {
@@ -20,6 +21,28 @@ absl::Status WriteAndSync(File& file, std::string_view data) {
   }
   if (absl::Status s = file.Write(0, data); !s.ok()) return s;
   return file.Sync();
+}
+
+// Decode errors of a file are DataLoss (the file, not the caller, is at fault).
+absl::Status AsDataLoss(std::string_view name, const absl::Status& s) {
+  if (s.ok() || absl::IsDataLoss(s)) return s;
+  return absl::DataLossError(absl::StrCat(std::string(name), ": ", s.message()));
+}
+
+// Reads, verifies and decodes a whole snapshot file; a read corrupted in transit is read again
+// (verified_read.h), so DataLoss means the file itself is bad.
+absl::StatusOr<Snapshot> ReadSnapshot(File& file, std::string_view name) {
+  absl::StatusOr<Snapshot> snapshot = absl::InternalError("unread");
+  std::string bytes;
+  absl::Status read = ReadVerified(file, kMaxSnapshotFileBytes, name, &bytes,
+                                   [&](std::string_view b) {
+                                     snapshot = DecodeSnapshotFile(b);
+                                     if (snapshot.ok()) return ReadCheck{};
+                                     return ReadCheck{absl::DataLossError(absl::StrCat(
+                                         std::string(name), ": ", snapshot.status().message()))};
+                                   });
+  if (!read.ok()) return read;
+  return snapshot;
 }
 
 }  // namespace
@@ -67,9 +90,7 @@ absl::StatusOr<SnapshotMeta> SnapshotReceiver::Finish() {
   finished_ = true;
   if (absl::Status s = file_->Sync(); !s.ok()) return s;
   // Verify what is on disk, not what we were sent.
-  absl::StatusOr<std::string> bytes = ReadWholeFile(*file_, kMaxSnapshotFileBytes, temp_name_);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<Snapshot> snapshot = DecodeSnapshotFile(*bytes);
+  absl::StatusOr<Snapshot> snapshot = ReadSnapshot(*file_, temp_name_);
   if (!snapshot.ok()) {
     (void)store_->disk_->Delete(temp_name_);  // best effort: Open deletes leftovers too
     return snapshot.status();
@@ -101,10 +122,14 @@ absl::Status SnapshotStore::Open() {
   const std::string& name = names->back();  // sorted, fixed-width hex: the newest
   absl::StatusOr<std::unique_ptr<File>> file = disk_->Open(name, OpenMode::kOpenExisting);
   if (!file.ok()) return file.status();
-  absl::StatusOr<std::string> bytes = ReadWholeFile(**file, kMaxSnapshotFileBytes, name);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<SnapshotMeta> meta = DecodeSnapshotMeta(*bytes);
-  if (!meta.ok()) return absl::DataLossError(absl::StrCat(name, ": ", meta.status().message()));
+  absl::StatusOr<SnapshotMeta> meta = absl::InternalError("unread");
+  std::string bytes;
+  absl::Status read = ReadVerified(**file, kMaxSnapshotFileBytes, name, &bytes,
+                                   [&](std::string_view b) {
+                                     meta = DecodeSnapshotMeta(b);
+                                     return ReadCheck{AsDataLoss(name, meta.status())};
+                                   });
+  if (!read.ok()) return read;
   if (FileName(meta->index) != name) {
     return absl::DataLossError(absl::StrCat(name, ": holds the snapshot at ", meta->index));
   }
@@ -150,12 +175,8 @@ absl::StatusOr<Snapshot> SnapshotStore::LoadLatest() {
   const std::string name = FileName(latest_->index);
   absl::StatusOr<std::unique_ptr<File>> file = disk_->Open(name, OpenMode::kOpenExisting);
   if (!file.ok()) return file.status();
-  absl::StatusOr<std::string> bytes = ReadWholeFile(**file, kMaxSnapshotFileBytes, name);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<Snapshot> snapshot = DecodeSnapshotFile(*bytes);
-  if (!snapshot.ok()) {
-    return absl::DataLossError(absl::StrCat(name, ": ", snapshot.status().message()));
-  }
+  absl::StatusOr<Snapshot> snapshot = ReadSnapshot(**file, name);
+  if (!snapshot.ok()) return snapshot.status();
   if (snapshot->meta != *latest_) return absl::DataLossError(absl::StrCat(name, ": meta changed"));
   return snapshot;
 }

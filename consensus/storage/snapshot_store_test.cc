@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "consensus/storage/encoding.h"
+#include "consensus/storage/verified_read.h"
 #include "sim/sim_disk.h"
 
 namespace crema::raft::storage {
@@ -76,7 +77,22 @@ TEST_F(SnapshotStoreTest, CorruptSnapshotIsDataLoss) {
     ASSERT_TRUE(store.Open().ok());
     ASSERT_TRUE(store.Save(Meta(7, 1), Checkpoint(5000)).ok());
   }
+  // Every read corrupted in transit: reads never agree, so this is transient, not corruption.
   disk->config().read_corruption = {1, 1};
+  {
+    SnapshotStore store(disk.get(), "g/");
+    absl::Status s = store.Open();
+    EXPECT_TRUE(IsTransientReadCorruption(s)) << s;
+  }
+  disk->config().read_corruption = {0, 1};
+  // A byte flipped on the disk reads back the same every time: real corruption.
+  const std::string name = disk->List("g/snap-")->back();
+  std::string content = *disk->CurrentContent(name);
+  content[content.size() / 2] = static_cast<char>(content[content.size() / 2] ^ 1);
+  auto file = disk->Open(name, OpenMode::kOpenExisting);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Write(0, content).ok());
+  ASSERT_TRUE((*file)->Sync().ok());
   SnapshotStore store(disk.get(), "g/");
   absl::Status s = store.Open();
   EXPECT_TRUE(absl::IsDataLoss(s)) << s;

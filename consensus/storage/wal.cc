@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "consensus/storage/verified_read.h"
 
 namespace crema::raft::storage {
 namespace {
@@ -107,6 +108,9 @@ absl::Status Wal::Recover(WalContents* c) {
         disk_->Open(segments_.back().name, OpenMode::kOpenExisting);
     if (!file.ok()) return file.status();
     file_ = *std::move(file);
+    // What it holds was synced before the dropped segment was created; sync anyway, so that
+    // synced_bytes_ is a fact and not an assumption (see RecoverSegment).
+    if (absl::Status s = file_->Sync(); !s.ok()) return s;
     file_bytes_ = synced_bytes_ = file_->Size();
   }
   return absl::OkStatus();
@@ -116,10 +120,16 @@ absl::Status Wal::RecoverSegment(size_t i, bool is_last, WalContents* c, bool* d
   const Segment& segment = segments_[i];
   absl::StatusOr<std::unique_ptr<File>> file = disk_->Open(segment.name, OpenMode::kOpenExisting);
   if (!file.ok()) return file.status();
-  absl::StatusOr<std::string> bytes = ReadWholeFile(**file, kMaxSegmentFileBytes, segment.name);
-  if (!bytes.ok()) return bytes.status();
+  // A torn tail is truncated below: a destructive decision, taken only on bytes read twice alike.
+  std::string bytes_read;
+  const std::string* bytes = &bytes_read;
   SegmentScan scan;
-  if (absl::Status s = ScanSegment(*bytes, segment.name, is_last, &scan); !s.ok()) return s;
+  absl::Status read = ReadVerified(**file, kMaxSegmentFileBytes, segment.name, &bytes_read,
+                                   [&](std::string_view b) {
+                                     absl::Status s = ScanSegment(b, segment.name, is_last, &scan);
+                                     return ReadCheck{s, s.ok() && scan.torn};
+                                   });
+  if (!read.ok()) return read;
   if (scan.records.empty() && is_last && (scan.torn || bytes->empty())) {
     // A new segment whose header never became durable: it holds nothing that was synced.
     if (absl::Status s = disk_->Delete(segment.name); !s.ok()) return s;
@@ -166,6 +176,9 @@ absl::Status Wal::RecoverSegment(size_t i, bool is_last, WalContents* c, bool* d
         for (size_t k = 0; k < i; ++k) segments_[k].max_index = 0;
         break;
       }
+      default:  // a record of the shared log (shared_log.h): not a per-group WAL
+        return absl::DataLossError(absl::StrCat(at, "unexpected record type ",
+                                                static_cast<int>(record.type)));
     }
     if (!s.ok()) return absl::DataLossError(absl::StrCat(at, s.message()));
   }
@@ -173,9 +186,12 @@ absl::Status Wal::RecoverSegment(size_t i, bool is_last, WalContents* c, bool* d
   if (!is_last) return absl::OkStatus();
   if (scan.torn) {
     if (absl::Status s = (*file)->Truncate(scan.valid_end); !s.ok()) return s;
-    if (absl::Status s = (*file)->Sync(); !s.ok()) return s;
     c->torn_bytes_dropped += bytes->size() - scan.valid_end;
   }
+  // The scan read what this node sees, which may include writes that were never synced (a Sync
+  // failed, then the owner reopened without a crash). Recovery hands all of it to the core as
+  // durable, and later records vouch for it through synced_offset: make it durable first.
+  if (absl::Status s = (*file)->Sync(); !s.ok()) return s;
   file_ = *std::move(file);
   file_bytes_ = synced_bytes_ = scan.valid_end;
   return absl::OkStatus();

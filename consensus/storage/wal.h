@@ -1,6 +1,7 @@
-// Wal: Raft's segmented write-ahead log on a crema::Disk.
+// Wal: Raft's segmented write-ahead log on a crema::Disk, one per group (a GroupLog).
 //
-// Holds the log entries and the hard state (term, vote, commit) of one Raft replica. Hard state
+// Holds the log entries and the hard state (term, vote, commit) of one Raft replica. The node's
+// shared log (shared_log.h) is the alternative that lets all groups share one Sync. Hard state
 // lives in the WAL as records (not in a side file) so one Sync per Ready covers both entries and
 // hard state. Files are "<prefix>wal-<seq as 16 hex digits>"; each segment starts with a header
 // record carrying the hard state and the next entry index at the time it was created, so whole
@@ -36,6 +37,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "consensus/storage/group_log.h"
 #include "consensus/storage/wal_format.h"
 #include "consensus/types.h"
 #include "node/disk.h"
@@ -56,7 +58,7 @@ struct WalContents {
   uint64_t torn_bytes_dropped = 0;
 };
 
-class Wal {
+class Wal final : public GroupLog {
  public:
   // A segment file bigger than this is refused as corrupt (bounds memory during recovery).
   static constexpr uint64_t kMaxSegmentFileBytes = uint64_t{1} << 30;
@@ -70,19 +72,19 @@ class Wal {
                                                                  WalContents* contents);
 
   // REQUIRES: entries non-empty and consecutive; front().index <= next_index().
-  [[nodiscard]] absl::Status Append(const std::vector<Entry>& entries);
-  [[nodiscard]] absl::Status SetHardState(const HardState& hs);
+  [[nodiscard]] absl::Status Append(const std::vector<Entry>& entries) override;
+  [[nodiscard]] absl::Status SetHardState(const HardState& hs) override;
   // A snapshot at (index, term) was installed: the log becomes empty, the next entry is index+1.
-  [[nodiscard]] absl::Status Reset(Index index, Term term);
+  [[nodiscard]] absl::Status Reset(Index index, Term term) override;
   // Writes buffered records and makes them durable.
-  [[nodiscard]] absl::Status Sync();
+  [[nodiscard]] absl::Status Sync() override;
   // Writes buffered records without syncing them (Sync does this itself; exposed so a caller can
   // start the write early, and so crash tests can leave unsynced writes behind).
   [[nodiscard]] absl::Status Flush();
   // Deletes whole old segments whose entries are all below `index` (never the current one).
-  [[nodiscard]] absl::Status Compact(Index index);
+  [[nodiscard]] absl::Status Compact(Index index) override;
 
-  Index next_index() const { return next_index_; }
+  Index next_index() const override { return next_index_; }
   const HardState& hard_state() const { return hard_state_; }
   size_t segment_count() const { return segments_.size(); }
   uint64_t synced_bytes() const { return synced_bytes_; }

@@ -45,8 +45,12 @@ bool EndsInUnwrittenSectors(std::string_view file, uint64_t begin, uint64_t end)
   return boundary < end;
 }
 
-// Parses the record at `offset`. On failure fills *failure and returns false.
-bool ParseRecordAt(std::string_view file, uint64_t offset, RecordView* out, ParseFailure* failure) {
+// Parses the record at `offset` of `file`. On failure fills *failure and returns false.
+// `segment_offset` is where the record sits in its segment (default: `offset`), against which its
+// synced_offset is checked.
+bool ParseRecordAt(std::string_view file, uint64_t offset, RecordView* out, ParseFailure* failure,
+                   uint64_t segment_offset = ~uint64_t{0}) {
+  if (segment_offset == ~uint64_t{0}) segment_offset = offset;
   const std::string_view rest = file.substr(offset);
   if (rest.size() < kRecordHeaderBytes) {
     failure->why = "incomplete record header";
@@ -83,7 +87,7 @@ bool ParseRecordAt(std::string_view file, uint64_t offset, RecordView* out, Pars
     return false;
   }
   const uint64_t synced_offset = LoadU64(payload.data());
-  if (synced_offset > offset) {
+  if (synced_offset > segment_offset) {
     failure->why = "record claims a sync point beyond itself";
     return false;
   }
@@ -124,6 +128,15 @@ void AppendRecord(std::string* out, RecordType type, uint64_t synced_offset,
   PutU64(out, synced_offset);
   out->append(body);
   PutU64(out, XXH3_64bits_withSeed(out->data() + payload_start, length, header_hash));
+}
+
+absl::Status ParseRecord(std::string_view bytes, uint64_t offset, RecordView* out) {
+  ParseFailure failure;
+  if (!ParseRecordAt(bytes, 0, out, &failure, offset)) {
+    return absl::DataLossError(absl::StrCat("record at offset ", offset, ": ", failure.why));
+  }
+  out->offset = offset;
+  return absl::OkStatus();
 }
 
 absl::Status ScanSegment(std::string_view file, std::string_view name, bool is_last_segment,
@@ -239,6 +252,31 @@ absl::Status DecodeEntries(std::string_view body, std::vector<Entry>* out) {
     e.data.assign(data);
     prev = e.index;
     out->push_back(std::move(e));
+  }
+  if (!d.done()) return BodyError("entries");
+  return absl::OkStatus();
+}
+
+absl::Status ScanEntries(std::string_view body, Index* first, Index* last) {
+  Decoder d(body);
+  uint32_t count = 0;
+  if (!d.GetU32(&count) || count == 0) return BodyError("entries");
+  for (uint32_t i = 0; i < count; ++i) {
+    Index index = 0;
+    Term term = 0;
+    uint8_t type = 0;
+    uint32_t length = 0;
+    std::string_view data;
+    if (!d.GetU64(&index) || !d.GetU64(&term) || !d.GetU8(&type) || !d.GetU32(&length) ||
+        !d.GetView(length, &data)) {
+      return BodyError("entries");
+    }
+    if (type > static_cast<uint8_t>(EntryType::kConfChange) || index == 0 || term == 0 ||
+        (i > 0 && index != *last + 1)) {
+      return BodyError("entries");
+    }
+    if (i == 0) *first = index;
+    *last = index;
   }
   if (!d.done()) return BodyError("entries");
   return absl::OkStatus();

@@ -50,12 +50,20 @@
 namespace crema::raft::storage {
 
 enum class RecordType : uint8_t {
+  // A per-group WAL (wal.h):
   kSegmentHeader = 1,  // magic, version, segment seq, next_index, hard state
   kEntries = 2,        // consecutive entries from first_index; replaces any suffix from it
   kHardState = 3,      // term, vote, commit
   kReset = 4,          // a snapshot was installed: the log is now empty after (index, term)
+  // The node's shared log (shared_log.h); every body but the header starts with the group id:
+  kLogHeader = 5,      // magic, version, segment seq
+  kGroupEntries = 6,   // group | as kEntries
+  kGroupHardState = 7, // group | as kHardState
+  kGroupReset = 8,     // group | as kReset
+  kGroupCopy = 9,      // group | entries copied from an older segment (never truncates)
+  kGroupDestroy = 10,  // group | its storage prefix: the group's data is gone for good
 };
-inline constexpr uint8_t kMaxRecordType = 4;
+inline constexpr uint8_t kMaxRecordType = 10;
 
 inline constexpr size_t kRecordHeaderBytes = 9;
 inline constexpr size_t kRecordTrailerBytes = 8;
@@ -86,6 +94,11 @@ struct SegmentScan {
   bool torn = false;                // the tail from valid_end was torn (last segment only)
 };
 
+// Parses the one record that starts at `bytes[0]` (it may be followed by more bytes). `offset`
+// is where it sits in its segment (for the synced_offset sanity check and messages). DataLoss if
+// it is not a whole valid record.
+[[nodiscard]] absl::Status ParseRecord(std::string_view bytes, uint64_t offset, RecordView* out);
+
 // Scans `file` (a whole segment). `name` is used in error messages. Returns DataLoss on
 // corruption (see the file comment); a torn tail is reported through SegmentScan::torn only if
 // `is_last_segment`.
@@ -110,6 +123,8 @@ std::string EncodeHardState(const HardState& hs);
 std::string EncodeEntries(const std::vector<Entry>& entries, size_t begin, size_t end);
 // Appends the decoded entries to *out (bounded by the body's size; never trusts counts).
 [[nodiscard]] absl::Status DecodeEntries(std::string_view body, std::vector<Entry>* out);
+// The first and last index of an entries body, validated like DecodeEntries but without copying.
+[[nodiscard]] absl::Status ScanEntries(std::string_view body, Index* first, Index* last);
 // Bytes one entry takes in an kEntries body.
 inline size_t EncodedEntryBytes(const Entry& e) { return 8 + 8 + 1 + 4 + e.data.size(); }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "consensus/storage/verified_read.h"
 #include "sim/sim_disk.h"
 
 namespace crema::raft::storage {
@@ -175,6 +176,37 @@ TEST_F(WalTest, DiskErrorMakesTheWalFailedButKeepsSyncedData) {
   EXPECT_EQ(c.entries, Entries(1, 3, 1));
 }
 
+// Issue 8 (seed 8142940875276105258): a Sync fails, the owner reopens the WAL without a crash,
+// and recovery reads the unsynced record as part of the log. Whatever Open returns is handed to
+// the core as durable (it may acknowledge it), so it must survive a crash that loses every
+// unsynced write; and records written after the reopen must not vouch (synced_offset) for bytes
+// that were never synced.
+TEST_F(WalTest, RecoveryAfterAFailedSyncMakesWhatItReturnsDurable) {
+  disk.config().unsynced_write_lost = {1, 1};  // a crash loses every unsynced write
+  WalContents c;
+  {
+    auto wal = OpenWal(&c);
+    ASSERT_TRUE(wal->Append(Entries(1, 2, 1)).ok());
+    ASSERT_TRUE(wal->Sync().ok());
+    ASSERT_TRUE(wal->Append(Entries(3, 3, 1)).ok());
+    ASSERT_TRUE(wal->Flush().ok());  // written, not synced
+    disk.config().io_error = {1, 1};
+    EXPECT_FALSE(wal->Sync().ok());
+    disk.config().io_error = {0, 1};
+  }
+  {
+    auto wal = OpenWal(&c);  // a reopen, no crash: the unsynced record is read back
+    ASSERT_EQ(c.entries, Entries(1, 3, 1));
+    EXPECT_EQ(*disk.SyncedContent("g/wal-0000000000000001"),
+              *disk.CurrentContent("g/wal-0000000000000001"));
+    ASSERT_TRUE(wal->Append(Entries(4, 4, 1)).ok());
+    ASSERT_TRUE(wal->Flush().ok());
+  }
+  disk.Crash();
+  OpenWal(&c);
+  EXPECT_EQ(c.entries, Entries(1, 3, 1));  // 3 was returned by recovery: it must stay
+}
+
 TEST_F(WalTest, TornTailIsTruncatedAndTheLogContinues) {
   WalContents c;
   {
@@ -205,7 +237,36 @@ TEST_F(WalTest, TornTailIsTruncatedAndTheLogContinues) {
   EXPECT_EQ(c.entries, want);
 }
 
+// Flips one stored byte of `name` at `at` (durably): real corruption, not a read fault.
+void FlipStoredByte(sim::SimDisk& disk, const std::string& name, uint64_t at) {
+  auto file = disk.Open(name, OpenMode::kOpenExisting);
+  ASSERT_TRUE(file.ok());
+  std::string byte = *disk.CurrentContent(name);
+  byte = byte.substr(at, 1);
+  byte[0] = static_cast<char>(byte[0] ^ 0x10);
+  ASSERT_TRUE((*file)->Write(at, byte).ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+}
+
 TEST_F(WalTest, BitFlipInSyncedRecordIsDataLossNotSkipped) {
+  WalContents c;
+  {
+    auto wal = OpenWal(&c);
+    for (Index i = 1; i <= 3; ++i) {
+      ASSERT_TRUE(wal->Append(Entries(i, i, 1)).ok());
+      ASSERT_TRUE(wal->Sync().ok());
+    }
+  }
+  const std::string name = "g/wal-0000000000000001";
+  FlipStoredByte(disk, name, disk.CurrentContent(name)->size() / 2);
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(&disk, "g/", {}, &c);
+  EXPECT_TRUE(absl::IsDataLoss(wal.status())) << wal.status();
+}
+
+// Issue 8 (seeds 17372508359430563944, 15783886305766066387, ...): reads corrupted in transit are
+// not corruption of the log. Every read flipped: reads never agree, so the error is transient
+// (UNAVAILABLE), never DataLoss; once reads are clean again the log opens with all its data.
+TEST_F(WalTest, ReadCorruptionInTransitIsTransientNotDataLoss) {
   WalContents c;
   {
     auto wal = OpenWal(&c);
@@ -216,10 +277,40 @@ TEST_F(WalTest, BitFlipInSyncedRecordIsDataLossNotSkipped) {
   }
   disk.config().read_corruption = {1, 1};  // every read flips a bit
   absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(&disk, "g/", {}, &c);
-  EXPECT_TRUE(absl::IsDataLoss(wal.status())) << wal.status();
-  disk.config().read_corruption = {0, 1};  // a transient flip: a re-read succeeds
+  EXPECT_TRUE(IsTransientReadCorruption(wal.status())) << wal.status();
+  disk.config().read_corruption = {1, 2};  // one read in two: a clean read is accepted
+  for (int i = 0; i < 20; ++i) {
+    wal = Wal::Open(&disk, "g/", {}, &c);
+    EXPECT_FALSE(absl::IsDataLoss(wal.status())) << wal.status();
+    if (wal.ok()) EXPECT_EQ(c.entries, Entries(1, 3, 1));
+    wal = absl::UnknownError("closed");
+  }
+  disk.config().read_corruption = {0, 1};
   OpenWal(&c);
   EXPECT_EQ(c.entries, Entries(1, 3, 1));
+}
+
+// The torn-tail path still truncates (now after a confirming re-read: verified_read_test).
+TEST_F(WalTest, TornTailIsTruncatedAfterAConfirmingReread) {
+  WalContents c;
+  {
+    auto wal = OpenWal(&c);
+    ASSERT_TRUE(wal->Append(Entries(1, 2, 1)).ok());
+    ASSERT_TRUE(wal->Sync().ok());
+    ASSERT_TRUE(wal->Append(Entries(3, 3, 1)).ok());
+    ASSERT_TRUE(wal->Flush().ok());
+  }
+  const std::string name = "g/wal-0000000000000001";
+  const uint64_t synced = disk.SyncedContent(name)->size();
+  auto file = disk.Open(name, OpenMode::kOpenExisting);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Truncate(synced + 5).ok());  // a torn unsynced write
+  ASSERT_TRUE((*file)->Sync().ok());
+  const uint64_t reads_before = disk.stats().reads_corrupted;
+  auto wal = OpenWal(&c);
+  EXPECT_EQ(c.entries, Entries(1, 2, 1));
+  EXPECT_EQ(c.torn_bytes_dropped, 5u);
+  EXPECT_EQ(disk.stats().reads_corrupted, reads_before);
 }
 
 }  // namespace

@@ -75,6 +75,12 @@ struct CacheConfig {
   // election timeout); a lease is shortened by it (raft.h, "Leader leases").
   absl::Duration max_clock_drift = absl::Milliseconds(50);
 
+  // --- storage (this node) ---
+  // Every Raft group of the node persists into ONE shared log (one fsync per host cycle for all
+  // of them; consensus/storage/shared_log.h). false: a WAL per group, one fsync per group per
+  // cycle — only for measuring what the shared log saves (docs/cache-node.md, "Storage").
+  bool raft_shared_log = true;
+
   [[nodiscard]] absl::Status Validate() const;
 };
 

@@ -106,6 +106,7 @@ absl::Status CacheNode::StartInternal() {
   // From here on nothing fails.
   raft::RaftHostOptions host_options;
   host_options.tick_interval = config_.tick_interval;
+  host_options.shared_log = config_.raft_shared_log;
   host_ = raft::RaftHost::Start(env_, host_options);
   rpc_ = std::make_unique<forward::Rpc>(env_, [this] { return map_.version; });
   rpc_->SetOnPeerMapVersion([this](NodeId peer, uint64_t) { FetchMap(peer); });

@@ -176,6 +176,38 @@ TEST_F(CacheNodeSimTest, EveryOperationThroughEveryNode) {
   if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
 }
 
+// Storage (issue 8): every Raft group a cache node hosts (the meta group and its shard
+// replicas) persists into the node's ONE shared log — no per-group WAL files — and each host
+// cycle issues at most one log Sync for all the groups it persisted.
+TEST_F(CacheNodeSimTest, EveryGroupOfANodePersistsIntoOneSharedLog) {
+  const uint64_t seed = sim::TestSeed();
+  StartCluster(seed);
+  if (HasFatalFailure()) return;
+  On(1, [](CacheNode& n) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (int i = 0; i < 64; ++i) entries.emplace_back(absl::StrCat("k", i), "v");
+    ASSERT_TRUE(n.MultiPut(entries, Expiration::Default(), {}).ok());  // every shard writes
+  });
+  for (NodeId id : {1, 2, 3}) {
+    SCOPED_TRACE(absl::StrCat("node ", id));
+    raft::RaftHost& host = GetCacheNodeProgram(*sim_, id)->node()->raft_host();
+    ASSERT_NE(host.shared_log(), nullptr);
+    EXPECT_GT(host.group_ids().size(), 2u);
+    EXPECT_EQ(host.shared_log()->group_count(), host.group_ids().size());
+    EXPECT_GT(host.stats().log_syncs, 0u);
+    EXPECT_LE(host.stats().log_syncs, host.stats().cycles);
+    absl::StatusOr<std::vector<std::string>> files = sim_->disk(id).List("");
+    ASSERT_TRUE(files.ok()) << files.status();
+    int log_segments = 0;
+    for (const std::string& f : *files) {
+      EXPECT_EQ(f.find("wal-"), std::string::npos) << "a per-group WAL file: " << f;
+      if (f.rfind("raftlog/log-", 0) == 0) ++log_segments;
+    }
+    EXPECT_GE(log_segments, 1) << absl::StrJoin(*files, ", ");
+  }
+  if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
+}
+
 TEST_F(CacheNodeSimTest, SurvivesALeaderCrashAndIncrementsStayExact) {
   const uint64_t seed = sim::TestSeed();
   StartCluster(seed);

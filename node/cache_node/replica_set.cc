@@ -290,12 +290,9 @@ void CacheNode::PushMap() {
 // --- hosting replicas ---------------------------------------------------------------------------
 
 absl::Status CacheNode::WipeGroupFiles(raft::GroupId group) {
-  absl::StatusOr<std::vector<std::string>> files =
-      env_.disk->List(absl::StrCat("raft/", group, "/"));
-  if (!files.ok()) return files.status();
-  for (const std::string& name : *files) {
-    if (absl::Status s = env_.disk->Delete(name); !s.ok()) return s;
-  }
+  // The group's entries and hard state live in the node's shared Raft log, its snapshots under
+  // "raft/<group>/": the host deletes both (a tombstone, then the files).
+  if (absl::Status s = host_->DeleteGroupData(group); !s.ok()) return s;
   wipe_pending_.erase(group);
   return absl::OkStatus();
 }

@@ -51,6 +51,11 @@ ABSL_FLAG(std::string, idle_timeout, "0", "close RESP clients idle this long; 0 
 ABSL_FLAG(std::string, pipeline_window, "64", "pipelined commands held per RESP connection");
 ABSL_FLAG(std::string, request_timeout, "5s", "how long one request may wait for the cluster");
 ABSL_FLAG(std::string, max_bulk_bytes, "8388608", "largest RESP bulk string (bytes)");
+ABSL_FLAG(std::string, raft_log, "shared",
+          "shared: one durable log for all Raft groups of the node (one fsync per cycle); "
+          "per_group: a WAL per group (for comparison)");
+ABSL_FLAG(bool, fsync_on_worker, true,
+          "fsync on a worker thread while the event loop keeps serving (false: for comparison)");
 ABSL_FLAG(std::string, shutdown_timeout, "10s",
           "on SIGTERM: time allowed to hand leaderships away and flush");
 
@@ -226,6 +231,15 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
                        Duration("tick_interval", absl::GetFlag(FLAGS_tick_interval), false));
   ASSIGN_OR_RETURN_CFG(v, PositiveInt("election_tick", absl::GetFlag(FLAGS_election_tick), 1000));
   c.cache.election_tick = static_cast<int>(v);
+  const std::string raft_log = absl::GetFlag(FLAGS_raft_log);
+  if (raft_log == "shared") {
+    c.cache.raft_shared_log = true;
+  } else if (raft_log == "per_group") {
+    c.cache.raft_shared_log = false;
+  } else {
+    return Bad("raft_log", "must be shared or per_group");
+  }
+  c.runtime.fsync_on_worker = absl::GetFlag(FLAGS_fsync_on_worker);
   if (absl::Status s = c.cache.Validate(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("invalid cache configuration: ", s.message()));
   }

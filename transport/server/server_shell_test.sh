@@ -28,6 +28,9 @@ grep -q "unknown flag '--bogus'" "$WORK/err.txt" || fail "unknown flag message: 
 grep -q -- "--default_ttl" "$WORK/err.txt" || fail "bad duration message: $(cat "$WORK/err.txt")"
 CREMA_CLUSTER_SECRET= "$BIN" --node_id=1 --peer_address=127.0.0.1:0 --data_dir="$WORK/d" 2> "$WORK/err.txt"; rc=$?
 [ $rc -eq 2 ] || fail "missing secret: rc=$rc"
+"$BIN" --node_id=1 --peer_address=127.0.0.1:0 --data_dir="$WORK/d" --raft_log=sometimes 2> "$WORK/err.txt"; rc=$?
+[ $rc -eq 2 ] || fail "bad --raft_log: rc=$rc"
+grep -q -- "--raft_log: must be shared or per_group" "$WORK/err.txt" || fail "bad --raft_log message: $(cat "$WORK/err.txt")"
 "$BIN" --node_id=1 --peer_address=127.0.0.1:0 --data_dir="$WORK/d" --node_id 2> /dev/null; rc=$?
 [ $rc -eq 2 ] || fail "flag without value: rc=$rc"
 set -e
