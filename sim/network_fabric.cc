@@ -27,10 +27,16 @@ void NetworkFabric::Send(NodeId from, NodeId to, Service service, std::string me
   if (sim_->endpoint(from) == nullptr || !sim_->HasNode(to)) {
     return Drop(m, stats_.dropped_down, "no route");
   }
-  if (Blocked(from, to)) return Drop(m, stats_.dropped_partition, "partition");
+  if (Blocked(from, to)) {
+    sim_->coverage().Add("effect.partition");
+    return Drop(m, stats_.dropped_partition, "partition");
+  }
   m.payload = std::make_shared<const std::string>(std::move(message));
   if (Clogged(from, to)) return Hold(m);
-  if (config_.drop.Draw(random_)) return Drop(m, stats_.dropped_random, "random");
+  if (config_.drop.Draw(random_)) {
+    sim_->coverage().Add("fault.drop");
+    return Drop(m, stats_.dropped_random, "random");
+  }
   Transmit(m, /*may_duplicate=*/true);
 }
 
@@ -38,6 +44,7 @@ void NetworkFabric::Transmit(const Message& message, bool may_duplicate) {
   const int copies = may_duplicate && config_.duplicate.Draw(random_) ? 2 : 1;
   if (copies == 2) {
     ++stats_.duplicated;
+    sim_->coverage().Add("fault.duplicate");
     sim_->Trace(message.from, "net.duplicate", message.summary);
   }
   for (int i = 0; i < copies; ++i) {
@@ -50,11 +57,15 @@ void NetworkFabric::Transmit(const Message& message, bool may_duplicate) {
 
 void NetworkFabric::Deliver(const Message& message) {
   if (Blocked(message.from, message.to)) {
+    sim_->coverage().Add("effect.partition");
     return Drop(message, stats_.dropped_partition, "partition");
   }
   if (Clogged(message.from, message.to)) return Hold(message);
   SimNetwork* endpoint = sim_->endpoint(message.to);
-  if (endpoint == nullptr) return Drop(message, stats_.dropped_down, "receiver down");
+  if (endpoint == nullptr) {
+    if (sim_->incarnation(message.to) > 0) sim_->coverage().Add("effect.crash");
+    return Drop(message, stats_.dropped_down, "receiver down");
+  }
   if (!endpoint->Deliver(message.from, message.service, *message.payload)) {
     return Drop(message, stats_.dropped_no_handler, "no handler");
   }
@@ -67,6 +78,7 @@ void NetworkFabric::Hold(const Message& message) {
     return Drop(message, stats_.dropped_clog_overflow, "clog overflow");
   }
   ++stats_.held_clogged;
+  sim_->coverage().Add("effect.clog");
   sim_->Trace(message.from, "net.hold", message.summary);
   held.push_back(message);
 }
@@ -76,6 +88,8 @@ void NetworkFabric::SetPartition(std::vector<Link> blocked, std::string_view des
   std::string links;
   for (const Link& link : blocked_) absl::StrAppend(&links, " ", link.first, ">", link.second);
   sim_->Trace(kNoNode, "net.partition", absl::StrCat(std::string(description), ":", links));
+  sim_->coverage().Add("fault.partition");
+  sim_->coverage().Declare("effect.partition");
 }
 
 void NetworkFabric::HealPartition() {
@@ -87,6 +101,8 @@ void NetworkFabric::HealPartition() {
 void NetworkFabric::Clog(NodeId from, NodeId to) {
   if (clogged_.try_emplace(Link{from, to}).second) {
     sim_->Trace(kNoNode, "net.clog", absl::StrCat(from, ">", to));
+    sim_->coverage().Add("fault.clog");
+    sim_->coverage().Declare("effect.clog");
   }
 }
 

@@ -24,6 +24,11 @@
 // Clock faults: per-node offset and drift are drawn at AddNode within SimOptions::clock bounds;
 // `StepWallClock` steps wall time.
 //
+// Coverage (sim/coverage.h): the simulator counts every fault it injects ("fault.<kind>", declared
+// when the kind is enabled by SimOptions) and whether it mattered ("effect.<kind>"), BUGGIFY
+// firings per site, and node trace records by kind ("app.<kind>"); scenarios add their oracles and
+// sometimes-properties to `coverage()`. `CollectCoverage()` is the run's total so far.
+//
 // Determinism: every event run is recorded in the TraceLog (time, node, kind, detail digest), and
 // so are sends/deliveries/drops, faults and the nodes' own Tracer records. Same seed and binary =>
 // same trace hash. Nothing here iterates a hash container or reads a real clock.
@@ -54,6 +59,7 @@
 #include "node/buggify.h"
 #include "node/env.h"
 #include "node/random.h"
+#include "sim/coverage.h"
 #include "sim/event_queue.h"
 #include "sim/network_fabric.h"
 #include "sim/sim_clock.h"
@@ -87,6 +93,9 @@ struct SimOptions {
   bool buggify = false;            // enable BUGGIFY fault points in node code for this run
   bool keep_trace_records = false;  // keep every event for FirstDifference
   std::ostream* trace_json = nullptr;  // if set, every event as a JSON line
+  // If both set: "checkpoint events=<n> hash=<16 hex>" every `hash_checkpoint_every` events.
+  uint64_t hash_checkpoint_every = 0;
+  std::ostream* hash_checkpoints = nullptr;
 };
 
 enum class NodeState : uint8_t { kDown, kUp, kPaused };
@@ -139,6 +148,11 @@ class Simulator {
   NetworkFabric& network() { return fabric_; }
   TraceLog& trace() { return trace_; }
   Random& random() { return root_random_; }
+  // Scenario- and nemesis-level coverage; see CollectCoverage for the run's total.
+  Coverage& coverage() { return coverage_; }
+  // coverage() plus what the simulator keeps elsewhere: disk fault counts, clock reads, BUGGIFY
+  // firings of the running incarnations.
+  Coverage CollectCoverage() const;
   uint64_t seed() const { return options_.seed; }
   const SimOptions& options() const { return options_; }
 
@@ -159,6 +173,8 @@ class Simulator {
   Node& node(NodeId id);
   const Node& node(NodeId id) const;
   void EndIncarnation(Node& n);
+  // Adds an incarnation's BUGGIFY site firings to `coverage`.
+  static void AddBuggifyCoverage(const Buggify& buggify, Coverage& coverage);
 
   SimOptions options_;
   Random root_random_;
@@ -168,6 +184,7 @@ class Simulator {
   bool destroying_ = false;
   EventQueue queue_;
   TraceLog trace_;
+  Coverage coverage_;
   NetworkFabric fabric_;
   std::vector<NodeId> node_ids_;  // ascending
   absl::btree_map<NodeId, std::unique_ptr<Node>> nodes_;

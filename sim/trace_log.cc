@@ -30,6 +30,9 @@ void TraceLog::Record(int64_t time_ns, NodeId node, std::string_view kind,
   hash_ = XXH3_64bits_withSeed(&header, sizeof(header), hash_);
   hash_ = XXH3_64bits_withSeed(kind.data(), kind.size(), hash_);
   const uint64_t index = count_++;
+  if (checkpoint_every_ != 0 && count_ % checkpoint_every_ == 0) {
+    *checkpoint_out_ << "checkpoint events=" << count_ << " hash=" << Hex64(hash_) << '\n';
+  }
   if (!keep_records_ && json_out_ == nullptr) return;
   TraceEvent event{index, time_ns, node, std::string(kind),
                    std::string(detail.substr(0, kMaxDetailBytes)), digest};

@@ -43,6 +43,11 @@ class TraceLog {
   explicit TraceLog(bool keep_records = false, std::ostream* json_out = nullptr);
 
   void Record(int64_t time_ns, NodeId node, std::string_view kind, std::string_view detail);
+  // Every `every` events (0: never), writes "checkpoint events=<count> hash=<16 hex>\n" to `out`.
+  void SetCheckpoints(uint64_t every, std::ostream* out) {
+    checkpoint_every_ = out != nullptr ? every : 0;
+    checkpoint_out_ = out;
+  }
 
   uint64_t hash() const { return hash_; }
   uint64_t count() const { return count_; }
@@ -54,6 +59,8 @@ class TraceLog {
   std::ostream* json_out_;
   uint64_t hash_ = 0;
   uint64_t count_ = 0;
+  uint64_t checkpoint_every_ = 0;
+  std::ostream* checkpoint_out_ = nullptr;
   std::vector<TraceEvent> records_;
 };
 

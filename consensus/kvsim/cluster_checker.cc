@@ -63,6 +63,7 @@ raft::ReplicaView ClusterChecker::View(NodeId id, const raft::Raft& core) {
     const raft::Index low = std::min(checked->second, core.commit());
     from = std::max(from, low > kWindowMargin ? low - kWindowMargin : raft::Index{0});
   }
+  if (new_leader && !sim_->network().blocked_links().empty()) ++leader_changes_in_partition_;
   if (core.role() == raft::Role::kLeader) led_term_[id] = core.term();
   checked_commit_[id] = core.commit();
   raft::ReplicaView v;
