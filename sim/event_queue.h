@@ -28,6 +28,7 @@ struct SimEvent {
   uint64_t incarnation = kAnyIncarnation;
   const char* kind = "";  // a static string, e.g. "loop.timer"
   absl::AnyInvocable<void()> callback;
+  uint64_t tag = 0;  // if non-zero, traced as the event's detail "#<tag>" (a message id)
 };
 
 class EventQueue {

@@ -68,7 +68,9 @@ void FaultScheduler::ScheduleNext() {
   if (!running_ || EnabledActions().empty() || targets_.empty()) return;
   const absl::Duration wait =
       random_.DurationBetween(absl::ZeroDuration(), config_.mean_fault_interval * 2);
+  next_tick_ = Since() + wait;
   sim_->After(wait, "fault.tick", [this, epoch = epoch_] {
+    next_tick_.reset();
     if (!running_ || epoch != epoch_) return;
     if (std::optional<FaultAction> action = Draw()) {
       Apply(*action);
@@ -288,7 +290,20 @@ bool FaultScheduler::Apply(const FaultAction& a) {
   return true;
 }
 
+void FaultScheduler::RecordPendingTick() {
+  // A tick scheduled but not yet run still runs (and does nothing) after Stop/HealAll: keep it in
+  // the recording as "idle", so a replay schedules the same event.
+  if (next_tick_.has_value() && replay_.empty() && performed_.size() < kMaxRecordedActions) {
+    FaultAction idle;
+    idle.kind = Kind::kIdle;
+    idle.at = idle.end = *next_tick_;
+    performed_.push_back(idle);
+  }
+  next_tick_.reset();
+}
+
 void FaultScheduler::HealAll() {
+  RecordPendingTick();
   running_ = false;
   ++epoch_;
   sim_->Trace(kNoNode, "fault.heal_all", "");

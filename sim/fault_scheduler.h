@@ -53,7 +53,10 @@ class FaultScheduler {
   void Start();
   // Performs `actions` (sorted by `at`) instead of drawing; see the file comment.
   void Replay(std::vector<FaultAction> actions);
-  void Stop() { running_ = false; }
+  void Stop() {
+    RecordPendingTick();
+    running_ = false;
+  }
   void HealAll();
 
   const FaultStats& stats() const { return stats_; }
@@ -77,6 +80,7 @@ class FaultScheduler {
   bool IsTarget(NodeId id) const;
   void SetNodeClogged(NodeId node, bool clogged);
   void DeclareCoverage() const;
+  void RecordPendingTick();
 
   Simulator* sim_;
   FaultConfig config_;
@@ -89,6 +93,7 @@ class FaultScheduler {
   absl::btree_map<NodeId, uint64_t> normal_capacity_bytes_;  // disks currently "full"
   std::vector<FaultAction> performed_;
   std::vector<FaultAction> replay_;
+  std::optional<absl::Duration> next_tick_;  // recording: the pending tick's time, if any
 };
 
 }  // namespace crema::sim

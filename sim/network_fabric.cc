@@ -19,9 +19,11 @@ void NetworkFabric::Drop(const Message& message, uint64_t& counter, std::string_
 
 void NetworkFabric::Send(NodeId from, NodeId to, Service service, std::string message) {
   ++stats_.sent;
+  const uint64_t id = ++messages_;
   Message m{from, to, service, nullptr,
             absl::StrCat(from, ">", to, " s", static_cast<int>(service), " ", message.size(),
-                         "B ", Hex64(XXH3_64bits(message.data(), message.size())))};
+                         "B ", Hex64(XXH3_64bits(message.data(), message.size())), " #", id),
+            id};
   sim_->Trace(from, "net.send", m.summary);
   if (message.size() > kMaxMessageBytes) return Drop(m, stats_.dropped_oversize, "oversize");
   if (sim_->endpoint(from) == nullptr || !sim_->HasNode(to)) {
@@ -51,7 +53,7 @@ void NetworkFabric::Transmit(const Message& message, bool may_duplicate) {
     const absl::Duration latency = config_.latency.Sample(random_);
     sim_->ScheduleNodeEvent(message.to, kAnyIncarnation,
                             sim_->now_ns() + absl::ToInt64Nanoseconds(latency), "net.deliver",
-                            [this, message] { Deliver(message); });
+                            [this, message] { Deliver(message); }, message.id);
   }
 }
 

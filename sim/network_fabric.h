@@ -14,7 +14,9 @@
 // until `Unclog`, which releases them in order, each with a fresh latency. Swizzle-clogging
 // (clog links one by one, unclog in another random order) is scheduled by the FaultScheduler.
 //
-// Every send, delivery, drop, hold and link change is recorded in the run's trace.
+// Every send, delivery, drop, hold and link change is recorded in the run's trace. Each message
+// has an id (from 1, per run): its send, drops, holds and duplication name it ("... #<id>"), and
+// its delivery events carry it as their detail ("#<id>"), so a trace viewer can draw the arrow.
 // Thread safety: none.
 #ifndef CREMA_SIM_NETWORK_FABRIC_H_
 #define CREMA_SIM_NETWORK_FABRIC_H_
@@ -91,7 +93,8 @@ class NetworkFabric {
     NodeId to;
     Service service;
     std::shared_ptr<const std::string> payload;
-    std::string summary;  // "from>to s<service> <bytes>B <digest>" for the trace
+    std::string summary;  // "from>to s<service> <bytes>B <digest> #<id>" for the trace
+    uint64_t id = 0;      // per run, from 1; its deliveries are traced as "net.deliver" "#<id>"
   };
 
   // Schedules delivery after a drawn latency (and maybe a duplicate).
@@ -106,6 +109,7 @@ class NetworkFabric {
   NetworkStats stats_;
   absl::btree_set<Link> blocked_;
   absl::btree_map<Link, std::deque<Message>> clogged_;  // held messages per clogged link
+  uint64_t messages_ = 0;  // message ids handed out
 };
 
 }  // namespace crema::sim

@@ -5,6 +5,7 @@
 #include <deque>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "sim/sim_event_loop.h"
 #include "sim/sim_network.h"
@@ -257,9 +258,10 @@ Coverage Simulator::CollectCoverage() const {
 
 EventQueue::EventId Simulator::ScheduleNodeEvent(NodeId node_id, uint64_t incarnation,
                                                  int64_t time_ns, const char* kind,
-                                                 absl::AnyInvocable<void()> callback) {
+                                                 absl::AnyInvocable<void()> callback,
+                                                 uint64_t tag) {
   assert(time_ns >= now_ns_);
-  return queue_.Schedule(time_ns, SimEvent{node_id, incarnation, kind, std::move(callback)});
+  return queue_.Schedule(time_ns, SimEvent{node_id, incarnation, kind, std::move(callback), tag});
 }
 
 void Simulator::CancelNodeEvent(NodeId node_id, EventQueue::EventId id) {
@@ -296,7 +298,13 @@ bool Simulator::Step() {
       return true;
     }
   }
-  Trace(event.node, event.kind, "");
+  if (event.tag == 0) {
+    Trace(event.node, event.kind, "");
+  } else {
+    char detail[24] = "#";
+    const char* end = absl::numbers_internal::FastIntToBuffer(event.tag, detail + 1);
+    Trace(event.node, event.kind, std::string_view(detail, end - detail));
+  }
   ++events_run_;
   running_node_ = event.node;
   event.callback();

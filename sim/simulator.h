@@ -157,8 +157,10 @@ class Simulator {
   const SimOptions& options() const { return options_; }
 
   // --- For SimEventLoop, the fabric and tracers ---
+  // `tag` (if non-zero) is traced as the event's detail "#<tag>" when it runs.
   EventQueue::EventId ScheduleNodeEvent(NodeId node, uint64_t incarnation, int64_t time_ns,
-                                        const char* kind, absl::AnyInvocable<void()> callback);
+                                        const char* kind, absl::AnyInvocable<void()> callback,
+                                        uint64_t tag = 0);
   void CancelNodeEvent(NodeId node, EventQueue::EventId id);
   // Records an event in the run's trace at the current virtual time.
   // Nothing is recorded once the simulator is being destroyed (the run is over).

@@ -58,9 +58,12 @@ class Shrinker {
     bool changed = true;
     while (changed && !Exhausted()) {
       changed = false;
+      // By name, from copies: every accepted candidate replaces current_ (and its maps).
+      std::vector<std::string> lists;
+      for (const auto& [name, list] : current_.lists) lists.push_back(name);
       for (const std::string& name : ParamOrder()) changed = ShrinkParam(name) || changed;
-      for (auto& [name, list] : current_.lists) changed = ShrinkList(name) || changed;
-      for (auto& [name, list] : current_.lists) changed = ShrinkWindows(name) || changed;
+      for (const std::string& name : lists) changed = ShrinkList(name) || changed;
+      for (const std::string& name : lists) changed = ShrinkWindows(name) || changed;
     }
     result_.shrunk = current_;
     result_.shrunk_run = current_run_;

@@ -195,6 +195,9 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
       kMinNodes, kMaxNodes));
   sim::FaultConfig faults = sim::MakeFaultConfig(options.faults, root.Fork("swarm"));
   sim::ApplyOverrides(options.overrides, faults);
+  sim::FaultOverrides no_disk;  // membership keeps nothing on disk: disk faults would be inert
+  no_disk.disk_faults = false;
+  sim::ApplyOverrides(no_disk, faults);
   const sim::FaultOverrides& o = options.overrides;
   const nlohmann::json script = in.List(
       "script", DrawScript(n, o.crashes.value_or(true), o.pauses.value_or(true), faults.clogging,
