@@ -89,19 +89,28 @@ class NetworkFabric {
 
  private:
   struct Message {
-    NodeId from;
-    NodeId to;
-    Service service;
-    std::shared_ptr<const std::string> payload;
-    std::string summary;  // "from>to s<service> <bytes>B <digest> #<id>" for the trace
-    uint64_t id = 0;      // per run, from 1; its deliveries are traced as "net.deliver" "#<id>"
+    NodeId from = kNoNode;
+    NodeId to = kNoNode;
+    Service service{};
+    uint64_t id = 0;              // per run, from 1; deliveries are traced as "net.deliver" "#<id>"
+    uint64_t payload_digest = 0;  // XXH3 of the payload
+    uint64_t bytes = 0;           // of the payload (kept when the payload has been handed over)
+    std::string payload;
   };
 
+  // "from>to s<service> <bytes>B <payload digest> #<id>", the message's trace detail.
+  static std::string Summary(const Message& m);
+  // The trace digest of a message event (over its fields; the summary is made only if needed).
+  static uint64_t Digest(const Message& m);
   // Schedules delivery after a drawn latency (and maybe a duplicate).
-  void Transmit(const Message& message, bool may_duplicate);
-  void Deliver(const Message& message);
-  void Hold(const Message& message);
+  void Transmit(Message message, bool may_duplicate);
+  void Deliver(Message message);
+  void Hold(Message message);
   void Drop(const Message& message, uint64_t& counter, std::string_view reason);
+  // Messages in flight live here (not in their delivery callbacks, which stay small enough for
+  // AnyInvocable's inline storage: no allocation per delivery).
+  uint32_t Park(Message message);
+  Message Unpark(uint32_t slot);
 
   Simulator* sim_;
   NetworkConfig config_;
@@ -110,6 +119,8 @@ class NetworkFabric {
   absl::btree_set<Link> blocked_;
   absl::btree_map<Link, std::deque<Message>> clogged_;  // held messages per clogged link
   uint64_t messages_ = 0;  // message ids handed out
+  std::vector<Message> in_flight_;    // slots; free ones are listed in free_slots_
+  std::vector<uint32_t> free_slots_;
 };
 
 }  // namespace crema::sim

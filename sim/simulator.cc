@@ -70,20 +70,26 @@ Simulator::~Simulator() {
   for (auto& [id, n] : nodes_) EndIncarnation(*n);
 }
 
-Simulator::Node& Simulator::node(NodeId id) {
+Simulator::Node* Simulator::FindSparse(NodeId id) const {
+  if (id < kMaxDenseNodeId) return nullptr;  // would be in dense_
   auto it = nodes_.find(id);
-  assert(it != nodes_.end());
-  return *it->second;
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+Simulator::Node& Simulator::node(NodeId id) {
+  Node* n = Find(id);
+  assert(n != nullptr);
+  return *n;
 }
 
 const Simulator::Node& Simulator::node(NodeId id) const {
-  auto it = nodes_.find(id);
-  assert(it != nodes_.end());
-  return *it->second;
+  const Node* n = Find(id);
+  assert(n != nullptr);
+  return *n;
 }
 
 void Simulator::AddNode(NodeId id, NodeFactory factory) {
-  assert(id != kNoNode && !nodes_.contains(id));
+  assert(id != kNoNode && Find(id) == nullptr);
   auto n = std::make_unique<Node>();
   n->id = id;
   n->factory = std::move(factory);
@@ -102,6 +108,10 @@ void Simulator::AddNode(NodeId id, NodeFactory factory) {
         absl::StrCat("offset=", absl::FormatDuration(offset), " drift_ppm=", drift_ppm));
   if (offset != absl::ZeroDuration()) coverage_.Add("fault.clock_offset");
   if (drift_ppm != 0) coverage_.Add("fault.clock_drift");
+  if (id < kMaxDenseNodeId) {
+    if (dense_.size() <= id) dense_.resize(id + 1, nullptr);
+    dense_[id] = n.get();
+  }
   nodes_.emplace(id, std::move(n));
   node_ids_.insert(std::lower_bound(node_ids_.begin(), node_ids_.end(), id), id);
 }
@@ -156,6 +166,7 @@ void Simulator::EndIncarnation(Node& n) {
   n.endpoint.reset();
   n.loop.reset();
   n.disk->AttachExecutor(nullptr);
+  for (const Node::HeldEvent& held : n.held) queue_.Release(held.id);
   n.held.clear();
 }
 
@@ -267,7 +278,11 @@ EventQueue::EventId Simulator::ScheduleNodeEvent(NodeId node_id, uint64_t incarn
 void Simulator::CancelNodeEvent(NodeId node_id, EventQueue::EventId id) {
   if (queue_.Cancel(id) || node_id == kNoNode) return;
   Node& n = node(node_id);
-  std::erase_if(n.held, [id](const Node::HeldEvent& held) { return held.id == id; });
+  std::erase_if(n.held, [this, id](const Node::HeldEvent& held) {
+    if (held.id != id) return false;
+    queue_.Release(id);
+    return true;
+  });
 }
 
 void Simulator::After(absl::Duration delay, const char* kind,
@@ -287,17 +302,20 @@ bool Simulator::Step() {
     Node& n = node(event.node);
     if (event.incarnation != kAnyIncarnation &&
         (event.incarnation != n.incarnation || n.state == NodeState::kDown)) {
+      queue_.Release(popped.id);
       return true;  // a callback of an incarnation that crashed: never runs
     }
     if (n.state == NodeState::kPaused) {
       if (n.held.size() >= kMaxHeldEventsPerNode) {
         Trace(event.node, "node.held_overflow", event.kind);
+        queue_.Release(popped.id);
         return true;
       }
-      n.held.push_back({popped.id, std::move(event)});
+      n.held.push_back({popped.id, std::move(event)});  // keeps its id until Resume
       return true;
     }
   }
+  queue_.Release(popped.id);
   if (event.tag == 0) {
     Trace(event.node, event.kind, "");
   } else {
@@ -306,6 +324,7 @@ bool Simulator::Step() {
     Trace(event.node, event.kind, std::string_view(detail, end - detail));
   }
   ++events_run_;
+  last_event_node_ = event.node;
   running_node_ = event.node;
   event.callback();
   running_node_ = kNoNode;
@@ -338,9 +357,9 @@ SimClock& Simulator::clock(NodeId id) { return *node(id).clock; }
 Buggify* Simulator::buggify(NodeId id) { return node(id).buggify.get(); }
 
 SimNetwork* Simulator::endpoint(NodeId id) {
-  auto it = nodes_.find(id);
-  if (it == nodes_.end() || it->second->state == NodeState::kDown) return nullptr;
-  return it->second->endpoint.get();
+  Node* n = Find(id);
+  if (n == nullptr || n->state == NodeState::kDown) return nullptr;
+  return n->endpoint.get();
 }
 
 }  // namespace crema::sim

@@ -137,8 +137,11 @@ class Simulator {
   int64_t now_ns() const { return now_ns_; }
   absl::Duration elapsed() const { return absl::Nanoseconds(now_ns_); }
   uint64_t events_run() const { return events_run_; }
+  // The node whose event ran last (kNoNode: a simulator-level event), for per-event checkers that
+  // only need to look at the node that just ran (see events_run()).
+  NodeId last_event_node() const { return last_event_node_; }
   const std::vector<NodeId>& node_ids() const { return node_ids_; }
-  bool HasNode(NodeId id) const { return nodes_.contains(id); }
+  bool HasNode(NodeId id) const { return Find(id) != nullptr; }
   NodeState state(NodeId id) const;
   uint64_t incarnation(NodeId id) const;
   NodeProgram* program(NodeId id);
@@ -167,11 +170,24 @@ class Simulator {
   void Trace(NodeId node, std::string_view kind, std::string_view detail) {
     if (!destroying_) trace_.Record(now_ns_, node, kind, detail);
   }
+  // The same with the detail's digest given and its text made only if the trace keeps details
+  // (TraceLog::RecordDigest): for hot paths.
+  void TraceDigest(NodeId node, std::string_view kind, uint64_t digest,
+                   absl::FunctionRef<std::string()> detail) {
+    if (!destroying_) trace_.RecordDigest(now_ns_, node, kind, digest, detail);
+  }
   // The current incarnation's endpoint, or nullptr while the node is down.
   SimNetwork* endpoint(NodeId id);
 
  private:
   struct Node;
+  // Ids below this are looked up in a flat table (every lookup on the event path); others in
+  // `nodes_`.
+  static constexpr NodeId kMaxDenseNodeId = 1 << 16;
+  Node* Find(NodeId id) const {
+    return id < dense_.size() ? dense_[id] : FindSparse(id);
+  }
+  Node* FindSparse(NodeId id) const;
   Node& node(NodeId id);
   const Node& node(NodeId id) const;
   void EndIncarnation(Node& n);
@@ -183,13 +199,15 @@ class Simulator {
   int64_t now_ns_ = 0;
   uint64_t events_run_ = 0;
   NodeId running_node_ = kNoNode;  // the node whose event is running, if any
+  NodeId last_event_node_ = kNoNode;
   bool destroying_ = false;
   EventQueue queue_;
   TraceLog trace_;
   Coverage coverage_;
   NetworkFabric fabric_;
   std::vector<NodeId> node_ids_;  // ascending
-  absl::btree_map<NodeId, std::unique_ptr<Node>> nodes_;
+  absl::btree_map<NodeId, std::unique_ptr<Node>> nodes_;  // owns them; ordered iteration
+  std::vector<Node*> dense_;  // id -> node for ids < kMaxDenseNodeId (nullptr: none)
 };
 
 }  // namespace crema::sim

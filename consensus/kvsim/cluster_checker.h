@@ -2,7 +2,8 @@
 //
 //   * Raft invariants after every event (`AfterEvent`): for every server whose Raft core is
 //     running (up or paused, started, not stopped by a storage error) it computes a cheap
-//     signature (incarnation, reopens, role, term, last index and term, commit, applied). When any
+//     signature (incarnation, reopens, role, term, last index and term, commit, applied) — after
+//     one event of one server, only that server's (no other core can have changed). When any
 //     signature changed since the last event, every running core is viewed and passed to
 //     consensus/invariants.h's InvariantChecker (election safety, leader append-only, log
 //     matching, leader completeness, state machine safety). Comparing (last index, last term)
@@ -91,6 +92,7 @@ class ClusterChecker {
   absl::Status violation_;
   uint64_t checks_ = 0;
   uint64_t leader_changes_in_partition_ = 0;
+  uint64_t events_seen_ = 0;  // sim_->events_run() at the last AfterEvent
 };
 
 }  // namespace crema::kvsim

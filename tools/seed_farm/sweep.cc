@@ -61,6 +61,15 @@ class Sweeper {
       ReapFinished();
       if (absl::Now() - last_progress_ >= absl::Seconds(1)) Progress();
     }
+    // A later seed may have failed (and been recorded) before an earlier one lowered the cutoff:
+    // outcomes past the final cutoff are not part of the answer.
+    if (cutoff_ != kNoPosition) {
+      std::vector<SeedOutcome> kept;
+      for (size_t i = 0; i < result_.outcomes.size(); ++i) {
+        if (outcome_positions_[i] <= cutoff_) kept.push_back(std::move(result_.outcomes[i]));
+      }
+      result_.outcomes = std::move(kept);
+    }
     result_.wall = absl::Now() - start_;
     Progress();
     return std::move(result_);
@@ -170,6 +179,7 @@ class Sweeper {
       }
     }
     result_.outcomes.push_back(std::move(out));
+    outcome_positions_.push_back(position);
     Progress();
   }
 
@@ -238,6 +248,7 @@ class Sweeper {
   std::vector<Running> running_;
   size_t cutoff_ = kNoPosition;  // positions beyond it are not run (stop_after_failures)
   absl::btree_set<size_t> failing_positions_;
+  std::vector<size_t> outcome_positions_;  // of result_.outcomes, index for index
   absl::btree_set<std::string> signatures_;
   bool failed_to_start_ = false;
   absl::Time start_, last_progress_;
