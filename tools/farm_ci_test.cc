@@ -68,5 +68,11 @@ TEST(FarmCiTest, Membership) {
           "sometimes.view_healed_after_partition"}});
 }
 
+// The cache scenario is the slowest (seconds per seed): a handful of seeds, properties that most
+// seeds show (a client operation left open by a crash or a deadline is the common one).
+TEST(FarmCiTest, Cache) {
+  Sweep({"cache", 4, {"sometimes.local_read_checked"}});
+}
+
 }  // namespace
 }  // namespace crema::farm

@@ -49,6 +49,7 @@ void CheckReplay(const std::string& scenario) {
 TEST(ScheduleReplayTest, Ping) { CheckReplay("ping"); }
 TEST(ScheduleReplayTest, RaftKv) { CheckReplay("raft-kv"); }
 TEST(ScheduleReplayTest, Membership) { CheckReplay("membership"); }
+TEST(ScheduleReplayTest, Cache) { CheckReplay("cache"); }
 
 }  // namespace
 }  // namespace crema
