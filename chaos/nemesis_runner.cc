@@ -11,7 +11,20 @@ using sim::NodeState;
 NemesisRunner::NemesisRunner(sim::Simulator* sim, std::vector<NodeId> servers,
                              NemesisOptions options, MembershipHook membership)
     : sim_(sim), servers_(std::move(servers)), options_(options),
-      membership_(std::move(membership)) {}
+      membership_(std::move(membership)) {
+  // Coverage (sim/coverage.h): the kinds this run may inject; the simulator counts what fired.
+  const std::pair<bool, const char*> kinds[] = {
+      {options_.partitions, "partition"}, {options_.clogging, "clog"},
+      {options_.crashes, "crash"},         {options_.pauses, "pause"},
+      {options_.clock_steps, "clock_step"}, {options_.disk_full, "disk_full"},
+      {options_.disk_errors, "disk_errors"}};
+  for (const auto& [on, kind] : kinds) {
+    if (!on) continue;
+    sim_->coverage().Declare(absl::StrCat("fault.", kind));
+    sim_->coverage().Declare(absl::StrCat("effect.", kind));
+  }
+  if (options_.membership) sim_->coverage().Declare("fault.membership");
+}
 
 void NemesisRunner::Start(const NemesisSchedule& schedule) {
   for (const NemesisAction& action : schedule.actions) {
@@ -67,6 +80,7 @@ void NemesisRunner::Apply(const NemesisAction& a) {
       if (done) {
         SaveDisk(a.node);
         sim_->disk(a.node).config().capacity_bytes = sim_->disk(a.node).UsedBytes();
+        sim_->coverage().Add("fault.disk_full");
       }
       break;
     case NemesisKind::kDiskErrors:
@@ -74,6 +88,7 @@ void NemesisRunner::Apply(const NemesisAction& a) {
         SaveDisk(a.node);
         sim_->disk(a.node).config().io_error = options_.disk_io_error;
         sim_->disk(a.node).config().read_corruption = options_.disk_read_corruption;
+        sim_->coverage().Add("fault.disk_errors");
       }
       break;
     case NemesisKind::kDiskSpace:
@@ -95,6 +110,7 @@ void NemesisRunner::Apply(const NemesisAction& a) {
     case NemesisKind::kPromote:
       done = membership_ != nullptr;
       if (done) membership_(a);
+      if (done) sim_->coverage().Add("fault.membership");
       break;
   }
   sim_->Trace(a.node, done ? "nemesis.apply" : "nemesis.skip", a.ToString());

@@ -12,7 +12,11 @@ bool Buggify::Fire(std::string_view site) {
     const uint64_t h = MixSeed(run_seed_ ^ XXH3_64bits(site.data(), site.size()));
     it = sites_.emplace(std::string(site), h % kSiteActiveOneIn == 0).first;
   }
-  return it->second && random_.OneIn(kFireOneIn);
+  if (!it->second || !random_.OneIn(kFireOneIn)) return false;
+  auto count = fired_.find(site);
+  if (count == fired_.end()) count = fired_.emplace(std::string(site), 0).first;
+  ++count->second;
+  return true;
 }
 
 }  // namespace crema

@@ -39,12 +39,15 @@ class Buggify {
 
   // Sites reached so far in this run and whether each is active (for reports).
   const absl::btree_map<std::string, bool, std::less<>>& sites() const { return sites_; }
+  // How often each site has fired so far (only sites that fired at least once).
+  const absl::btree_map<std::string, uint64_t, std::less<>>& fired() const { return fired_; }
 
  private:
   bool enabled_;
   uint64_t run_seed_;
   Random random_;
   absl::btree_map<std::string, bool, std::less<>> sites_;
+  absl::btree_map<std::string, uint64_t, std::less<>> fired_;
 };
 
 }  // namespace crema

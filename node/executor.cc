@@ -166,10 +166,13 @@ absl::Status Executor::Sleep(absl::Duration duration) {
 
 absl::Status Executor::SleepUntil(absl::Time deadline) {
   WaitList never_woken;
-  absl::Status status = Wait(never_woken, deadline);
-  if (absl::IsDeadlineExceeded(status)) return absl::OkStatus();
-  if (status.ok()) return absl::InternalError("sleep woken without a waker");
-  return status;
+  // The outcome as a plain value: a sleep ends by timing out, and an error Status allocates.
+  switch (WaitUntil(never_woken, deadline)) {
+    case WaitOutcome::kTimedOut: return absl::OkStatus();
+    case WaitOutcome::kCancelled: return absl::CancelledError("fiber cancelled");
+    case WaitOutcome::kWoken: break;
+  }
+  return absl::InternalError("sleep woken without a waker");
 }
 
 absl::Status Executor::Yield() {
@@ -182,12 +185,21 @@ absl::Status Executor::Yield() {
 }
 
 absl::Status Executor::Wait(WaitList& list, absl::Time deadline) {
+  switch (WaitUntil(list, deadline)) {
+    case WaitOutcome::kWoken: return absl::OkStatus();
+    case WaitOutcome::kTimedOut: return absl::DeadlineExceededError("deadline passed");
+    case WaitOutcome::kCancelled: break;
+  }
+  return absl::CancelledError("fiber cancelled");
+}
+
+Executor::WaitOutcome Executor::WaitUntil(WaitList& list, absl::Time deadline) {
   assert(InFiber());
   Fiber* fiber = current_;
-  if (fiber->cancelled) return absl::CancelledError("fiber cancelled");
+  if (fiber->cancelled) return WaitOutcome::kCancelled;
   const uint64_t generation = ++fiber->generation;
   const absl::Time now = clock_->MonotonicNow();
-  if (deadline <= now) return absl::DeadlineExceededError("deadline passed");
+  if (deadline <= now) return WaitOutcome::kTimedOut;
   list.waiters_.push_back({fiber->id, generation});
   // However the wait ends — woken, timed out, cancelled, or unwound because the executor is being
   // destroyed (a crash) — the entry must leave the list: a list can outlive this executor (a
@@ -219,9 +231,9 @@ absl::Status Executor::Wait(WaitList& list, absl::Time deadline) {
   }
   SuspendCurrent();
   if (timer != 0 && !timed_out) loop_->Cancel(timer);
-  if (fiber->cancelled) return absl::CancelledError("fiber cancelled");
-  if (timed_out) return absl::DeadlineExceededError("deadline passed");
-  return absl::OkStatus();
+  if (fiber->cancelled) return WaitOutcome::kCancelled;
+  if (timed_out) return WaitOutcome::kTimedOut;
+  return WaitOutcome::kWoken;
 }
 
 }  // namespace crema

@@ -104,6 +104,9 @@ class Executor {
   EventLoop& loop() { return *loop_; }
 
  private:
+  enum class WaitOutcome : uint8_t { kWoken, kTimedOut, kCancelled };
+  // Wait's work, with the outcome as a value (Sleep needs no error Status).
+  WaitOutcome WaitUntil(WaitList& list, absl::Time deadline);
   friend class WaitList;
   struct Fiber;
 

@@ -14,7 +14,9 @@
 // until `Unclog`, which releases them in order, each with a fresh latency. Swizzle-clogging
 // (clog links one by one, unclog in another random order) is scheduled by the FaultScheduler.
 //
-// Every send, delivery, drop, hold and link change is recorded in the run's trace.
+// Every send, delivery, drop, hold and link change is recorded in the run's trace. Each message
+// has an id (from 1, per run): its send, drops, holds and duplication name it ("... #<id>"), and
+// its delivery events carry it as their detail ("#<id>"), so a trace viewer can draw the arrow.
 // Thread safety: none.
 #ifndef CREMA_SIM_NETWORK_FABRIC_H_
 #define CREMA_SIM_NETWORK_FABRIC_H_
@@ -87,18 +89,28 @@ class NetworkFabric {
 
  private:
   struct Message {
-    NodeId from;
-    NodeId to;
-    Service service;
-    std::shared_ptr<const std::string> payload;
-    std::string summary;  // "from>to s<service> <bytes>B <digest>" for the trace
+    NodeId from = kNoNode;
+    NodeId to = kNoNode;
+    Service service{};
+    uint64_t id = 0;              // per run, from 1; deliveries are traced as "net.deliver" "#<id>"
+    uint64_t payload_digest = 0;  // XXH3 of the payload
+    uint64_t bytes = 0;           // of the payload (kept when the payload has been handed over)
+    std::string payload;
   };
 
+  // "from>to s<service> <bytes>B <payload digest> #<id>", the message's trace detail.
+  static std::string Summary(const Message& m);
+  // The trace digest of a message event (over its fields; the summary is made only if needed).
+  static uint64_t Digest(const Message& m);
   // Schedules delivery after a drawn latency (and maybe a duplicate).
-  void Transmit(const Message& message, bool may_duplicate);
-  void Deliver(const Message& message);
-  void Hold(const Message& message);
+  void Transmit(Message message, bool may_duplicate);
+  void Deliver(Message message);
+  void Hold(Message message);
   void Drop(const Message& message, uint64_t& counter, std::string_view reason);
+  // Messages in flight live here (not in their delivery callbacks, which stay small enough for
+  // AnyInvocable's inline storage: no allocation per delivery).
+  uint32_t Park(Message message);
+  Message Unpark(uint32_t slot);
 
   Simulator* sim_;
   NetworkConfig config_;
@@ -106,6 +118,9 @@ class NetworkFabric {
   NetworkStats stats_;
   absl::btree_set<Link> blocked_;
   absl::btree_map<Link, std::deque<Message>> clogged_;  // held messages per clogged link
+  uint64_t messages_ = 0;  // message ids handed out
+  std::vector<Message> in_flight_;    // slots; free ones are listed in free_slots_
+  std::vector<uint32_t> free_slots_;
 };
 
 }  // namespace crema::sim

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/ping/ping_codec.h"
+#include "sim/op_trace.h"
 
 namespace crema::sim {
 
@@ -50,9 +51,11 @@ void PingClient::Run() {
     request.kind = is_add ? PingMessage::Kind::kAdd : PingMessage::Kind::kGet;
     request.request_id = request_id;
     if (is_add) ++ledger_->adds_sent;
+    TraceOpInvoke(*env_.tracer, request_id, absl::StrCat(is_add ? "add" : "get", " -> n", server));
     env_.network->Send(server, Service::kPing, ping::EncodePing(request));
-    if (!AwaitReply(request_id, server, is_add) && is_add) {
-      ++ledger_->indeterminate_by_server[server];
+    if (!AwaitReply(request_id, server, is_add)) {
+      if (is_add) ++ledger_->indeterminate_by_server[server];
+      TraceOpReturn(*env_.tracer, request_id, "timeout");
     }
   }
 }
@@ -72,12 +75,19 @@ bool PingClient::AwaitReply(uint64_t request_id, NodeId server, bool is_add) {
     if (decoded->request_id != request_id) continue;  // a late reply to an earlier request
     const PingMessage::Kind want = is_add ? PingMessage::Kind::kAck : PingMessage::Kind::kValue;
     if (decoded->kind != want) continue;
+    TraceOpReturn(*env_.tracer, request_id,
+                  absl::StrCat(is_add ? "ack" : "value", " total=", decoded->total));
     if (decoded->total > ledger_->adds_sent) {
-      ledger_->Violation(absl::StrCat("server ", server, " reported total ", decoded->total,
-                                      " but only ", ledger_->adds_sent, " adds were ever sent"));
+      const std::string what = absl::StrCat("server ", server, " reported total ", decoded->total,
+                                            " but only ", ledger_->adds_sent, " adds were ever sent");
+      env_.tracer->Record("violation", what);
+      ledger_->Violation(what);
     }
     if (is_add) {
       ++ledger_->acked_by_server[server];
+      if (ledger_->network != nullptr && !ledger_->network->blocked_links().empty()) {
+        ++ledger_->acked_during_partition;
+      }
     } else {
       ++ledger_->gets_answered;
     }

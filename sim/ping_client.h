@@ -31,6 +31,8 @@ struct PingLedger {
   absl::btree_map<NodeId, uint64_t> acked_by_server;
   absl::btree_map<NodeId, uint64_t> indeterminate_by_server;
   int busy_clients = 0;
+  uint64_t acked_during_partition = 0;      // coverage: acks while some link was cut
+  const NetworkFabric* network = nullptr;   // for the above; may be null
   std::vector<std::string> violations;  // at most kMaxViolations
 
   uint64_t acked() const;

@@ -1,12 +1,15 @@
 #include "sim/ping_scenario.h"
 
+#include <algorithm>
 #include <cassert>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "node/ping/ping_service.h"
+#include "sim/fault_inputs.h"
 #include "sim/fault_scheduler.h"
 #include "sim/ping_client.h"
 
@@ -14,6 +17,9 @@ namespace crema::sim {
 namespace {
 
 constexpr NodeId kFirstClientId = 101;
+constexpr int kMaxPingServers = 64;  // bounds on schedule-file inputs
+constexpr int kMaxPingClients = 32;
+constexpr absl::Duration kMaxPingSafety = absl::Hours(24);
 
 class PingProgram final : public NodeProgram {
  public:
@@ -47,7 +53,24 @@ bool Converged(Simulator& sim, const std::vector<NodeId>& servers, const PingLed
 std::string Describe(const FaultStats& s) {
   return absl::StrCat("crashes=", s.crashes, " pauses=", s.pauses, " partitions=", s.partitions,
                       " clogs=", s.clogs, " swizzles=", s.swizzles, " clock_steps=", s.clock_steps,
-                      " disk_fulls=", s.disk_fulls);
+                      " disk_fulls=", s.disk_fulls, " skipped=", s.skipped);
+}
+
+// Oracles exercised and sometimes-properties (sim/coverage.h).
+void AddPingCoverage(Simulator& sim, const PingLedger& ledger, bool converged) {
+  Coverage& c = sim.coverage();
+  c.Oracle("reported_total_bound", ledger.gets_answered + ledger.acked());
+  c.Oracle("no_lost_or_invented_adds", converged ? 1 : 0);
+  c.Oracle("convergence", 1);
+  c.Add("stat.acked", ledger.acked());
+  c.Add("stat.indeterminate", ledger.indeterminate());
+  // A crashed server came back holding acknowledged adds from its disk.
+  c.Sometimes("recovered_adds_from_disk", c.Get("app.ping.recovered_own_adds") > 0);
+  // A torn or corrupt state file was detected and not used.
+  c.Sometimes("damaged_state_file_detected", c.Get("app.ping.read_failed") > 0);
+  // An add was acknowledged while some link was cut by a partition.
+  c.Sometimes("add_acked_during_partition", ledger.acked_during_partition > 0);
+  c.Sometimes("client_add_indeterminate", ledger.indeterminate() > 0);
 }
 
 }  // namespace
@@ -75,21 +98,29 @@ std::string CheckPingCounter(const ping::GCounter& counter, const std::vector<No
 }
 
 ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenarioParams& params) {
-  Random root(options.seed);
-  const int n = options.nodes > 0 ? options.nodes
-                                  : 3 + static_cast<int>(root.Fork("size").Uniform(3));
+  Random root = ScenarioRoot(options);
+  RunInputs in(options.schedule);  // sim/schedule.h: every drawn input, replayable
+  const int n = static_cast<int>(std::clamp<int64_t>(
+      in.Int("nodes",
+             options.nodes > 0 ? options.nodes : 3 + static_cast<int>(root.Fork("size").Uniform(3)),
+             3),
+      1, kMaxPingServers));
+  const int clients =
+      static_cast<int>(std::clamp<int64_t>(in.Int("clients", params.clients, 1), 1, kMaxPingClients));
+  const absl::Duration safety_duration = std::clamp(
+      in.Duration("safety", params.safety_duration, absl::Seconds(1)), absl::ZeroDuration(),
+      kMaxPingSafety);
   FaultConfig faults = MakeFaultConfig(options.faults, root.Fork("swarm"));
   ApplyOverrides(options.overrides, faults);
   faults.amnesia = false;  // see the header: single-copy durability
-  SimOptions sim_options;
-  sim_options.seed = options.seed;
-  sim_options.keep_trace_records = options.keep_trace_records;
-  sim_options.trace_json = options.trace_json;
+  InputFaultConfig(in, faults);
+  SimOptions sim_options = BaseSimOptions(options);
   faults.ApplyTo(sim_options);
   // Declared before the simulator, which the clients reference until it is destroyed.
   PingLedger ledger;
   bool stop_clients = false;
   Simulator sim(sim_options);
+  ledger.network = &sim.network();
 
   std::vector<NodeId> servers;
   for (int i = 1; i <= n; ++i) servers.push_back(static_cast<NodeId>(i));
@@ -99,25 +130,37 @@ ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenari
       if (peer != id) config.peers.push_back(peer);
     }
     config.plant_nondeterminism_for_test = options.plant_nondeterminism;
+    config.planted_bug_rename_without_sync_for_test = options.planted_bug == kPingPlantedRenameWithoutSync;
     sim.AddNode(id, [config](Env env) { return std::make_unique<PingProgram>(env, config); });
   }
-  for (int c = 0; c < params.clients; ++c) {
+  for (int c = 0; c < clients; ++c) {
     sim.AddNode(kFirstClientId + c, [&, servers](Env env) {
       return std::make_unique<PingClient>(env, servers, &ledger, params.request_timeout,
                                           &stop_clients);
     });
   }
   if (options.log) {
-    *options.log << "ping: " << n << " servers, " << params.clients << " clients; faults: "
-                 << faults.Describe() << "\n";
+    *options.log << "ping: " << n << " servers, " << clients << " clients; faults: "
+                 << faults.Describe() << (in.replaying() ? " (replaying a schedule)" : "") << "\n";
   }
   sim.StartAll();
   FaultScheduler nemesis(&sim, faults, servers, root.Fork("faults"));
-  nemesis.Start();
+  std::optional<std::vector<FaultAction>> replay;
+  if (const nlohmann::json* list = in.Replayed("nemesis")) {
+    absl::StatusOr<std::vector<FaultAction>> parsed = FaultActionsFromJson(*list);
+    if (!parsed.ok()) {
+      ScenarioResult bad;
+      SetFailure(bad, "usage", "bad schedule", "setup", std::string(parsed.status().message()));
+      FinishResult(sim, bad);
+      return bad;
+    }
+    replay = *std::move(parsed);
+  }
+  replay ? nemesis.Replay(*replay) : nemesis.Start();
 
   // Safety phase.
   sim.Trace(kNoNode, "scenario.phase", "safety");
-  sim.RunFor(params.safety_duration);
+  sim.RunFor(safety_duration);
   // Heal, then the liveness phase: convergence within the bound, stable for `stable_for`.
   stop_clients = true;
   nemesis.HealAll();
@@ -138,21 +181,28 @@ ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenari
   }
 
   ScenarioResult result;
-  std::string failure;
+  result.pass = true;
   if (!ledger.violations.empty()) {
-    failure = absl::StrCat("SAFETY: ", ledger.violations.front());
+    SetFailure(result, "safety", "reported total exceeds adds sent", "safety",
+               absl::StrCat("SAFETY: ", ledger.violations.front()));
   } else if (!ok) {
-    failure = absl::StrCat("LIVENESS: servers did not converge within ",
-                           absl::FormatDuration(params.liveness_bound), " after healing");
-  } else {
-    failure = CheckPingCounter(Service(sim, servers[0])->counter(), servers, ledger);
+    SetFailure(result, "liveness", "servers did not converge after healing", "liveness",
+               absl::StrCat("LIVENESS: servers did not converge within ",
+                            absl::FormatDuration(params.liveness_bound), " after healing"));
+  } else if (std::string failure =
+                 CheckPingCounter(Service(sim, servers[0])->counter(), servers, ledger);
+             !failure.empty()) {
+    const bool lost = failure.rfind("LOST", 0) == 0;
+    sim.Trace(kNoNode, "scenario.violation", failure);
+    SetFailure(result, "counter", lost ? "acknowledged add lost" : "add invented", "final",
+               failure);
   }
-  result.pass = failure.empty();
   const uint64_t total = ok ? Service(sim, servers[0])->Total() : 0;
-  result.message = result.pass
-                       ? absl::StrCat("converged V=", total, " acked=", ledger.acked(),
-                                      " indeterminate=", ledger.indeterminate())
-                       : failure;
+  if (result.pass) {
+    result.message = absl::StrCat("converged V=", total, " acked=", ledger.acked(),
+                                  " indeterminate=", ledger.indeterminate());
+  }
+  AddPingCoverage(sim, ledger, ok);
   if (options.log && sim.buggify(servers[0]) != nullptr && sim.buggify(servers[0])->enabled()) {
     *options.log << "ping: buggify sites reached by node " << servers[0] << ":";
     for (const auto& [site, active] : sim.buggify(servers[0])->sites()) {
@@ -166,6 +216,8 @@ ScenarioResult RunPingScenario(const ScenarioOptions& options, const PingScenari
                  << "ping: " << (result.pass ? "PASS: " : "FAIL: ") << result.message << "\n";
   }
   sim.Trace(kNoNode, "scenario.result", result.message);
+  in.List("nemesis", FaultActionsToJson(nemesis.performed()));
+  result.schedule = in.Take("ping", options.seed);
   FinishResult(sim, result);
   return result;
 }
@@ -174,7 +226,8 @@ void RegisterPingScenario(ScenarioRegistry& registry) {
   const absl::Status registered = registry.Register(
       "ping",
       "3-5 ping nodes (G-Counter) under swarm faults; no acked add lost or invented, convergence",
-      [](const ScenarioOptions& options) { return RunPingScenario(options); });
+      [](const ScenarioOptions& options) { return RunPingScenario(options); },
+      {kPingPlantedRenameWithoutSync});
   assert(registered.ok());
   (void)registered;
 }

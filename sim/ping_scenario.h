@@ -34,6 +34,9 @@ struct PingScenarioParams {
   int clients = 2;
 };
 
+// TEST ONLY planted bug (PingConfig::planted_bug_rename_without_sync_for_test).
+inline constexpr char kPingPlantedRenameWithoutSync[] = "rename-without-sync";
+
 ScenarioResult RunPingScenario(const ScenarioOptions& options,
                                const PingScenarioParams& params = {});
 

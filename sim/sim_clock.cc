@@ -27,6 +27,8 @@ absl::Time SimClock::MonotonicNow() const {
 }
 
 absl::Time SimClock::Now() const {
+  ++wall_reads_;
+  if (stepped_) ++wall_reads_after_step_;
   return WallEpoch() + absl::Nanoseconds(Scaled(*virtual_now_ns_)) + wall_offset_;
 }
 

@@ -33,13 +33,20 @@ class SimClock final : public Clock {
   absl::Time MonotonicNow() const override;
   absl::Time Now() const override;
 
-  void StepWall(absl::Duration step) { wall_offset_ += step; }
+  void StepWall(absl::Duration step) {
+    wall_offset_ += step;
+    stepped_ = true;
+  }
   // Starts a new incarnation: monotonic time continues from `monotonic_epoch` at this instant.
   void Restart(absl::Duration monotonic_epoch);
   absl::Duration ToVirtualDelay(absl::Duration local_delay) const;
 
   int64_t drift_ppm() const { return drift_ppm_; }
   absl::Duration wall_offset() const { return wall_offset_; }
+  // Coverage (sim/coverage.h): wall-clock reads, and reads after the wall clock was stepped (a
+  // step nobody reads never mattered).
+  uint64_t wall_reads() const { return wall_reads_; }
+  uint64_t wall_reads_after_step() const { return wall_reads_after_step_; }
 
  private:
   // Virtual nanoseconds scaled by this clock's rate (floor): non-decreasing in `virtual_ns`.
@@ -50,6 +57,9 @@ class SimClock final : public Clock {
   int64_t drift_ppm_;
   int64_t restart_ns_ = 0;
   absl::Duration monotonic_epoch_ = absl::Hours(1);
+  bool stepped_ = false;
+  mutable uint64_t wall_reads_ = 0;
+  mutable uint64_t wall_reads_after_step_ = 0;
 };
 
 }  // namespace crema::sim

@@ -80,7 +80,16 @@ class SimDisk::SimFile final : public File {
     if (absl::Status s = disk_->Delay(); !s.ok()) return s;
     if (absl::Status s = Check(); !s.ok()) return s;
     if (absl::Status s = disk_->MaybeIoError("sync"); !s.ok()) return s;
-    inode_->synced = inode_->current;
+    // synced + pending == current (the inode's invariant): replaying the pending operations costs
+    // what was written since the last Sync, not the file's size (a log is synced very often).
+    for (const Inode::PendingOp& op : inode_->pending) {
+      if (op.is_write) {
+        ApplyWrite(inode_->synced, op.offset, op.data);
+      } else {
+        inode_->synced.resize(op.size, '\0');
+      }
+    }
+    assert(inode_->synced.size() == inode_->current.size());
     inode_->pending.clear();
     ++disk_->stats_.syncs;
     // The file's name becomes durable too (if it still has one).

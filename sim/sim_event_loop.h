@@ -49,6 +49,7 @@ class SimTracer final : public Tracer {
     std::string full_kind = "app.";
     full_kind.append(kind);
     sim_->Trace(node_, full_kind, detail);
+    sim_->coverage().Add(full_kind);  // "app.<kind>" (sim/coverage.h)
   }
 
  private:

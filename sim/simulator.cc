@@ -5,6 +5,7 @@
 #include <deque>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "sim/sim_event_loop.h"
 #include "sim/sim_network.h"
@@ -41,9 +42,27 @@ Simulator::Simulator(SimOptions options)
       root_random_(options_.seed),
       trace_(options_.keep_trace_records, options_.trace_json),
       fabric_(this, options_.network, root_random_.Fork("net")) {
+  trace_.SetCheckpoints(options_.hash_checkpoint_every, options_.hash_checkpoints);
   assert(options_.clock.max_drift_ppm >= 0 &&
          options_.clock.max_drift_ppm <= SimClock::kMaxDriftPpm);
   Trace(kNoNode, "sim.start", absl::StrCat("seed=", options_.seed));
+  // Fault kinds this run enables (nemesis-level kinds are declared by the nemesis runners).
+  const DiskFaultConfig& disk = options_.disk;
+  const std::pair<bool, const char*> enabled[] = {
+      {!options_.network.drop.never(), "fault.drop"},
+      {!options_.network.duplicate.never(), "fault.duplicate"},
+      {!disk.unsynced_write_lost.never(), "fault.disk.lost"},
+      {!disk.unsynced_write_torn.never(), "fault.disk.torn"},
+      {!disk.unsynced_file_vanishes.never(), "fault.disk.vanished"},
+      {!disk.read_corruption.never(), "fault.disk.corrupt_read"},
+      {!disk.io_error.never(), "fault.disk.io_error"},
+      {options_.clock.max_offset > absl::ZeroDuration(), "fault.clock_offset"},
+      {options_.clock.max_drift_ppm > 0, "fault.clock_drift"},
+      {options_.buggify, "fault.buggify"}};
+  for (const auto& [on, name] : enabled) {
+    if (on) coverage_.Declare(name);
+  }
+  if (options_.clock.max_offset > absl::ZeroDuration()) coverage_.Declare("effect.clock_offset");
 }
 
 Simulator::~Simulator() {
@@ -51,20 +70,26 @@ Simulator::~Simulator() {
   for (auto& [id, n] : nodes_) EndIncarnation(*n);
 }
 
-Simulator::Node& Simulator::node(NodeId id) {
+Simulator::Node* Simulator::FindSparse(NodeId id) const {
+  if (id < kMaxDenseNodeId) return nullptr;  // would be in dense_
   auto it = nodes_.find(id);
-  assert(it != nodes_.end());
-  return *it->second;
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+Simulator::Node& Simulator::node(NodeId id) {
+  Node* n = Find(id);
+  assert(n != nullptr);
+  return *n;
 }
 
 const Simulator::Node& Simulator::node(NodeId id) const {
-  auto it = nodes_.find(id);
-  assert(it != nodes_.end());
-  return *it->second;
+  const Node* n = Find(id);
+  assert(n != nullptr);
+  return *n;
 }
 
 void Simulator::AddNode(NodeId id, NodeFactory factory) {
-  assert(id != kNoNode && !nodes_.contains(id));
+  assert(id != kNoNode && Find(id) == nullptr);
   auto n = std::make_unique<Node>();
   n->id = id;
   n->factory = std::move(factory);
@@ -81,6 +106,12 @@ void Simulator::AddNode(NodeId id, NodeFactory factory) {
   });
   Trace(id, "node.add",
         absl::StrCat("offset=", absl::FormatDuration(offset), " drift_ppm=", drift_ppm));
+  if (offset != absl::ZeroDuration()) coverage_.Add("fault.clock_offset");
+  if (drift_ppm != 0) coverage_.Add("fault.clock_drift");
+  if (id < kMaxDenseNodeId) {
+    if (dense_.size() <= id) dense_.resize(id + 1, nullptr);
+    dense_[id] = n.get();
+  }
   nodes_.emplace(id, std::move(n));
   node_ids_.insert(std::lower_bound(node_ids_.begin(), node_ids_.end(), id), id);
 }
@@ -125,6 +156,7 @@ void Simulator::Restart(NodeId id) {
 }
 
 void Simulator::EndIncarnation(Node& n) {
+  if (n.buggify != nullptr && !destroying_) AddBuggifyCoverage(*n.buggify, coverage_);
   // The Executor goes first: unwinding fibers may still touch the program and the endpoint.
   n.executor.reset();
   n.program.reset();
@@ -134,6 +166,7 @@ void Simulator::EndIncarnation(Node& n) {
   n.endpoint.reset();
   n.loop.reset();
   n.disk->AttachExecutor(nullptr);
+  for (const Node::HeldEvent& held : n.held) queue_.Release(held.id);
   n.held.clear();
 }
 
@@ -144,13 +177,25 @@ void Simulator::Crash(NodeId id) {
   Trace(id, "node.crash", absl::StrCat("incarnation=", n.incarnation));
   n.state = NodeState::kDown;  // first: sends from unwinding fibers are dropped
   EndIncarnation(n);
+  const DiskFaultStats before = n.disk->stats();
   n.disk->Crash();
+  const DiskFaultStats& after = n.disk->stats();
+  coverage_.Add("fault.crash");
+  // It mattered if unsynced work was lost here (deliveries to the down node count too: fabric).
+  coverage_.Add("effect.crash", after.writes_lost + after.writes_torn + after.files_vanished >
+                                        before.writes_lost + before.writes_torn +
+                                            before.files_vanished
+                                    ? 1
+                                    : 0);
 }
 
 void Simulator::Amnesia(NodeId id) {
   Crash(id);
   Trace(id, "node.amnesia", "");
-  node(id).disk->Wipe();
+  SimDisk& disk = *node(id).disk;
+  coverage_.Add("fault.amnesia");
+  coverage_.Add("effect.amnesia", disk.UsedBytes() > 0 ? 1 : 0);
+  disk.Wipe();
 }
 
 void Simulator::Pause(NodeId id) {
@@ -158,6 +203,7 @@ void Simulator::Pause(NodeId id) {
   if (n.state != NodeState::kUp) return;
   n.state = NodeState::kPaused;
   Trace(id, "node.pause", "");
+  coverage_.Add("fault.pause");
 }
 
 void Simulator::Resume(NodeId id) {
@@ -165,6 +211,7 @@ void Simulator::Resume(NodeId id) {
   if (n.state != NodeState::kPaused) return;
   n.state = NodeState::kUp;
   Trace(id, "node.resume", absl::StrCat("held=", n.held.size()));
+  coverage_.Add("effect.pause", n.held.empty() ? 0 : 1);
   // Held events run now, in the order they came due, keeping their ids (so Cancel still works).
   for (Node::HeldEvent& held : n.held) queue_.Requeue(now_ns_, held.id, std::move(held.event));
   n.held.clear();
@@ -173,19 +220,69 @@ void Simulator::Resume(NodeId id) {
 void Simulator::StepWallClock(NodeId id, absl::Duration step) {
   node(id).clock->StepWall(step);
   Trace(id, "clock.step", absl::FormatDuration(step));
+  coverage_.Add("fault.clock_step");
+  coverage_.Declare("effect.clock_step");
+}
+
+void Simulator::AddBuggifyCoverage(const Buggify& buggify, Coverage& coverage) {
+  if (!buggify.enabled()) return;
+  for (const auto& [site, active] : buggify.sites()) {
+    if (active) coverage.Declare(absl::StrCat("buggify.", site));
+  }
+  for (const auto& [site, fired] : buggify.fired()) {
+    coverage.Add(absl::StrCat("buggify.", site), fired);
+    coverage.Add("fault.buggify", fired);
+  }
+}
+
+Coverage Simulator::CollectCoverage() const {
+  Coverage total = coverage_;
+  DiskFaultStats disk;
+  uint64_t reads_after_step = 0, offset_reads = 0;
+  for (const auto& [id, n] : nodes_) {
+    if (n->buggify != nullptr) AddBuggifyCoverage(*n->buggify, total);
+    const DiskFaultStats& s = n->disk->stats();
+    disk.writes_lost += s.writes_lost;
+    disk.writes_torn += s.writes_torn;
+    disk.files_vanished += s.files_vanished;
+    disk.reads_corrupted += s.reads_corrupted;
+    disk.io_errors += s.io_errors;
+    disk.full_errors += s.full_errors;
+    reads_after_step += n->clock->wall_reads_after_step();
+    if (n->clock->wall_offset() != absl::ZeroDuration()) offset_reads += n->clock->wall_reads();
+  }
+  // Counted when they happened, or declared enabled (then a zero is news).
+  auto add = [&total](std::string_view name, uint64_t count) {
+    if (count > 0 || total.Declared(name)) total.Add(name, count);
+  };
+  add("fault.disk.lost", disk.writes_lost);
+  add("fault.disk.torn", disk.writes_torn);
+  add("fault.disk.vanished", disk.files_vanished);
+  add("fault.disk.corrupt_read", disk.reads_corrupted);
+  add("fault.disk.io_error", disk.io_errors);
+  add("effect.clock_step", reads_after_step);
+  add("effect.clock_offset", offset_reads);
+  add("effect.disk_full", disk.full_errors);
+  add("effect.disk_errors", disk.io_errors + disk.reads_corrupted);
+  return total;
 }
 
 EventQueue::EventId Simulator::ScheduleNodeEvent(NodeId node_id, uint64_t incarnation,
                                                  int64_t time_ns, const char* kind,
-                                                 absl::AnyInvocable<void()> callback) {
+                                                 absl::AnyInvocable<void()> callback,
+                                                 uint64_t tag) {
   assert(time_ns >= now_ns_);
-  return queue_.Schedule(time_ns, SimEvent{node_id, incarnation, kind, std::move(callback)});
+  return queue_.Schedule(time_ns, SimEvent{node_id, incarnation, kind, std::move(callback), tag});
 }
 
 void Simulator::CancelNodeEvent(NodeId node_id, EventQueue::EventId id) {
   if (queue_.Cancel(id) || node_id == kNoNode) return;
   Node& n = node(node_id);
-  std::erase_if(n.held, [id](const Node::HeldEvent& held) { return held.id == id; });
+  std::erase_if(n.held, [this, id](const Node::HeldEvent& held) {
+    if (held.id != id) return false;
+    queue_.Release(id);
+    return true;
+  });
 }
 
 void Simulator::After(absl::Duration delay, const char* kind,
@@ -205,19 +302,29 @@ bool Simulator::Step() {
     Node& n = node(event.node);
     if (event.incarnation != kAnyIncarnation &&
         (event.incarnation != n.incarnation || n.state == NodeState::kDown)) {
+      queue_.Release(popped.id);
       return true;  // a callback of an incarnation that crashed: never runs
     }
     if (n.state == NodeState::kPaused) {
       if (n.held.size() >= kMaxHeldEventsPerNode) {
         Trace(event.node, "node.held_overflow", event.kind);
+        queue_.Release(popped.id);
         return true;
       }
-      n.held.push_back({popped.id, std::move(event)});
+      n.held.push_back({popped.id, std::move(event)});  // keeps its id until Resume
       return true;
     }
   }
-  Trace(event.node, event.kind, "");
+  queue_.Release(popped.id);
+  if (event.tag == 0) {
+    Trace(event.node, event.kind, "");
+  } else {
+    char detail[24] = "#";
+    const char* end = absl::numbers_internal::FastIntToBuffer(event.tag, detail + 1);
+    Trace(event.node, event.kind, std::string_view(detail, end - detail));
+  }
   ++events_run_;
+  last_event_node_ = event.node;
   running_node_ = event.node;
   event.callback();
   running_node_ = kNoNode;
@@ -250,9 +357,9 @@ SimClock& Simulator::clock(NodeId id) { return *node(id).clock; }
 Buggify* Simulator::buggify(NodeId id) { return node(id).buggify.get(); }
 
 SimNetwork* Simulator::endpoint(NodeId id) {
-  auto it = nodes_.find(id);
-  if (it == nodes_.end() || it->second->state == NodeState::kDown) return nullptr;
-  return it->second->endpoint.get();
+  Node* n = Find(id);
+  if (n == nullptr || n->state == NodeState::kDown) return nullptr;
+  return n->endpoint.get();
 }
 
 }  // namespace crema::sim

@@ -24,6 +24,11 @@
 // Clock faults: per-node offset and drift are drawn at AddNode within SimOptions::clock bounds;
 // `StepWallClock` steps wall time.
 //
+// Coverage (sim/coverage.h): the simulator counts every fault it injects ("fault.<kind>", declared
+// when the kind is enabled by SimOptions) and whether it mattered ("effect.<kind>"), BUGGIFY
+// firings per site, and node trace records by kind ("app.<kind>"); scenarios add their oracles and
+// sometimes-properties to `coverage()`. `CollectCoverage()` is the run's total so far.
+//
 // Determinism: every event run is recorded in the TraceLog (time, node, kind, detail digest), and
 // so are sends/deliveries/drops, faults and the nodes' own Tracer records. Same seed and binary =>
 // same trace hash. Nothing here iterates a hash container or reads a real clock.
@@ -54,6 +59,7 @@
 #include "node/buggify.h"
 #include "node/env.h"
 #include "node/random.h"
+#include "sim/coverage.h"
 #include "sim/event_queue.h"
 #include "sim/network_fabric.h"
 #include "sim/sim_clock.h"
@@ -87,6 +93,9 @@ struct SimOptions {
   bool buggify = false;            // enable BUGGIFY fault points in node code for this run
   bool keep_trace_records = false;  // keep every event for FirstDifference
   std::ostream* trace_json = nullptr;  // if set, every event as a JSON line
+  // If both set: "checkpoint events=<n> hash=<16 hex>" every `hash_checkpoint_every` events.
+  uint64_t hash_checkpoint_every = 0;
+  std::ostream* hash_checkpoints = nullptr;
 };
 
 enum class NodeState : uint8_t { kDown, kUp, kPaused };
@@ -128,8 +137,11 @@ class Simulator {
   int64_t now_ns() const { return now_ns_; }
   absl::Duration elapsed() const { return absl::Nanoseconds(now_ns_); }
   uint64_t events_run() const { return events_run_; }
+  // The node whose event ran last (kNoNode: a simulator-level event), for per-event checkers that
+  // only need to look at the node that just ran (see events_run()).
+  NodeId last_event_node() const { return last_event_node_; }
   const std::vector<NodeId>& node_ids() const { return node_ids_; }
-  bool HasNode(NodeId id) const { return nodes_.contains(id); }
+  bool HasNode(NodeId id) const { return Find(id) != nullptr; }
   NodeState state(NodeId id) const;
   uint64_t incarnation(NodeId id) const;
   NodeProgram* program(NodeId id);
@@ -139,38 +151,63 @@ class Simulator {
   NetworkFabric& network() { return fabric_; }
   TraceLog& trace() { return trace_; }
   Random& random() { return root_random_; }
+  // Scenario- and nemesis-level coverage; see CollectCoverage for the run's total.
+  Coverage& coverage() { return coverage_; }
+  // coverage() plus what the simulator keeps elsewhere: disk fault counts, clock reads, BUGGIFY
+  // firings of the running incarnations.
+  Coverage CollectCoverage() const;
   uint64_t seed() const { return options_.seed; }
   const SimOptions& options() const { return options_; }
 
   // --- For SimEventLoop, the fabric and tracers ---
+  // `tag` (if non-zero) is traced as the event's detail "#<tag>" when it runs.
   EventQueue::EventId ScheduleNodeEvent(NodeId node, uint64_t incarnation, int64_t time_ns,
-                                        const char* kind, absl::AnyInvocable<void()> callback);
+                                        const char* kind, absl::AnyInvocable<void()> callback,
+                                        uint64_t tag = 0);
   void CancelNodeEvent(NodeId node, EventQueue::EventId id);
   // Records an event in the run's trace at the current virtual time.
   // Nothing is recorded once the simulator is being destroyed (the run is over).
   void Trace(NodeId node, std::string_view kind, std::string_view detail) {
     if (!destroying_) trace_.Record(now_ns_, node, kind, detail);
   }
+  // The same with the detail's digest given and its text made only if the trace keeps details
+  // (TraceLog::RecordDigest): for hot paths.
+  void TraceDigest(NodeId node, std::string_view kind, uint64_t digest,
+                   absl::FunctionRef<std::string()> detail) {
+    if (!destroying_) trace_.RecordDigest(now_ns_, node, kind, digest, detail);
+  }
   // The current incarnation's endpoint, or nullptr while the node is down.
   SimNetwork* endpoint(NodeId id);
 
  private:
   struct Node;
+  // Ids below this are looked up in a flat table (every lookup on the event path); others in
+  // `nodes_`.
+  static constexpr NodeId kMaxDenseNodeId = 1 << 16;
+  Node* Find(NodeId id) const {
+    return id < dense_.size() ? dense_[id] : FindSparse(id);
+  }
+  Node* FindSparse(NodeId id) const;
   Node& node(NodeId id);
   const Node& node(NodeId id) const;
   void EndIncarnation(Node& n);
+  // Adds an incarnation's BUGGIFY site firings to `coverage`.
+  static void AddBuggifyCoverage(const Buggify& buggify, Coverage& coverage);
 
   SimOptions options_;
   Random root_random_;
   int64_t now_ns_ = 0;
   uint64_t events_run_ = 0;
   NodeId running_node_ = kNoNode;  // the node whose event is running, if any
+  NodeId last_event_node_ = kNoNode;
   bool destroying_ = false;
   EventQueue queue_;
   TraceLog trace_;
+  Coverage coverage_;
   NetworkFabric fabric_;
   std::vector<NodeId> node_ids_;  // ascending
-  absl::btree_map<NodeId, std::unique_ptr<Node>> nodes_;
+  absl::btree_map<NodeId, std::unique_ptr<Node>> nodes_;  // owns them; ordered iteration
+  std::vector<Node*> dense_;  // id -> node for ids < kMaxDenseNodeId (nullptr: none)
 };
 
 }  // namespace crema::sim

@@ -1,6 +1,7 @@
 #include "sim/trace_log.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -9,30 +10,45 @@
 namespace crema::sim {
 
 std::string Hex64(uint64_t value) {
-  char buffer[17];
-  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(value));
-  return buffer;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4) out[i] = kDigits[value & 0xf];
+  return out;
 }
 
 TraceLog::TraceLog(bool keep_records, std::ostream* json_out)
     : keep_records_(keep_records), json_out_(json_out) {}
 
-void TraceLog::Record(int64_t time_ns, NodeId node, std::string_view kind,
-                      std::string_view detail) {
-  const uint64_t digest = detail.empty() ? 0 : XXH3_64bits(detail.data(), detail.size());
-  // Fixed-layout header, then the kind's bytes; chained through the seed.
-  struct {
-    int64_t time_ns;
-    uint64_t digest;
-    uint32_t node;
-    uint32_t kind_bytes;
-  } header{time_ns, digest, node, static_cast<uint32_t>(kind.size())};
-  hash_ = XXH3_64bits_withSeed(&header, sizeof(header), hash_);
-  hash_ = XXH3_64bits_withSeed(kind.data(), kind.size(), hash_);
+uint64_t TraceLog::DetailDigest(std::string_view detail) {
+  return detail.empty() ? 0 : XXH3_64bits(detail.data(), detail.size());
+}
+
+void TraceLog::RecordDigest(int64_t time_ns, NodeId node, std::string_view kind, uint64_t digest,
+                            absl::FunctionRef<std::string()> detail) {
+  // One hash over a fixed-layout header followed by the kind's bytes, chained through the seed.
+  constexpr size_t kHeaderBytes = 24;
+  constexpr size_t kMaxInlineKind = 64;
+  unsigned char buffer[kHeaderBytes + kMaxInlineKind];
+  const uint32_t node32 = node, kind_bytes = static_cast<uint32_t>(kind.size());
+  std::memcpy(buffer, &time_ns, 8);
+  std::memcpy(buffer + 8, &digest, 8);
+  std::memcpy(buffer + 16, &node32, 4);
+  std::memcpy(buffer + 20, &kind_bytes, 4);
+  if (kind.size() <= kMaxInlineKind) {
+    std::memcpy(buffer + kHeaderBytes, kind.data(), kind.size());
+    hash_ = XXH3_64bits_withSeed(buffer, kHeaderBytes + kind.size(), hash_);
+  } else {
+    hash_ = XXH3_64bits_withSeed(buffer, kHeaderBytes, hash_);
+    hash_ = XXH3_64bits_withSeed(kind.data(), kind.size(), hash_);
+  }
   const uint64_t index = count_++;
-  if (!keep_records_ && json_out_ == nullptr) return;
-  TraceEvent event{index, time_ns, node, std::string(kind),
-                   std::string(detail.substr(0, kMaxDetailBytes)), digest};
+  if (checkpoint_every_ != 0 && count_ % checkpoint_every_ == 0) {
+    *checkpoint_out_ << "checkpoint events=" << count_ << " hash=" << Hex64(hash_) << '\n';
+  }
+  if (!wants_details()) return;
+  std::string text = detail();
+  if (text.size() > kMaxDetailBytes) text.resize(kMaxDetailBytes);
+  TraceEvent event{index, time_ns, node, std::string(kind), std::move(text), digest};
   if (json_out_ != nullptr) {
     nlohmann::json line = {{"index", event.index}, {"time_ns", event.time_ns},
                            {"node", event.node},   {"kind", event.kind},

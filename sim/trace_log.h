@@ -7,6 +7,7 @@
 // event (`keep_records`) so that two runs can be compared to find the FIRST event that differs
 // (`FirstDifference`), and it can stream events as JSON lines (nlohmann-json) to a file:
 //   {"index":0,"time_ns":0,"node":1,"kind":"crash","detail":"...","digest":"0123456789abcdef"}
+// A detail's digest is XXH3 of its text, or (RecordDigest) of whatever the caller hashes instead.
 // Details are stored and written truncated to kMaxDetailBytes; the digest covers the whole detail.
 //
 // Thread safety: none (the simulator is single-threaded).
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "node/network.h"
 
 namespace crema::sim {
@@ -42,7 +44,20 @@ class TraceLog {
   // `json_out`, if non-null, receives one JSON object per event and must outlive the log.
   explicit TraceLog(bool keep_records = false, std::ostream* json_out = nullptr);
 
-  void Record(int64_t time_ns, NodeId node, std::string_view kind, std::string_view detail);
+  void Record(int64_t time_ns, NodeId node, std::string_view kind, std::string_view detail) {
+    RecordDigest(time_ns, node, kind, DetailDigest(detail), [detail] { return std::string(detail); });
+  }
+  // The same with the detail's digest given (e.g. over binary fields) and the detail text made
+  // only when it is kept or written (`wants_details()`): the simulator's hot path (messages).
+  void RecordDigest(int64_t time_ns, NodeId node, std::string_view kind, uint64_t digest,
+                    absl::FunctionRef<std::string()> detail);
+  bool wants_details() const { return keep_records_ || json_out_ != nullptr; }
+  static uint64_t DetailDigest(std::string_view detail);
+  // Every `every` events (0: never), writes "checkpoint events=<count> hash=<16 hex>\n" to `out`.
+  void SetCheckpoints(uint64_t every, std::ostream* out) {
+    checkpoint_every_ = out != nullptr ? every : 0;
+    checkpoint_out_ = out;
+  }
 
   uint64_t hash() const { return hash_; }
   uint64_t count() const { return count_; }
@@ -54,6 +69,8 @@ class TraceLog {
   std::ostream* json_out_;
   uint64_t hash_ = 0;
   uint64_t count_ = 0;
+  uint64_t checkpoint_every_ = 0;
+  std::ostream* checkpoint_out_ = nullptr;
   std::vector<TraceEvent> records_;
 };
 

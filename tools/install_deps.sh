@@ -3,8 +3,9 @@
 # Safe to run repeatedly: it only calls apt when a package is missing. Needs root or sudo.
 set -euo pipefail
 
+# chromium: the run viewer's page is tested in a real headless browser (tools/trace_viewer).
 PACKAGES=(
-  g++ bazel-bootstrap bazel-rules-java
+  g++ bazel-bootstrap bazel-rules-java chromium
   libabsl-dev libboost-context-dev liblz4-dev librapidcheck-dev libxxhash-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev
   zlib1g-dev zstd gzip redis-tools procps

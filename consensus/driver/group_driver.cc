@@ -167,6 +167,14 @@ void GroupDriver::Stop(absl::Status status) {
   FailAll(status);
 }
 
+void GroupDriver::TraceRole() {
+  if (raft_ == nullptr || (raft_->role() == traced_role_ && raft_->term() == traced_term_)) return;
+  traced_role_ = raft_->role();
+  traced_term_ = raft_->term();
+  env_.tracer->Record("raft.role", absl::StrCat(group(), " ", RoleName(traced_role_),
+                                                " term=", traced_term_));
+}
+
 absl::Status GroupDriver::NotLeader(absl::string_view why) const {
   const ReplicaId hint = raft_ ? raft_->leader() : kNoReplica;
   return absl::UnavailableError(absl::StrCat("not leader (", why, "); leader hint: ", hint));
@@ -188,6 +196,7 @@ void GroupDriver::OnMessage(Message m) {
       break;
   }
   (void)raft_->Step(m);  // malformed or misaddressed: dropped (the core said why)
+  TraceRole();
 }
 
 void GroupDriver::Tick(absl::Time now) {
@@ -195,6 +204,7 @@ void GroupDriver::Tick(absl::Time now) {
   if (stopped()) return;
   assert(!ready_.has_value());
   raft_->Tick(now);
+  TraceRole();
   ExpireRequests(now);
 }
 

@@ -231,6 +231,8 @@ class GroupDriver {
   absl::Status MaybeCheckpoint();
   void Fail(absl::Status status);
   absl::Time Now() const { return env_.clock->MonotonicNow(); }
+  // Records "raft.role" (group, role, term) in the trace when either changed since last time.
+  void TraceRole();
   absl::Status NotLeader(absl::string_view why) const;
   // group_requests.cc
   bool Enqueue(Request request);
@@ -286,6 +288,9 @@ class GroupDriver {
 
   uint64_t checkpoints_taken_ = 0;
   uint64_t snapshots_installed_ = 0;
+  // The role and term last written to the trace ("raft.role", for the run viewer).
+  Role traced_role_ = Role::kFollower;
+  Term traced_term_ = 0;
   uint64_t snapshots_sent_ = 0;
   uint64_t reopens_ = 0;
 };

@@ -29,6 +29,13 @@ void KvReplica::Supervise() {
 
 absl::StatusOr<Result> KvReplica::Execute(const Command& command) {
   if (!running_) return absl::UnavailableError("replica starting");
+  if (planted_leader_local_reads_ && command.kind == CommandKind::kGet &&
+      node_->group().has_core() && node_->core().role() == raft::Role::kLeader) {
+    // Deliberately wrong (see PlantLeaderLocalReadsBugForTest): leadership is not confirmed.
+    std::optional<std::string> value = machine_->Read(command.key);
+    if (!value) return Result{ResultCode::kNotFound, std::nullopt};
+    return Result{ResultCode::kOk, std::move(value)};
+  }
   if (command.kind == CommandKind::kGet &&
       (read_path_ == ReadPath::kReadIndex ||
        (read_path_ == ReadPath::kMixed && env_.random->OneIn(2)))) {
@@ -45,7 +52,10 @@ absl::StatusOr<Result> KvReplica::Execute(const Command& command) {
 
 absl::StatusOr<Result> KvReplica::ReadWithReadIndex(const Command& command) {
   absl::StatusOr<raft::Index> read_index = node_->ReadIndex();
-  if (!read_index.ok()) return read_index.status();
+  if (!read_index.ok()) {
+    env_.tracer->Record("kv.read_refused", std::string(read_index.status().message()));
+    return read_index.status();
+  }
   // The driver resolves the read once this node applied >= read_index; nothing ran since.
   if (node_->group().applied() < *read_index) {
     return absl::InternalError("ReadIndex resolved before the read index was applied");

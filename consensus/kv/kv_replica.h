@@ -40,6 +40,12 @@ class KvReplica {
   static constexpr absl::Duration kRestartBackoff = absl::Milliseconds(200);
 
   KvReplica(Env env, raft::RaftNodeOptions options, ReadPath read_path = ReadPath::kLog);
+
+  // TEST ONLY (the farm/shrinker/viewer demo: tools/seed_farm, tools/shrinking tests): a
+  // deliberately planted bug — a replica that believes it is the leader answers gets from its own
+  // state at once, without confirming leadership (no ReadIndex, no log): a deposed leader that has
+  // not heard of its successor serves stale reads. Never set it anywhere else.
+  void PlantLeaderLocalReadsBugForTest() { planted_leader_local_reads_ = true; }
   KvReplica(const KvReplica&) = delete;
   KvReplica& operator=(const KvReplica&) = delete;
 
@@ -77,6 +83,7 @@ class KvReplica {
   Env env_;
   raft::RaftNodeOptions options_;
   ReadPath read_path_;
+  bool planted_leader_local_reads_ = false;
   std::unique_ptr<KvStateMachine> machine_;
   std::unique_ptr<Adapter> adapter_;
   std::unique_ptr<raft::RaftNode> node_;

@@ -19,8 +19,14 @@ const raft::RaftNode* ClusterChecker::RunningNode(NodeId id) {
 
 bool ClusterChecker::AfterEvent() {
   if (!violation_.ok()) return false;
+  // After exactly one event of one node, only that node's core can have changed: its program runs
+  // only in its own events (crashes, restarts and proposals come from simulator-level events).
+  const uint64_t run = sim_->events_run();
+  const NodeId only = run == events_seen_ + 1 ? sim_->last_event_node() : kNoNode;
+  events_seen_ = run;
   bool changed = false;
   for (NodeId id : servers_) {
+    if (only != kNoNode && id != only) continue;
     const raft::RaftNode* node = RunningNode(id);
     if (node == nullptr) {
       changed = signatures_.erase(id) > 0 || changed;
@@ -63,6 +69,7 @@ raft::ReplicaView ClusterChecker::View(NodeId id, const raft::Raft& core) {
     const raft::Index low = std::min(checked->second, core.commit());
     from = std::max(from, low > kWindowMargin ? low - kWindowMargin : raft::Index{0});
   }
+  if (new_leader && !sim_->network().blocked_links().empty()) ++leader_changes_in_partition_;
   if (core.role() == raft::Role::kLeader) led_term_[id] = core.term();
   checked_commit_[id] = core.commit();
   raft::ReplicaView v;
@@ -71,6 +78,7 @@ raft::ReplicaView ClusterChecker::View(NodeId id, const raft::Raft& core) {
   v.term = core.term();
   v.commit = core.commit();
   v.log_offset = from - 1;
+  if (log.last_index() >= from) v.entries.reserve(log.last_index() - from + 1);
   for (raft::Index i = from; i <= log.last_index(); ++i) v.entries.push_back(log.At(i));
   return v;
 }

@@ -2,7 +2,8 @@
 //
 //   * Raft invariants after every event (`AfterEvent`): for every server whose Raft core is
 //     running (up or paused, started, not stopped by a storage error) it computes a cheap
-//     signature (incarnation, reopens, role, term, last index and term, commit, applied). When any
+//     signature (incarnation, reopens, role, term, last index and term, commit, applied) — after
+//     one event of one server, only that server's (no other core can have changed). When any
 //     signature changed since the last event, every running core is viewed and passed to
 //     consensus/invariants.h's InvariantChecker (election safety, leader append-only, log
 //     matching, leader completeness, state machine safety). Comparing (last index, last term)
@@ -42,8 +43,11 @@ namespace crema::kvsim {
 // What a server node runs: the replica (RaftNode + KV machine) and the client-facing server.
 class KvServerProgram final : public sim::NodeProgram {
  public:
-  KvServerProgram(Env env, raft::RaftNodeOptions options, kv::ReadPath read_path)
-      : replica(env, std::move(options), read_path), server(env, &replica) {}
+  KvServerProgram(Env env, raft::RaftNodeOptions options, kv::ReadPath read_path,
+                  bool planted_leader_local_reads = false)
+      : replica(env, std::move(options), read_path), server(env, &replica) {
+    if (planted_leader_local_reads) replica.PlantLeaderLocalReadsBugForTest();
+  }
   kv::KvReplica replica;
   kv::KvServer server;
 };
@@ -58,6 +62,8 @@ class ClusterChecker {
   bool AfterEvent();
   const absl::Status& violation() const { return violation_; }
   uint64_t checks() const { return checks_; }
+  // Coverage: leaders first seen leading a term while a partition was in force.
+  uint64_t leader_changes_in_partition() const { return leader_changes_in_partition_; }
 
   // See the file comment. On success, `digest` and `applied` describe the common state.
   // Over `members` (the current configuration; removed replicas may lag forever).
@@ -85,6 +91,8 @@ class ClusterChecker {
   absl::btree_map<NodeId, raft::Term> led_term_;          // last term seen leading (full view)
   absl::Status violation_;
   uint64_t checks_ = 0;
+  uint64_t leader_changes_in_partition_ = 0;
+  uint64_t events_seen_ = 0;  // sim_->events_run() at the last AfterEvent
 };
 
 }  // namespace crema::kvsim

@@ -3,11 +3,38 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sim/op_trace.h"
 
 namespace crema::kvsim {
 
 using kv::CommandKind;
 using kv::ResultCode;
+
+namespace {
+
+// Short texts for the run viewer's operation spans (sim/op_trace.h).
+std::string Describe(const kv::Call& call) {
+  std::string out = absl::StrCat(kv::CommandKindName(call.kind), " ", call.key);
+  if (call.kind == CommandKind::kCas) {
+    absl::StrAppend(&out, " ", call.expected.value_or("<absent>"), "->", call.value);
+  } else if (call.kind == CommandKind::kPut) {
+    absl::StrAppend(&out, "=", call.value);
+  }
+  return out;
+}
+
+std::string Describe(const kv::KvClient::Outcome& outcome) {
+  switch (outcome.kind) {
+    case kv::KvClient::Outcome::kIndeterminate: return "indeterminate";
+    case kv::KvClient::Outcome::kError: return "error";
+    default: break;
+  }
+  std::string out = kv::ResultCodeName(outcome.result.code);
+  if (outcome.result.value) absl::StrAppend(&out, " ", *outcome.result.value);
+  return out;
+}
+
+}  // namespace
 
 KvSimClient::KvSimClient(Env env, const sim::Simulator* sim, KvSimLedger* ledger,
                          KvSimClientOptions options)
@@ -64,7 +91,9 @@ bool KvSimClient::Record(const kv::Call& call) {
       id = h.InvokeCas(client, call.key, call.expected, call.value, Now());
       break;
   }
+  sim::TraceOpInvoke(*env_.tracer, id, Describe(call));
   const kv::KvClient::Outcome outcome = client_.Call(call);
+  sim::TraceOpReturn(*env_.tracer, id, Describe(outcome));
   if (outcome.kind == kv::KvClient::Outcome::kIndeterminate) {
     h.CompleteIndeterminate(id);
     ++ledger_->indeterminate;

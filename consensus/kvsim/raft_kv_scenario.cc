@@ -10,17 +10,24 @@
 #include "chaos/history_json.h"
 #include "chaos/linearizability.h"
 #include "chaos/nemesis.h"
+#include "chaos/nemesis_json.h"
 #include "chaos/nemesis_runner.h"
 #include "consensus/kvsim/cluster_checker.h"
 #include "consensus/kvsim/kv_sim_client.h"
 #include "consensus/kvsim/membership_driver.h"
 #include "sim/fault_config.h"
+#include "sim/fault_inputs.h"
 
 namespace crema::kvsim {
 namespace {
 
 constexpr NodeId kFirstClientId = 101;
 constexpr raft::GroupId kGroup = 1;
+// Bounds on schedule-file inputs (sim/schedule.h).
+constexpr int kMaxServers = 9;
+constexpr int kMaxClients = 64;
+constexpr int kMaxKeys = 10'000;
+constexpr absl::Duration kMaxSafety = absl::Hours(24);
 
 // The nemesis switches follow the simulator's swarm draw (and the command-line overrides), so
 // `--no_partitions` etc. mean the same for every scenario. Disk I/O errors and read corruption
@@ -69,6 +76,62 @@ RaftSwarm DrawRaftSwarm(Random random) {
   return s;
 }
 
+// The swarm as schedule params (sim/schedule.h): replayed from a schedule file, shrunk towards
+// log reads, no leases, no compaction, no membership changes.
+void InputRaftSwarm(sim::RunInputs& in, RaftSwarm& s) {
+  s.read_path = static_cast<kv::ReadPath>(
+      std::clamp<int64_t>(in.Int("raft.read_path", static_cast<int64_t>(s.read_path), 0), 0, 2));
+  s.leases = in.Flag("raft.leases", s.leases);
+  s.checkpoint_every_entries = static_cast<uint64_t>(std::max<int64_t>(
+      0, in.Int("raft.checkpoint_every", static_cast<int64_t>(s.checkpoint_every_entries), 0)));
+  s.membership = in.Flag("raft.membership", s.membership);
+}
+
+// The failure's signature for //tools:farm (sim/scenario.h), from the message's prefix.
+void SignFailure(sim::ScenarioResult& r) {
+  const std::string_view m = r.message;
+  auto starts = [m](std::string_view prefix) { return m.substr(0, prefix.size()) == prefix; };
+  if (starts("RAFT INVARIANT: ")) {
+    r.oracle = "raft-invariant";
+    const std::string_view rest = m.substr(16);
+    r.property = std::string(rest.substr(0, rest.find(':')));
+    r.where = "after an event";
+  } else if (starts("NOT LINEARIZABLE")) {
+    r.oracle = "linearizability";
+    r.property = "history not linearizable";
+    r.where = "history";
+  } else if (starts("LIVENESS: fewer")) {
+    r.oracle = "liveness";
+    r.property = "writes acknowledged after healing";
+    r.where = "liveness";
+  } else if (starts("LIVENESS: clients")) {
+    r.oracle = "liveness";
+    r.property = "clients finish after stopping";
+    r.where = "drain";
+  } else if (starts("CONVERGENCE")) {
+    r.oracle = "convergence";
+    r.property = "replicas identical after the clients stopped";
+    r.where = "convergence";
+  }
+}
+
+// Oracles exercised and sometimes-properties (sim/coverage.h).
+void AddRaftKvCoverage(sim::Coverage& c, const ClusterChecker& checker, const KvSimLedger& ledger,
+                       uint64_t checked_ops, uint64_t membership_applied) {
+  c.Oracle("raft_invariants", checker.checks());
+  c.Oracle("linearizability", checked_ops);
+  c.Oracle("liveness_after_heal", 1);
+  c.Oracle("convergence", 1);
+  c.Add("stat.ops_done", ledger.done);
+  c.Add("stat.ops_indeterminate", ledger.indeterminate);
+  c.Sometimes("leader_changed_during_partition", checker.leader_changes_in_partition() > 0);
+  c.Sometimes("snapshot_installed_on_follower", c.Get("app.raft.snapshot_installed") > 0);
+  c.Sometimes("linearizable_read_refused", c.Get("app.kv.read_refused") > 0);
+  c.Sometimes("membership_change_applied", membership_applied > 0);
+  c.Sometimes("client_op_indeterminate", ledger.indeterminate > 0);
+  c.Sometimes("storage_reopened_after_error", c.Get("app.raft.reopened") > 0);
+}
+
 raft::RaftNodeOptions ServerOptions(NodeId id, const std::vector<NodeId>& servers,
                                     const RaftKvParams& params, const RaftSwarm& swarm) {
   raft::RaftNodeOptions o;
@@ -99,17 +162,27 @@ std::string HistoryStats(const KvSimLedger& ledger) {
 
 sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
                                       const RaftKvParams& params) {
-  Random root(options.seed);
-  const int n = options.nodes > 0 ? options.nodes : (root.Fork("size").OneIn(2) ? 3 : 5);
+  Random root = sim::ScenarioRoot(options);
+  sim::RunInputs in(options.schedule);  // sim/schedule.h: every drawn input, replayable
+  const int n = static_cast<int>(std::clamp<int64_t>(
+      in.Int("nodes", options.nodes > 0 ? options.nodes : (root.Fork("size").OneIn(2) ? 3 : 5), 3),
+      1, kMaxServers));
+  RaftKvParams p = params;  // the workload shape, as schedule params
+  p.clients = static_cast<int>(std::clamp<int64_t>(in.Int("clients", p.clients, 1), 1, kMaxClients));
+  p.keys = static_cast<int>(std::clamp<int64_t>(in.Int("keys", p.keys, 1), 1, kMaxKeys));
+  p.safety_duration = std::clamp(in.Duration("safety", p.safety_duration, absl::Seconds(1)),
+                                 absl::ZeroDuration(), kMaxSafety);
   sim::FaultConfig faults = sim::MakeFaultConfig(options.faults, root.Fork("swarm"));
   sim::ApplyOverrides(options.overrides, faults);
   chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
-  const RaftSwarm swarm = DrawRaftSwarm(root.Fork("raft"));
+  nemesis_options.disk_io_error = in.Rate("nemesis.disk_io_error", nemesis_options.disk_io_error);
+  nemesis_options.disk_read_corruption =
+      in.Rate("nemesis.disk_read_corruption", nemesis_options.disk_read_corruption);
+  sim::InputFaultConfig(in, faults);
+  RaftSwarm swarm = DrawRaftSwarm(root.Fork("raft"));
+  InputRaftSwarm(in, swarm);
   nemesis_options.membership = swarm.membership && options.faults != sim::FaultLevel::kNone;
-  sim::SimOptions sim_options;
-  sim_options.seed = options.seed;
-  sim_options.keep_trace_records = options.keep_trace_records;
-  sim_options.trace_json = options.trace_json;
+  sim::SimOptions sim_options = sim::BaseSimOptions(options);
   faults.ApplyTo(sim_options);
   // Declared before the simulator: clients reference the ledger until the simulator is gone.
   KvSimLedger ledger;
@@ -119,31 +192,41 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   for (int i = 1; i <= n; ++i) servers.push_back(static_cast<NodeId>(i));
   std::vector<NodeId> spares;
   if (nemesis_options.membership) {
-    for (int i = 1; i <= params.spares; ++i) spares.push_back(static_cast<NodeId>(n + i));
+    for (int i = 1; i <= p.spares; ++i) spares.push_back(static_cast<NodeId>(n + i));
   }
   std::vector<NodeId> all_nodes = servers;
   all_nodes.insert(all_nodes.end(), spares.begin(), spares.end());
   for (NodeId id : all_nodes) {
     const raft::RaftNodeOptions server_options = ServerOptions(id, servers, params, swarm);
-    sim.AddNode(id, [server_options, read_path = swarm.read_path](Env env) {
-      return std::make_unique<KvServerProgram>(env, server_options, read_path);
+    const bool planted = options.planted_bug == kRaftKvPlantedLeaderLocalReads;
+    sim.AddNode(id, [server_options, read_path = swarm.read_path, planted](Env env) {
+      return std::make_unique<KvServerProgram>(env, server_options, read_path, planted);
     });
   }
-  for (int c = 0; c < params.clients; ++c) {
+  for (int c = 0; c < p.clients; ++c) {
     KvSimClientOptions client_options;
     client_options.servers = all_nodes;
-    client_options.keys = params.keys;
+    client_options.keys = p.keys;
     client_options.final_reads = c == 0;
     client_options.client.attempt_timeout = absl::Milliseconds(500);
     sim.AddNode(kFirstClientId + c, [&sim, &ledger, client_options](Env env) {
       return std::make_unique<KvSimClient>(env, &sim, &ledger, client_options);
     });
   }
-  const chaos::NemesisSchedule schedule = chaos::GenerateNemesis(
-      nemesis_options, servers, spares, params.safety_duration, root.Fork("nemesis"));
+  absl::StatusOr<chaos::NemesisSchedule> replayed =
+      chaos::NemesisFromJson(in.List("nemesis", chaos::NemesisToJson(chaos::GenerateNemesis(
+                                                    nemesis_options, servers, spares,
+                                                    p.safety_duration, root.Fork("nemesis")))));
+  if (!replayed.ok()) {
+    sim::ScenarioResult bad;
+    sim::SetFailure(bad, "usage", "bad schedule", "setup", std::string(replayed.status().message()));
+    sim::FinishResult(sim, bad);
+    return bad;
+  }
+  const chaos::NemesisSchedule& schedule = *replayed;
   if (options.log) {
-    *options.log << "raft-kv: " << n << " servers, " << params.clients << " clients, "
-                 << params.keys << " keys; faults: " << faults.Describe() << "\n"
+    *options.log << "raft-kv: " << n << " servers, " << p.clients << " clients, "
+                 << p.keys << " keys; faults: " << faults.Describe() << "\n"
                  << "raft-kv: raft: " << swarm.Describe() << "\n"
                  << "raft-kv: nemesis: " << nemesis_options.Describe() << "; "
                  << schedule.actions.size() << " actions:\n"
@@ -153,8 +236,10 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   ClusterChecker checker(&sim, all_nodes);
   MembershipDriver membership(&sim, &checker, all_nodes);
   chaos::NemesisRunner nemesis(&sim, all_nodes, nemesis_options,
-                               [&membership](const chaos::NemesisAction& a) { membership.Submit(a); });
-  if (!params.faults_during_bootstrap) {
+                               [&](const chaos::NemesisAction& a) {
+                                 if (sim.HasNode(a.node)) membership.Submit(a);  // shrunk lists
+                               });
+  if (!p.faults_during_bootstrap) {
     // Provisioning: every founding member has persisted its bootstrap state (see the header).
     sim.RunUntil([&] {
       for (NodeId id : servers) {
@@ -164,16 +249,21 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
     }, absl::Seconds(5));
   }
   nemesis.Start(schedule);
+  bool violation_traced = false;
   // Runs until `done` or `limit`, checking the invariants after every event; false on timeout
   // or violation.
   auto run_checked = [&](const std::function<bool()>& done, absl::Duration limit) {
     const bool reached = sim.RunUntil([&] { return !checker.AfterEvent() || done(); }, limit);
+    if (!checker.violation().ok() && !violation_traced) {
+      sim.Trace(kNoNode, "scenario.violation", std::string(checker.violation().message()));  // the viewer
+      violation_traced = true;
+    }
     return reached && checker.violation().ok();
   };
 
   // 2. Safety phase.
   sim.Trace(kNoNode, "scenario.phase", "safety");
-  run_checked([] { return false; }, params.safety_duration);
+  run_checked([] { return false; }, p.safety_duration);
   // 3. Heal (the nemesis' faults, and random message loss and long-tail delays: a healed network
   // still reorders and duplicates); liveness.
   nemesis.HealAll();
@@ -186,23 +276,23 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   const bool live = checker.violation().ok() &&
                     run_checked([&] {
                       return ledger.acked_writes_after_heal >=
-                             static_cast<uint64_t>(params.liveness_writes);
-                    }, params.liveness_bound);
+                             static_cast<uint64_t>(p.liveness_writes);
+                    }, p.liveness_bound);
   const absl::Duration liveness_took = absl::Nanoseconds(sim.now_ns() - heal_ns);
   // 4. Drain the clients (with the final reads), then convergence.
   ledger.stop = true;
   const bool drained = checker.violation().ok() &&
-                       run_checked([&] { return ledger.busy_clients == 0; }, params.drain_bound);
+                       run_checked([&] { return ledger.busy_clients == 0; }, p.drain_bound);
   uint64_t digest = 0;
   raft::Index applied = 0;
   const bool converged =
       checker.violation().ok() &&
       run_checked([&] { return checker.Converged(membership.Members(), &digest, &applied); },
-                  params.convergence_bound);
+                  p.convergence_bound);
 
   // 5. Linearizability.
   const chaos::History history = std::move(ledger.history).Finish();
-  if (params.history_out) *params.history_out << chaos::HistoryToJsonLines(history);
+  if (p.history_out) *p.history_out << chaos::HistoryToJsonLines(history);
   absl::StatusOr<chaos::LinearizabilityResult> lin = chaos::CheckLinearizability(history);
 
   sim::ScenarioResult result;
@@ -216,16 +306,16 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   } else if (lin->verdict == chaos::Verdict::kNotLinearizable) {
     failure = absl::StrCat("NOT LINEARIZABLE: ", chaos::LinearizabilitySummary(*lin));
   } else if (!live) {
-    failure = absl::StrCat("LIVENESS: fewer than ", params.liveness_writes,
+    failure = absl::StrCat("LIVENESS: fewer than ", p.liveness_writes,
                            " writes acknowledged within ",
-                           absl::FormatDuration(params.liveness_bound), " after healing (",
+                           absl::FormatDuration(p.liveness_bound), " after healing (",
                            ledger.acked_writes_after_heal, "); ", checker.Describe());
   } else if (!drained) {
     failure = absl::StrCat("LIVENESS: clients still busy ",
-                           absl::FormatDuration(params.drain_bound), " after stopping");
+                           absl::FormatDuration(p.drain_bound), " after stopping");
   } else if (!converged) {
     failure = absl::StrCat("CONVERGENCE: replicas differ ",
-                           absl::FormatDuration(params.convergence_bound),
+                           absl::FormatDuration(p.convergence_bound),
                            " after the clients stopped: ", checker.Describe());
   }
   result.pass = failure.empty();
@@ -247,7 +337,15 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
                  << "\nraft-kv: " << (result.pass ? "PASS: " : "FAIL: ") << result.message
                  << "\n";
   }
+  if (lin.ok() && lin->violation.has_value()) {
+    sim.Trace(kNoNode, "scenario.violation",
+              absl::StrCat("op=", lin->violation->blocked_operation, " not linearizable"));
+  }
+  if (!result.pass) SignFailure(result);
+  AddRaftKvCoverage(sim.coverage(), checker, ledger, lin.ok() ? lin->operations_checked : 0,
+                    membership.applied());
   sim.Trace(kNoNode, "scenario.result", result.message);
+  result.schedule = in.Take("raft-kv", options.seed);
   sim::FinishResult(sim, result);
   return result;
 }
@@ -261,7 +359,8 @@ void RegisterRaftKvScenario(sim::ScenarioRegistry& registry, std::ostream* histo
         RaftKvParams params;
         params.history_out = history_out;
         return RunRaftKvScenario(options, params);
-      });
+      },
+      {kRaftKvPlantedLeaderLocalReads});
   assert(registered.ok());
   (void)registered;
 }

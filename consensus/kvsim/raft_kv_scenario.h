@@ -51,6 +51,9 @@ struct RaftKvParams {
   bool faults_during_bootstrap = true;
 };
 
+// TEST ONLY planted bug (kv::KvReplica::PlantLeaderLocalReadsBugForTest).
+inline constexpr char kRaftKvPlantedLeaderLocalReads[] = "leader-local-reads";
+
 sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
                                       const RaftKvParams& params = {});
 

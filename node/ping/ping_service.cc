@@ -19,6 +19,18 @@ PingService::PingService(Env env, PingConfig config) : env_(env), config_(std::m
 
 PingService::~PingService() = default;
 
+// Deliberately wrong (PingConfig::planted_bug_rename_without_sync_for_test): WriteStateFile
+// without the Sync before the Rename — the classic missing fsync. The new name is durable at once,
+// its contents are not: a crash can leave an empty or torn state file behind acknowledged adds.
+absl::Status PingService::WriteStateFileWithoutSync(Disk& disk, const PersistedState& state) {
+  const std::string bytes = EncodeState(state);
+  absl::StatusOr<std::unique_ptr<File>> file = disk.Open(kTempStateFileName, OpenMode::kCreate);
+  if (!file.ok()) return file.status();
+  if (absl::Status s = (*file)->Truncate(0); !s.ok()) return s;
+  if (absl::Status s = (*file)->Write(0, bytes); !s.ok()) return s;
+  return disk.Rename(kTempStateFileName, kStateFileName);
+}
+
 bool PingService::Buggified(std::string_view site) {
   return env_.buggify != nullptr && env_.buggify->Fire(site);
 }
@@ -62,6 +74,7 @@ void PingService::Recover() {
   }
   env_.tracer->Record("ping.recovered", absl::StrCat("local=", LocalCount(), " total=", Total(),
                                                      degraded_ ? " degraded" : ""));
+  if (LocalCount() > 0) env_.tracer->Record("ping.recovered_own_adds", "");
   env_.executor->Spawn("ping.heartbeat", [this] { HeartbeatLoop(); });
   env_.executor->Spawn("ping.commit", [this] { CommitLoop(); });
 }
@@ -188,7 +201,9 @@ void PingService::CommitBatch(std::vector<PendingAdd> batch) {
     }
     next.counter.Increment(env_.self, increments);
     absl::Status written =
-        WriteStateFile(*env_.disk, kStateFileName, kTempStateFileName, next);
+        config_.planted_bug_rename_without_sync_for_test
+            ? WriteStateFileWithoutSync(*env_.disk, next)
+            : WriteStateFile(*env_.disk, kStateFileName, kTempStateFileName, next);
     if (absl::IsCancelled(written)) return;
     if (!written.ok()) {
       ++stats_.persist_failures;
@@ -202,7 +217,11 @@ void PingService::CommitBatch(std::vector<PendingAdd> batch) {
     env_.tracer->Record("ping.commit",
                         absl::StrCat("adds=", increments, " local=", LocalCount()));
   }
-  for (const PendingAdd& add : to_ack) {
+  Acknowledge(to_ack);
+}
+
+void PingService::Acknowledge(const std::vector<PendingAdd>& adds) {
+  for (const PendingAdd& add : adds) {
     PingMessage ack;
     ack.kind = PingMessage::Kind::kAck;
     ack.request_id = add.request_id;

@@ -55,6 +55,10 @@ struct PingConfig {
   // which differs between processes — a deliberately planted non-determinism that the simulator's
   // self-check must catch. Never set it anywhere else.
   bool plant_nondeterminism_for_test = false;
+  // TEST ONLY (the farm/shrinker/viewer demo: tools/seed_farm, tools/shrinking tests): a
+  // deliberately planted durability bug — the state file is renamed into place without syncing
+  // it first, so a crash can lose acknowledged adds. Never set it anywhere else.
+  bool planted_bug_rename_without_sync_for_test = false;
 };
 
 struct PingStats {
@@ -109,6 +113,10 @@ class PingService {
   void CommitLoop();
   // Makes one batch durable and acknowledges it (committer fiber only).
   void CommitBatch(std::vector<PendingAdd> batch);
+  // The planted bug's variant of WriteStateFile (see PingConfig).
+  static absl::Status WriteStateFileWithoutSync(Disk& disk, const PersistedState& state);
+  // Sends "ack <id> <total>" for each of `adds`.
+  void Acknowledge(const std::vector<PendingAdd>& adds);
   std::vector<NodeId> HeartbeatOrder();
   // True when BUGGIFY site `site` fires (never without a Buggify, e.g. in production).
   bool Buggified(std::string_view site);

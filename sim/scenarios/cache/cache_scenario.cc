@@ -11,16 +11,24 @@
 #include "chaos/history_json.h"
 #include "chaos/linearizability.h"
 #include "chaos/nemesis.h"
+#include "chaos/nemesis_json.h"
 #include "chaos/nemesis_runner.h"
 #include "node/cluster/cluster_map.h"
 #include "node/membership/placement.h"
 #include "sim/fault_config.h"
+#include "sim/fault_inputs.h"
 #include "sim/scenarios/cache/cache_node_program.h"
 #include "sim/scenarios/cache/cache_workload.h"
 #include "sim/scenarios/cache/group_checker.h"
 
 namespace crema::sim {
 namespace {
+
+// Bounds on schedule-file inputs (sim/schedule.h).
+constexpr int kMaxNodes = 16;
+constexpr int64_t kMaxShards = 256;
+constexpr int kMaxClients = 64;
+constexpr absl::Duration kMaxSafety = absl::Hours(24);
 
 // What the seed decides about the cluster and the workload (swarm testing).
 struct CacheSwarm {
@@ -59,6 +67,77 @@ CacheSwarm DrawSwarm(const ScenarioOptions& options, Random random) {
     s.replace = random.OneIn(3) && s.nodes >= 4;
   }
   return s;
+}
+
+// Whether `schedule` was written by a real-process chaos run (chaos/real/real_schedule.h: it has
+// "real." lists). Such a file names only the cluster's size, the fault phase, the skew bound and the
+// nemesis; the rest takes crema_server's defaults rather than the seed's draw (see the header).
+bool FromRealRun(const Schedule* schedule) {
+  return schedule != nullptr &&
+         (schedule->lists.contains("real.membership") || schedule->lists.contains("real.net"));
+}
+
+// The swarm as schedule params (sim/schedule.h): replayed from a file, shrunk towards few nodes
+// and shards, no eviction, TTLs, leases or membership work.
+void InputCacheSwarm(RunInputs& in, CacheSwarm& s) {
+  s.nodes = static_cast<int>(std::clamp<int64_t>(in.Int("nodes", s.nodes, 3), 1, kMaxNodes));
+  s.shards = static_cast<uint32_t>(std::clamp<int64_t>(in.Int("shards", s.shards, 1), 1, kMaxShards));
+  s.clients = static_cast<int>(std::clamp<int64_t>(in.Int("clients", s.clients, 1), 1, kMaxClients));
+  s.evicting = in.Flag("cache.evicting", s.evicting);
+  s.ttls = in.Flag("cache.ttls", s.ttls);
+  s.leases = in.Flag("cache.leases", s.leases);
+  s.checkpoint_every = static_cast<uint64_t>(std::max<int64_t>(
+      1, in.Int("cache.checkpoint_every", static_cast<int64_t>(s.checkpoint_every),
+                static_cast<int64_t>(s.checkpoint_every))));
+  s.admit = in.Flag("cache.admit", s.admit);
+  s.drain = in.Flag("cache.drain", s.drain) && s.nodes + (s.admit ? 1 : 0) >= 4;
+  s.replace = in.Flag("cache.replace", s.replace) && s.nodes >= 4;
+}
+
+// The failure's signature for //tools:farm (sim/scenario.h), from the message's prefix.
+void SignFailure(ScenarioResult& r, const std::vector<std::string>& oracle_violations) {
+  const std::string_view m = r.message;
+  auto starts = [m](std::string_view prefix) { return m.substr(0, prefix.size()) == prefix; };
+  auto until_colon = [](std::string_view text) {
+    return std::string(text.substr(0, text.find(':')));
+  };
+  if (starts("RAFT INVARIANT: ")) {
+    r.oracle = "raft-invariant";
+    r.property = until_colon(m.substr(16));
+    r.where = "after an event";
+  } else if (starts("NOT LINEARIZABLE")) {
+    r.oracle = "linearizability";
+    r.property = "history not linearizable";
+    r.where = "history";
+  } else if (starts("UNKNOWN")) {
+    r.oracle = "linearizability";
+    r.property = "check gave up (unknown)";
+    r.where = "history";
+  } else if (starts("CACHE ORACLE")) {
+    r.oracle = "cache-oracle";
+    r.property = oracle_violations.empty() ? "violation" : until_colon(oracle_violations.front());
+    r.where = "history";
+  } else if (starts("LIVENESS: the cluster did not bootstrap")) {
+    r.oracle = "liveness";
+    r.property = "cluster bootstraps";
+    r.where = "bootstrap";
+  } else if (starts("LIVENESS: not every shard")) {
+    r.oracle = "liveness";
+    r.property = "every shard takes a write after healing";
+    r.where = "liveness";
+  } else if (starts("LIVENESS: clients")) {
+    r.oracle = "liveness";
+    r.property = "clients finish after stopping";
+    r.where = "drain";
+  } else if (starts("LIVENESS: the final reads")) {
+    r.oracle = "liveness";
+    r.property = "final reads finish";
+    r.where = "drain";
+  } else if (starts("CONVERGENCE")) {
+    r.oracle = "convergence";
+    r.property = "replicas and maps identical after the clients stopped";
+    r.where = "convergence";
+  }
 }
 
 // The nemesis follows the swarm's switches; disk errors and read corruption become windows.
@@ -121,16 +200,35 @@ CacheNodeOptions NodeOptions(const CacheScenarioParams& params, const CacheSwarm
 
 }  // namespace
 
-ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScenarioParams& params) {
-  Random root(options.seed);
-  const CacheSwarm swarm = DrawSwarm(options, root.Fork("cache"));
+ScenarioResult RunCacheScenario(const ScenarioOptions& options,
+                                const CacheScenarioParams& given_params) {
+  Random root = ScenarioRoot(options);
+  RunInputs in(options.schedule);  // sim/schedule.h: every drawn input, replayable
+  CacheSwarm swarm = DrawSwarm(options, root.Fork("cache"));
+  if (FromRealRun(options.schedule)) {
+    swarm.evicting = false;  // a real run's nodes have room for every key
+    swarm.ttls = swarm.leases = true;  // crema_server's defaults
+    swarm.admit = swarm.drain = swarm.replace = false;
+  }
+  InputCacheSwarm(in, swarm);
+  CacheScenarioParams params = given_params;
+  params.plant_replica_self_eviction |= options.planted_bug == kCachePlantedReplicaSelfEviction;
+  params.plant_retry_new_seq |= options.planted_bug == kCachePlantedRetryNewSeq;
+  params.plant_local_read_no_floor |= options.planted_bug == kCachePlantedLocalReadNoFloor;
+  params.safety_duration = std::clamp(
+      in.Duration("safety_duration", params.safety_duration, absl::Seconds(1)),
+      absl::ZeroDuration(), kMaxSafety);
+  params.max_clock_skew = std::max(
+      absl::Milliseconds(1),
+      in.Duration("max_clock_skew", params.max_clock_skew, params.max_clock_skew));
   FaultConfig faults = MakeFaultConfig(options.faults, root.Fork("swarm"));
   ApplyOverrides(options.overrides, faults);
   chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults, params.max_clock_skew);
-  SimOptions sim_options;
-  sim_options.seed = options.seed;
-  sim_options.keep_trace_records = options.keep_trace_records;
-  sim_options.trace_json = options.trace_json;
+  nemesis_options.disk_io_error = in.Rate("nemesis.disk_io_error", nemesis_options.disk_io_error);
+  nemesis_options.disk_read_corruption =
+      in.Rate("nemesis.disk_read_corruption", nemesis_options.disk_read_corruption);
+  InputFaultConfig(in, faults);
+  SimOptions sim_options = BaseSimOptions(options);
   faults.ApplyTo(sim_options);
 
   std::vector<NodeId> founders;
@@ -138,14 +236,26 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
   std::vector<NodeId> all = founders;
   const NodeId joiner = swarm.admit ? static_cast<NodeId>(swarm.nodes + 1) : kNoNode;
   if (joiner != kNoNode) all.push_back(joiner);
+  // The membership plan, as schedule params (a replayed node that is not a founder, or a drain
+  // of the victim, is dropped).
   Random plan = root.Fork("membership");
-  const NodeId victim = swarm.replace ? founders[plan.Uniform(founders.size())] : kNoNode;
+  NodeId victim = swarm.replace ? founders[plan.Uniform(founders.size())] : kNoNode;
   NodeId drained = kNoNode;
   if (swarm.drain) {
     do {
       drained = founders[plan.Uniform(founders.size())];
     } while (drained == victim);
   }
+  auto founder_or_none = [&founders](int64_t id) {
+    return std::find(founders.begin(), founders.end(), id) != founders.end()
+               ? static_cast<NodeId>(id) : kNoNode;
+  };
+  const int64_t admit_ms = in.Int("cache.admit_at_ms", 1000 + plan.Uniform(4000), 1000);
+  const int64_t drain_ms = in.Int("cache.drain_at_ms", 3000 + plan.Uniform(6000), 3000);
+  const int64_t kill_ms = in.Int("cache.kill_at_ms", 500 + plan.Uniform(3000), 500);
+  victim = swarm.replace ? founder_or_none(in.Int("cache.victim", victim, victim)) : kNoNode;
+  drained = swarm.drain ? founder_or_none(in.Int("cache.drained", drained, drained)) : kNoNode;
+  if (drained == victim) drained = kNoNode;
 
   CacheConfig config;
   config.bootstrap = founders;
@@ -179,14 +289,26 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
       return std::make_unique<CacheNodeProgram>(env, c, node_options);
     });
   }
-  workload = std::make_unique<CacheWorkload>(&sim, all, workload_options, root.Fork("clients"));
+  workload = std::make_unique<CacheWorkload>(&sim, all, workload_options, Random(options.seed).Fork("clients"));  // not an input: from the seed
   std::vector<NodeId> nemesis_targets;
   for (NodeId id : all) {
     if (id != victim) nemesis_targets.push_back(id);
   }
-  chaos::NemesisSchedule schedule = chaos::GenerateNemesis(
+  chaos::NemesisSchedule drawn = chaos::GenerateNemesis(
       nemesis_options, nemesis_targets, {}, params.safety_duration, root.Fork("nemesis"));
-  ClampClockSteps(schedule, params.max_clock_skew / 8);
+  ClampClockSteps(drawn, params.max_clock_skew / 8);
+  absl::StatusOr<chaos::NemesisSchedule> replayed =
+      chaos::NemesisFromJson(in.List("nemesis", chaos::NemesisToJson(drawn)));
+  if (!replayed.ok()) {
+    ScenarioResult bad;
+    SetFailure(bad, "usage", "bad schedule", "setup", std::string(replayed.status().message()));
+    FinishResult(sim, bad);
+    return bad;
+  }
+  chaos::NemesisSchedule schedule = *std::move(replayed);
+  // A no-op for recorded runs (already within skew/8); a real run's file is clamped as the real
+  // planner clamps offsets (within +-skew/4).
+  ClampClockSteps(schedule, params.max_clock_skew / 4);
   if (options.log) {
     *options.log << "cache: " << swarm.Describe() << "\ncache: faults: " << faults.Describe()
                  << "\ncache: nemesis: " << nemesis_options.Describe() << "; "
@@ -196,8 +318,13 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
 
   sim.StartAll();
   GroupChecker checker(&sim, all);
+  bool violation_traced = false;
   auto run_checked = [&](const std::function<bool()>& done, absl::Duration limit) {
     const bool reached = sim.RunUntil([&] { return !checker.AfterEvent() || done(); }, limit);
+    if (!checker.violation().ok() && !violation_traced) {
+      sim.Trace(kNoNode, "scenario.violation", std::string(checker.violation().message()));
+      violation_traced = true;
+    }
     return reached && checker.violation().ok();
   };
   ScenarioResult result;
@@ -243,6 +370,7 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
       p->Run(what, [&sim, node, call, attempt, what] {
         const absl::Status s = call(*node);
         sim.Trace(kNoNode, "cache.admin", absl::StrCat(what, ": ", s.ToString()));
+        if (s.ok()) sim.coverage().Add(absl::StrCat("stat.admin_ok.", what.substr(0, what.find(' '))));
         if (!s.ok()) sim.After(absl::Milliseconds(500), "cache.admin", [attempt] { (*attempt)(); });
       });
       (void)workload;
@@ -252,21 +380,21 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
   if (failure.empty()) {
     workload->Start();
     if (joiner != kNoNode) {
-      sim.After(absl::Milliseconds(1000 + plan.Uniform(4000)), "cache.plan.admit", [&, joiner] {
+      sim.After(absl::Milliseconds(admit_ms), "cache.plan.admit", [&, joiner] {
         admin(absl::StrCat("admit ", joiner), [joiner](CacheNode& n) {
           return n.AdmitNode(joiner, WriteOptions{.timeout = absl::Seconds(2)});
         });
       });
     }
     if (drained != kNoNode) {
-      sim.After(absl::Milliseconds(3000 + plan.Uniform(6000)), "cache.plan.drain", [&, drained] {
+      sim.After(absl::Milliseconds(drain_ms), "cache.plan.drain", [&, drained] {
         admin(absl::StrCat("drain ", drained), [drained](CacheNode& n) {
           return n.DrainNode(drained, WriteOptions{.timeout = absl::Seconds(2)});
         });
       });
     }
     if (victim != kNoNode) {
-      sim.After(absl::Milliseconds(500 + plan.Uniform(3000)), "cache.plan.kill",
+      sim.After(absl::Milliseconds(kill_ms), "cache.plan.kill",
                 [&sim, victim] { sim.Crash(victim); });
     }
     sim.Trace(kNoNode, "scenario.phase", "safety");
@@ -376,7 +504,31 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
                  << (result.pass ? "PASS: " : "FAIL: ") << result.message << "\n";
   }
   (void)start_ns;
+  if (lin.ok() && lin->violation.has_value()) {
+    sim.Trace(kNoNode, "scenario.violation",
+              absl::StrCat("op=", lin->violation->blocked_operation, " not linearizable"));
+  }
+  if (!result.pass) SignFailure(result, oracles.violations);
+  // Oracles exercised and sometimes-properties (sim/coverage.h).
+  Coverage& c = sim.coverage();
+  c.Oracle("raft_invariants", checker.checks());
+  c.Oracle("linearizability", lin.ok() ? lin->operations_checked : 0);
+  c.Oracle("local_read_bounds", oracles.local_reads_checked);
+  c.Oracle("ttl_expiry", oracles.ttl_reads_checked);
+  c.Oracle("liveness_after_heal", 1);
+  c.Oracle("convergence", 1);
+  c.Add("stat.ops_done", ops_done);
+  c.Add("stat.ops_indeterminate", indeterminate);
+  c.Sometimes("snapshot_installed_on_lagging_replica", c.Get("app.raft.snapshot_installed") > 0);
+  c.Sometimes("replica_removed_from_a_node", c.Get("app.cache.replica_destroyed") > 0);
+  c.Sometimes("node_admitted", c.Get("stat.admin_ok.admit") > 0);
+  c.Sometimes("node_drained", c.Get("stat.admin_ok.drain") > 0);
+  c.Sometimes("local_read_checked", oracles.local_reads_checked > 0);
+  c.Sometimes("ttl_read_checked", oracles.ttl_reads_checked > 0);
+  c.Sometimes("client_op_indeterminate", indeterminate > 0);
+  c.Sometimes("storage_reopened_after_error", c.Get("app.raft.reopened") > 0);
   sim.Trace(kNoNode, "scenario.result", result.message);
+  result.schedule = in.Take("cache", options.seed);
   FinishResult(sim, result);
   return result;
 }
@@ -391,7 +543,8 @@ void RegisterCacheScenario(ScenarioRegistry& registry, std::ostream* history_out
         CacheScenarioParams params;
         params.history_out = history_out;
         return RunCacheScenario(options, params);
-      });
+      },
+      {kCachePlantedReplicaSelfEviction, kCachePlantedRetryNewSeq, kCachePlantedLocalReadNoFloor});
   assert(registered.ok());
   (void)registered;
 }

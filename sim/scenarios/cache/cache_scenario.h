@@ -20,6 +20,19 @@
 //      bound (chaos/cache_oracles.h). An `unknown` verdict fails the run.
 //
 // `history_out`, if set, receives the history as JSON lines (chaos/history_json.h).
+//
+// Schedules (sim/schedule.h; `//tools:sim --scenario=cache --schedule=FILE`, //tools:shrink):
+// every drawn input is a schedule param — "nodes", "shards", "clients", "safety_duration_ns",
+// "max_clock_skew_ns", the swarm switches "cache.*", the fault rates "faults.*"
+// (sim/fault_inputs.h) and "nemesis.disk_*" — and the nemesis is the list "nemesis"
+// (chaos/nemesis_json.h). A real-process chaos run's schedule file (chaos/real/real_schedule.h,
+// same format; it carries "real." lists the simulator does not apply) replays too: what it does
+// not name takes crema_server's defaults (no eviction, TTLs and leases on, no admit / drain /
+// replace) instead of the seed's draw; clock steps are clamped to +-max_clock_skew/4 as the real
+// planner clamps them (a no-op for the simulator's own files, already within skew/8).
+// Failures carry a farm signature; coverage: oracles (raft_invariants, linearizability,
+// local_read_bounds, ttl_expiry, liveness_after_heal, convergence) and sometimes-properties
+// (docs/farm.md). Planted bugs (TEST ONLY, `--planted_bug=`): the three below.
 // Thread safety: none.
 #ifndef CREMA_SIM_SCENARIOS_CACHE_CACHE_SCENARIO_H_
 #define CREMA_SIM_SCENARIOS_CACHE_CACHE_SCENARIO_H_
@@ -30,6 +43,12 @@
 #include "sim/scenario.h"
 
 namespace crema::sim {
+
+// Planted-bug names (ScenarioOptions::planted_bug), each switching on the CacheScenarioParams
+// flag of the same meaning.
+inline constexpr char kCachePlantedReplicaSelfEviction[] = "replica-self-eviction";
+inline constexpr char kCachePlantedRetryNewSeq[] = "retry-new-seq";
+inline constexpr char kCachePlantedLocalReadNoFloor[] = "local-read-no-floor";
 
 struct CacheScenarioParams {
   absl::Duration safety_duration = absl::Seconds(15);
