@@ -1,0 +1,129 @@
+#include "chaos/nemesis_json.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace crema::chaos {
+namespace {
+
+using nlohmann::json;
+
+constexpr NemesisKind kLastKind = NemesisKind::kPromote;
+
+// The undo that ends a fault of `kind`, if it has one.
+std::optional<NemesisKind> UndoOf(NemesisKind kind) {
+  switch (kind) {
+    case NemesisKind::kPartition: return NemesisKind::kHeal;
+    case NemesisKind::kClog: return NemesisKind::kUnclog;
+    case NemesisKind::kCrash: return NemesisKind::kRestart;
+    case NemesisKind::kPause: return NemesisKind::kResume;
+    case NemesisKind::kDiskFull: return NemesisKind::kDiskSpace;
+    case NemesisKind::kDiskErrors: return NemesisKind::kDiskHealthy;
+    default: return std::nullopt;
+  }
+}
+
+std::optional<NemesisKind> ParseKind(const std::string& name) {
+  for (int k = 0; k <= static_cast<int>(kLastKind); ++k) {
+    if (name == NemesisKindName(static_cast<NemesisKind>(k))) return static_cast<NemesisKind>(k);
+  }
+  return std::nullopt;
+}
+
+bool IsInt(const json& j, const char* field) {
+  return j.contains(field) && (j[field].is_number_integer() || j[field].is_number_unsigned());
+}
+
+json Entry(const NemesisAction& a) {
+  json j = {{"kind", NemesisKindName(a.kind)}, {"at_ns", absl::ToInt64Nanoseconds(a.at)}};
+  if (a.node != kNoNode) j["node"] = a.node;
+  if (a.peer != kNoNode) j["peer"] = a.peer;
+  if (a.kind == NemesisKind::kPartition) {
+    j["shape"] = a.shape;
+    json blocked = json::array();
+    for (const auto& [from, to] : a.blocked) blocked.push_back({from, to});
+    j["blocked"] = std::move(blocked);
+  }
+  if (a.kind == NemesisKind::kClockStep) j["delta_ns"] = absl::ToInt64Nanoseconds(a.delta);
+  return j;
+}
+
+}  // namespace
+
+json NemesisToJson(const NemesisSchedule& schedule) {
+  const std::vector<NemesisAction>& actions = schedule.actions;
+  std::vector<bool> paired(actions.size(), false);
+  json list = json::array();
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (paired[i]) continue;
+    const NemesisAction& a = actions[i];
+    json entry = Entry(a);
+    if (const std::optional<NemesisKind> undo = UndoOf(a.kind)) {
+      for (size_t k = i + 1; k < actions.size(); ++k) {
+        const NemesisAction& u = actions[k];
+        if (paired[k] || u.kind != *undo) continue;
+        if (a.kind != NemesisKind::kPartition && (u.node != a.node || u.peer != a.peer)) continue;
+        paired[k] = true;
+        entry["end_ns"] = absl::ToInt64Nanoseconds(u.at);
+        break;
+      }
+    }
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+absl::StatusOr<NemesisSchedule> NemesisFromJson(const json& list) {
+  auto bad = [](size_t i, const char* why) {
+    return absl::InvalidArgumentError(absl::StrCat("nemesis action #", i, ": ", why));
+  };
+  if (!list.is_array()) return absl::InvalidArgumentError("nemesis actions: not an array");
+  NemesisSchedule schedule;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& j = list[i];
+    if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) return bad(i, "no kind");
+    const std::optional<NemesisKind> kind = ParseKind(j["kind"].get<std::string>());
+    if (!kind) return bad(i, "unknown kind");
+    if (!IsInt(j, "at_ns") || j["at_ns"].get<int64_t>() < 0) return bad(i, "no at_ns >= 0");
+    NemesisAction a;
+    a.kind = *kind;
+    a.at = absl::Nanoseconds(j["at_ns"].get<int64_t>());
+    if (IsInt(j, "node")) a.node = j["node"].get<NodeId>();
+    if (IsInt(j, "peer")) a.peer = j["peer"].get<NodeId>();
+    if (a.kind == NemesisKind::kPartition) {
+      if (!j.contains("blocked") || !j["blocked"].is_array()) return bad(i, "no blocked links");
+      a.shape = j.value("shape", std::string("partition"));
+      for (const json& link : j["blocked"]) {
+        if (!link.is_array() || link.size() != 2 || !link[0].is_number_unsigned() ||
+            !link[1].is_number_unsigned()) {
+          return bad(i, "a blocked link is [from, to]");
+        }
+        a.blocked.emplace_back(link[0].get<NodeId>(), link[1].get<NodeId>());
+      }
+    }
+    if (a.kind == NemesisKind::kClockStep) {
+      if (!IsInt(j, "delta_ns")) return bad(i, "clock-step needs delta_ns");
+      a.delta = absl::Nanoseconds(j["delta_ns"].get<int64_t>());
+    }
+    schedule.actions.push_back(a);
+    if (IsInt(j, "end_ns")) {
+      const std::optional<NemesisKind> undo = UndoOf(a.kind);
+      if (!undo) return bad(i, "this kind has no undo (end_ns)");
+      const absl::Duration end = absl::Nanoseconds(j["end_ns"].get<int64_t>());
+      if (end < a.at) return bad(i, "end_ns < at_ns");
+      NemesisAction u{.at = end, .kind = *undo, .node = a.node, .peer = a.peer};
+      if (a.kind == NemesisKind::kPartition) u.node = kNoNode;
+      schedule.actions.push_back(u);
+    }
+  }
+  std::stable_sort(schedule.actions.begin(), schedule.actions.end(),
+                   [](const NemesisAction& x, const NemesisAction& y) { return x.at < y.at; });
+  return schedule;
+}
+
+}  // namespace crema::chaos

@@ -1,0 +1,86 @@
+// NemesisSchedule <-> schedule-file action list: a generated schedule survives the round trip
+// exactly (every fault paired with its undo as one window), shortened windows and dropped entries
+// stay valid schedules, and malformed lists are refused with the entry named.
+#include "chaos/nemesis_json.h"
+
+#include <gtest/gtest.h>
+
+#include "chaos/nemesis.h"
+#include "sim/test_seed.h"
+
+namespace crema::chaos {
+namespace {
+
+NemesisOptions Everything() {
+  NemesisOptions o;
+  o.partitions = o.clogging = o.crashes = o.pauses = o.clock_steps = o.disk_full =
+      o.disk_errors = o.membership = true;
+  o.mean_interval = absl::Milliseconds(150);
+  o.max_fault_duration = absl::Seconds(1);
+  return o;
+}
+
+TEST(NemesisJsonTest, RoundTripIsExactAndPairsEveryUndo) {
+  for (uint64_t seed : sim::TestSeeds(20)) {
+    const NemesisSchedule original =
+        GenerateNemesis(Everything(), {1, 2, 3, 4, 5}, {6, 7}, absl::Seconds(20), Random(seed));
+    ASSERT_GT(original.actions.size(), 20u) << sim::ReproCommand(seed);
+    const nlohmann::json list = NemesisToJson(original);
+    // Undos are folded into their faults' windows.
+    size_t windows = 0;
+    for (const nlohmann::json& entry : list) {
+      const std::string kind = entry["kind"];
+      EXPECT_NE(kind, "heal");
+      EXPECT_NE(kind, "restart");
+      EXPECT_NE(kind, "resume");
+      EXPECT_NE(kind, "unclog");
+      if (entry.contains("end_ns")) ++windows;
+    }
+    EXPECT_EQ(list.size() + windows, original.actions.size()) << sim::ReproCommand(seed);
+    absl::StatusOr<NemesisSchedule> back = NemesisFromJson(list);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->ToString(), original.ToString()) << sim::ReproCommand(seed);
+    // And through text.
+    absl::StatusOr<NemesisSchedule> reparsed = NemesisFromJson(nlohmann::json::parse(list.dump()));
+    ASSERT_TRUE(reparsed.ok()) << reparsed.status();
+    EXPECT_EQ(reparsed->ToString(), original.ToString()) << sim::ReproCommand(seed);
+  }
+}
+
+TEST(NemesisJsonTest, ShrunkListsStayValid) {
+  const uint64_t seed = sim::TestSeed();
+  const NemesisSchedule original =
+      GenerateNemesis(Everything(), {1, 2, 3}, {4}, absl::Seconds(10), Random(seed));
+  nlohmann::json list = NemesisToJson(original);
+  ASSERT_GE(list.size(), 2u);
+  list.erase(list.begin());  // drop a whole fault (with its undo)
+  for (nlohmann::json& entry : list) {
+    if (entry.contains("end_ns")) {
+      const int64_t at = entry["at_ns"];
+      entry["end_ns"] = at + (entry["end_ns"].get<int64_t>() - at) / 2;  // shorter window
+    }
+  }
+  absl::StatusOr<NemesisSchedule> shrunk = NemesisFromJson(list);
+  ASSERT_TRUE(shrunk.ok()) << shrunk.status();
+  EXPECT_LT(shrunk->actions.size(), original.actions.size());
+  EXPECT_EQ(shrunk->Count(NemesisKind::kCrash), shrunk->Count(NemesisKind::kRestart));
+  for (size_t i = 1; i < shrunk->actions.size(); ++i) {
+    EXPECT_LE(shrunk->actions[i - 1].at, shrunk->actions[i].at);
+  }
+}
+
+TEST(NemesisJsonTest, MalformedListsAreRefused) {
+  using nlohmann::json;
+  EXPECT_FALSE(NemesisFromJson(json::object()).ok());
+  EXPECT_FALSE(NemesisFromJson(json::parse(R"([{"kind": "meteor", "at_ns": 1}])")).ok());
+  EXPECT_FALSE(NemesisFromJson(json::parse(R"([{"kind": "crash"}])")).ok());
+  EXPECT_FALSE(NemesisFromJson(json::parse(R"([{"kind": "crash", "at_ns": 5, "end_ns": 1}])")).ok());
+  EXPECT_FALSE(NemesisFromJson(json::parse(R"([{"kind": "clock-step", "at_ns": 5}])")).ok());
+  EXPECT_FALSE(NemesisFromJson(json::parse(R"([{"kind": "promote", "at_ns": 5, "end_ns": 9}])")).ok());
+  const absl::Status status =
+      NemesisFromJson(json::parse(R"([{"kind": "partition", "at_ns": 1, "blocked": [[1]]}])")).status();
+  EXPECT_NE(status.message().find("#0"), std::string_view::npos) << status;
+}
+
+}  // namespace
+}  // namespace crema::chaos
