@@ -9,15 +9,18 @@
 //
 // Adding a scenario: append one call to RegisterAllScenarios() below (see sim/scenario.h).
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "chaos/real/real_schedule.h"
 #include "consensus/kvsim/raft_kv_scenario.h"
 #include "node/membership/driver/membership_scenario.h"
 #include "sim/ping_scenario.h"
@@ -40,6 +43,9 @@ ABSL_FLAG(bool, no_buggify, false, "disable BUGGIFY fault points");
 ABSL_FLAG(std::string, drop, "", "message drop probability as N/D (overrides the swarm's)");
 ABSL_FLAG(std::string, duplicate, "", "message duplication probability as N/D");
 ABSL_FLAG(bool, quiet, false, "print only the summary line");
+ABSL_FLAG(std::string, schedule, "",
+          "cache scenario only: replay a real-process chaos run's schedule file (its seed, size "
+          "and nemesis; tools/chaos/, docs/chaos.md)");
 ABSL_FLAG(std::string, history_out, "",
           "raft-kv, cache: write the client history as JSON lines to this file "
           "(chaos/history_json.h)");
@@ -61,17 +67,41 @@ std::ostream* HistoryOut() {
   return file;
 }
 
+// The --schedule file (a real chaos run's; chaos/real/real_schedule.h), read on first use;
+// nullptr without the flag. Exits 2 if it cannot be read.
+const crema::chaos::RealSchedule* ReplaySchedule() {
+  static const crema::chaos::RealSchedule* const schedule = []() -> crema::chaos::RealSchedule* {
+    const std::string path = absl::GetFlag(FLAGS_schedule);
+    if (path.empty()) return nullptr;
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<crema::chaos::RealSchedule> parsed =
+        crema::chaos::RealScheduleFromJson(text.str());
+    if (!in || !parsed.ok()) {
+      std::cerr << "--schedule=" << path << ": "
+                << (in ? std::string(parsed.status().message()) : "cannot read") << "\n";
+      std::exit(2);
+    }
+    return new crema::chaos::RealSchedule(*std::move(parsed));
+  }();
+  return schedule;
+}
+
 // The scenario table. Other packages append their registration call here.
 void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
   crema::sim::RegisterPingScenario(registry);
   crema::membership::RegisterMembershipScenario(registry);
   crema::kvsim::RegisterRaftKvScenario(registry, HistoryOut());
-  crema::sim::RegisterCacheScenario(registry, HistoryOut());
+  crema::sim::RegisterCacheScenario(registry, HistoryOut(), ReplaySchedule());
 }
 
 std::string ReproLine() {
   std::string line = absl::StrCat("bazel run //tools:sim -- --seed=", absl::GetFlag(FLAGS_seed),
                                   " --scenario=", absl::GetFlag(FLAGS_scenario));
+  if (!absl::GetFlag(FLAGS_schedule).empty()) {
+    absl::StrAppend(&line, " --schedule=", absl::GetFlag(FLAGS_schedule));
+  }
   if (absl::GetFlag(FLAGS_nodes) != 0) absl::StrAppend(&line, " --nodes=", absl::GetFlag(FLAGS_nodes));
   if (absl::GetFlag(FLAGS_faults) != "default") {
     absl::StrAppend(&line, " --faults=", absl::GetFlag(FLAGS_faults));
@@ -126,6 +156,14 @@ std::optional<crema::sim::ScenarioOptions> OptionsFromFlags() {
     }
   }
   options.plant_nondeterminism = absl::GetFlag(FLAGS_plant_nondeterminism);
+  if (const crema::chaos::RealSchedule* replay = ReplaySchedule()) {
+    if (absl::GetFlag(FLAGS_scenario) != "cache") {
+      std::cerr << "--schedule replays real chaos runs in the cache scenario only\n";
+      return std::nullopt;
+    }
+    options.seed = replay->seed;  // the schedule's seed decides everything the file does not
+    options.nodes = replay->nodes;
+  }
   return options;
 }
 

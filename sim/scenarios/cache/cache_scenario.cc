@@ -119,9 +119,22 @@ CacheNodeOptions NodeOptions(const CacheScenarioParams& params, const CacheSwarm
 
 }  // namespace
 
-ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScenarioParams& params) {
+ScenarioResult RunCacheScenario(const ScenarioOptions& options,
+                                const CacheScenarioParams& given_params) {
   Random root(options.seed);
-  const CacheSwarm swarm = DrawSwarm(options, root.Fork("cache"));
+  CacheSwarm swarm = DrawSwarm(options, root.Fork("cache"));
+  CacheScenarioParams params = given_params;
+  if (params.replay != nullptr) {
+    swarm.nodes = params.replay->nodes;
+    swarm.shards = static_cast<uint32_t>(params.replay->shards);
+    swarm.clients = params.replay->clients;
+    swarm.evicting = false;  // a real run's nodes have room for every key
+    swarm.ttls = true;
+    swarm.leases = true;     // crema_server's default
+    swarm.admit = swarm.drain = swarm.replace = false;
+    params.safety_duration = params.replay->duration;
+    params.max_clock_skew = params.replay->max_clock_skew;
+  }
   FaultConfig faults = MakeFaultConfig(options.faults, root.Fork("swarm"));
   ApplyOverrides(options.overrides, faults);
   chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults, params.max_clock_skew);
@@ -185,6 +198,10 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
   chaos::NemesisSchedule schedule = chaos::GenerateNemesis(
       nemesis_options, nemesis_targets, {}, params.safety_duration, root.Fork("nemesis"));
   ClampClockSteps(schedule, params.max_clock_skew / 8);
+  if (params.replay != nullptr) {
+    schedule = params.replay->nemesis;
+    ClampClockSteps(schedule, params.max_clock_skew / 4);  // as chaos::RealPlanner clamps offsets
+  }
   if (options.log) {
     *options.log << "cache: " << swarm.Describe() << "\ncache: faults: " << faults.Describe()
                  << "\ncache: nemesis: " << nemesis_options.Describe() << "; "
@@ -361,15 +378,17 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
   return result;
 }
 
-void RegisterCacheScenario(ScenarioRegistry& registry, std::ostream* history_out) {
+void RegisterCacheScenario(ScenarioRegistry& registry, std::ostream* history_out,
+                           const chaos::RealSchedule* replay) {
   const absl::Status registered = registry.Register(
       "cache",
       "3-9 CacheNodes, 8-32 shards, under the full fault model with admission, drain and "
       "replacement; Raft invariants of every group after every event, linearizable (cache "
       "model), local reads and TTLs, liveness, convergence",
-      [history_out](const ScenarioOptions& options) {
+      [history_out, replay](const ScenarioOptions& options) {
         CacheScenarioParams params;
         params.history_out = history_out;
+        params.replay = replay;
         return RunCacheScenario(options, params);
       });
   assert(registered.ok());

@@ -20,6 +20,13 @@
 //      bound (chaos/cache_oracles.h). An `unknown` verdict fails the run.
 //
 // `history_out`, if set, receives the history as JSON lines (chaos/history_json.h).
+//
+// Replay of a real-process chaos run (`replay`, `//tools:sim --scenario=cache --schedule=FILE`;
+// tools/chaos/, docs/chaos.md): the cluster's size, shards, clients, fault-phase length, skew
+// bound and the nemesis come from the schedule file instead of the seed; the real run's
+// membership work and packet loss ("real." lists) are not replayed, and swarm membership
+// (admit / drain / replace) is off. Clock steps are clamped as the real planner clamps them
+// (offsets within +-max_clock_skew/4). Everything else still derives from the schedule's seed.
 // Thread safety: none.
 #ifndef CREMA_SIM_SCENARIOS_CACHE_CACHE_SCENARIO_H_
 #define CREMA_SIM_SCENARIOS_CACHE_CACHE_SCENARIO_H_
@@ -27,6 +34,7 @@
 #include <ostream>
 
 #include "absl/time/time.h"
+#include "chaos/real/real_schedule.h"
 #include "sim/scenario.h"
 
 namespace crema::sim {
@@ -43,13 +51,17 @@ struct CacheScenarioParams {
   bool plant_replica_self_eviction = false;
   bool plant_retry_new_seq = false;
   bool plant_local_read_no_floor = false;
+  // Replay a real run's schedule (see above); not owned, may be null.
+  const chaos::RealSchedule* replay = nullptr;
 };
 
 ScenarioResult RunCacheScenario(const ScenarioOptions& options,
                                 const CacheScenarioParams& params = {});
 
-// Registers "cache". `history_out` (may be null) gets every run's history as JSON lines.
-void RegisterCacheScenario(ScenarioRegistry& registry, std::ostream* history_out);
+// Registers "cache". `history_out` (may be null) gets every run's history as JSON lines;
+// `replay` (may be null; must outlive the registry) replaces the drawn inputs as above.
+void RegisterCacheScenario(ScenarioRegistry& registry, std::ostream* history_out,
+                           const chaos::RealSchedule* replay = nullptr);
 
 }  // namespace crema::sim
 
