@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -65,6 +66,9 @@ int Usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // ip and iptables live in /usr/sbin, which test runners and sudo often leave off PATH.
+  const char* path = std::getenv("PATH");
+  setenv("PATH", absl::StrCat("/usr/sbin:/sbin:", path ? path : "/usr/bin:/bin").c_str(), 1);
   using namespace crema;
   std::ostream& log = std::cout;
   if (absl::GetFlag(FLAGS_cleanup_stale)) {
