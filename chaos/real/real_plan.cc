@@ -69,14 +69,24 @@ absl::Duration RealPlanner::clock_offset(NodeId node) const {
 
 std::vector<std::vector<std::string>> RealPlanner::SetupRules() {
   std::vector<std::vector<std::string>> rules;
-  for (const char* chain : {kPartitionChain, kClogChain, kLossChain}) {
+  for (const char* chain : {kPartitionChain, kClogChain, kLossChain, kDelayChain}) {
     rules.push_back({"-w", "-N", chain});
-    rules.push_back({"-w", "-A", "INPUT", "-j", chain});
+    rules.push_back({"-w", "-A", chain == kDelayChain ? "OUTPUT" : "INPUT", "-j", chain});
   }
   return rules;
 }
 
-std::vector<std::string> RealPlanner::LossRule(int percent) const {
+std::vector<std::vector<std::string>> RealPlanner::DelayRules(bool on, int peer_port) {
+  if (!on) return {{"-w", "-F", kDelayChain}};
+  std::vector<std::vector<std::string>> rules;
+  for (const char* direction : {"--dport", "--sport"}) {
+    rules.push_back({"-w", "-A", kDelayChain, "-p", "tcp", direction, absl::StrCat(peer_port), "-j",
+                     "NFQUEUE", "--queue-num", absl::StrCat(kDelayQueue), "--queue-bypass"});
+  }
+  return rules;
+}
+
+std::vector<std::string> RealPlanner::LossRule(int percent) {
   if (percent <= 0) return {"-w", "-F", kLossChain};
   // The statistic match drops each packet independently with this probability.
   return {"-w", "-A", kLossChain, "-m", "statistic", "--mode", "random", "--probability",
@@ -177,6 +187,7 @@ RealPlan RealPlanner::HealAll() {
     plan.steps.push_back(Iptables(id, {"-F", kPartitionChain}));
     plan.steps.push_back(Iptables(id, {"-F", kClogChain}));
     plan.steps.push_back(Iptables(id, {"-F", kLossChain}));
+    plan.steps.push_back(Iptables(id, {"-F", kDelayChain}));
   }
   partitioned_ = false;
   clogged_.clear();

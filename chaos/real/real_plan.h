@@ -45,7 +45,9 @@ namespace crema::chaos {
 
 inline constexpr char kPartitionChain[] = "CREMA_PART";
 inline constexpr char kClogChain[] = "CREMA_CLOG";
-inline constexpr char kLossChain[] = "CREMA_LOSS";
+inline constexpr char kLossChain[] = "CREMA_LOSS";    // hooked from INPUT
+inline constexpr char kDelayChain[] = "CREMA_DELAY";  // hooked from OUTPUT
+inline constexpr int kDelayQueue = 0;                 // the NFQUEUE tools/chaos/netdelay reads
 
 struct RealNode {
   NodeId id = kNoNode;
@@ -90,8 +92,12 @@ class RealPlanner {
 
   // Rules that create the chains in one namespace (run once per node at setup).
   static std::vector<std::vector<std::string>> SetupRules();
-  // Random packet loss on every link into `node` (real-only; `percent` 0 removes it).
-  std::vector<std::string> LossRule(int percent) const;
+  // Random packet loss on every link into a node (real-only; `percent` 0 removes it).
+  static std::vector<std::string> LossRule(int percent);
+  // The node's outgoing peer traffic (to or from `peer_port`) handed to NFQUEUE kDelayQueue,
+  // where netdelay holds it (real-only); `on` false removes them. Fail-open: with no netdelay
+  // reading the queue, packets pass (--queue-bypass).
+  static std::vector<std::vector<std::string>> DelayRules(bool on, int peer_port);
 
   bool up(NodeId node) const { return !down_.contains(node); }
   absl::Duration clock_offset(NodeId node) const;

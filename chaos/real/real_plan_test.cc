@@ -98,6 +98,28 @@ TEST(RealPlanTest, HealAllEndsEveryFault) {
   EXPECT_TRUE(p.Plan({.kind = NemesisKind::kUnclog, .node = 3, .peer = 1}).steps.empty());
 }
 
+TEST(RealPlanTest, NetworkTroubleRules) {
+  EXPECT_EQ(RealPlanner::LossRule(15),
+            (std::vector<std::string>{"-w", "-A", "CREMA_LOSS", "-m", "statistic", "--mode",
+                                      "random", "--probability", "0.15", "-j", "DROP"}));
+  EXPECT_EQ(RealPlanner::LossRule(0), (std::vector<std::string>{"-w", "-F", "CREMA_LOSS"}));
+  const auto on = RealPlanner::DelayRules(true, 7000);
+  ASSERT_EQ(on.size(), 2u);
+  EXPECT_EQ(on[0], (std::vector<std::string>{"-w", "-A", "CREMA_DELAY", "-p", "tcp", "--dport",
+                                             "7000", "-j", "NFQUEUE", "--queue-num", "0",
+                                             "--queue-bypass"}));
+  EXPECT_EQ(on[1][6], "7000");
+  EXPECT_EQ(on[1][5], "--sport");
+  EXPECT_EQ(RealPlanner::DelayRules(false, 7000),
+            (std::vector<std::vector<std::string>>{{"-w", "-F", "CREMA_DELAY"}}));
+  // Every chain exists and is hooked once: delay on the way out, the others on the way in.
+  const auto setup = RealPlanner::SetupRules();
+  EXPECT_EQ(setup.size(), 8u);
+  EXPECT_NE(std::find(setup.begin(), setup.end(),
+                      std::vector<std::string>{"-w", "-A", "OUTPUT", "-j", "CREMA_DELAY"}),
+            setup.end());
+}
+
 TEST(RealPlanTest, UnknownNodesAndUnsupportedKindsAreSkipped) {
   RealPlanner p = Planner();
   EXPECT_EQ(p.Plan({.kind = NemesisKind::kCrash, .node = 9}).skipped, "no node 9");

@@ -89,17 +89,24 @@ RealSchedule GenerateRealSchedule(const RealScheduleOptions& o, uint64_t seed) {
                             .kind = "graceful-restart",
                             .node = restarted});
   }
-  if (o.loss && !o.only_partitions) {
-    Random loss = root.Fork("real.loss");
-    for (absl::Duration at = loss.DurationBetween(absl::ZeroDuration(), 4 * o.mean_interval);
-         at < o.duration; at += loss.DurationBetween(o.mean_interval, 6 * o.mean_interval)) {
-      const absl::Duration end =
-          std::min(o.duration, at + loss.DurationBetween(absl::Seconds(1), o.max_fault_duration));
-      s.loss.push_back({.at = at,
-                        .end = end,
-                        .node = static_cast<NodeId>(1 + loss.Uniform(static_cast<uint64_t>(o.nodes))),
-                        .percent = static_cast<int>(5 + loss.Uniform(26))});
-      at = end;
+  if (o.net && !o.only_partitions) {
+    Random net = root.Fork("real.net");
+    for (absl::Duration at = net.DurationBetween(absl::ZeroDuration(), 4 * o.mean_interval);
+         at < o.duration; at += net.DurationBetween(o.mean_interval, 6 * o.mean_interval)) {
+      RealNetFault f;
+      f.at = at;
+      f.end = std::min(o.duration, at + net.DurationBetween(absl::Seconds(1), o.max_fault_duration));
+      f.node = static_cast<NodeId>(1 + net.Uniform(static_cast<uint64_t>(o.nodes)));
+      if (net.OneIn(2)) {
+        f.kind = "loss";
+        f.percent = static_cast<int>(5 + net.Uniform(26));
+      } else {
+        f.kind = "delay";
+        f.delay_ms = static_cast<int>(5 + net.Uniform(196));
+        f.jitter_ms = static_cast<int>(net.Uniform(static_cast<uint64_t>(f.delay_ms) + 1));
+      }
+      s.net.push_back(f);
+      at = f.end;
     }
   }
   return s;
@@ -119,16 +126,21 @@ std::string RealScheduleToJson(const RealSchedule& s) {
     if (m.new_id != kNoNode) e["new_id"] = m.new_id;
     membership.push_back(std::move(e));
   }
-  json loss = json::array();
-  for (const RealLossWindow& w : s.loss) {
-    loss.push_back({{"kind", "loss"},
-                    {"node", w.node},
-                    {"percent", w.percent},
-                    {"at_ns", absl::ToInt64Nanoseconds(w.at)},
-                    {"end_ns", absl::ToInt64Nanoseconds(w.end)}});
+  json net = json::array();
+  for (const RealNetFault& f : s.net) {
+    json e = {{"kind", f.kind},
+              {"node", f.node},
+              {"at_ns", absl::ToInt64Nanoseconds(f.at)},
+              {"end_ns", absl::ToInt64Nanoseconds(f.end)}};
+    if (f.kind == "loss") e["percent"] = f.percent;
+    if (f.kind == "delay") {
+      e["delay_ms"] = f.delay_ms;
+      e["jitter_ms"] = f.jitter_ms;
+    }
+    net.push_back(std::move(e));
   }
   const json lists = {
-      {"nemesis", NemesisToJson(s.nemesis)}, {"real.membership", membership}, {"real.loss", loss}};
+      {"nemesis", NemesisToJson(s.nemesis)}, {"real.membership", membership}, {"real.net", net}};
   // Written by hand so each list entry is one line (diffable, and what sim/schedule.h writes).
   std::string out = absl::StrCat("{\n  \"format\": \"crema-schedule/1\",\n  \"scenario\": \"cache\",\n",
                                  "  \"seed\": ", s.seed, ",\n  \"params\": ", params.dump(), ",\n",
@@ -213,21 +225,37 @@ absl::StatusOr<RealSchedule> RealScheduleFromJson(std::string_view text) {
     }
     s.membership.push_back(m);
   }
-  absl::StatusOr<json> loss = GetList(lists, "real.loss");
-  if (!loss.ok()) return loss.status();
-  for (const json& e : *loss) {
-    RealLossWindow w;
-    w.at = absl::Nanoseconds(e["at_ns"].get<int64_t>());
-    if (!IsInt(e, "end_ns") || !IsInt(e, "node") || !IsInt(e, "percent")) {
-      return absl::InvalidArgumentError("real.loss: needs end_ns, node and percent");
+  absl::StatusOr<json> net = GetList(lists, "real.net");
+  if (!net.ok()) return net.status();
+  for (const json& e : *net) {
+    RealNetFault f;
+    f.at = absl::Nanoseconds(e["at_ns"].get<int64_t>());
+    f.kind = e.value("kind", std::string());
+    if (!IsInt(e, "end_ns") || !IsInt(e, "node")) {
+      return absl::InvalidArgumentError("real.net: needs end_ns and node");
     }
-    w.end = absl::Nanoseconds(e["end_ns"].get<int64_t>());
-    w.node = e["node"].get<NodeId>();
-    w.percent = e["percent"].get<int>();
-    if (w.end < w.at || w.percent < 1 || w.percent > 100) {
-      return absl::InvalidArgumentError("real.loss: end_ns < at_ns or percent not in 1..100");
+    f.end = absl::Nanoseconds(e["end_ns"].get<int64_t>());
+    f.node = e["node"].get<NodeId>();
+    if (f.end < f.at) return absl::InvalidArgumentError("real.net: end_ns < at_ns");
+    if (f.kind == "loss") {
+      if (!IsInt(e, "percent")) return absl::InvalidArgumentError("real.net: loss needs percent");
+      f.percent = e["percent"].get<int>();
+      if (f.percent < 1 || f.percent > 100) {
+        return absl::InvalidArgumentError("real.net: percent not in 1..100");
+      }
+    } else if (f.kind == "delay") {
+      if (!IsInt(e, "delay_ms") || !IsInt(e, "jitter_ms")) {
+        return absl::InvalidArgumentError("real.net: delay needs delay_ms and jitter_ms");
+      }
+      f.delay_ms = e["delay_ms"].get<int>();
+      f.jitter_ms = e["jitter_ms"].get<int>();
+      if (f.delay_ms < 1 || f.delay_ms > 10'000 || f.jitter_ms < 0 || f.jitter_ms > f.delay_ms) {
+        return absl::InvalidArgumentError("real.net: delay_ms not in 1..10000 or jitter_ms > delay_ms");
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("real.net: unknown kind '", f.kind, "'"));
     }
-    s.loss.push_back(w);
+    s.net.push_back(f);
   }
   return s;
 }

@@ -10,11 +10,13 @@
 //    "lists": {"nemesis": [ ...chaos/nemesis_json.h entries... ],
 //              "real.membership": [{"kind": "wipe-readmit", "node": 3, "new_id": 6,
 //                                   "at_ns": 20000000000}, ...],
-//              "real.loss": [{"kind": "loss", "node": 2, "percent": 10, "at_ns": ..,
-//                             "end_ns": ..}, ...]}}
+//              "real.net": [{"kind": "loss", "node": 2, "percent": 10, "at_ns": ..,
+//                            "end_ns": ..},
+//                           {"kind": "delay", "node": 4, "delay_ms": 40, "jitter_ms": 30,
+//                            "at_ns": .., "end_ns": ..}, ...]}}
 // The "nemesis" list is what both worlds apply; the "real." lists are faults only real processes
 // get (membership through the admin API with a wiped node re-admitted under a new id; random
-// packet loss). The simulator ignores them (sim/scenarios/cache, docs/chaos.md).
+// packet loss into a node; delay with jitter — hence reordering — of a node's peer traffic). The simulator ignores them (sim/scenarios/cache, docs/chaos.md).
 //
 // Thread safety: plain values and pure functions.
 #ifndef CREMA_CHAOS_REAL_REAL_SCHEDULE_H_
@@ -41,12 +43,17 @@ struct RealMembershipAction {
   friend bool operator==(const RealMembershipAction&, const RealMembershipAction&) = default;
 };
 
-struct RealLossWindow {
+// A window of network trouble at one node.
+struct RealNetFault {
   absl::Duration at;
   absl::Duration end;
-  NodeId node = kNoNode;     // packets INTO this node are dropped at random
-  int percent = 0;           // 1..100
-  friend bool operator==(const RealLossWindow&, const RealLossWindow&) = default;
+  std::string kind;          // "loss": packets INTO the node dropped at random (`percent`)
+                             // "delay": the node's outgoing peer packets held delay_ms +- jitter_ms
+  NodeId node = kNoNode;
+  int percent = 0;           // loss: 1..100
+  int delay_ms = 0;          // delay: 1..10000
+  int jitter_ms = 0;         // delay: 0..delay_ms
+  friend bool operator==(const RealNetFault&, const RealNetFault&) = default;
 };
 
 struct RealSchedule {
@@ -58,7 +65,7 @@ struct RealSchedule {
   absl::Duration max_clock_skew = absl::Milliseconds(500);
   NemesisSchedule nemesis;
   std::vector<RealMembershipAction> membership;
-  std::vector<RealLossWindow> loss;
+  std::vector<RealNetFault> net;
 };
 
 // What GenerateRealSchedule draws from.
@@ -73,7 +80,7 @@ struct RealScheduleOptions {
   bool all_kinds = false;   // every supported kind on (else each on with probability 3/4)
   bool only_partitions = false;
   bool membership = true;   // one wipe-readmit and one graceful restart
-  bool loss = true;         // windows of random packet loss
+  bool net = true;          // windows of random packet loss and of delay with jitter
 };
 
 // A schedule from `seed`: the nemesis (GenerateNemesis over nodes 1..N; partitions, clogging,

@@ -21,7 +21,7 @@ TEST(RealScheduleTest, GeneratedSchedulesRoundTripThroughTheFile) {
     EXPECT_EQ(back->duration, absl::Seconds(90));
     EXPECT_EQ(back->nemesis.ToString(), schedule.nemesis.ToString()) << s;
     EXPECT_EQ(back->membership, schedule.membership);
-    EXPECT_EQ(back->loss, schedule.loss);
+    EXPECT_EQ(back->net, schedule.net);
     // The same seed gives the same schedule.
     EXPECT_EQ(RealScheduleToJson(GenerateRealSchedule(o, s)), json);
   }
@@ -48,7 +48,13 @@ TEST(RealScheduleTest, MalformedFilesGetClearErrors) {
   EXPECT_FALSE(RealScheduleFromJson(base + R"({"nemesis":[{"kind":"explode","at_ns":1}]}})").ok());
   EXPECT_FALSE(RealScheduleFromJson(base + R"({"nemesis":[{"kind":"crash"}]}})").ok());
   EXPECT_FALSE(
-      RealScheduleFromJson(base + R"({"real.loss":[{"at_ns":5,"end_ns":1,"node":1,"percent":5}]}})").ok());
+      RealScheduleFromJson(base + R"({"real.net":[{"kind":"loss","at_ns":5,"end_ns":1,"node":1,"percent":5}]}})").ok());
+  EXPECT_FALSE(RealScheduleFromJson(
+                   base + R"({"real.net":[{"kind":"delay","at_ns":1,"end_ns":5,"node":1,"delay_ms":5,"jitter_ms":9}]}})")
+                   .ok());
+  EXPECT_TRUE(RealScheduleFromJson(
+                  base + R"({"real.net":[{"kind":"delay","at_ns":1,"end_ns":5,"node":1,"delay_ms":9,"jitter_ms":5}]}})")
+                  .ok());
   EXPECT_FALSE(
       RealScheduleFromJson(base + R"({"real.membership":[{"kind":"x","at_ns":5,"node":1}]}})").ok());
   absl::StatusOr<RealSchedule> nodes = RealScheduleFromJson(

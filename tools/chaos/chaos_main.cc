@@ -3,7 +3,7 @@
 //
 //   chaos --server_bin=PATH [--seed=S] [--duration=60s | --schedule=FILE] [--schedule_out=FILE]
 //         [--history_out=FILE] [--workdir=DIR] [--keep_workdir] [--plant=follower_reads]
-//         [--all_kinds] [--only_partitions] [--no_membership] [--no_loss] [--clients=8]
+//         [--all_kinds] [--only_partitions] [--no_membership] [--no_net] [--clients=8]
 //         [--expect_violations] [--cleanup_stale]
 //
 // Prints the seed and how to replay it first, a progress line every 10 s, the report, and last:
@@ -42,7 +42,8 @@ ABSL_FLAG(std::string, plant, "", "TESTS ONLY: crema_server --testonly_plant (fo
 ABSL_FLAG(bool, all_kinds, false, "every fault kind on (else each on with probability 3/4)");
 ABSL_FLAG(bool, only_partitions, false, "only partitions (the planted-bug test)");
 ABSL_FLAG(bool, no_membership, false, "no wipe-readmit / graceful restart");
-ABSL_FLAG(bool, no_loss, false, "no packet-loss windows");
+ABSL_FLAG(bool, no_net, false, "no packet-loss or delay windows");
+ABSL_FLAG(std::string, netdelay_bin, "", "tools/chaos:netdelay (default: beside this binary)");
 ABSL_FLAG(int, clients, 8, "concurrent clients");
 ABSL_FLAG(int, shards, 8, "shards of the cluster");
 ABSL_FLAG(absl::Duration, mean_interval, absl::Seconds(3), "mean time between fault starts");
@@ -103,7 +104,7 @@ int main(int argc, char** argv) {
     so.all_kinds = absl::GetFlag(FLAGS_all_kinds);
     so.only_partitions = absl::GetFlag(FLAGS_only_partitions);
     so.membership = !absl::GetFlag(FLAGS_no_membership);
-    so.loss = !absl::GetFlag(FLAGS_no_loss);
+    so.net = !absl::GetFlag(FLAGS_no_net);
     if (so.duration < absl::Seconds(5)) return Usage("--duration must be at least 5s");
     schedule = chaos::GenerateRealSchedule(so, seed);
   }
@@ -134,6 +135,13 @@ int main(int argc, char** argv) {
   chaos_tool::RunOptions o;
   o.schedule = schedule;
   o.server_bin = server_bin;
+  o.netdelay_bin = absl::GetFlag(FLAGS_netdelay_bin);
+  if (o.netdelay_bin.empty()) {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    const std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
+    o.netdelay_bin = exe.substr(0, exe.rfind('/') + 1) + "netdelay";
+  }
   o.workdir = absl::GetFlag(FLAGS_workdir);
   if (o.workdir.empty()) o.workdir = absl::StrCat(kBase, "/", getpid());
   o.keep_workdir = absl::GetFlag(FLAGS_keep_workdir);

@@ -28,7 +28,7 @@ using chaos::RealStep;
 // One timed thing to do in the fault phase.
 struct Event {
   absl::Duration at;
-  enum class Kind { kNemesis, kMembership, kLossOn, kLossOff } kind;
+  enum class Kind { kNemesis, kMembership, kNetOn, kNetOff } kind;
   size_t index = 0;  // into the schedule's list of that kind
 };
 
@@ -51,6 +51,8 @@ class Runner {
   void Apply(const chaos::RealPlan& plan, const std::string& kind, const std::string& what);
   void ApplyStep(const RealStep& step);
   void StartMembership(const chaos::RealMembershipAction& m);
+  void NetFault(const chaos::RealNetFault& f, bool on);
+  void StopDelays();
   void PollReadmit();
   bool Converged(std::string* why);
   void Fail(std::string why) {
@@ -65,6 +67,7 @@ class Runner {
   std::unique_ptr<RealCluster> cluster_;
   std::unique_ptr<chaos::RealPlanner> planner_;
   std::optional<Readmit> readmit_;
+  absl::btree_map<int, pid_t> netdelay_;  // slot -> its netdelay process
   std::string last_fault_;
 };
 
@@ -197,6 +200,58 @@ void Runner::PollReadmit() {
   }
 }
 
+void Runner::NetFault(const chaos::RealNetFault& f, bool on) {
+  const int slot = cluster_->SlotOf(f.node);
+  if (slot == 0) {
+    if (on) ++report_.skipped_by_kind[f.kind];
+    return;
+  }
+  auto iptables = [&](const std::vector<std::string>& rule) {
+    std::vector<std::string> argv = {"iptables"};
+    argv.insert(argv.end(), rule.begin(), rule.end());
+    CommandResult r = RunInNetns(sandbox_->netns(slot), argv, absl::Seconds(10));
+    if (!r.ok()) Log() << "chaos: warning: iptables " << absl::StrJoin(rule, " ") << ": " << r.output << "\n";
+  };
+  if (f.kind == "loss") {
+    iptables(chaos::RealPlanner::LossRule(on ? f.percent : 0));
+  } else if (f.kind == "delay") {
+    auto running = netdelay_.find(slot);
+    if (on && running == netdelay_.end()) {
+      absl::StatusOr<pid_t> pid = SpawnInNetns(
+          sandbox_->netns_path(slot),
+          {o_.netdelay_bin, absl::StrCat("--queue=", chaos::kDelayQueue),
+           absl::StrCat("--delay_ms=", f.delay_ms), absl::StrCat("--jitter_ms=", f.jitter_ms)},
+          {"PATH=/usr/bin:/bin"}, absl::StrCat(sandbox_->slot_dir(slot), "/netdelay.out"));
+      if (!pid.ok()) {
+        Log() << "chaos: warning: netdelay: " << pid.status() << "\n";
+        ++report_.skipped_by_kind[f.kind];
+        return;
+      }
+      netdelay_[slot] = *pid;
+      for (const auto& rule : chaos::RealPlanner::DelayRules(true, kPeerPort)) iptables(rule);
+    } else if (!on && running != netdelay_.end()) {
+      for (const auto& rule : chaos::RealPlanner::DelayRules(false, kPeerPort)) iptables(rule);
+      StopProcess(running->second, absl::Seconds(5));
+      netdelay_.erase(running);
+    } else {
+      if (on) ++report_.skipped_by_kind[f.kind];
+      return;
+    }
+  }
+  if (on) {
+    ++report_.applied_by_kind[f.kind];
+    ++report_.faults_applied;
+    last_fault_ = f.kind == "loss"
+                      ? absl::StrCat("loss ", f.percent, "% into n", f.node)
+                      : absl::StrCat("delay ", f.delay_ms, "+-", f.jitter_ms, "ms out of n", f.node);
+  }
+}
+
+void Runner::StopDelays() {
+  for (const auto& [slot, pid] : netdelay_) StopProcess(pid, absl::Seconds(5));
+  netdelay_.clear();
+}
+
 bool Runner::Converged(std::string* why) {
   absl::StatusOr<std::vector<ReplicaState>> all = cluster_->Digests(absl::Seconds(5));
   if (!all.ok()) {
@@ -261,9 +316,9 @@ RunReport Runner::Run() {
   for (size_t i = 0; i < s_.membership.size(); ++i) {
     events.push_back({s_.membership[i].at, Event::Kind::kMembership, i});
   }
-  for (size_t i = 0; i < s_.loss.size(); ++i) {
-    events.push_back({s_.loss[i].at, Event::Kind::kLossOn, i});
-    events.push_back({s_.loss[i].end, Event::Kind::kLossOff, i});
+  for (size_t i = 0; i < s_.net.size(); ++i) {
+    events.push_back({s_.net[i].at, Event::Kind::kNetOn, i});
+    events.push_back({s_.net[i].end, Event::Kind::kNetOff, i});
   }
   std::stable_sort(events.begin(), events.end(),
                    [](const Event& a, const Event& b) { return a.at < b.at; });
@@ -293,23 +348,10 @@ RunReport Runner::Run() {
         case Event::Kind::kMembership:
           StartMembership(s_.membership[e.index]);
           break;
-        case Event::Kind::kLossOn:
-        case Event::Kind::kLossOff: {
-          const chaos::RealLossWindow& w = s_.loss[e.index];
-          const int slot = cluster_->SlotOf(w.node);
-          if (slot == 0) break;
-          std::vector<std::string> argv = {"iptables"};
-          for (const std::string& a : planner_->LossRule(e.kind == Event::Kind::kLossOn ? w.percent : 0)) {
-            argv.push_back(a);
-          }
-          (void)RunInNetns(sandbox_->netns(slot), argv, absl::Seconds(10));
-          if (e.kind == Event::Kind::kLossOn) {
-            ++report_.applied_by_kind["loss"];
-            ++report_.faults_applied;
-            last_fault_ = absl::StrCat("loss ", w.percent, "% into n", w.node);
-          }
+        case Event::Kind::kNetOn:
+        case Event::Kind::kNetOff:
+          NetFault(s_.net[e.index], e.kind == Event::Kind::kNetOn);
           break;
-        }
       }
     }
     PollReadmit();
@@ -331,6 +373,7 @@ RunReport Runner::Run() {
   const int64_t heal = MonotonicNanos();
   Log() << "chaos: healing everything\n";
   for (const RealStep& step : planner_->HealAll().steps) ApplyStep(step);
+  StopDelays();
   // Recovery: every node serves a linearizable write.
   bool recovered = false;
   while (!Interrupted() && Since(heal) < absl::ToDoubleSeconds(o_.recovery_bound)) {
@@ -369,6 +412,7 @@ RunReport Runner::Run() {
   }
   if (Interrupted()) Fail("interrupted");
   // Processes and namespaces go before the (CPU-heavy) check.
+  StopDelays();
   cluster_.reset();
   sandbox_->Teardown();
   chaos::History history = workload.TakeHistory();

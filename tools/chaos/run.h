@@ -12,6 +12,8 @@
 //      report the same applied index and digest (CREMA.DIGESTS) within `convergence_bound`.
 //   5. Checks (chaos/real/real_check.h): linearizability under the cache model, local-read and
 //      TTL oracles.
+// Early returns (a failed start, an interruption) still remove everything: the run's objects
+// (netdelay processes, servers, sandbox) are torn down by their destructors.
 // Everything the run created is removed at the end, also on failure or interruption
 // (`interrupted` is polled; every wait is bounded).
 //
@@ -34,6 +36,7 @@ namespace crema::chaos_tool {
 struct RunOptions {
   chaos::RealSchedule schedule;
   std::string server_bin;
+  std::string netdelay_bin;        // tools/chaos:netdelay (delay windows)
   std::string workdir;             // removed at the end unless keep_workdir
   bool keep_workdir = false;
   std::string plant;               // crema_server --testonly_plant
