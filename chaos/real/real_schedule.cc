@@ -68,7 +68,9 @@ RealSchedule GenerateRealSchedule(const RealScheduleOptions& o, uint64_t seed) {
   if (!n.any()) n.partitions = true;
   n.mean_interval = o.mean_interval;
   n.max_fault_duration = o.max_fault_duration;
-  n.max_clock_step = std::max(absl::Milliseconds(1), o.max_clock_skew / 4);
+  n.max_clock_step = o.max_clock_step > absl::ZeroDuration()
+                         ? o.max_clock_step
+                         : std::max(absl::Milliseconds(1), o.max_clock_skew / 4);
   std::vector<NodeId> servers;
   for (int i = 1; i <= o.nodes; ++i) servers.push_back(static_cast<NodeId>(i));
   s.nemesis = GenerateNemesis(n, servers, {}, o.duration, root.Fork("nemesis"));

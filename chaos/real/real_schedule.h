@@ -77,6 +77,9 @@ struct RealScheduleOptions {
   absl::Duration max_clock_skew = absl::Milliseconds(500);
   absl::Duration mean_interval = absl::Seconds(3);       // between fault starts
   absl::Duration max_fault_duration = absl::Seconds(6);
+  // Largest single clock step (default: max_clock_skew / 4). Larger values, with a larger
+  // offset bound in the harness, push clocks beyond the skew bound (docs/chaos.md, "Clocks").
+  absl::Duration max_clock_step = absl::ZeroDuration();
   bool all_kinds = false;   // every supported kind on (else each on with probability 3/4)
   bool only_partitions = false;
   bool membership = true;   // one wipe-readmit and one graceful restart

@@ -48,6 +48,11 @@ ABSL_FLAG(int, clients, 8, "concurrent clients");
 ABSL_FLAG(int, shards, 8, "shards of the cluster");
 ABSL_FLAG(absl::Duration, mean_interval, absl::Seconds(3), "mean time between fault starts");
 ABSL_FLAG(absl::Duration, max_fault_duration, absl::Seconds(6), "longest fault");
+ABSL_FLAG(absl::Duration, max_clock_step, absl::ZeroDuration(),
+          "largest clock step (0: max_clock_skew/4)");
+ABSL_FLAG(absl::Duration, max_clock_offset, absl::ZeroDuration(),
+          "bound on each node's wall-clock offset (0: max_clock_skew/4); beyond max_clock_skew/2 "
+          "the cluster's skew assumption is broken on purpose (docs/chaos.md)");
 ABSL_FLAG(bool, expect_violations, false, "PASS iff violations were found (planted-bug test)");
 ABSL_FLAG(bool, cleanup_stale, false, "only remove leftovers of dead runs, then exit");
 
@@ -102,6 +107,7 @@ int main(int argc, char** argv) {
     so.mean_interval = absl::GetFlag(FLAGS_mean_interval);
     so.max_fault_duration = absl::GetFlag(FLAGS_max_fault_duration);
     so.all_kinds = absl::GetFlag(FLAGS_all_kinds);
+    so.max_clock_step = absl::GetFlag(FLAGS_max_clock_step);
     so.only_partitions = absl::GetFlag(FLAGS_only_partitions);
     so.membership = !absl::GetFlag(FLAGS_no_membership);
     so.net = !absl::GetFlag(FLAGS_no_net);
@@ -146,6 +152,7 @@ int main(int argc, char** argv) {
   if (o.workdir.empty()) o.workdir = absl::StrCat(kBase, "/", getpid());
   o.keep_workdir = absl::GetFlag(FLAGS_keep_workdir);
   o.plant = absl::GetFlag(FLAGS_plant);
+  o.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
   o.history_out = absl::GetFlag(FLAGS_history_out);
   o.interrupted = &g_interrupted;
   o.log = &log;

@@ -307,7 +307,9 @@ RunReport Runner::Run() {
   std::vector<chaos::RealNode> nodes;
   for (int slot = 1; slot <= s_.nodes; ++slot) nodes.push_back({cluster_->id(slot), sandbox_->ip(slot)});
   planner_ = std::make_unique<chaos::RealPlanner>(
-      nodes, chaos::RealPlannerOptions{.max_clock_offset = s_.max_clock_skew / 4});
+      nodes, chaos::RealPlannerOptions{.max_clock_offset = o_.max_clock_offset > absl::ZeroDuration()
+                                                               ? o_.max_clock_offset
+                                                               : s_.max_clock_skew / 4});
 
   std::vector<Event> events;
   for (size_t i = 0; i < s_.nemesis.actions.size(); ++i) {

@@ -40,6 +40,9 @@ struct RunOptions {
   std::string workdir;             // removed at the end unless keep_workdir
   bool keep_workdir = false;
   std::string plant;               // crema_server --testonly_plant
+  // Every node's wall-clock offset stays within +-this (zero: max_clock_skew / 4, so pairwise
+  // skew stays at half the bound). Larger values test what happens beyond the bound.
+  absl::Duration max_clock_offset = absl::ZeroDuration();
   std::string history_out;         // JSON lines, if set
   absl::Duration progress_every = absl::Seconds(10);
   absl::Duration start_bound = absl::Seconds(120);
