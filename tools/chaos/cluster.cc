@@ -178,7 +178,7 @@ absl::Status RealCluster::Start(absl::Duration bound) {
       }
       last = Probe(slot, absl::Seconds(3));
       if (last.ok()) break;
-      SleepFor(absl::Milliseconds(300));
+      Nap(absl::Milliseconds(300));
     }
     if (!last.ok()) {
       return absl::DeadlineExceededError(absl::StrCat("node ", id(slot), " does not serve within ",

@@ -31,7 +31,7 @@ int64_t MonotonicNanos() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-void SleepFor(absl::Duration d) {
+void Nap(absl::Duration d) {
   if (d <= absl::ZeroDuration()) return;
   timespec ts = absl::ToTimespec(d);
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
@@ -95,7 +95,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration ti
       return result;
     }
     if (r < 0 && errno != EINTR) return result;
-    SleepFor(absl::Milliseconds(10));
+    Nap(absl::Milliseconds(10));
   }
   kill(pid, SIGKILL);
   WaitExit(pid, absl::Seconds(5));
@@ -153,7 +153,7 @@ bool WaitExit(pid_t pid, absl::Duration timeout) {
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid || (r < 0 && errno == ECHILD)) return true;
     if (MonotonicNanos() >= deadline) return false;
-    SleepFor(absl::Milliseconds(10));
+    Nap(absl::Milliseconds(10));
   }
 }
 

@@ -53,7 +53,7 @@ bool Alive(pid_t pid);
 
 // The host's monotonic clock (what histories are timed with), in nanoseconds.
 int64_t MonotonicNanos();
-void SleepFor(absl::Duration d);
+void Nap(absl::Duration d);
 
 }  // namespace crema::chaos_tool
 

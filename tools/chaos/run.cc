@@ -9,6 +9,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "chaos/history_json.h"
 #include "chaos/real/real_check.h"
@@ -364,13 +365,13 @@ RunReport Runner::Run() {
                                c.errors, report_.faults_applied, last_fault_);
       next_progress += absl::ToInt64Nanoseconds(o_.progress_every);
     }
-    SleepFor(absl::Milliseconds(50));
+    Nap(absl::Milliseconds(50));
   }
   // A wipe-and-readmit still running finishes (bounded by its phases' limits).
   for (int64_t until = MonotonicNanos() + 120'000'000'000; readmit_.has_value() && !Interrupted() &&
                                                            MonotonicNanos() < until;) {
     PollReadmit();
-    SleepFor(absl::Milliseconds(200));
+    Nap(absl::Milliseconds(200));
   }
   const int64_t heal = MonotonicNanos();
   Log() << "chaos: healing everything\n";
@@ -384,7 +385,7 @@ RunReport Runner::Run() {
       recovered = cluster_->Probe(slot, absl::Seconds(3)).ok();
     }
     if (recovered) break;
-    SleepFor(absl::Milliseconds(200));
+    Nap(absl::Milliseconds(200));
   }
   if (recovered) {
     report_.recovery_seconds = Since(heal);
@@ -393,7 +394,7 @@ RunReport Runner::Run() {
     Fail(absl::StrCat("LIVENESS: not every node serves within ", absl::FormatDuration(o_.recovery_bound),
                       " of the heal"));
   }
-  SleepFor(absl::Seconds(3));  // some traffic on the healed cluster
+  Nap(absl::Seconds(3));  // some traffic on the healed cluster
   workload.Stop();
   if (!Interrupted()) {
     const std::vector<std::string> unread = workload.FinalReads(o_.final_read_bound);
@@ -403,7 +404,7 @@ RunReport Runner::Run() {
   bool converged = false;
   while (!Interrupted() && Since(heal) < absl::ToDoubleSeconds(o_.recovery_bound + o_.convergence_bound)) {
     if ((converged = Converged(&why))) break;
-    SleepFor(absl::Milliseconds(500));
+    Nap(absl::Milliseconds(500));
   }
   if (converged) {
     report_.convergence_seconds = Since(heal);

@@ -201,7 +201,7 @@ void Workload::Run(int index) {
   while (!stop_) {
     const std::vector<Endpoint> eps = endpoints_();
     if (eps.empty()) {
-      SleepFor(absl::Milliseconds(100));
+      Nap(absl::Milliseconds(100));
       continue;
     }
     const Endpoint& e = eps[c.Uniform(eps.size())];
@@ -245,7 +245,7 @@ void Workload::Run(int index) {
       expire_ms = 500 + static_cast<int64_t>(c.Uniform(3500));
     }
     Execute(c, e, std::move(op), ttl_ms, expire_ms);
-    SleepFor(absl::Nanoseconds(
+    Nap(absl::Nanoseconds(
         c.Uniform(static_cast<uint64_t>(absl::ToInt64Nanoseconds(options_.think_max)) + 1)));
   }
 }
@@ -265,7 +265,7 @@ std::vector<std::string> Workload::FinalReads(absl::Duration bound) {
       op.kind = OpKind::kGet;
       op.key = key;
       done = Execute(c, eps[c.Uniform(eps.size())], std::move(op), 0, 0);
-      if (!done) SleepFor(absl::Milliseconds(100));
+      if (!done) Nap(absl::Milliseconds(100));
     }
     if (!done) unread.push_back(key);
   }
