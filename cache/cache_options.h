@@ -63,8 +63,11 @@ enum class EvictionMode {
   kDeferred,
 };
 
-// How the admission window's share of the capacity adapts (see local_cache.h).
+// How the policy adapts its admission window (and its shape) to the workload (local_cache.h).
 enum class WindowAdaptation {
+  // Sampled shadow caches of a grid of configurations; the best one's is adopted
+  // (policy_shadows.h). The default.
+  kMiniSimulation,
   kShadowQueues,  // Per miss, from shadow hits on keys each side recently lost (window_tuner.h).
   kHillClimbing,  // Per sample period, from the hit rate's change (hill_climber.h, as Caffeine).
 };
@@ -90,7 +93,7 @@ struct CacheOptions {
   int initial_window_percent = 1;
   // Adapt the window (otherwise it keeps its initial size), and how.
   bool adaptive_window = true;
-  WindowAdaptation window_adaptation = WindowAdaptation::kShadowQueues;
+  WindowAdaptation window_adaptation = WindowAdaptation::kMiniSimulation;
   // Accesses per hill-climbing sample (kHillClimbing only); 0 means 10 x capacity in entries.
   int64_t climber_sample_size = 0;
   // Seed of the admission lottery that defends against hash flooding (see local_cache.h).

@@ -17,15 +17,12 @@
 #include <utility>
 
 #include "cache/local_cache.h"
-#include "xxhash.h"
+#include "cache/local_cache_internal.h"
 
 namespace crema::cache {
-namespace {
 
 using internal::Entry;
-constexpr int64_t kNever = TimerWheel::kNever;
-
-}  // namespace
+using internal::kNever;
 
 int64_t LocalCache::ToEntryNs(absl::Time t) const {
   if (t == absl::InfiniteFuture()) return kNever;
@@ -38,7 +35,7 @@ absl::Time LocalCache::FromEntryNs(int64_t ns) const {
   return origin_ + absl::Nanoseconds(ns);
 }
 
-bool LocalCache::Expired(const Entry* e) const { return timed_ && e->deadline_ns <= NowNs(); }
+bool LocalCache::Expired(const Entry* e) const { return timed_ && e->deadline_ns() <= NowNs(); }
 
 void LocalCache::PutUntil(std::string_view key, std::string_view value, absl::Time deadline) {
   PutInternal(key, value, std::nullopt, ToEntryNs(deadline));
@@ -50,50 +47,46 @@ bool LocalCache::SetDeadline(std::string_view key, absl::Time deadline) {
   const int64_t deadline_ns = ToEntryNs(deadline);
   if (deadline_ns != kNever) timed_ = true;
   const int64_t now_ns = Tick();
-  Entry* e = Find(key, XXH3_64bits(key.data(), key.size()));
+  const uint64_t hash = HashOf(key);
+  Entry* e = index_.Find(hash, key);
   if (e == nullptr) return false;
-  if (timed_ && e->deadline_ns <= now_ns) {
+  if (timed_ && e->deadline_ns() <= now_ns) {
     Remove(e, RemovalCause::kExpired);
     return false;
   }
-  e->variable_deadline_ns = deadline_ns;
-  const int64_t access_deadline_ns =
-      expire_after_access_ns_ == kNever ? kNever : now_ns + expire_after_access_ns_;
-  UpdateTimer(e, std::min({e->write_deadline_ns, e->variable_deadline_ns, access_deadline_ns}));
-  if (e->deadline_ns <= now_ns) Remove(e, RemovalCause::kExpired);
+  if (!e->has_timer()) {
+    if (deadline_ns == kNever) return true;  // PERSIST of an entry that never expires.
+    e = MoveEntry(e, hash, e->value(), /*timer=*/true);
+  }
+  internal::TimerBlock* t = e->timer();
+  t->variable_deadline_ns = deadline_ns;
+  const int64_t access_deadline_ns = internal::DeadlineAfterNs(now_ns, expire_after_access_ns_);
+  UpdateTimer(e, std::min({t->write_deadline_ns, t->variable_deadline_ns, access_deadline_ns}));
+  if (e->deadline_ns() <= now_ns) Remove(e, RemovalCause::kExpired);
   return true;
 }
 
 std::optional<absl::Time> LocalCache::DeadlineOf(std::string_view key) const {
-  const Entry* e = Find(key, XXH3_64bits(key.data(), key.size()));
+  const Entry* e = index_.Find(HashOf(key), key);
   if (e == nullptr || Expired(e)) return std::nullopt;
-  return FromEntryNs(e->deadline_ns);
+  return FromEntryNs(e->deadline_ns());
 }
 
-const std::string* LocalCache::Peek(std::string_view key) const {
-  const Entry* e = Find(key, XXH3_64bits(key.data(), key.size()));
+ValuePtr LocalCache::Peek(std::string_view key) const {
+  const Entry* e = index_.Find(HashOf(key), key);
   if (e == nullptr || Expired(e)) return nullptr;
-  return &e->value;
+  return ValuePtr(e->value());
 }
 
 void LocalCache::ForEachEntry(
     absl::FunctionRef<void(std::string_view key, std::string_view value, absl::Time deadline)> fn)
     const {
   const int64_t now_ns = timed_ ? NowNs() : 0;
-  for (const Entry* e : entries_) {
-    if (timed_ && e->deadline_ns <= now_ns) continue;
-    fn(e->key, e->value, FromEntryNs(e->deadline_ns));
-  }
-}
-
-void LocalCache::AdmitWindowOverflowIfRoom() {
-  while (window_weight_ > window_max_weight_ && total_weight_ <= max_weight_) {
-    Entry* e = window_.pop_front();
-    if (e == nullptr) break;
-    window_weight_ -= e->weight;
-    e->queue = Queue::kProbation;
-    probation_.push_back(e);
-    tuner_.OnWindowExit();
+  for (const AccessList* list : {&window_, &probation_, &protected_}) {
+    for (const Entry* e = list->front(); e != nullptr; e = list->next(const_cast<Entry*>(e))) {
+      if (timed_ && e->deadline_ns() <= now_ns) continue;
+      fn(e->key(), e->value(), FromEntryNs(e->deadline_ns()));
+    }
   }
 }
 
@@ -101,70 +94,23 @@ std::vector<std::string> LocalCache::EvictionCandidates(int64_t weight_to_free,
                                                          size_t max_keys) {
   AssertNotInListener();
   DrainReads();
-  std::vector<std::string> evicted;
-  if (weight_to_free <= 0 || max_keys == 0) return evicted;
-  // Candidates: the window's least recent entries beyond its share.
-  std::vector<Entry*> candidates;
-  int64_t window_weight = window_weight_;
-  Entry* rest_of_window = window_.front();
-  while (window_weight > window_max_weight_ && rest_of_window != nullptr) {
-    candidates.push_back(rest_of_window);
-    window_weight -= rest_of_window->weight;
-    rest_of_window = window_.next(rest_of_window);
-  }
-  // Victims, least recent first: probation, protected, the rest of the window; then candidates
-  // that ran out of opponents are appended as they are needed.
-  std::vector<Entry*> victims;
-  for (Entry* e = probation_.front(); e != nullptr; e = probation_.next(e)) victims.push_back(e);
-  for (Entry* e = protected_.front(); e != nullptr; e = protected_.next(e)) victims.push_back(e);
-  for (Entry* e = rest_of_window; e != nullptr; e = window_.next(e)) victims.push_back(e);
-  size_t next_candidate = 0;
-  size_t next_victim = 0;
-  int64_t freed = 0;
-  auto evict = [&](Entry* e) {
-    evicted.push_back(e->key);
-    freed += e->weight;
-  };
-  while (freed < weight_to_free && evicted.size() < max_keys) {
-    if (next_victim == victims.size()) {
-      if (next_candidate == candidates.size()) break;  // nothing left at all
-      victims.push_back(candidates[next_candidate++]);
-    }
-    Entry* victim = victims[next_victim];
-    Entry* candidate =
-        next_candidate < candidates.size() ? candidates[next_candidate] : nullptr;
-    if (candidate == nullptr) {
-      evict(victim);
-      ++next_victim;
-    } else if (candidate->weight > max_weight_ || !Admit(candidate, victim)) {
-      evict(candidate);
-      ++next_candidate;
-    } else {
-      evict(victim);
-      ++next_victim;
-    }
-  }
-  return evicted;
+  std::vector<std::string> keys;
+  for (const Entry* e : PlanEvictions(weight_to_free, max_keys)) keys.emplace_back(e->key());
+  return keys;
 }
 
 bool LocalCache::Evict(std::string_view key) {
   AssertNotInListener();
   DrainReads();
   const int64_t now_ns = Tick();
-  Entry* e = Find(key, XXH3_64bits(key.data(), key.size()));
+  const uint64_t hash = HashOf(key);
+  Entry* e = index_.Find(hash, key);
   if (e == nullptr) return false;
-  if (timed_ && e->deadline_ns <= now_ns) {
+  if (timed_ && e->deadline_ns() <= now_ns) {
     Remove(e, RemovalCause::kExpired);
     return false;
   }
-  // Automatic eviction counts every overflow entry's exit from the window, and then the loss.
-  if (e->queue == Queue::kWindow && window_weight_ > window_max_weight_) tuner_.OnWindowExit();
-  if (e->weight <= max_weight_) {
-    tuner_.OnLost(e->queue == Queue::kWindow ? WindowTuner::Side::kWindow
-                                             : WindowTuner::Side::kMain,
-                  e->hash, e->weight);
-  }
-  Remove(e, RemovalCause::kSize);
+  EvictEntry(e, hash);
   if (deferred_eviction_) AdmitWindowOverflowIfRoom();
   return true;
 }

@@ -48,10 +48,10 @@ void DeferredPut(LocalCache& cache, const std::string& key, const std::string& v
   EXPECT_LE(cache.weight(), cache.max_weight());
 }
 
-void RunEquivalence(uint64_t seed, bool weighted) {
+void RunEquivalence(uint64_t seed, bool weighted, bool adaptive = false) {
   ManualClock clock;
-  LocalCache automatic(clock, Options(40, EvictionMode::kAutomatic, false, weighted));
-  LocalCache deferred(clock, Options(40, EvictionMode::kDeferred, false, weighted));
+  LocalCache automatic(clock, Options(40, EvictionMode::kAutomatic, adaptive, weighted));
+  LocalCache deferred(clock, Options(40, EvictionMode::kDeferred, adaptive, weighted));
   Random random(seed);
   for (int step = 0; step < 5000; ++step) {
     // Skewed keys, so frequencies differ and duels go both ways.
@@ -67,6 +67,8 @@ void RunEquivalence(uint64_t seed, bool weighted) {
       ASSERT_EQ(a, d) << "step " << step << " key " << key << " seed " << seed;
     }
     if (step % 97 == 0) {
+      ASSERT_EQ(automatic.policy(), deferred.policy()) << "step " << step << " seed " << seed;
+      ASSERT_EQ(automatic.window_max_weight(), deferred.window_max_weight()) << "step " << step;
       for (Queue q : {Queue::kWindow, Queue::kProbation, Queue::kProtected}) {
         ASSERT_EQ(automatic.KeysOf(q), deferred.KeysOf(q))
             << "queue " << static_cast<int>(q) << " step " << step << " seed " << seed;
@@ -91,6 +93,19 @@ TEST(LocalCacheDeferredTest, ApplyingCandidatesEqualsAutomaticEvictionCountCapac
 TEST(LocalCacheDeferredTest, ApplyingCandidatesEqualsAutomaticEvictionWeighted) {
   for (uint64_t seed : sim::TestSeeds(20)) {
     RunEquivalence(seed, /*weighted=*/true);
+    if (HasFatalFailure()) {
+      ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
+      return;
+    }
+  }
+}
+
+// With the default adaptation the shadows switch configurations (window hits to main, repeat
+// misses to the window front, window sizes) as reads go by; both modes switch identically.
+TEST(LocalCacheDeferredTest, ApplyingCandidatesEqualsAutomaticEvictionWhileThePolicyAdapts) {
+  for (uint64_t seed : sim::TestSeeds(20)) {
+    RunEquivalence(seed, /*weighted=*/false, /*adaptive=*/true);
+    RunEquivalence(seed, /*weighted=*/true, /*adaptive=*/true);
     if (HasFatalFailure()) {
       ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
       return;

@@ -128,7 +128,7 @@ Result CacheStateMachine::Execute(const Command& c) {
     case CommandKind::kPut: return Put(c);
     case CommandKind::kDelete: {
       Result r;
-      if (const std::string* old = cache_->Peek(c.key)) {
+      if (const cache::ValuePtr old = cache_->Peek(c.key)) {
         r.value = *old;
         cache_->Invalidate(c.key);
       }
@@ -154,7 +154,7 @@ Result CacheStateMachine::Execute(const Command& c) {
 
 Result CacheStateMachine::Put(const Command& c) {
   Result r;
-  const std::string* old = cache_->Peek(c.key);
+  const cache::ValuePtr old = cache_->Peek(c.key);
   if (c.return_previous && old != nullptr) r.value = *old;
   const bool exists = old != nullptr;
   if ((c.condition == PutCondition::kIfAbsent && exists) ||
@@ -169,7 +169,7 @@ Result CacheStateMachine::Put(const Command& c) {
 }
 
 Result CacheStateMachine::Cas(const Command& c) {
-  const std::string* current = cache_->Peek(c.key);
+  const cache::ValuePtr current = cache_->Peek(c.key);
   const bool match = c.expected ? (current != nullptr && *current == *c.expected)
                                 : current == nullptr;
   if (!match) return Result{ResultCode::kNotApplied};
@@ -182,7 +182,7 @@ Result CacheStateMachine::Cas(const Command& c) {
 Result CacheStateMachine::Increment(const Command& c) {
   int64_t value = 0;
   std::optional<absl::Time> deadline = cache_->DeadlineOf(c.key);
-  if (const std::string* current = cache_->Peek(c.key)) {
+  if (const cache::ValuePtr current = cache_->Peek(c.key)) {
     std::optional<int64_t> parsed = ParseStrictInt64(*current);
     if (!parsed) return Result{ResultCode::kNotInteger};
     value = *parsed;
@@ -212,7 +212,7 @@ Result CacheStateMachine::Expire(const Command& c) {
 
 Result CacheStateMachine::GetAndTouch(const Command& c) {
   Result r;
-  const std::string* current = cache_->Peek(c.key);
+  const cache::ValuePtr current = cache_->Peek(c.key);
   if (current == nullptr) return r;  // kOk without a value: a miss
   r.value = *current;
   if (c.touch) {
@@ -224,11 +224,11 @@ Result CacheStateMachine::GetAndTouch(const Command& c) {
 }
 
 std::optional<std::string> CacheStateMachine::Read(std::string_view key, absl::Time wall_now) {
-  const std::string* value = cache_->GetIfPresent(key);  // records the access for the policy
+  const cache::ValuePtr value = cache_->GetIfPresent(key);  // records the access for the policy
   if (value == nullptr) return std::nullopt;
   std::optional<absl::Time> deadline = cache_->DeadlineOf(key);
   if (!deadline || *deadline <= wall_now) return std::nullopt;
-  return *value;
+  return std::string(*value);
 }
 
 std::optional<absl::Time> CacheStateMachine::DeadlineOf(std::string_view key,

@@ -264,10 +264,13 @@ void PlacementController::RunMove(raft::GroupId group) {
     if (info == nullptr) return;
     // Record the leader's configuration when it differs from the map's (or settles intents).
     bool intent_settled = false;
-    for (ReplicaId r : info->adding) {
+    const std::vector<ReplicaId> recorded_voters = info->voters;
+    const std::vector<ReplicaId> recorded_learners = info->learners;
+    for (ReplicaId r : std::vector<ReplicaId>(info->adding)) {
       intent_settled = intent_settled || Contains(result->voters, r) || Contains(result->learners, r);
     }
-    if (result->voters != info->voters || result->learners != info->learners || intent_settled) {
+    if (result->voters != recorded_voters || result->learners != recorded_learners ||
+        intent_settled) {
       MetaCommand record{.kind = MetaCommandKind::kRecordConf, .group = group,
                          .voters = result->voters, .learners = result->learners,
                          .conf_index = result->conf_index};
@@ -278,7 +281,11 @@ void PlacementController::RunMove(raft::GroupId group) {
     }
     // Intents whose node stopped being a target before Raft added them: the leader just showed
     // they are not members, so they can go (cluster_map.h: a replica id is never reused).
-    for (ReplicaId r : info->adding) {
+    // (Every ProposeMeta waits, and the map it changes may be replaced: copy, then look again.)
+    info = context_->map().Group(group);
+    if (info == nullptr) return;
+    const std::vector<ReplicaId> adding = info->adding;
+    for (ReplicaId r : adding) {
       if (Contains(desired, r) || Contains(result->voters, r) || Contains(result->learners, r)) {
         continue;
       }

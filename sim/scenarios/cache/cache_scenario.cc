@@ -164,7 +164,7 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   config.replication_factor = 3;
   config.meta_replication_factor = 3;
   // Small capacity: a few entries per shard replica, so eviction runs all the time.
-  config.max_capacity = swarm.evicting ? 4 + static_cast<int64_t>(swarm.shards) / 2 : 1'000'000;
+  config.max_capacity = swarm.evicting ? 4 + static_cast<int64_t>(swarm.shards) / 2 : 20'000;
   config.tick_interval = absl::Milliseconds(50);
   config.election_tick = 10;
   config.max_clock_skew = params.max_clock_skew;
