@@ -56,6 +56,8 @@ class Runner {
   void StopDelays();
   void PollReadmit();
   bool Converged(std::string* why);
+  // On a convergence failure: every reported replica, one node's view of the map, log tails.
+  void DumpReplicas();
   void Fail(std::string why) {
     Log() << "chaos: FAILURE: " << why << "\n";
     report_.failures.push_back(std::move(why));
@@ -284,6 +286,25 @@ bool Runner::Converged(std::string* why) {
   return true;
 }
 
+void Runner::DumpReplicas() {
+  absl::StatusOr<std::vector<ReplicaState>> all = cluster_->Digests(absl::Seconds(5));
+  if (all.ok()) {
+    for (const ReplicaState& r : *all) {
+      Log() << absl::StrFormat("chaos:   group %d n%d replica %d applied %d commit %d digest %s%s\n",
+                               r.group, r.node, r.replica, r.applied, r.commit, r.digest,
+                               r.leader ? " leader" : "");
+    }
+  } else {
+    Log() << "chaos:   digests: " << all.status() << "\n";
+  }
+  absl::StatusOr<std::string> status = cluster_->Admin({"CREMA.STATUS"}, absl::Seconds(5));
+  Log() << "chaos:   CREMA.STATUS: " << (status.ok() ? *status : status.status().ToString()) << "\n";
+  for (int slot = 1; slot <= s_.nodes; ++slot) {
+    Log() << "chaos:   log tail of slot " << slot << " (n" << cluster_->id(slot) << "):\n"
+          << cluster_->LogTail(slot, 15);
+  }
+}
+
 RunReport Runner::Run() {
   SandboxOptions so;
   so.slots = s_.nodes;
@@ -412,6 +433,7 @@ RunReport Runner::Run() {
                              report_.convergence_seconds);
   } else if (!Interrupted()) {
     Fail("CONVERGENCE: replicas still differ: " + why);
+    DumpReplicas();
   }
   if (Interrupted()) Fail("interrupted");
   // Processes and namespaces go before the (CPU-heavy) check.
