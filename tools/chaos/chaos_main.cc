@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   const char* path = std::getenv("PATH");
   setenv("PATH", absl::StrCat("/usr/sbin:/sbin:", path ? path : "/usr/bin:/bin").c_str(), 1);
   using namespace crema;
+  // Line by line even into a file or pipe: progress is for watching (and for scripts waiting on it).
+  std::cout.setf(std::ios::unitbuf);
   std::ostream& log = std::cout;
   if (absl::GetFlag(FLAGS_cleanup_stale)) {
     for (const std::string& r : chaos_tool::Sandbox::CleanupStale(kBase)) log << "removed " << r << "\n";

@@ -81,7 +81,24 @@ status=$?
 grep -vE '^  [0-9.]+s ' "$tmp/planted.log" | tail -n 60
 [ $status -eq 0 ] || fail "the planted bug (follower reads without ReadIndex) was NOT caught"
 
-echo "=== 4. nothing left behind"
+echo "=== 4. interrupted runs: SIGINT (the run's own teardown), SIGKILL (servers die with the harness; --cleanup_stale removes the rest)"
+interrupt() {  # $1 = signal; starts a run, sends the signal once the fault phase is under way
+  "$chaos" --server_bin="$server" --duration=60s --all_kinds --mean_interval=1s --max_fault_duration=20s \
+    --schedule_out="$tmp/int.schedule.json" > "$tmp/int.log" 2>&1 &
+  local pid=$! waited=0
+  until grep -q "t=5s\|t=10s" "$tmp/int.log" || [ $waited -ge 120 ]; do sleep 1; waited=$((waited + 1)); done
+  grep -q "cluster serving" "$tmp/int.log" || { kill -KILL $pid; fail "the run to interrupt never got going"; }
+  kill "-$1" $pid
+  wait $pid
+  echo "SIG$1: exit status $?; $(grep -cE '^  [0-9.]+s ' "$tmp/int.log") actions planned, $(grep -o 'faults=[0-9]*' "$tmp/int.log" | tail -n 1) applied"
+}
+interrupt INT
+tail -n 1 "$tmp/int.log" | grep -q 'result=FAIL$' || fail "an interrupted run must end with result=FAIL"
+interrupt KILL
+sleep 1
+"$chaos" --cleanup_stale
+
+echo "=== 5. nothing left behind"
 # Namespaces cc<pid>n<i>, bridges cc<pid>b, mounts under /tmp/crema-chaos/<pid>/ of a harness that
 # has exited (other runs on the machine may be alive), and servers still running.
 leftovers=""

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,9 +126,14 @@ absl::StatusOr<pid_t> SpawnInNetns(const std::string& netns_path,
   }
   std::vector<char*> args = CStrings(argv);
   std::vector<char*> envp = CStrings(env);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
     // Only async-signal-safe calls between fork and exec (the harness has threads).
+    // A harness killed with SIGKILL takes its servers with it (spawns come from its main thread,
+    // which lives as long as the harness); a parent already gone means the same.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(125);
     setpgid(0, 0);
     if (setns(ns_fd, CLONE_NEWNET) != 0) _exit(126);
     const int devnull = open("/dev/null", O_RDONLY);

@@ -163,12 +163,22 @@ void Runner::PollReadmit() {
       break;
     case Readmit::Phase::kWaitDrained: {
       std::optional<int64_t> left = cluster_->ReplicasOf(old_id);
-      if ((left.has_value() && *left == 0) || in_phase > 60) next(Readmit::Phase::kRemove);
+      if (left.has_value() && *left == 0) {
+        next(Readmit::Phase::kRemove);
+      } else if (in_phase > 60) {
+        // Removed with replicas left: the cluster must replace them from the other replicas
+        // (a node lost with its disk). Said, so a run's reader knows which fault it got.
+        Log() << "chaos: n" << old_id << " still hosts " << (left ? absl::StrCat(*left) : "?")
+              << " replicas 60s into its drain; removing it anyway\n";
+        next(Readmit::Phase::kRemove);
+      }
       break;
     }
     case Readmit::Phase::kRemove:
-      if (cluster_->Admin({"CREMA.NODE", "REMOVE", absl::StrCat(old_id)}, absl::Seconds(2)).ok() ||
-          in_phase > 30) {
+      if (cluster_->Admin({"CREMA.NODE", "REMOVE", absl::StrCat(old_id)}, absl::Seconds(2)).ok()) {
+        next(Readmit::Phase::kRejoin);
+      } else if (in_phase > 30) {
+        Log() << "chaos: n" << old_id << " could not be removed within 30s; wiping it anyway\n";
         next(Readmit::Phase::kRejoin);
       }
       break;
@@ -191,6 +201,7 @@ void Runner::PollReadmit() {
         ++report_.faults_applied;
         Log() << "chaos: n" << old_id << " drained, removed, wiped and re-admitted as n"
               << r.action.new_id << "\n";
+        last_fault_ = absl::StrCat("wipe-readmit n", old_id, " -> n", r.action.new_id, " (done)");
         readmit_.reset();
       } else if (in_phase > 60) {
         Fail(absl::StrCat("n", r.action.new_id, " could not be admitted within 60s"));

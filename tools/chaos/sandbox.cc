@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -142,6 +143,15 @@ std::vector<std::string> Sandbox::CleanupStale(const std::string& base_dir) {
     const std::string name(line.substr(0, line.find(' ')));
     std::smatch m;
     if (std::regex_match(name, m, netns_re) && !PidAlive(std::stol(m[1]))) {
+      // Processes still inside (a server of a harness killed before it could end them) go first:
+      // a deleted namespace lives on as long as something runs in it.
+      for (absl::string_view p : absl::StrSplit(RunCommand({"ip", "netns", "pids", name}).output, '\n')) {
+        int64_t pid = 0;
+        if (absl::SimpleAtoi(p, &pid) && pid > 1) {
+          kill(static_cast<pid_t>(pid), SIGKILL);
+          removed.push_back(absl::StrCat("process ", pid));
+        }
+      }
       (void)RunCommand({"ip", "netns", "del", name});
       removed.push_back("netns " + name);
     }
