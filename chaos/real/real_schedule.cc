@@ -56,6 +56,7 @@ RealSchedule GenerateRealSchedule(const RealScheduleOptions& o, uint64_t seed) {
   s.clients = o.clients;
   s.duration = o.duration;
   s.max_clock_skew = o.max_clock_skew;
+  s.max_clock_offset = o.max_clock_offset;
   NemesisOptions n;
   auto on = [&] { return o.all_kinds || pick.Uniform(4) != 0; };
   n.partitions = on();
@@ -65,6 +66,7 @@ RealSchedule GenerateRealSchedule(const RealScheduleOptions& o, uint64_t seed) {
   n.clock_steps = on();
   n.disk_full = on();
   if (o.only_partitions) n = NemesisOptions{.partitions = true};
+  if (o.only_clocks) n = NemesisOptions{.clock_steps = true};
   if (!n.any()) n.partitions = true;
   n.mean_interval = o.mean_interval;
   n.max_fault_duration = o.max_fault_duration;
@@ -75,7 +77,7 @@ RealSchedule GenerateRealSchedule(const RealScheduleOptions& o, uint64_t seed) {
   for (int i = 1; i <= o.nodes; ++i) servers.push_back(static_cast<NodeId>(i));
   s.nemesis = GenerateNemesis(n, servers, {}, o.duration, root.Fork("nemesis"));
   Random plan = root.Fork("real.plan");
-  if (o.membership && o.nodes >= 4 && !o.only_partitions) {
+  if (o.membership && o.nodes >= 4 && !o.only_partitions && !o.only_clocks) {
     const NodeId wiped = static_cast<NodeId>(2 + plan.Uniform(static_cast<uint64_t>(o.nodes - 1)));
     s.membership.push_back({.at = o.duration / 4 + plan.DurationBetween(absl::ZeroDuration(),
                                                                          o.duration / 8),
@@ -91,7 +93,7 @@ RealSchedule GenerateRealSchedule(const RealScheduleOptions& o, uint64_t seed) {
                             .kind = "graceful-restart",
                             .node = restarted});
   }
-  if (o.net && !o.only_partitions) {
+  if (o.net && !o.only_partitions && !o.only_clocks) {
     Random net = root.Fork("real.net");
     for (absl::Duration at = net.DurationBetween(absl::ZeroDuration(), 4 * o.mean_interval);
          at < o.duration; at += net.DurationBetween(o.mean_interval, 6 * o.mean_interval)) {
@@ -122,6 +124,9 @@ std::string RealScheduleToJson(const RealSchedule& s) {
       {"safety_duration_ns", Param(absl::ToInt64Nanoseconds(s.duration))},
       {"max_clock_skew_ns", Param(absl::ToInt64Nanoseconds(s.max_clock_skew))},
   };
+  if (s.max_clock_offset > absl::ZeroDuration()) {
+    params["real.max_clock_offset_ns"] = Param(absl::ToInt64Nanoseconds(s.max_clock_offset));
+  }
   json membership = json::array();
   for (const RealMembershipAction& m : s.membership) {
     json e = {{"kind", m.kind}, {"node", m.node}, {"at_ns", absl::ToInt64Nanoseconds(m.at)}};
@@ -202,6 +207,11 @@ absl::StatusOr<RealSchedule> RealScheduleFromJson(std::string_view text) {
     auto v = GetParam(params, "max_clock_skew_ns", 0, int64_t{3600} * 1'000'000'000);
     if (!v.ok()) return v.status();
     s.max_clock_skew = absl::Nanoseconds(*v);
+  }
+  if (params.contains("real.max_clock_offset_ns")) {
+    auto v = GetParam(params, "real.max_clock_offset_ns", 0, int64_t{3600} * 1'000'000'000);
+    if (!v.ok()) return v.status();
+    s.max_clock_offset = absl::Nanoseconds(*v);
   }
   const json lists = j.contains("lists") ? j["lists"] : json::object();
   if (!lists.is_object()) return absl::InvalidArgumentError("schedule: lists is not an object");

@@ -63,6 +63,10 @@ struct RealSchedule {
   int clients = 8;
   absl::Duration duration = absl::Seconds(60);  // the fault phase
   absl::Duration max_clock_skew = absl::Milliseconds(500);
+  // Bound on each node's wall-clock offset when clock steps are applied (param
+  // "real.max_clock_offset_ns"; zero: max_clock_skew / 4, inside the skew bound). Beyond
+  // max_clock_skew / 2 two nodes can differ by more than the skew bound (docs/chaos.md).
+  absl::Duration max_clock_offset = absl::ZeroDuration();
   NemesisSchedule nemesis;
   std::vector<RealMembershipAction> membership;
   std::vector<RealNetFault> net;
@@ -82,6 +86,8 @@ struct RealScheduleOptions {
   absl::Duration max_clock_step = absl::ZeroDuration();
   bool all_kinds = false;   // every supported kind on (else each on with probability 3/4)
   bool only_partitions = false;
+  bool only_clocks = false;  // only clock steps (with max_clock_step/max_clock_offset: beyond the bound)
+  absl::Duration max_clock_offset = absl::ZeroDuration();  // copied into the schedule
   bool membership = true;   // one wipe-readmit and one graceful restart
   bool net = true;          // windows of random packet loss and of delay with jitter
 };

@@ -7,7 +7,7 @@ namespace crema::chaos {
 namespace {
 
 TEST(RealScheduleTest, GeneratedSchedulesRoundTripThroughTheFile) {
-  const uint64_t seed = TestSeed();
+  const uint64_t seed = sim::TestSeed();
   for (uint64_t s = seed; s < seed + 20; ++s) {
     RealScheduleOptions o;
     o.duration = absl::Seconds(90);
@@ -25,6 +25,28 @@ TEST(RealScheduleTest, GeneratedSchedulesRoundTripThroughTheFile) {
     // The same seed gives the same schedule.
     EXPECT_EQ(RealScheduleToJson(GenerateRealSchedule(o, s)), json);
   }
+}
+
+TEST(RealScheduleTest, ClockOnlySchedulesCarryTheirOffsetBound) {
+  RealScheduleOptions o;
+  o.only_clocks = true;
+  o.max_clock_step = absl::Seconds(2);
+  o.max_clock_offset = absl::Seconds(3);
+  const RealSchedule schedule = GenerateRealSchedule(o, sim::TestSeed());
+  ASSERT_FALSE(schedule.nemesis.actions.empty());
+  for (const NemesisAction& a : schedule.nemesis.actions) {
+    EXPECT_EQ(a.kind, NemesisKind::kClockStep) << schedule.nemesis.ToString();
+  }
+  EXPECT_TRUE(schedule.membership.empty());
+  EXPECT_TRUE(schedule.net.empty());
+  absl::StatusOr<RealSchedule> back = RealScheduleFromJson(RealScheduleToJson(schedule));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->max_clock_offset, absl::Seconds(3));
+  // Without a bound the param is absent and the default (max_clock_skew / 4) applies.
+  o.max_clock_offset = absl::ZeroDuration();
+  back = RealScheduleFromJson(RealScheduleToJson(GenerateRealSchedule(o, 1)));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->max_clock_offset, absl::ZeroDuration());
 }
 
 TEST(RealScheduleTest, TheFileIsTheSimulatorsScheduleFormat) {

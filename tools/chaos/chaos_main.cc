@@ -3,7 +3,7 @@
 //
 //   chaos --server_bin=PATH [--seed=S] [--duration=60s | --schedule=FILE] [--schedule_out=FILE]
 //         [--history_out=FILE] [--workdir=DIR] [--keep_workdir] [--plant=follower_reads]
-//         [--all_kinds] [--only_partitions] [--no_membership] [--no_net] [--clients=8]
+//         [--all_kinds] [--only_partitions] [--only_clocks] [--no_membership] [--no_net] [--clients=8]
 //         [--expect_violations] [--cleanup_stale]
 //
 // Prints the seed and how to replay it first, a progress line every 10 s, the report, and last:
@@ -41,6 +41,7 @@ ABSL_FLAG(bool, keep_workdir, false, "keep logs and data after the run");
 ABSL_FLAG(std::string, plant, "", "TESTS ONLY: crema_server --testonly_plant (follower_reads)");
 ABSL_FLAG(bool, all_kinds, false, "every fault kind on (else each on with probability 3/4)");
 ABSL_FLAG(bool, only_partitions, false, "only partitions (the planted-bug test)");
+ABSL_FLAG(bool, only_clocks, false, "only clock steps (with --max_clock_*: beyond the skew bound)");
 ABSL_FLAG(bool, no_membership, false, "no wipe-readmit / graceful restart");
 ABSL_FLAG(bool, no_net, false, "no packet-loss or delay windows");
 ABSL_FLAG(std::string, netdelay_bin, "", "tools/chaos:netdelay (default: beside this binary)");
@@ -111,6 +112,8 @@ int main(int argc, char** argv) {
     so.all_kinds = absl::GetFlag(FLAGS_all_kinds);
     so.max_clock_step = absl::GetFlag(FLAGS_max_clock_step);
     so.only_partitions = absl::GetFlag(FLAGS_only_partitions);
+    so.only_clocks = absl::GetFlag(FLAGS_only_clocks);
+    so.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
     so.membership = !absl::GetFlag(FLAGS_no_membership);
     so.net = !absl::GetFlag(FLAGS_no_net);
     if (so.duration < absl::Seconds(5)) return Usage("--duration must be at least 5s");
@@ -154,7 +157,10 @@ int main(int argc, char** argv) {
   if (o.workdir.empty()) o.workdir = absl::StrCat(kBase, "/", getpid());
   o.keep_workdir = absl::GetFlag(FLAGS_keep_workdir);
   o.plant = absl::GetFlag(FLAGS_plant);
-  o.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
+  // A replayed schedule carries its own bound; the flag overrides it.
+  o.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset) > absl::ZeroDuration()
+                           ? absl::GetFlag(FLAGS_max_clock_offset)
+                           : schedule.max_clock_offset;
   o.history_out = absl::GetFlag(FLAGS_history_out);
   o.interrupted = &g_interrupted;
   o.log = &log;

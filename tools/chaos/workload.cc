@@ -52,6 +52,7 @@ Workload::~Workload() { Stop(); }
 
 void Workload::Start() {
   stop_ = false;
+  start_ns_ = MonotonicNanos();
   for (int i = 0; i < options_.clients; ++i) threads_.emplace_back([this, i] { Run(i); });
 }
 
@@ -76,10 +77,25 @@ std::vector<chaos::OracleInfo> Workload::TakeInfo() {
   return std::move(info_);
 }
 
+namespace {
+std::string KeyName(bool counter, int index, int generation) {
+  return generation == 0 ? absl::StrCat(counter ? "n" : "k", index)
+                         : absl::StrCat(counter ? "n" : "k", index, "g", generation);
+}
+}  // namespace
+
+int Workload::Generation() const {
+  if (options_.key_lifetime <= absl::ZeroDuration() || start_ns_ == 0) return 0;
+  return static_cast<int>((MonotonicNanos() - start_ns_) /
+                          absl::ToInt64Nanoseconds(options_.key_lifetime));
+}
+
 std::vector<std::string> Workload::AllKeys() const {
   std::vector<std::string> keys;
-  for (int i = 0; i < options_.keys; ++i) keys.push_back(absl::StrCat("k", i));
-  for (int i = 0; i < options_.counters; ++i) keys.push_back(absl::StrCat("n", i));
+  for (int g = 0; g <= max_generation_.load(); ++g) {
+    for (int i = 0; i < options_.keys; ++i) keys.push_back(KeyName(false, i, g));
+    for (int i = 0; i < options_.counters; ++i) keys.push_back(KeyName(true, i, g));
+  }
   return keys;
 }
 
@@ -211,7 +227,11 @@ void Workload::Run(int index) {
                                               : static_cast<int>(c.Uniform(options_.keys));
     Operation op;
     op.client = client;
-    op.key = absl::StrCat(counter ? "n" : "k", key_index);
+    const int generation = Generation();
+    for (int seen = max_generation_.load(); seen < generation &&
+                                            !max_generation_.compare_exchange_weak(seen, generation);) {
+    }
+    op.key = KeyName(counter, key_index, generation);
     int64_t ttl_ms = 0, expire_ms = 0;
     const uint64_t dice = c.Uniform(100);
     if (counter) {

@@ -7,7 +7,7 @@
 // RESP: SET (some with PX), SET NX (a cas expecting absence), GET linearizable and local (a
 // connection per consistency: CREMA.CONSISTENCY), DEL, INCRBY on counter keys, PEXPIRE and
 // PERSIST. Values are unique per write. Keys: "k<i>" (half of the operations on a few hot
-// ones) and counters "n<i>".
+// ones) and counters "n<i>", in generations that change every key_lifetime (see below).
 //
 // Outcomes follow the server's error contract (docs/server.md, node/cache_node/cache_api.h):
 // replies as they are; -CLUSTERDOWN and -OOM (nothing happened) are errors; a connect that
@@ -49,6 +49,11 @@ struct WorkloadOptions {
   size_t max_value_bytes = 200;
   absl::Duration op_timeout = absl::Seconds(4);
   absl::Duration think_max = absl::Milliseconds(20);
+  // Jepsen's independent keys: every key_lifetime the clients move to a fresh generation of keys
+  // ("k3", then "k3g1", "k3g2", ...), so no key's history grows with the run's length — the
+  // linearizability check is per key and exponential in a key's concurrent unknown outcomes.
+  // Zero: the same keys for the whole run.
+  absl::Duration key_lifetime = absl::Seconds(30);
   uint64_t seed = 1;
 };
 
@@ -84,11 +89,14 @@ class Workload {
   // One operation through `endpoint`; records it. True if it got a definite answer.
   bool Execute(Client& client, const Endpoint& endpoint, chaos::Operation op, int64_t ttl_ms,
                int64_t expire_ms);
-  std::vector<std::string> AllKeys() const;
+  std::vector<std::string> AllKeys() const;  // of every generation used so far
+  int Generation() const;                     // the keys' generation now
 
   WorkloadOptions options_;
   Endpoints endpoints_;
   std::atomic<bool> stop_{false};
+  int64_t start_ns_ = 0;                    // set by Start, before the threads
+  std::atomic<int> max_generation_{0};      // the highest key generation any client used
   std::atomic<uint64_t> operations_{0};
   std::vector<std::thread> threads_;
   mutable std::mutex mu_;

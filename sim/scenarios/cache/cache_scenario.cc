@@ -200,7 +200,11 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   ClampClockSteps(schedule, params.max_clock_skew / 8);
   if (params.replay != nullptr) {
     schedule = params.replay->nemesis;
-    ClampClockSteps(schedule, params.max_clock_skew / 4);  // as chaos::RealPlanner clamps offsets
+    // As chaos::RealPlanner clamps offsets: to the schedule's bound (beyond the skew bound on
+    // purpose when it says so), else max_clock_skew / 4.
+    ClampClockSteps(schedule, params.replay->max_clock_offset > absl::ZeroDuration()
+                                  ? params.replay->max_clock_offset
+                                  : params.max_clock_skew / 4);
   }
   if (options.log) {
     *options.log << "cache: " << swarm.Describe() << "\ncache: faults: " << faults.Describe()
