@@ -86,8 +86,9 @@ interrupt() {  # $1 = signal; starts a run, sends the signal once the fault phas
   "$chaos" --server_bin="$server" --duration=60s --all_kinds --mean_interval=1s --max_fault_duration=20s \
     --schedule_out="$tmp/int.schedule.json" > "$tmp/int.log" 2>&1 &
   local pid=$! waited=0
-  until grep -q "t=5s\|t=10s" "$tmp/int.log" || [ $waited -ge 120 ]; do sleep 1; waited=$((waited + 1)); done
+  until grep -q "cluster serving" "$tmp/int.log" || [ $waited -ge 120 ]; do sleep 1; waited=$((waited + 1)); done
   grep -q "cluster serving" "$tmp/int.log" || { kill -KILL $pid; fail "the run to interrupt never got going"; }
+  sleep 4  # into the fault phase: servers paused, disks full, delays and rules in place
   kill "-$1" $pid
   wait $pid
   echo "SIG$1: exit status $?; $(grep -cE '^  [0-9.]+s ' "$tmp/int.log") actions planned, $(grep -o 'faults=[0-9]*' "$tmp/int.log" | tail -n 1) applied"
