@@ -166,6 +166,7 @@ void CacheNode::MaintenanceLoop() {
   absl::Time last_persist = absl::InfinitePast();
   while (!shutdown_ && env_.executor->Sleep(options_.maintenance_interval).ok() && !shutdown_) {
     const absl::Time now = env_.clock->MonotonicNow();
+    PersistFounderIdentity();
     bool meta_leader = false;
     for (auto& [group, h] : hosted_) {
       if (h.destroying || !Leads(h.driver)) continue;
