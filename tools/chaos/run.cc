@@ -428,6 +428,11 @@ RunReport Runner::Run() {
   }
   Nap(absl::Seconds(3));  // some traffic on the healed cluster
   workload.Stop();
+  {
+    std::string kinds;
+    for (const auto& [why, n] : workload.error_kinds()) absl::StrAppend(&kinds, " ", why, "=", n);
+    Log() << "chaos: failed or unknown outcomes by kind:" << kinds << "\n";
+  }
   if (!Interrupted()) {
     const std::vector<std::string> unread = workload.FinalReads(o_.final_read_bound);
     if (!unread.empty()) Fail("LIVENESS: no final read of " + absl::StrJoin(unread, ","));

@@ -62,6 +62,11 @@ void Workload::Stop() {
   threads_.clear();
 }
 
+absl::btree_map<std::string, uint64_t> Workload::error_kinds() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return why_;
+}
+
 WorkloadCounts Workload::counts() const {
   std::lock_guard<std::mutex> lock(mu_);
   return counts_;
@@ -138,6 +143,12 @@ bool Workload::Execute(Client& client, const Endpoint& endpoint, Operation op, i
   const absl::Time done = Now();
   operations_.fetch_add(1);
   std::lock_guard<std::mutex> lock(mu_);
+  if (!r.reply || r.reply->is_error()) {
+    // What went wrong, by kind (the reply's first word, or the connection's trouble).
+    std::string why = r.reply ? r.reply->str.substr(0, r.reply->str.find(' '))
+                              : (r.sent ? "no-reply" : "not-sent");
+    if (why_.size() < kMaxErrorKinds || why_.contains(why)) ++why_[why];
+  }
   if (!r.reply) {
     if (r.sent) {
       recorder_.CompleteIndeterminate(id);

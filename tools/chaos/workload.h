@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/time/time.h"
 #include "chaos/cache_oracles.h"
 #include "chaos/history.h"
@@ -79,6 +80,10 @@ class Workload {
   std::vector<std::string> FinalReads(absl::Duration bound);
 
   WorkloadCounts counts() const;
+  // Failed and unknown outcomes by kind: the error reply's first word (CLUSTERDOWN, TIMEOUT, ...)
+  // or "no-reply" / "not-sent"; at most kMaxErrorKinds kinds.
+  absl::btree_map<std::string, uint64_t> error_kinds() const;
+  static constexpr size_t kMaxErrorKinds = 32;
   uint64_t operations() const { return operations_.load(); }
   chaos::History TakeHistory();
   std::vector<chaos::OracleInfo> TakeInfo();
@@ -103,6 +108,7 @@ class Workload {
   chaos::HistoryRecorder recorder_;            // guarded by mu_
   std::vector<chaos::OracleInfo> info_;        // guarded by mu_
   WorkloadCounts counts_;                      // guarded by mu_
+  absl::btree_map<std::string, uint64_t> why_;  // guarded by mu_
 };
 
 }  // namespace crema::chaos_tool
