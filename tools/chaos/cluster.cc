@@ -338,7 +338,10 @@ absl::StatusOr<std::vector<ReplicaState>> RealCluster::Digests(absl::Duration ti
                      .applied = static_cast<uint64_t>(e.elements[2].integer),
                      .commit = static_cast<uint64_t>(e.elements[3].integer),
                      .digest = e.elements[4].str,
-                     .leader = e.elements[5].str == "leader"});
+                     .leader = e.elements[5].str == "leader",
+                     .not_running = e.elements[5].str == "leader" || e.elements[5].str == "follower"
+                                        ? ""
+                                        : e.elements[5].str});
     }
   }
   return out;

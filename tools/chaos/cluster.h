@@ -55,6 +55,7 @@ struct ReplicaState {
   uint64_t commit = 0;
   std::string digest;
   bool leader = false;
+  std::string not_running;  // "opening" / "stopped: <why>" (CREMA.DIGESTS); empty while running
 };
 
 class RealCluster {

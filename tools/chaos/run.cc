@@ -286,6 +286,12 @@ bool Runner::Converged(std::string* why) {
       return false;
     }
     for (const ReplicaState& r : replicas) {
+      if (!r.not_running.empty()) {
+        *why = absl::StrCat("group ", group, ": n", r.node, "'s replica is ", r.not_running);
+        return false;
+      }
+    }
+    for (const ReplicaState& r : replicas) {
       if (r.applied != replicas[0].applied || r.digest != replicas[0].digest || r.applied < max_commit) {
         *why = absl::StrCat("group ", group, ": n", r.node, " applied ", r.applied, " digest ",
                             r.digest, " vs n", replicas[0].node, " applied ", replicas[0].applied,
@@ -301,9 +307,9 @@ void Runner::DumpReplicas() {
   absl::StatusOr<std::vector<ReplicaState>> all = cluster_->Digests(absl::Seconds(5));
   if (all.ok()) {
     for (const ReplicaState& r : *all) {
-      Log() << absl::StrFormat("chaos:   group %d n%d replica %d applied %d commit %d digest %s%s\n",
+      Log() << absl::StrFormat("chaos:   group %d n%d replica %d applied %d commit %d digest %s%s%s\n",
                                r.group, r.node, r.replica, r.applied, r.commit, r.digest,
-                               r.leader ? " leader" : "");
+                               r.leader ? " leader" : "", r.not_running.empty() ? "" : " " + r.not_running);
     }
   } else {
     Log() << "chaos:   digests: " << all.status() << "\n";

@@ -4,7 +4,8 @@
 //   CREMA.NODE ADMIT|DRAIN|REMOVE <node id>          (admin) membership of data nodes
 //   CREMA.SHARD TRANSFER <shard> <node id>           (admin) move a shard's leadership
 //   CREMA.DIGESTS                                    (admin) every hosted replica as
-//       [group, replica, applied index, commit index, digest (16 hex digits), "leader"|"follower"]
+//       [group, replica, applied index, commit index, digest (16 hex digits),
+//        "leader"|"follower"|"opening"|"stopped: <why>"]
 //       — what a convergence check compares across nodes (real-process chaos, tools/chaos/)
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -91,7 +92,7 @@ void Digests(CommandCall& call) {
     call.out.Integer(static_cast<int64_t>(d.applied));
     call.out.Integer(static_cast<int64_t>(d.commit));
     call.out.Bulk(absl::StrCat(absl::Hex(d.digest, absl::kZeroPad16)));
-    call.out.Bulk(d.leader ? "leader" : "follower");
+    call.out.Bulk(!d.not_running.empty() ? d.not_running : d.leader ? "leader" : "follower");
   }
 }
 

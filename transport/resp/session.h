@@ -64,6 +64,9 @@ struct ReplicaDigest {
   uint64_t commit = 0;   // its Raft commit index
   uint64_t digest = 0;   // XXH3 of its replicated state (a checkpoint)
   bool leader = false;
+  // Not serving: "opening" (being created or reopened) or "stopped: <why>" (a storage error
+  // stopped it; it reopens after a backoff unless the data is corrupt). Empty while running.
+  std::string not_running;
 };
 
 struct ServerContext {

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "node/cache_node/cache_node.h"
 #include "transport/logging/log.h"
 #include "transport/server/server_main.h"
@@ -27,7 +28,17 @@ class CacheNodeServed final : public ServedNode {
   std::optional<std::vector<resp::ReplicaDigest>> ReplicaDigests() override {
     std::vector<resp::ReplicaDigest> out;
     for (const CacheNode::ReplicaView& r : node_->Replicas()) {
-      if (r.driver == nullptr || !r.driver->has_core() || r.driver->stopped()) continue;
+      if (r.driver == nullptr || !r.driver->has_core() || r.driver->stopped()) {
+        // Reported too: a convergence check must tell a replica that is down from one missing.
+        resp::ReplicaDigest d;
+        d.group = r.group;
+        d.replica = r.replica;
+        d.not_running = r.driver == nullptr || !r.driver->has_core() || r.driver->failure().ok()
+                            ? "opening"
+                            : absl::StrCat("stopped: ", r.driver->failure().message());
+        out.push_back(std::move(d));
+        continue;
+      }
       resp::ReplicaDigest d;
       d.group = r.group;
       d.replica = r.replica;
