@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev
   zlib1g-dev zstd gzip redis-tools procps
   prometheus-cpp-dev libspdlog-dev prometheus redis-server python3-redis curl etcd-server etcd-client
+  iproute2 iptables libfaketime libnetfilter-queue-dev
 )
 
 missing=()

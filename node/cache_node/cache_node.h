@@ -77,6 +77,10 @@ struct CacheNodeOptions {
   bool plant_replica_self_eviction = false;
   bool plant_retry_new_seq = false;
   bool plant_local_read_no_floor = false;
+  // TEST ONLY planted bug (real-process chaos must catch it; crema_server's
+  // --testonly_plant=follower_reads): linearizable reads are served from this node's replica,
+  // leader or not, without ReadIndex or a lease — stale on a lagging or partitioned follower.
+  bool plant_linearizable_read_no_read_index = false;
 };
 
 struct CacheNodeStats {

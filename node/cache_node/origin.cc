@@ -233,6 +233,7 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
     }
   } else {
     ++stats_.reads_linearizable;
+    if (usable && options_.plant_linearizable_read_no_read_index) return ReadLocal(*h, op, keys);
     if (usable) {
       absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
           std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));

@@ -3,6 +3,10 @@
 //   CREMA.STATUS                                     the node's view of the cluster
 //   CREMA.NODE ADMIT|DRAIN|REMOVE <node id>          (admin) membership of data nodes
 //   CREMA.SHARD TRANSFER <shard> <node id>           (admin) move a shard's leadership
+//   CREMA.DIGESTS                                    (admin) every hosted replica as
+//       [group, replica, applied index, commit index, digest (16 hex digits),
+//        "leader"|"follower"|"opening"|"stopped: <why>"]
+//       — what a convergence check compares across nodes (real-process chaos, tools/chaos/)
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "transport/resp/command_table.h"
@@ -75,6 +79,23 @@ void Shard(CommandCall& call) {
   call.out.SimpleString("OK");
 }
 
+void Digests(CommandCall& call) {
+  if (!call.server.replica_digests) {
+    return call.ReplyError("ERR this server cannot report replica digests");
+  }
+  const std::vector<ReplicaDigest> digests = call.server.replica_digests();
+  call.out.ArrayHeader(digests.size());
+  for (const ReplicaDigest& d : digests) {
+    call.out.ArrayHeader(6);
+    call.out.Integer(static_cast<int64_t>(d.group));
+    call.out.Integer(static_cast<int64_t>(d.replica));
+    call.out.Integer(static_cast<int64_t>(d.applied));
+    call.out.Integer(static_cast<int64_t>(d.commit));
+    call.out.Bulk(absl::StrCat(absl::Hex(d.digest, absl::kZeroPad16)));
+    call.out.Bulk(!d.not_running.empty() ? d.not_running : d.leader ? "leader" : "follower");
+  }
+}
+
 }  // namespace
 
 void RegisterCremaCommands(std::vector<CommandSpec>* t) {
@@ -85,6 +106,8 @@ void RegisterCremaCommands(std::vector<CommandSpec>* t) {
                 "CREMA.NODE ADMIT|DRAIN|REMOVE <id> (admin)."});
   t->push_back({"crema.shard", 4, kAdmin | kConnection, 0, 0, 0, Shard,
                 "CREMA.SHARD TRANSFER <shard> <node id> (admin)."});
+  t->push_back({"crema.digests", 1, kAdmin | kConnection, 0, 0, 0, Digests,
+                "CREMA.DIGESTS: every hosted replica's applied index and state digest (admin)."});
 }
 
 }  // namespace crema::resp

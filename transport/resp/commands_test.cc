@@ -185,6 +185,26 @@ TEST_F(CommandsTest, PasswordAndAdmin) {
   EXPECT_EQ(api_.admin_log, (std::vector<std::string>{"admit 4", "transfer 3 to 2"}));
 }
 
+TEST_F(CommandsTest, DigestsAreAdminOnlyAndListEveryReplica) {
+  server_.settings.admin_token = "tok";
+  EXPECT_EQ(Run({"CREMA.DIGESTS"}), "-NOPERM admin commands need AUTH admin <admin token>\r\n");
+  EXPECT_EQ(Run({"AUTH", "admin", "tok"}), "+OK\r\n");
+  EXPECT_EQ(Run({"CREMA.DIGESTS"}), "-ERR this server cannot report replica digests\r\n");
+  server_.replica_digests = [] {
+    return std::vector<ReplicaDigest>{{.group = 0, .replica = 7, .applied = 12, .commit = 12,
+                                       .digest = 0xabc, .leader = true},
+                                      {.group = 3, .replica = 9, .applied = 4, .commit = 5,
+                                       .digest = 0xffffffffffffffff, .leader = false},
+                                      {.group = 4, .replica = 2, .not_running = "stopped: disk"}};
+  };
+  EXPECT_EQ(Run({"CREMA.DIGESTS"}),
+            "*3\r\n*6\r\n:0\r\n:7\r\n:12\r\n:12\r\n$16\r\n0000000000000abc\r\n$6\r\nleader\r\n"
+            "*6\r\n:3\r\n:9\r\n:4\r\n:5\r\n$16\r\nffffffffffffffff\r\n$8\r\nfollower\r\n"
+            "*6\r\n:4\r\n:2\r\n:0\r\n:0\r\n$16\r\n0000000000000000\r\n$13\r\nstopped: disk\r\n");
+  EXPECT_EQ(Run({"CREMA.DIGESTS", "x"}),
+            "-ERR wrong number of arguments for 'crema.digests' command\r\n");
+}
+
 TEST_F(CommandsTest, ConsistencyReachesTheNode) {
   EXPECT_EQ(Run({"CREMA.CONSISTENCY"}), "$5\r\nlocal\r\n");
   EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");

@@ -86,6 +86,10 @@ class RespServer {
   std::string bound_address() const;  // "ip:port" actually bound (port 0 resolved)
   size_t connections() const { return connections_.size(); }
   const ServerContext& context() const { return context_; }
+  // What CREMA.DIGESTS reports (call before Start).
+  void SetReplicaDigests(std::function<std::vector<ReplicaDigest>()> digests) {
+    context_.replica_digests = std::move(digests);
+  }
 
  private:
   friend class RespConnection;

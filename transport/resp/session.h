@@ -55,6 +55,20 @@ struct ServerCounters {
   int64_t connected_clients = 0;
 };
 
+// One replica hosted by this node, for convergence checks (CREMA.DIGESTS): replicas of a group
+// have converged when they report the same applied index and digest.
+struct ReplicaDigest {
+  uint64_t group = 0;
+  uint64_t replica = 0;
+  uint64_t applied = 0;  // the replica's applied index
+  uint64_t commit = 0;   // its Raft commit index
+  uint64_t digest = 0;   // XXH3 of its replicated state (a checkpoint)
+  bool leader = false;
+  // Not serving: "opening" (being created or reopened) or "stopped: <why>" (a storage error
+  // stopped it; it reopens after a backoff unless the data is corrupt). Empty while running.
+  std::string not_running;
+};
+
 struct ServerContext {
   CacheApi* api = nullptr;
   const Clock* clock = nullptr;
@@ -63,6 +77,8 @@ struct ServerContext {
   absl::Time started = absl::InfinitePast();  // monotonic
   // One "id=.. addr=.. name=.. age=.. idle=.. cmd=.. resp=.." line per connection (CLIENT LIST).
   std::function<std::vector<std::string>()> client_list;
+  // Every replica this node hosts (CREMA.DIGESTS); null when the served node cannot tell.
+  std::function<std::vector<ReplicaDigest>()> replica_digests;
 };
 
 }  // namespace crema::resp

@@ -8,12 +8,15 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "node/cache_node/cache_api.h"
 #include "node/cache_node/cache_config.h"
 #include "node/env.h"
 #include "node/metrics/metrics.h"
+#include "transport/resp/session.h"
 
 namespace crema::server {
 
@@ -23,6 +26,9 @@ class ServedNode {
   virtual CacheApi* api() = 0;
   // Hands shard leaderships away, flushes, leaves the cluster's gossip; bounded by `timeout`.
   virtual void Shutdown(absl::Duration timeout) = 0;
+  // Every replica the node hosts with its applied index and state digest (CREMA.DIGESTS);
+  // nullopt when the node cannot tell (test doubles).
+  virtual std::optional<std::vector<resp::ReplicaDigest>> ReplicaDigests() { return std::nullopt; }
 };
 
 // Starts the node (fiber-only). `registry` is where the node registers its metrics

@@ -112,6 +112,9 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
     http_context.metrics_text = [&registry] { return registry.ExposeText(); };
     http_server = std::make_unique<http::HttpServer>(&rt.loop(), env.executor, env.clock,
                                                      http_context, config->http, &front);
+    if (node->ReplicaDigests().has_value()) {
+      resp_server->SetReplicaDigests([&node] { return *node->ReplicaDigests(); });
+    }
     for (absl::Status s : {resp_server->Start(), http_server->Start()}) {
       if (!s.ok()) {
         log::Error("cannot start", {{"reason", std::string(s.message())}});
