@@ -24,6 +24,24 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#if defined(BOOST_USE_UCONTEXT)
+// Boost.Context's ucontext implementation keeps each thread's running context in a thread-local
+// that its shared library defines only when the library itself was built for ucontext; Debian's
+// is built for fcontext. Sanitizer builds (the only ones defining BOOST_USE_UCONTEXT) get the
+// definition here: every thread starts in a "main context" record describing its own stack.
+namespace boost::context::detail {
+fiber_activation_record*& fiber_activation_record::current() noexcept {
+  thread_local std::unique_ptr<fiber_activation_record> main_context;
+  thread_local fiber_activation_record* current_record = nullptr;
+  if (current_record == nullptr) {
+    main_context = std::make_unique<fiber_activation_record>();
+    current_record = main_context.get();
+  }
+  return current_record;
+}
+}  // namespace boost::context::detail
+#endif
+
 namespace crema {
 namespace {
 

@@ -33,7 +33,7 @@
 namespace crema::raft::storage {
 namespace {
 
-constexpr int kMaxOps = 48;
+constexpr int kMaxOps = 32;
 constexpr int kMaxMutations = 8;
 constexpr char kPrefix[] = "w/";
 
@@ -50,7 +50,7 @@ struct Model {
 }
 
 std::string EntryData(fuzz::FuzzInput& in) {
-  std::string data = in.Bytes(200);
+  std::string data = in.Bytes(120);
   for (char& c : data) c = c == 0 ? 1 : c;
   return data;
 }
