@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/replicated/command.h"
 #include "chaos/history_generator.h"
 #include "chaos/history_json.h"
 #include "consensus/conf_change.h"
@@ -21,6 +22,10 @@
 #include "consensus/kv/protocol.h"
 #include "consensus/message_codec.h"
 #include "consensus/storage/snapshot_store.h"
+#include "node/cache_node/payloads.h"
+#include "node/cluster/cluster_map.h"
+#include "node/cluster/meta_command.h"
+#include "node/forward/rpc.h"
 #include "node/membership/codec.h"
 #include "node/ping/ping_codec.h"
 #include "node/ping/state_file.h"
@@ -209,6 +214,132 @@ void Transport(Random& random) {
   }
 }
 
+// A FuzzInput::Bytes(max) field: the length as InRange(0, max) reads it, then the bytes.
+std::string Field(const std::string& bytes, size_t max) {
+  std::string out;
+  const size_t n = bytes.size();
+  const int width = max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
+  for (int i = 0; i < width; ++i) out += static_cast<char>((n >> (8 * i)) & 0xff);
+  return out + bytes;
+}
+
+void Cache(Random& random) {
+  using namespace replicated;
+  Command put;
+  put.kind = CommandKind::kPut;
+  put.session = 7;
+  put.seq = 3;
+  put.ack_floor = 2;
+  put.issued_unix_ns = 1'700'000'000'000'000'000;
+  put.stamp_unix_ns = put.issued_unix_ns + 1000;
+  put.key = "user:42";
+  put.value = "hello";
+  put.expiry = {ExpiryKind::kAfter, 30'000'000'000};
+  const std::string dir = "cache/replicated/fuzz_corpus/command_fuzzer";
+  Write(dir, "put", Mode(0, EncodeCommand(put)));
+  Command multi = put;
+  multi.kind = CommandKind::kMultiPut;
+  multi.key.clear();
+  multi.value.clear();
+  multi.entries = {{"a", "1"}, {"b", "2"}};
+  Write(dir, "multi-put", Mode(0, EncodeCommand(multi)));
+  Command evict;
+  evict.kind = CommandKind::kEvict;
+  evict.stamp_unix_ns = put.stamp_unix_ns;
+  evict.keys = {"a", "user:42"};
+  Write(dir, "evict", Mode(0, EncodeCommand(evict)));
+  Write(dir, "result", Mode(1, EncodeResult({ResultCode::kOk, "prev", 0})));
+  Write(dir, "replicas", Mode(2, RandomBytes(random, 400)));
+
+  cluster::ClusterParams params;
+  params.num_shards = 8;
+  const cluster::ClusterMap map =
+      cluster::InitialClusterMap({1, 2, 3}, {"10.0.0.1:7001", "10.0.0.2:7001", "10.0.0.3:7001"},
+                                 params);
+  const std::string cdir = "node/cluster/fuzz_corpus/cluster_codec_fuzzer";
+  Write(cdir, "map", Mode(0, cluster::EncodeClusterMap(map)));
+  cluster::MetaCommand bootstrap;
+  bootstrap.kind = cluster::MetaCommandKind::kBootstrap;
+  bootstrap.map = map;
+  cluster::MetaCommand admit;
+  admit.kind = cluster::MetaCommandKind::kAdmit;
+  admit.node = 4;
+  admit.address = "10.0.0.4:7001";
+  cluster::MetaCommand conf;
+  conf.kind = cluster::MetaCommandKind::kRecordConf;
+  conf.group = 1;
+  conf.voters = {1, 2, 4};
+  conf.conf_index = 9;
+  Write(cdir, "admit", Mode(1, cluster::EncodeMetaCommand(admit)));
+  Write(cdir, "record-conf", Mode(1, cluster::EncodeMetaCommand(conf)));
+  Write(cdir, "small", Mode(2, RandomBytes(random, 40)));
+  Write(cdir, "state-machine",
+        Mode(3, std::string(1, '\0') + Field(cluster::EncodeMetaCommand(bootstrap), 512) +
+                    Field(cluster::EncodeMetaCommand(admit), 512) +
+                    Field(cluster::EncodeMetaCommand(conf), 512)));
+
+  forward::Request request;
+  request.id = 99;
+  request.kind = forward::RequestKind::kWrite;
+  request.group = 3;
+  request.map_version = 12;
+  request.timeout = absl::Seconds(2);
+  request.payload = EncodeCommand(put);
+  forward::Reply reply;
+  reply.id = 99;
+  reply.status = forward::ReplyStatus::kNotLeader;
+  reply.leader_hint = 2;
+  reply.map_version = 12;
+  const std::string fdir = "node/cache_node/fuzz_corpus/forward_fuzzer";
+  Write(fdir, "request", Mode(0, forward::EncodeRequest(request)));
+  Write(fdir, "reply", Mode(0, forward::EncodeReply(reply)));
+  Write(fdir, "write-reply",
+        Mode(1, payloads::EncodeWriteReply({17, {ResultCode::kOk, std::nullopt, 0}})));
+  payloads::ReadRequest read;
+  read.keys = {"a", "user:42"};
+  read.min_index = 5;
+  Write(fdir, "read-request", Mode(2, payloads::EncodeReadRequest(read)));
+  payloads::ReadReply read_reply;
+  read_reply.index = 20;
+  read_reply.items = {{true, "1", absl::InfiniteFuture()}, {false, "", absl::InfiniteFuture()}};
+  Write(fdir, "read-reply", Mode(3, std::string("\x02\x00", 2) + payloads::EncodeReadReply(read_reply)));
+}
+
+void FrontEnds() {
+  const std::string rdir = "transport/resp/fuzz_corpus/resp_fuzzer";
+  const std::string pipeline =
+      "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+      "PING\r\nSET k \"a\\x41 b\" 'c d'\r\n*1\r\n$4\r\nQUIT\r\n";
+  Write(rdir, "small-limits", Mode(0, Field(pipeline, 1 << 16)));
+  Write(rdir, "default-limits", Mode(1, Field(pipeline, 1 << 16)));
+  Write(rdir, "structured", Mode(2, std::string("\x03\x02\x00", 3) + "\x03\x00SET\x01\x00k"));
+  Write(rdir, "replies",
+        Mode(3, "+OK\r\n-ERR bad\r\n:42\r\n$5\r\nhello\r\n*2\r\n$-1\r\n:1\r\n%1\r\n+a\r\n,1.5\r\n"
+                "_\r\n#t\r\n=8\r\ntxt:abcd\r\n~1\r\n(123\r\n"));
+  const std::string hdir = "transport/http/fuzz_corpus/http_fuzzer";
+  Write(hdir, "put-get",
+        Mode(0, "PUT /kv/a%2Fb?ttl=10s HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                "GET /kv/a%2Fb?consistency=linearizable HTTP/1.1\r\nHost: x\r\n\r\n"
+                "DELETE /kv/a%2Fb HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Write(hdir, "admin",
+        Mode(0, "POST /admin/nodes/4/admit HTTP/1.1\r\nHost: x\r\n"
+                "Authorization: Bearer fuzz-admin-token\r\nContent-Length: 0\r\n\r\n"
+                "GET /cluster HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  Write(hdir, "chunked",
+        Mode(0, "PUT /kv/c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "3\r\nabc\r\n0\r\n\r\n"));
+  Write(hdir, "structured", Mode(1, std::string("\x01\x08\x03key\x05value", 13)));
+  const std::string sdir = "transport/server/fuzz_corpus/server_config_fuzzer";
+  const std::string good = std::string("--node_id=1") + '\0' + "--peer_address=127.0.0.1:7001" +
+                           '\0' + "--data_dir=/tmp/x" + '\0' +
+                           "--peers=1=127.0.0.1:7001,2=127.0.0.1:7002" + '\0' + "--bootstrap=1,2" +
+                           '\0' + "--default_ttl=1h" + '\0' + "--auto_admit";
+  Write(sdir, "good", good);
+  Write(sdir, "indexed", std::string("#0=3") + '\0' + "#1=[::1]:7003" + '\0' + "#4=/d" + '\0' +
+                             "#16=50ms" + '\0' + "#24=1048576");
+  Write(sdir, "bad", std::string("--node_id=0") + '\0' + "--noauto_admit" + '\0' + "stray");
+}
+
 }  // namespace
 }  // namespace crema::fuzz
 
@@ -227,6 +358,8 @@ int main(int argc, char** argv) {
   crema::fuzz::Chaos(random);
   crema::fuzz::Text();
   crema::fuzz::Transport(random);
+  crema::fuzz::Cache(random);
+  crema::fuzz::FrontEnds();
   std::printf("seed corpora written under %s\n", workspace);
   return 0;
 }
