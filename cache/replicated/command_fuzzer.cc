@@ -44,14 +44,15 @@ void DecodeResultOne(std::string_view bytes) {
   if (!again.ok() || !(*again == *r)) Fail("a result does not survive re-encoding");
 }
 
-std::string Key(fuzz::FuzzInput& in) { return std::string(1 + in.InRange(0, 2), 'a' + in.InRange(0, 3)); }
+std::string Key(fuzz::FuzzInput& in) {
+  return std::string(1 + in.InRange(0, 2), 'a' + in.InRange(0, 3));
+}
 
 Command Built(fuzz::FuzzInput& in, int64_t stamp) {
-  static const CommandKind kKinds[] = {CommandKind::kPut,       CommandKind::kDelete,
-                                       CommandKind::kCas,       CommandKind::kIncrement,
-                                       CommandKind::kExpire,    CommandKind::kGetAndTouch,
-                                       CommandKind::kMultiPut,  CommandKind::kEvict,
-                                       CommandKind::kTick};
+  static const CommandKind kKinds[] = {
+      CommandKind::kPut,       CommandKind::kDelete, CommandKind::kCas,
+      CommandKind::kIncrement, CommandKind::kExpire, CommandKind::kGetAndTouch,
+      CommandKind::kMultiPut,  CommandKind::kEvict,  CommandKind::kTick};
   Command c;
   c.kind = kKinds[in.InRange(0, 8)];
   c.stamp_unix_ns = stamp;
@@ -126,9 +127,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   crema::fuzz::MemoryBudget budget(size, /*per_input_byte=*/512, /*fixed_bytes=*/2 << 20);
   crema::fuzz::FuzzInput in(data, size);
   switch (in.U8() % 3) {
-    case 0: DecodeOne(in.Rest()); break;
-    case 1: DecodeResultOne(in.Rest()); break;
-    default: Replicas(in); break;
+    case 0:
+      DecodeOne(in.Rest());
+      break;
+    case 1:
+      DecodeResultOne(in.Rest());
+      break;
+    default:
+      Replicas(in);
+      break;
   }
   return 0;
 }

@@ -27,8 +27,8 @@ namespace {
 }
 
 bool SameRequest(const forward::Request& a, const forward::Request& b) {
-  return a.id == b.id && a.kind == b.kind && a.group == b.group &&
-         a.map_version == b.map_version && a.timeout == b.timeout && a.payload == b.payload;
+  return a.id == b.id && a.kind == b.kind && a.group == b.group && a.map_version == b.map_version &&
+         a.timeout == b.timeout && a.payload == b.payload;
 }
 bool SameReply(const forward::Reply& a, const forward::Reply& b) {
   return a.id == b.id && a.status == b.status && a.leader_hint == b.leader_hint &&
@@ -48,7 +48,8 @@ void Rpc(std::string_view bytes) {
     }
   } else {
     if (d->reply->payload.size() > forward::kMaxPayloadBytes) Fail("reply payload too big");
-    absl::StatusOr<forward::Decoded> again = forward::DecodeMessage(forward::EncodeReply(*d->reply));
+    absl::StatusOr<forward::Decoded> again =
+        forward::DecodeMessage(forward::EncodeReply(*d->reply));
     if (!again.ok() || again->reply == nullptr || !SameReply(*again->reply, *d->reply)) {
       Fail("a reply does not survive re-encoding");
     }
@@ -68,7 +69,8 @@ void Write(std::string_view bytes) {
 void Read(std::string_view bytes) {
   absl::StatusOr<ReadRequest> q = DecodeReadRequest(bytes);
   if (!q.ok()) return;
-  if (q->keys.empty() || q->keys.size() > kMaxMultiKeys) Fail("a read request with a bad key count");
+  if (q->keys.empty() || q->keys.size() > kMaxMultiKeys)
+    Fail("a read request with a bad key count");
   for (const std::string& k : q->keys) {
     if (k.empty() || k.size() > kMaxKeyBytes) Fail("a read request with a bad key");
   }
@@ -86,7 +88,8 @@ void ReadReplyOf(fuzz::FuzzInput& in) {
   if (r->items.size() != expected) Fail("a read reply with the wrong number of items");
   const std::string once = EncodeReadReply(*r);
   absl::StatusOr<ReadReply> again = DecodeReadReply(once, expected);
-  if (!again.ok() || EncodeReadReply(*again) != once) Fail("a read reply does not re-encode stably");
+  if (!again.ok() || EncodeReadReply(*again) != once)
+    Fail("a read reply does not re-encode stably");
 }
 
 }  // namespace
@@ -97,10 +100,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   crema::fuzz::MemoryBudget budget(size, /*per_input_byte=*/64, /*fixed_bytes=*/1 << 20);
   crema::fuzz::FuzzInput in(data, size);
   switch (in.U8() % 4) {
-    case 0: Rpc(in.Rest()); break;
-    case 1: Write(in.Rest()); break;
-    case 2: Read(in.Rest()); break;
-    default: ReadReplyOf(in); break;
+    case 0:
+      Rpc(in.Rest());
+      break;
+    case 1:
+      Write(in.Rest());
+      break;
+    case 2:
+      Read(in.Rest());
+      break;
+    default:
+      ReadReplyOf(in);
+      break;
   }
   return 0;
 }

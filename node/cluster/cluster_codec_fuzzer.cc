@@ -82,7 +82,8 @@ void StateMachine(fuzz::FuzzInput& in) {
     const uint64_t before = machine.map().version;
     (void)machine.ApplyWithResult(index++, in.Bytes(512));
     const uint64_t after = machine.map().version;
-    if (after != before && after != before + 1) Fail("one command moved the version by more than one");
+    if (after != before && after != before + 1)
+      Fail("one command moved the version by more than one");
     if (after != before) history.push_back(machine.map());
   }
   MetaStateMachine restored;
@@ -110,10 +111,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   crema::fuzz::MemoryBudget budget(size, /*per_input_byte=*/256, /*fixed_bytes=*/1 << 20);
   crema::fuzz::FuzzInput in(data, size);
   switch (in.U8() % 4) {
-    case 0: Map(in.Rest()); break;
-    case 1: Command(in.Rest()); break;
-    case 2: Small(in); break;
-    default: StateMachine(in); break;
+    case 0:
+      Map(in.Rest());
+      break;
+    case 1:
+      Command(in.Rest());
+      break;
+    case 2:
+      Small(in);
+      break;
+    default:
+      StateMachine(in);
+      break;
   }
   return 0;
 }

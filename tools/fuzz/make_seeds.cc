@@ -302,7 +302,8 @@ void Cache(Random& random) {
   payloads::ReadReply read_reply;
   read_reply.index = 20;
   read_reply.items = {{true, "1", absl::InfiniteFuture()}, {false, "", absl::InfiniteFuture()}};
-  Write(fdir, "read-reply", Mode(3, std::string("\x02\x00", 2) + payloads::EncodeReadReply(read_reply)));
+  Write(fdir, "read-reply",
+        Mode(3, std::string("\x02\x00", 2) + payloads::EncodeReadReply(read_reply)));
 }
 
 void FrontEnds() {

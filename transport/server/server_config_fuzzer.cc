@@ -35,13 +35,32 @@ namespace {
 }
 
 const char* const kFlags[] = {
-    "node_id",        "peer_address",       "resp_address",   "http_address",
-    "data_dir",       "peers",              "seeds",          "bootstrap",
-    "capacity",       "capacity_unit",      "default_ttl",    "shards",
-    "replication_factor", "default_read",   "auto_admit",     "replace_dead_after",
-    "tick_interval",  "election_tick",      "log_level",      "log_file",
-    "max_clients",    "idle_timeout",       "pipeline_window", "request_timeout",
-    "max_bulk_bytes", "shutdown_timeout",
+    "node_id",
+    "peer_address",
+    "resp_address",
+    "http_address",
+    "data_dir",
+    "peers",
+    "seeds",
+    "bootstrap",
+    "capacity",
+    "capacity_unit",
+    "default_ttl",
+    "shards",
+    "replication_factor",
+    "default_read",
+    "auto_admit",
+    "replace_dead_after",
+    "tick_interval",
+    "election_tick",
+    "log_level",
+    "log_file",
+    "max_clients",
+    "idle_timeout",
+    "pipeline_window",
+    "request_timeout",
+    "max_bulk_bytes",
+    "shutdown_timeout",
 };
 constexpr size_t kFlagCount = sizeof(kFlags) / sizeof(kFlags[0]);
 
@@ -84,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   unsetenv("CREMA_PASSWORD");
   std::vector<std::string> args = {"crema_server"};
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  for (absl::string_view part : absl::StrSplit(absl::string_view(input.data(), input.size()), '\0')) {
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(input.data(), input.size()), '\0')) {
     std::string arg(part);
     if (args.size() == 1 && absl::StartsWith(arg, "$")) {
       setenv("CREMA_CLUSTER_SECRET", arg.c_str() + 1, 1);
@@ -103,7 +123,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (std::string& a : args) argv.push_back(a.data());
   const absl::Status prescan = PrescanArgs(static_cast<int>(argv.size()), argv.data());
   if (!prescan.ok()) {
-    if (prescan.code() != absl::StatusCode::kInvalidArgument) Fail("a prescan error of another kind");
+    if (prescan.code() != absl::StatusCode::kInvalidArgument)
+      Fail("a prescan error of another kind");
     return 0;
   }
   for (size_t i = 1; i < args.size(); ++i) {
