@@ -1,7 +1,7 @@
-// Fuzz target: HTTP request handling — the bytes a client sends to the HTTP port, parsed the way
-// http_server.cc parses them (Boost.Beast's request parser with the server's header and body
-// limits), then routed by HandleHttp (handler.h) onto a FakeCacheApi (an in-memory CacheApi; the
-// front end is what is fuzzed here, the cluster behind it has its own tests).
+// Fuzz target: HTTP request handling — the bytes a client sends to the HTTP port, parsed exactly
+// as http_server.cc parses them (its RequestParser with the server's limits, then RequestOf), then
+// routed by HandleHttp (handler.h) onto a FakeCacheApi (an in-memory CacheApi: the front end is
+// what is fuzzed here; the cluster behind it has its own tests).
 //
 // Modes (first byte):
 //   0  raw: the rest is the request stream (possibly several pipelined requests);
@@ -9,8 +9,8 @@
 //      directly, the targets built from fuzz bytes under /kv/, /admin/ and the other routes.
 // Oracles: no crash or sanitizer report; memory proportional to the input (MemoryBudget); Beast
 // never hands over a body over max_body_bytes; every response has a status in 200..599 and never
-// 500 (bad input is the client's error, not the server's); error bodies are JSON; admin routes never
-// succeed without the token; a PUT answered 204 is read back by the next GET of that key.
+// 500 (bad input is the client's error, not the server's); error bodies are JSON; admin routes
+// never succeed without the token; a PUT answered 204 is read back by the next GET of that key.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
@@ -70,9 +70,8 @@ void Raw(World& w, std::string_view stream) {
                            boost::asio::buffer(stream.data(), stream.size()));
   buffer.commit(stream.size());
   for (int requests = 0; requests < 16 && buffer.size() > 0; ++requests) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
-    parser.body_limit(limits.max_body_bytes);
+    RequestParser parser;  // exactly what http_server.cc reads requests with
+    LimitRequestParser(limits, parser);
     parser.eager(true);
     boost::beast::error_code ec;
     while (!ec && !parser.is_done() && buffer.size() > 0) {
@@ -85,14 +84,8 @@ void Raw(World& w, std::string_view stream) {
     }
     if (ec || !parser.is_done()) return;  // the server answers 400/413/431 and closes
     const auto& msg = parser.get();
-    if (msg.body().size() > limits.max_body_bytes) Fail("a body over max_body_bytes");
-    HttpRequest request;
-    request.method = std::string(msg.method_string());
-    request.target = std::string(msg.target());
-    if (auto it = msg.find(bhttp::field::authorization); it != msg.end()) {
-      request.authorization = std::string(it->value());
-    }
-    request.body = msg.body();
+    const HttpRequest request = RequestOf(msg);
+    if (request.body.size() > limits.max_body_bytes) Fail("a body over max_body_bytes");
     Handle(w, request);
     if (!msg.keep_alive()) return;
   }
@@ -115,8 +108,8 @@ std::string PercentEncode(std::string_view s) {
 
 void Structured(World& w, fuzz::FuzzInput& in) {
   static const char* const kMethods[] = {"GET", "PUT", "DELETE", "POST", "HEAD", "PATCH", ""};
-  static const char* const kRoutes[] = {"/kv/", "/admin/nodes/", "/admin/shards/", "/healthz",
-                                        "/readyz", "/metrics", "/cluster", "/"};
+  static const char* const kRoutes[] = {"/kv/",    "/admin/nodes/", "/admin/shards/", "/healthz",
+                                        "/readyz", "/metrics",      "/cluster",       "/"};
   while (!in.empty()) {
     HttpRequest request;
     request.method = kMethods[in.InRange(0, 6)];

@@ -14,8 +14,8 @@
 // query-buffer limit plus one piece; a failed parser stays failed with the same error; a parsed
 // command re-encoded as a multibulk array parses back to itself; well-formed commands come out
 // exactly as built.
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -62,9 +62,9 @@ Outcome Parse(std::string_view stream, const RequestLimits& limits, fuzz::FuzzIn
   Outcome out;
   size_t pos = 0;
   while (pos < stream.size() && out.error.empty()) {
-    const size_t piece = in == nullptr ? stream.size()
-                                       : std::min<size_t>(stream.size() - pos,
-                                                          1 + in->InRange(0, 255));
+    const size_t piece = in == nullptr
+                             ? stream.size()
+                             : std::min<size_t>(stream.size() - pos, 1 + in->InRange(0, 255));
     parser.Append(stream.substr(pos, piece));
     pos += piece;
     while (true) {
