@@ -23,7 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "cache/hit_ratio_sweep.h"
+#include "tools/hit_ratio/hit_ratio_sweep.h"
 #include "cache/local_cache.h"
 #include "cache/replay_policies.h"
 #include "cache/trace_reader.h"

@@ -12,6 +12,8 @@
 #include "chaos/linearizability.h"
 #include "chaos/nemesis.h"
 #include "chaos/nemesis_runner.h"
+#include "node/cluster/cluster_map.h"
+#include "node/membership/placement.h"
 #include "sim/fault_config.h"
 #include "sim/scenarios/cache/cache_node_program.h"
 #include "sim/scenarios/cache/cache_workload.h"
@@ -272,7 +274,14 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScena
         checker.violation().ok()) {
       failure = absl::StrCat("LIVENESS: not every shard acknowledged a write within ",
                              absl::FormatDuration(params.liveness_bound), " after healing; ",
-                             checker.Describe());
+                             checker.Describe(), "; waiting: ", workload->LivenessReport());
+      // The Raft state of (up to three of) the groups still waiting.
+      int shown = 0;
+      for (const std::string& key : workload->LivenessKeysPending()) {
+        if (shown++ == 3) break;
+        absl::StrAppend(&failure, "; ", checker.DescribeGroup(cluster::GroupOfShard(
+                                            membership::ShardOfKey(key, swarm.shards))));
+      }
     }
   }
   const absl::Duration liveness_took = absl::Nanoseconds(sim.now_ns() - heal_ns);

@@ -8,8 +8,8 @@
 // depend on the cache under test): lines `trace size lru_hits arc_hits requests`.
 //
 // Tool code: prints to stdout, reads and writes the optional baseline file.
-#ifndef CREMA_CACHE_HIT_RATIO_SWEEP_H_
-#define CREMA_CACHE_HIT_RATIO_SWEEP_H_
+#ifndef CREMA_TOOLS_HIT_RATIO_HIT_RATIO_SWEEP_H_
+#define CREMA_TOOLS_HIT_RATIO_HIT_RATIO_SWEEP_H_
 
 #include <cstdint>
 #include <functional>
@@ -55,4 +55,4 @@ void SweepTrace(const std::string& name, const std::vector<uint64_t>& keys,
 
 }  // namespace crema::cache
 
-#endif  // CREMA_CACHE_HIT_RATIO_SWEEP_H_
+#endif  // CREMA_TOOLS_HIT_RATIO_HIT_RATIO_SWEEP_H_

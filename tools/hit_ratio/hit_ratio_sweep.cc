@@ -1,4 +1,4 @@
-#include "cache/hit_ratio_sweep.h"
+#include "tools/hit_ratio/hit_ratio_sweep.h"
 
 #include <algorithm>
 #include <cstdio>
