@@ -2,7 +2,7 @@
 # Builds every libFuzzer target (crema_fuzz_target in tools/fuzz/fuzz.bzl) with --config=fuzz
 # and runs each one in turn.
 #
-#   tools/fuzz/run_all.sh                     # CI smoke: every target for 20 s (CREMA_FUZZ_SECONDS)
+#   tools/fuzz/run_all.sh                     # smoke: every target for 20 s (CREMA_FUZZ_SECONDS)
 #   tools/fuzz/run_all.sh -runs=10000000      # any libFuzzer flags replace the time limit
 #   CREMA_FUZZ_TARGETS="//transport:frame_fuzzer" tools/fuzz/run_all.sh   # a subset
 #
