@@ -7,7 +7,76 @@
 #include <cstdlib>
 #include <utility>
 
+// ThreadSanitizer keeps a shadow call stack per thread; switching stacks behind its back corrupts
+// it. Under TSan each fiber is announced as a TSan fiber and every switch is reported (below, at
+// the four switch points: Resume, SuspendCurrent, a fiber's exit, and unwinding in ~Executor).
+// AddressSanitizer builds use Boost's own annotations instead (.bazelrc: BOOST_USE_ASAN with the
+// ucontext implementation). Production builds compile none of this.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CREMA_TSAN_FIBERS 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define CREMA_TSAN_FIBERS 1
+#endif
+#ifdef CREMA_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#if defined(BOOST_USE_UCONTEXT)
+// Boost.Context's ucontext implementation keeps each thread's running context in a thread-local
+// that its shared library defines only when the library itself was built for ucontext; Debian's
+// is built for fcontext. Sanitizer builds (the only ones defining BOOST_USE_UCONTEXT) get the
+// definition here: every thread starts in a "main context" record describing its own stack.
+namespace boost::context::detail {
+fiber_activation_record*& fiber_activation_record::current() noexcept {
+  thread_local std::unique_ptr<fiber_activation_record> main_context;
+  thread_local fiber_activation_record* current_record = nullptr;
+  if (current_record == nullptr) {
+    main_context = std::make_unique<fiber_activation_record>();
+    current_record = main_context.get();
+  }
+  return current_record;
+}
+}  // namespace boost::context::detail
+#endif
+
 namespace crema {
+namespace {
+
+// A TSan fiber handle (nullptr when not built with TSan).
+void* NewSanitizerFiber() {
+#ifdef CREMA_TSAN_FIBERS
+  return __tsan_create_fiber(0);
+#else
+  return nullptr;
+#endif
+}
+void DeleteSanitizerFiber(void* fiber) {
+#ifdef CREMA_TSAN_FIBERS
+  if (fiber != nullptr) __tsan_destroy_fiber(fiber);
+#else
+  (void)fiber;
+#endif
+}
+void* CurrentSanitizerFiber() {
+#ifdef CREMA_TSAN_FIBERS
+  return __tsan_get_current_fiber();
+#else
+  return nullptr;
+#endif
+}
+// Call right before switching stacks to the context `to` stands for.
+void SwitchingTo(void* to) {
+#ifdef CREMA_TSAN_FIBERS
+  __tsan_switch_to_fiber(to, 0);
+#else
+  (void)to;
+#endif
+}
+
+}  // namespace
 
 struct Executor::Fiber {
   FiberId id = 0;
@@ -19,11 +88,15 @@ struct Executor::Fiber {
   bool runnable = false;            // queued in ready_
   bool cancelled = false;
   bool finished = false;
+  void* sanitizer_fiber = NewSanitizerFiber();  // TSan builds only
+  void* sanitizer_return = nullptr;             // the context that resumed this fiber
+  ~Fiber() { DeleteSanitizerFiber(sanitizer_fiber); }
 };
 
 namespace {
 const std::string kNoFiberName;
 }  // namespace
+
 
 void WaitList::WakeOne(Executor& executor) {
   // Skip waiters whose wait already ended (timed out or cancelled); wake the first live one.
@@ -58,7 +131,10 @@ Executor::~Executor() {
     auto node = fibers_.extract(fibers_.begin());
     Fiber* fiber = node.mapped().get();
     current_ = fiber;
+    fiber->sanitizer_return = CurrentSanitizerFiber();
+    SwitchingTo(fiber->sanitizer_fiber);
     fiber->context = boost::context::fiber();
+    SwitchingTo(fiber->sanitizer_return);  // the unwound fiber jumped back without telling TSan
     current_ = nullptr;
   }
 }
@@ -82,6 +158,7 @@ FiberId Executor::Spawn(std::string name, absl::AnyInvocable<void()> body) {
         raw->body();
         raw->body = nullptr;  // run the captures' destructors on the fiber's own stack
         raw->finished = true;
+        SwitchingTo(raw->sanitizer_return);
         return std::move(raw->scheduler);
       });
   fibers_.emplace(raw->id, std::move(fiber));
@@ -129,6 +206,8 @@ void Executor::RunReady() {
 void Executor::Resume(Fiber* fiber) {
   assert(current_ == nullptr);
   current_ = fiber;
+  fiber->sanitizer_return = CurrentSanitizerFiber();
+  SwitchingTo(fiber->sanitizer_fiber);
   fiber->context = std::move(fiber->context).resume();
   current_ = nullptr;
   if (fiber->finished) fibers_.erase(fiber->id);
@@ -141,6 +220,7 @@ void Executor::SuspendCurrent() {
     std::fprintf(stderr, "Executor: fiber %s blocked while being unwound\n", fiber->name.c_str());
     std::abort();
   }
+  SwitchingTo(fiber->sanitizer_return);
   fiber->scheduler = std::move(fiber->scheduler).resume();
   // Resumed by RunReady (or by the destructor, which unwinds instead of returning here).
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, then runs every Bazel test.
+# The whole test suite: installs what is missing, then runs every Bazel test, then a small subset
+# under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Simulation tests pick fresh random seeds unless CREMA_SEED is set (they print the seed and, on
 # failure, the command that replays it). Extra arguments go to `bazel test`.
 set -euo pipefail
@@ -7,4 +8,10 @@ cd "$(dirname "$0")/.."
 tools/install_deps.sh
 seed_env=()
 if [ -n "${CREMA_SEED:-}" ]; then seed_env=(--test_env=CREMA_SEED="$CREMA_SEED"); fi
-exec bazel test //... --local_test_jobs=2 --test_output=errors --keep_going "${seed_env[@]}" "$@"
+status=0
+bazel test //... --local_test_jobs=2 --test_output=errors --keep_going "${seed_env[@]}" "$@" ||
+  status=$?
+# A small, chosen subset under ASan+UBSan (docs/hardening.md); the full run is
+# `tools/sanitizers.sh asan`. CREMA_SKIP_SANITIZERS=1 skips it.
+if [ -z "${CREMA_SKIP_SANITIZERS:-}" ]; then tools/sanitizers.sh ci || status=$?; fi
+exit "$status"

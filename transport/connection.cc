@@ -95,6 +95,12 @@ void Connection::HandleFrame(Frame frame) {
     Close(absl::UnauthenticatedError("data before the handshake completed"));
     return;
   }
+  if (absl::Status s = opener_->Open(AuthenticatedHeader(frame), frame.payload, frame.tag);
+      !s.ok()) {
+    tag_failed_ = true;
+    Close(std::move(s));
+    return;
+  }
   if (frame.from != peer_) {
     Close(absl::UnauthenticatedError(
         absl::StrCat("frame claims node ", frame.from, " on a connection of node ", peer_)));
@@ -112,6 +118,7 @@ absl::Status Connection::HandleHandshakeFrame(const Frame& frame) {
     absl::StatusOr<std::string> proof = dialer_->OnChallenge(frame.from, frame.payload);
     if (!proof.ok()) return proof.status();
     SendControl(FrameKind::kProof, *proof);
+    StartAuthenticatedFrames(dialer_->keys());
   } else if (!saw_hello_) {
     if (frame.kind != FrameKind::kHello) return absl::InvalidArgumentError("expected a hello");
     absl::StatusOr<std::string> challenge = acceptor_->OnHello(frame.from, frame.payload);
@@ -124,6 +131,7 @@ absl::Status Connection::HandleHandshakeFrame(const Frame& frame) {
     absl::Status status = acceptor_->OnProof(frame.from, frame.payload);
     if (!status.ok()) return status;
     peer_ = acceptor_->peer();
+    StartAuthenticatedFrames(acceptor_->keys());
   }
   authenticated_ = true;
   handshake_timer_.cancel();
@@ -131,6 +139,12 @@ absl::Status Connection::HandleHandshakeFrame(const Frame& frame) {
   if (owner_ != nullptr) owner_->OnAuthenticated(*this);
   KickWriter();
   return absl::OkStatus();
+}
+
+void Connection::StartAuthenticatedFrames(const SessionKeys& keys) {
+  sealer_.emplace(keys.send);
+  opener_.emplace(keys.receive);
+  reader_.set_max_payload_bytes(kMaxFramePayloadBytes);
 }
 
 void Connection::SendControl(FrameKind kind, std::string_view payload) {
@@ -150,6 +164,7 @@ void Connection::KickWriter() {
   while (authenticated_ && !queue_->empty() && writing_.size() < kMaxWriteBatchFrames &&
          (writing_.empty() || batch_bytes < kMaxWriteBatchBytes)) {
     writing_.push_back(queue_->Pop());
+    sealer_->Seal(&writing_.back());
     batch_bytes += writing_.back().size();
   }
   if (writing_.empty()) return;

@@ -9,8 +9,14 @@
 //
 // Contract:
 //   * Data frames go out only after authentication (dialer: after its proof is queued, which is
-//     written first; acceptor: after the proof checked out). Data frames are delivered only after
-//     authentication and only if their `from` is the bound peer.
+//     written first; acceptor: after the proof checked out), each sealed with the next tag of this
+//     connection's send key (frame_auth.h) as it is taken from the queue. Data frames are
+//     delivered only after authentication, only if their tag verifies under the receive key at the
+//     next sequence number (so nothing forged, modified, replayed, reordered or dropped gets
+//     through), and only if their `from` is the bound peer.
+//   * Until the handshake completes the reader accepts payloads of at most
+//     kMaxHandshakePayloadBytes, so an unauthenticated connection holds a few hundred bytes of
+//     frame buffer at most; afterwards up to kMaxFramePayloadBytes.
 //   * Any bad input — a bad frame, a failed or out-of-order handshake step, a data frame from
 //     another NodeId, no handshake within `handshake_timeout` — closes the connection with a
 //     status saying why (DATA_LOSS for bad frames, UNAUTHENTICATED/INVALID_ARGUMENT for handshake
@@ -37,6 +43,7 @@
 #include "absl/time/time.h"
 #include "node/network.h"
 #include "transport/frame.h"
+#include "transport/frame_auth.h"
 #include "transport/handshake.h"
 #include "transport/send_queue.h"
 
@@ -84,6 +91,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool is_dialer() const { return dialer_.has_value(); }
   bool authenticated() const { return authenticated_; }
   bool closed() const { return closed_; }
+  // True if the connection closed because a data frame's tag did not verify.
+  bool tag_failed() const { return tag_failed_; }
   NodeId peer() const { return peer_; }  // kNoNode until authenticated (dialer: the expected peer)
   SendQueue& queue() { return *queue_; }
 
@@ -94,6 +103,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Status HandleHandshakeFrame(const Frame& frame);
   void OnWrite(const boost::system::error_code& error);
   void SendControl(FrameKind kind, std::string_view payload);
+  // Switches to authenticated mode with the handshake's keys.
+  void StartAuthenticatedFrames(const SessionKeys& keys);
 
   const uint64_t id_;
   boost::asio::ip::tcp::socket socket_;
@@ -105,6 +116,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool saw_hello_ = false;
   bool authenticated_ = false;
   bool closed_ = false;
+  bool tag_failed_ = false;
+  std::optional<FrameSealer> sealer_;  // set at authentication
+  std::optional<FrameOpener> opener_;
   absl::Duration handshake_timeout_;
   boost::asio::steady_timer handshake_timer_;
   std::shared_ptr<SendQueue> queue_;

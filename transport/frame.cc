@@ -3,6 +3,7 @@
 #define XXH_STATIC_LINKING_ONLY  // for a stack-allocated XXH3_state_t
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -44,22 +45,44 @@ bool KnownKind(uint8_t kind) {
          kind <= static_cast<uint8_t>(FrameKind::kData);
 }
 
-}  // namespace
-
-std::string EncodeFrame(FrameKind kind, uint8_t service, NodeId from, std::string_view payload) {
-  assert(payload.size() <= kMaxFramePayloadBytes);
-  std::string out(kFrameHeaderBytes + payload.size(), '\0');
-  char* h = out.data();
+void PutHeader16(char* h, FrameKind kind, uint8_t service, NodeId from, size_t payload_bytes) {
   PutU32(h, kFrameMagic);
   h[4] = static_cast<char>(kFrameVersion);
   h[5] = static_cast<char>(kind);
   h[6] = static_cast<char>(service);
   h[7] = 0;
   PutU32(h + 8, from);
-  PutU32(h + 12, static_cast<uint32_t>(payload.size()));
+  PutU32(h + 12, static_cast<uint32_t>(payload_bytes));
+}
+
+size_t TrailerBytes(uint8_t kind) {
+  return kind == static_cast<uint8_t>(FrameKind::kData) ? kDataFrameTagBytes : 0;
+}
+
+}  // namespace
+
+std::string EncodeFrame(FrameKind kind, uint8_t service, NodeId from, std::string_view payload) {
+  assert(payload.size() <= kMaxFramePayloadBytes);
+  std::string out;
+  // Room for the tag the sending connection appends to a data frame, so sealing never reallocates.
+  out.reserve(kFrameHeaderBytes + payload.size() + TrailerBytes(static_cast<uint8_t>(kind)));
+  out.resize(kFrameHeaderBytes + payload.size());
+  char* h = out.data();
+  PutHeader16(h, kind, service, from, payload.size());
   PutU64(h + 16, Checksum(std::string_view(h, kChecksummedHeaderBytes), payload));
   if (!payload.empty()) std::memcpy(h + kFrameHeaderBytes, payload.data(), payload.size());
   return out;
+}
+
+std::string AuthenticatedHeader(const Frame& frame) {
+  std::string out(kFrameAuthenticatedHeaderBytes, '\0');
+  PutHeader16(out.data(), frame.kind, frame.service, frame.from, frame.payload.size());
+  return out;
+}
+
+void FrameReader::set_max_payload_bytes(size_t max_payload_bytes) {
+  assert(max_payload_bytes <= kMaxFramePayloadBytes);
+  max_payload_bytes_ = max_payload_bytes;
 }
 
 void FrameReader::Append(std::string_view bytes) {
@@ -87,13 +110,18 @@ absl::StatusOr<std::optional<Frame>> FrameReader::Next() {
   if (static_cast<uint8_t>(h[4]) != kFrameVersion) {
     return Fail(absl::StrCat("unsupported version ", static_cast<uint8_t>(h[4])));
   }
-  if (!KnownKind(static_cast<uint8_t>(h[5]))) return Fail("unknown kind");
+  const uint8_t kind = static_cast<uint8_t>(h[5]);
+  if (!KnownKind(kind)) return Fail("unknown kind");
   if (h[7] != 0) return Fail("reserved byte set");
   const uint32_t length = GetU32(h + 12);
-  if (length > kMaxFramePayloadBytes) {
-    return Fail(absl::StrCat("payload of ", length, " bytes exceeds the limit"));
+  const size_t limit = kind == static_cast<uint8_t>(FrameKind::kData)
+                           ? max_payload_bytes_
+                           : std::min(max_payload_bytes_, kMaxHandshakePayloadBytes);
+  if (length > limit) {
+    return Fail(absl::StrCat("payload of ", length, " bytes exceeds the limit of ", limit));
   }
-  if (buffered_bytes() < kFrameHeaderBytes + length) return std::nullopt;
+  const size_t trailer = TrailerBytes(kind);
+  if (buffered_bytes() < kFrameHeaderBytes + length + trailer) return std::nullopt;
   std::string_view payload(h + kFrameHeaderBytes, length);
   if (Checksum(std::string_view(h, kChecksummedHeaderBytes), payload) != GetU64(h + 16)) {
     return Fail("checksum mismatch");
@@ -103,7 +131,8 @@ absl::StatusOr<std::optional<Frame>> FrameReader::Next() {
   frame.service = static_cast<uint8_t>(h[6]);
   frame.from = GetU32(h + 8);
   frame.payload.assign(payload.data(), payload.size());
-  consumed_ += kFrameHeaderBytes + length;
+  frame.tag.assign(h + kFrameHeaderBytes + length, trailer);
+  consumed_ += kFrameHeaderBytes + length + trailer;
   return frame;
 }
 

@@ -106,7 +106,14 @@ absl::StatusOr<std::string> DialerHandshake::OnChallenge(NodeId from, std::strin
     return absl::UnauthenticatedError(
         absl::StrCat("node ", from, " does not know the cluster secret"));
   }
+  keys_ = DeriveSessionKeys(secret_, self_, peer_, nonce_.data(), acceptor_nonce.data(),
+                            kNonceBytes, /*is_dialer=*/true);
   return Mac(secret_, kDialLabel, self_, peer_, nonce_, acceptor_nonce);
+}
+
+const SessionKeys& DialerHandshake::keys() const {
+  assert(keys_.has_value());
+  return *keys_;
 }
 
 AcceptorHandshake::AcceptorHandshake(std::string secret, NodeId self, Nonce nonce)
@@ -140,7 +147,14 @@ absl::Status AcceptorHandshake::OnProof(NodeId from, std::string_view payload) {
     return absl::UnauthenticatedError(
         absl::StrCat("node ", from, " does not know the cluster secret"));
   }
+  keys_ = DeriveSessionKeys(secret_, peer_, self_, peer_nonce_.data(), nonce_.data(), kNonceBytes,
+                            /*is_dialer=*/false);
   return absl::OkStatus();
+}
+
+const SessionKeys& AcceptorHandshake::keys() const {
+  assert(keys_.has_value());
+  return *keys_;
 }
 
 }  // namespace crema::transport

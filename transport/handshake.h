@@ -15,9 +15,9 @@
 // are inside the MAC, so a proof for one identity cannot be reused for another. MACs are compared
 // in constant time.
 //
-// Limits (say them plainly): this authenticates connection setup only. Frames after it are
-// checksummed, not MACed or encrypted, so an active on-path attacker could inject into an
-// established TCP stream. Run peer traffic on a trusted network or under TLS/WireGuard.
+// A completed handshake also yields the connection's per-direction frame keys (`keys()`,
+// derived with HKDF from the secret and both nonces: frame_auth.h), with which every data frame
+// after it is authenticated and sequenced. Payloads are not encrypted.
 //
 // Contract: these classes are pure (no I/O); every malformed or wrong input gives
 // UNAUTHENTICATED or INVALID_ARGUMENT, never a crash. Thread safety: none (plain values).
@@ -26,12 +26,14 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/network.h"
+#include "transport/frame_auth.h"
 
 namespace crema::transport {
 
@@ -59,11 +61,15 @@ class DialerHandshake {
   // Checks the acceptor's kChallenge (sent `from`) and returns the kProof payload.
   [[nodiscard]] absl::StatusOr<std::string> OnChallenge(NodeId from, std::string_view payload);
 
+  // The connection's frame keys. REQUIRES: OnChallenge succeeded.
+  const SessionKeys& keys() const;
+
  private:
   std::string secret_;
   NodeId self_;
   NodeId peer_;
   Nonce nonce_;
+  std::optional<SessionKeys> keys_;
 };
 
 class AcceptorHandshake {
@@ -78,6 +84,8 @@ class AcceptorHandshake {
   [[nodiscard]] absl::Status OnProof(NodeId from, std::string_view payload);
 
   NodeId peer() const { return peer_; }
+  // The connection's frame keys. REQUIRES: OnProof succeeded.
+  const SessionKeys& keys() const;
 
  private:
   std::string secret_;
@@ -85,6 +93,7 @@ class AcceptorHandshake {
   NodeId peer_ = kNoNode;
   Nonce nonce_;
   Nonce peer_nonce_{};
+  std::optional<SessionKeys> keys_;
 };
 
 }  // namespace crema::transport

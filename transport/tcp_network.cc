@@ -106,8 +106,21 @@ void TcpNetwork::Accept() {
       }));
 }
 
+bool TcpNetwork::EvictOldestUnauthenticated() {
+  if (unauthenticated_inbound_.empty()) return false;
+  auto it = inbound_.find(*unauthenticated_inbound_.begin());
+  assert(it != inbound_.end());
+  ++stats_.evicted_unauthenticated;
+  std::shared_ptr<Connection> victim = it->second;  // OnClosed erases it from the maps
+  victim->Close(absl::ResourceExhaustedError("evicted: too many unauthenticated connections"));
+  return true;
+}
+
 void TcpNetwork::OnAccepted(tcp::socket socket) {
-  if (inbound_.size() >= kMaxInboundConnections) {
+  if (unauthenticated_inbound_.size() >= kMaxUnauthenticatedInbound) {
+    EvictOldestUnauthenticated();
+  }
+  if (inbound_.size() >= kMaxInboundConnections && !EvictOldestUnauthenticated()) {
     ++stats_.rejected_inbound;
     boost::system::error_code ignored;
     socket.close(ignored);
@@ -118,6 +131,7 @@ void TcpNetwork::OnAccepted(tcp::socket socket) {
   auto connection = std::make_shared<Connection>(next_connection_id_++, std::move(socket), AsOwner(),
                                                  connection_config_, kNoNode, std::move(queue));
   inbound_.emplace(connection->id(), connection);
+  unauthenticated_inbound_.insert(connection->id());
   connection->Start();
 }
 
@@ -279,6 +293,7 @@ void TcpNetwork::OnAuthenticated(Connection& connection) {
     return;
   }
   ++stats_.accepted;
+  unauthenticated_inbound_.erase(connection.id());
   auto it = inbound_.find(connection.id());
   assert(it != inbound_.end());
   inbound_by_node_[connection.peer()] = it->second;
@@ -292,7 +307,10 @@ void TcpNetwork::OnData(Connection& connection, Frame frame) {
 void TcpNetwork::OnClosed(Connection& connection, const absl::Status& why) {
   if (absl::IsDataLoss(why)) {
     ++stats_.bad_frames;
-  } else if (!connection.authenticated() && !absl::IsCancelled(why)) {
+  } else if (connection.tag_failed()) {
+    ++stats_.bad_tags;
+  } else if (!connection.authenticated() && !absl::IsCancelled(why) &&
+             !absl::IsResourceExhausted(why)) {
     ++stats_.auth_failures;
   }
   if (connection.authenticated()) ++stats_.disconnects;
@@ -302,6 +320,7 @@ void TcpNetwork::OnClosed(Connection& connection, const absl::Status& why) {
       inbound_by_node_.erase(by_node);
     }
     inbound_.erase(connection.id());
+    unauthenticated_inbound_.erase(connection.id());
     return;
   }
   auto it = peers_.find(connection.peer());

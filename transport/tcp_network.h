@@ -24,8 +24,16 @@
 //   * Each peer has a bounded SendQueue; when it is full the message is dropped and counted. When
 //     a connection attempt fails, messages queued for that peer are dropped (and counted): protocols
 //     retransmit, and stale traffic should not burst out when the peer returns.
-//   * Bad input from a connection (bad frame, failed handshake, wrong NodeId) closes that
+//   * Bad input from a connection (bad frame, failed handshake, wrong NodeId, a data frame whose
+//     per-frame tag does not verify: forged, modified, replayed, reordered) closes that
 //     connection and is counted in Stats; it never crashes the node.
+//   * Inbound connections are bounded twice: kMaxInboundConnections in all, and at most
+//     kMaxUnauthenticatedInbound that have not completed the handshake. A new connection beyond
+//     the latter evicts the OLDEST unauthenticated one (as it does when all kMaxInboundConnections
+//     are taken and some are unauthenticated), so a flood of garbage or silent connections cannot
+//     lock a real peer out: it only has to finish its handshake (one round trip) before
+//     kMaxUnauthenticatedInbound newer connections arrive. Before the handshake a connection
+//     buffers at most kMaxHandshakePayloadBytes of frame payload (frame.h).
 //   * Inbound messages go to the handler of their Service, on the loop thread, outside fibers.
 //     Unknown services and services with no handler are dropped and counted.
 //
@@ -41,6 +49,7 @@
 #include <string>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -54,6 +63,7 @@ namespace crema::transport {
 inline constexpr size_t kMaxQueuedMessagesPerPeer = 4096;
 inline constexpr size_t kMaxQueuedBytesPerPeer = 64 << 20;  // >= one largest frame
 inline constexpr size_t kMaxInboundConnections = 1024;
+inline constexpr size_t kMaxUnauthenticatedInbound = 128;
 inline constexpr size_t kMaxSelfMessagesInFlight = kMaxQueuedMessagesPerPeer;
 
 class TcpNetwork final : public Network, private Connection::Owner {
@@ -82,8 +92,10 @@ class TcpNetwork final : public Network, private Connection::Owner {
     uint64_t connects = 0;  // outgoing connections that completed the handshake
     uint64_t connect_failures = 0;
     uint64_t accepted = 0;  // inbound connections that completed the handshake
-    uint64_t rejected_inbound = 0;  // over kMaxInboundConnections
+    uint64_t rejected_inbound = 0;  // over kMaxInboundConnections, all of them authenticated
     uint64_t bad_frames = 0;        // connections closed for a malformed frame
+    uint64_t bad_tags = 0;          // connections closed for a data frame failing its tag
+    uint64_t evicted_unauthenticated = 0;  // oldest handshaking connections closed for newer ones
     uint64_t auth_failures = 0;     // connections that closed before completing the handshake
     uint64_t disconnects = 0;       // authenticated connections that closed
   };
@@ -108,6 +120,9 @@ class TcpNetwork final : public Network, private Connection::Owner {
   uint16_t listen_port() const { return listen_port_; }
   const Stats& stats() const { return stats_; }
   NodeId self() const { return options_.self; }
+  // Open inbound connections, and how many of them have not completed the handshake.
+  size_t inbound_connections() const { return inbound_.size(); }
+  size_t unauthenticated_inbound_connections() const { return unauthenticated_inbound_.size(); }
 
  private:
   struct Peer {
@@ -123,6 +138,8 @@ class TcpNetwork final : public Network, private Connection::Owner {
   absl::Status Listen();
   void Accept();
   void OnAccepted(boost::asio::ip::tcp::socket socket);
+  // Closes the oldest inbound connection that has not authenticated; false if there is none.
+  bool EvictOldestUnauthenticated();
   Peer& NewPeer(NodeId id, boost::asio::ip::tcp::endpoint endpoint);
   void MaybeConnect(NodeId id, Peer& peer);
   void Connect(NodeId id, Peer& peer);
@@ -146,6 +163,7 @@ class TcpNetwork final : public Network, private Connection::Owner {
   absl::btree_map<NodeId, Peer> peers_;
   absl::btree_map<uint64_t, std::shared_ptr<Connection>> inbound_;  // by connection id
   absl::btree_map<NodeId, std::shared_ptr<Connection>> inbound_by_node_;  // newest authenticated
+  absl::btree_set<uint64_t> unauthenticated_inbound_;  // ids, oldest first
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::unique_ptr<boost::asio::steady_timer> accept_retry_timer_;
   uint16_t listen_port_ = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "transport/frame.h"
+#include "transport/frame_auth.h"
 #include "transport/handshake.h"
 
 namespace crema::transport {
@@ -168,10 +169,10 @@ TEST_F(TcpNetworkTest, GarbageOversizeAndSilenceAreCountedAndTheNodeLivesOn) {
   boost::asio::write(flipped, boost::asio::buffer(corrupt));
   ASSERT_TRUE(RunUntil([&] { return server->stats().bad_frames == 3; }));
 
-  tcp::socket data_first = RawConnect(*server);  // data before any handshake
+  tcp::socket data_first = RawConnect(*server);  // data (with a made-up tag) before any handshake
   boost::asio::write(data_first, boost::asio::buffer(EncodeFrame(
                                      FrameKind::kData, static_cast<uint8_t>(Service::kTest), 9,
-                                     "sneaky")));
+                                     "sneaky") + std::string(kDataFrameTagBytes, 't')));
   ASSERT_TRUE(RunUntil([&] { return server->stats().auth_failures == 1; }));
 
   tcp::socket silent = RawConnect(*server);  // says nothing: the handshake timer closes it
@@ -211,9 +212,14 @@ TEST_F(TcpNetworkTest, AuthenticatedPeerCannotClaimAnotherId) {
   absl::StatusOr<std::string> proof = dialer.OnChallenge((*challenge)->from, (*challenge)->payload);
   ASSERT_TRUE(proof.ok()) << proof.status();
   const uint8_t test = static_cast<uint8_t>(Service::kTest);
+  // Both data frames carry valid tags (this peer holds the keys): only the id claim is wrong.
+  FrameSealer sealer(dialer.keys().send);
+  std::string ok = EncodeFrame(FrameKind::kData, test, 7, "ok");
+  std::string forged = EncodeFrame(FrameKind::kData, test, 8, "forged");
+  sealer.Seal(&ok);
+  sealer.Seal(&forged);
   boost::asio::write(socket, boost::asio::buffer(EncodeFrame(FrameKind::kProof, 0, 7, *proof) +
-                                                 EncodeFrame(FrameKind::kData, test, 7, "ok") +
-                                                 EncodeFrame(FrameKind::kData, test, 8, "forged")));
+                                                 ok + forged));
   ASSERT_TRUE(RunUntil([&] { return server->stats().disconnects == 1; }));
   ASSERT_EQ(at_server.size(), 1u);
   EXPECT_EQ(at_server[0].from, 7u);

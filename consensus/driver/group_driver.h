@@ -16,7 +16,8 @@
 //
 // Client API (callable from any fiber or loop callback; never blocks): requests are queued and
 // taken by the host's fiber at its next wake-up. Every future resolves exactly once:
-//   Propose(data)       -> Applied{index, result} once applied on THIS node; UNAVAILABLE
+//   Propose(data)       -> Applied{index, result} once applied on THIS node; INVALID_ARGUMENT
+//                          over kMaxProposalBytes; UNAVAILABLE
 //                          "not leader; leader hint: N" when the core refuses it; DEADLINE_EXCEEDED
 //                          after proposal_timeout (outcome unknown: it may still commit).
 //   ReadIndex()         -> a read index i once this node has applied >= i: a read of the local
@@ -59,7 +60,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "consensus/conf_change.h"
+#include "consensus/driver/message_batch.h"
 #include "consensus/driver/state_machine.h"
+#include "consensus/message_codec.h"
 #include "consensus/raft.h"
 #include "consensus/storage/raft_storage.h"
 #include "node/env.h"
@@ -83,6 +86,16 @@ struct SnapshotStreamOptions {
   absl::Duration chunk_timeout = absl::Milliseconds(500);  // then resend from the last ack
   int max_timeouts = 8;  // consecutive timeouts before the stream is aborted (reported failed)
 };
+
+// Every Raft message a group sends must fit one network envelope (message_batch.h). A MsgApp
+// carries at least one whole entry, so proposals are bounded (InvalidArgument beyond), and so is
+// the per-message batching a group may be configured with (RaftHost::CreateGroup refuses more).
+// Worst MsgApp: kMaxBytesPerMessage of entries plus <= 26 bytes of framing per entry (at most
+// kMaxEntriesPerMessage of them) plus the message header, well under kMaxEnvelopedMessageBytes.
+inline constexpr size_t kMaxProposalBytes = size_t{1} << 20;
+inline constexpr uint64_t kMaxBytesPerMessage = uint64_t{1} << 20;
+static_assert(kMaxBytesPerMessage + 26 * kMaxEntriesPerMessage + 4096 < kMaxEnvelopedMessageBytes);
+static_assert(kMaxProposalBytes + 12 + 26 + 4096 < kMaxEnvelopedMessageBytes);
 
 struct GroupOptions {
   Config raft;          // id (= this node's id) and group must be set; random_seed from the Env

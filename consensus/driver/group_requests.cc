@@ -43,6 +43,11 @@ Future<Applied> GroupDriver::Propose(std::string data) {
     promise.Set(failure_);
     return future;
   }
+  if (data.size() > kMaxProposalBytes) {
+    promise.Set(absl::InvalidArgumentError(
+        absl::StrCat("proposal of ", data.size(), " bytes exceeds kMaxProposalBytes")));
+    return future;
+  }
   if (proposals_.size() >= options_.max_pending_proposals) {
     promise.Set(absl::ResourceExhaustedError("too many pending proposals"));
     return future;

@@ -100,6 +100,35 @@ TEST(MultiRaftTest, GroupsAreCreatedAndDestroyedAtRuntime) {
   EXPECT_NE(c.Leader(1), kNoNode) << sim::ReproCommand(seed);
 }
 
+// Every message must fit one envelope (message_batch.h): a proposal too big for one is refused
+// up front, the largest allowed one replicates, and a group configured to batch more per message
+// than an envelope holds is not created. With the envelope bound enforced by DecodeBatch, a
+// bigger proposal would otherwise be accepted and then never reach a follower.
+TEST(MultiRaftTest, EveryMessageFitsAnEnvelope) {
+  const uint64_t seed = sim::TestSeed();
+  TestCluster c(seed, ManyGroups(1));
+  ASSERT_TRUE(c.WaitForLeader(1, absl::Seconds(10))) << sim::ReproCommand(seed);
+  std::optional<absl::StatusOr<Applied>> too_big, largest;
+  std::optional<absl::Status> bad_config;
+  c.Spawn(c.Leader(1), [&](HostProgram& p) {
+    too_big = p.host->group(1)->Propose(std::string(kMaxProposalBytes + 1, 'x')).Wait(
+        absl::Seconds(5));
+    largest = p.host->group(1)->Propose("big=" + std::string(kMaxProposalBytes - 4, 'y'))
+                  .Wait(absl::Seconds(5));
+    GroupOptions options;
+    options.raft.group = 5;
+    options.raft.max_bytes_per_msg = kMaxBytesPerMessage + 1;
+    options.bootstrap.voters = {1, 2, 3};
+    bad_config = p.host->CreateGroup(options, nullptr).status();
+  });
+  ASSERT_TRUE(c.sim().RunUntil([&] { return bad_config.has_value(); }, absl::Seconds(12)));
+  EXPECT_TRUE(absl::IsInvalidArgument(too_big->status())) << too_big->status();
+  ASSERT_TRUE(largest->ok()) << largest->status() << "\n" << sim::ReproCommand(seed);
+  EXPECT_TRUE(absl::IsInvalidArgument(*bad_config)) << *bad_config;
+  ASSERT_TRUE(c.WaitCaughtUp(1, {1, 2, 3}, absl::Seconds(10))) << sim::ReproCommand(seed);
+  c.CheckConverged(1, {1, 2, 3});
+}
+
 // Network messages per second per node with `groups` idle groups.
 double IdleMessagesPerSecondPerNode(uint64_t seed, int groups, bool coalesce, bool quiesce) {
   ClusterSpec spec = ManyGroups(groups);

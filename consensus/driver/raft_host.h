@@ -79,6 +79,7 @@ struct RaftHostStats {
   uint64_t envelopes_received = 0;
   uint64_t messages_received = 0;
   uint64_t dropped = 0;              // garbage, spoofed, unknown group, inbox overflow
+  uint64_t dropped_oversize = 0;     // outgoing messages too big for an envelope (a bug if > 0)
   uint64_t cycles = 0;               // Ready cycles (each: persist all, send all, apply all)
   uint64_t log_syncs = 0;            // shared-log Syncs issued by cycles (at most one each)
   uint64_t log_reopens = 0;
@@ -155,6 +156,8 @@ class RaftHost {
   void OnEnvelope(NodeId from, std::string bytes);
   void DrainInbox();
   void RunCycles(const std::vector<GroupDriver*>& groups);
+  // False (and counted) if `encoded` cannot go in any envelope.
+  bool FitsAnEnvelope(const std::string& encoded);
   void Route(Message m);
   void SendNow(Message m);
   void FlushBatches();

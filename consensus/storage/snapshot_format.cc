@@ -14,6 +14,11 @@ namespace {
 constexpr uint64_t kSnapshotMagic = 0x504e53414d455243;  // "CREMASNP"
 constexpr uint32_t kSnapshotVersion = 1;
 constexpr size_t kTrailerBytes = 8;
+// An LZ4 block expands at most 255-fold: every output byte beyond the literals comes from a
+// length byte worth at most 255 (the block format's length extension), so a block of n bytes
+// decompresses to at most 255 * n bytes. A file declaring more is corrupt; checking this first
+// bounds what decoding allocates by the bytes actually received, not by the declared size.
+constexpr uint64_t kLz4MaxExpansion = 255;
 
 void PutIds(std::string* out, const std::vector<ReplicaId>& ids) {
   PutU32(out, static_cast<uint32_t>(ids.size()));
@@ -64,6 +69,9 @@ absl::StatusOr<ParsedFile> Parse(std::string_view file) {
     return Malformed("bad layout");
   }
   if (parsed.raw_bytes > kMaxSnapshotBytes) return Malformed("declared size over the bound");
+  if (parsed.raw_bytes > compressed_bytes * kLz4MaxExpansion) {
+    return Malformed("declared size is more than the LZ4 data can hold");
+  }
   if (parsed.meta.index == 0 || parsed.meta.term == 0) return Malformed("zero index or term");
   return parsed;
 }

@@ -9,7 +9,9 @@
 // A file is written under "<prefix>snaptmp-..." , synced, then renamed into place, so a snapshot
 // file is either absent or complete. Reading verifies the checksum over the whole file before
 // trusting any field, then decompresses into a buffer of exactly raw_bytes (bounded by
-// kMaxSnapshotBytes): a corrupt or oversized snapshot is DataLoss, never a crash.
+// kMaxSnapshotBytes, and by 255 x the LZ4 block's size, LZ4's largest expansion, so the buffer is
+// proportional to the bytes actually read or received): a corrupt or oversized snapshot is
+// DataLoss, never a crash.
 //
 // Streaming: the bytes sent are exactly the file's bytes. `SnapshotReader` yields chunks of at
 // most kSnapshotChunkBytes with their offsets; `SnapshotReceiver` accepts chunks strictly in

@@ -177,6 +177,46 @@ TEST(SnapshotFormatTest, OversizedDeclaredSizeIsDataLossNotAnAllocation) {
   EXPECT_TRUE(absl::IsDataLoss(s.status())) << s.status();
 }
 
+// Regression (issue 12): a 68-byte file with a valid checksum that declares the largest allowed
+// raw size made DecodeSnapshotFile allocate and zero 512 MiB before LZ4 looked at the 4 bytes of
+// "compressed" data. It is now refused from the header: 4 LZ4 bytes hold at most 4 x 255.
+TEST(SnapshotFormatTest, DeclaredSizeBeyondLz4ExpansionIsRefusedBeforeAllocating) {
+  const std::string lz4("\x1f\x00\x01\x00", 4);
+  auto file_declaring = [&](uint64_t raw_bytes) {
+    std::string body;
+    PutU64(&body, 0x504e53414d455243);
+    PutU32(&body, 1);
+    PutU64(&body, 5);
+    PutU64(&body, 1);
+    for (int i = 0; i < 3; ++i) PutU32(&body, 0);
+    PutU64(&body, raw_bytes);
+    PutU64(&body, lz4.size());
+    body += lz4;
+    PutU64(&body, XXH3_64bits(body.data(), body.size()));
+    return body;
+  };
+  const std::string bomb = file_declaring(kMaxSnapshotBytes);
+  ASSERT_EQ(bomb.size(), 68u);
+  absl::StatusOr<Snapshot> s = DecodeSnapshotFile(bomb);
+  ASSERT_TRUE(absl::IsDataLoss(s.status())) << s.status();
+  EXPECT_NE(s.status().message().find("more than the LZ4 data can hold"), std::string::npos)
+      << s.status();
+  EXPECT_TRUE(absl::IsDataLoss(DecodeSnapshotMeta(bomb).status()));
+  // At the bound itself the header is accepted and LZ4 gets to reject the data.
+  s = DecodeSnapshotFile(file_declaring(4 * 255));
+  ASSERT_TRUE(absl::IsDataLoss(s.status()));
+  EXPECT_NE(s.status().message().find("does not decompress"), std::string::npos) << s.status();
+}
+
+// The bound is never in the way of a real file: LZ4's best case (all zeros) stays under it.
+TEST(SnapshotFormatTest, MostCompressibleCheckpointStillRoundTrips) {
+  const std::string zeros(4 << 20, '\0');
+  const SnapshotMeta meta = Meta(9, 2);
+  absl::StatusOr<Snapshot> s = DecodeSnapshotFile(EncodeSnapshotFile(meta, zeros));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->data, zeros);
+}
+
 RC_GTEST_PROP(SnapshotFormatProperty, RoundTripsAndDetectsAnySingleBitFlip, (std::string data)) {
   const SnapshotMeta meta = Meta(*rc::gen::inRange<Index>(1, 1000), *rc::gen::inRange<Term>(1, 9));
   std::string file = EncodeSnapshotFile(meta, data);

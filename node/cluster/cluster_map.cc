@@ -41,6 +41,9 @@ void PutShard(WireWriter& w, const ShardInfo& s) {
   w.PutVarint(s.next_generation);
 }
 
+// Five varints (three replica counts, conf_index, next_generation) of at least one byte each.
+constexpr size_t kMinEncodedShardBytes = 5;
+
 bool GetShard(WireReader& r, ShardInfo* s) {
   uint64_t generation;
   return GetReplicas(r, &s->voters) && GetReplicas(r, &s->learners) &&
@@ -207,6 +210,10 @@ absl::StatusOr<ClusterMap> DecodeClusterMap(std::string_view bytes) {
   if (!r.GetVarint(&shard_count, kMaxShards) || shard_count != shards) {
     return bad("shard count mismatch");
   }
+  // Every shard record takes at least kMinEncodedShardBytes: refuse a count the rest of the input
+  // cannot hold before allocating records for it (a 20-byte input claiming 65,536 shards made
+  // this allocate ~6 MB; found by cluster_codec_fuzzer's memory budget).
+  if (shard_count > r.remaining() / kMinEncodedShardBytes) return bad("more shards than bytes");
   map.shards.resize(shard_count);
   for (ShardInfo& s : map.shards) {
     if (!GetShard(r, &s)) return bad("bad shard");

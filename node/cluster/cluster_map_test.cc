@@ -84,6 +84,38 @@ TEST(ClusterMapTest, EncodingRoundTripsAndRejectsGarbage) {
   EXPECT_FALSE(DecodeClusterMap(bytes + "x").ok());
 }
 
+// Regression (cluster_codec_fuzzer): a map of a few bytes that claims kMaxShards shards is refused
+// before records for them are allocated (it used to allocate ~6 MB for 20 bytes), while a real
+// map with that many shards still decodes.
+std::string MapClaimingShards(uint64_t shards, size_t shard_bytes) {
+  std::string out;
+  auto varint = [&out](uint64_t v) {
+    while (v >= 0x80) {
+      out += static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    out += static_cast<char>(v);
+  };
+  out += '\x01';  // encoding version
+  varint(0);       // map version 0: parameters unchecked
+  varint(shards);
+  out += std::string(7, '\0');  // rf, meta rf, capacity, weigh_bytes, session ttl, age, 0 nodes
+  out += std::string(5, '\0');  // the metadata group: no replicas, generation 0
+  varint(shards);
+  out += std::string(shard_bytes, '\0');
+  return out;
+}
+
+TEST(ClusterMapTest, ShardCountBeyondTheInputIsRefusedBeforeAllocating) {
+  absl::StatusOr<ClusterMap> claimed = DecodeClusterMap(MapClaimingShards(kMaxShards, 0));
+  ASSERT_FALSE(claimed.ok());
+  EXPECT_NE(claimed.status().message().find("more shards than bytes"), std::string::npos);
+  EXPECT_FALSE(DecodeClusterMap(MapClaimingShards(kMaxShards, 5 * kMaxShards - 1)).ok());
+  absl::StatusOr<ClusterMap> real = DecodeClusterMap(MapClaimingShards(kMaxShards, 5 * kMaxShards));
+  ASSERT_TRUE(real.ok()) << real.status();
+  EXPECT_EQ(real->shards.size(), kMaxShards);
+}
+
 RC_GTEST_PROP(ClusterMapTest, GarbageNeverCrashesTheDecoders, (std::string garbage)) {
   (void)DecodeClusterMap(garbage);
   (void)DecodeMetaCommand(garbage);

@@ -155,11 +155,13 @@ absl::StatusOr<MetaCommand> DecodeMetaCommand(std::string_view bytes) {
   };
   WireReader r(bytes);
   MetaCommand c;
-  uint8_t version, kind, state;
-  uint64_t node;
+  // Initialised: a field read after a failed Get (below, before `ok` is checked) must not be an
+  // indeterminate value (clang -Wsometimes-uninitialized, seen in the sanitizer build).
+  uint8_t version = 0, kind = 0, state = 0;
+  uint64_t node = 0;
   std::string map_bytes;
   if (!r.GetU8(&version) || version != kVersion) return bad("unknown version");
-  uint64_t replica;
+  uint64_t replica = 0;
   if (!r.GetU8(&kind) || kind < 1 || kind > static_cast<uint8_t>(MetaCommandKind::kCancelIntent)) {
     return bad("unknown kind");
   }

@@ -31,6 +31,22 @@ std::string RouteOf(const HttpRequest& r) {
   return "other";
 }
 
+void LimitRequestParser(const HttpServerOptions& options, RequestParser& parser) {
+  parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
+  parser.body_limit(options.max_body_bytes);
+}
+
+HttpRequest RequestOf(const RequestParser::value_type& message) {
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  if (auto it = message.find(bhttp::field::authorization); it != message.end()) {
+    request.authorization = std::string(it->value());
+  }
+  request.body = beast::buffers_to_string(message.body().data());
+  return request;
+}
+
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
   HttpConnection(HttpServer* server, tcp::socket socket, uint64_t id)
@@ -51,8 +67,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void Read(bool first) {
     if (closed_) return;
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(server_->options_.max_header_bytes));
-    parser_->body_limit(server_->options_.max_body_bytes);
+    LimitRequestParser(server_->options_, *parser_);
     // A request must arrive in read_timeout; an idle keep-alive connection waits idle_timeout.
     stream_.expires_after(std::chrono::milliseconds(absl::ToInt64Milliseconds(
         first ? server_->options_.read_timeout : server_->options_.idle_timeout)));
@@ -92,14 +107,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       Write(std::move(r), /*keep_alive=*/false, 11);
       return;
     }
-    HttpRequest request;
     const auto& msg = parser_->get();
-    request.method = std::string(msg.method_string());
-    request.target = std::string(msg.target());
-    if (auto it = msg.find(bhttp::field::authorization); it != msg.end()) {
-      request.authorization = std::string(it->value());
-    }
-    request.body = msg.body();
+    HttpRequest request = RequestOf(msg);
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
     const absl::Time arrival = server_->clock_->MonotonicNow();
@@ -139,7 +148,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   HttpServer* server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   uint64_t id_;
   bool closed_ = false;
 };

@@ -127,6 +127,12 @@ bool RequestParser::ReadLine(std::string_view* line, size_t* consumed) const {
   return true;
 }
 
+bool RequestParser::PartialLineTooLong() const {
+  size_t n = buffered_bytes();
+  if (n > 0 && buffer_.back() == '\r') --n;  // maybe the start of the CRLF, not part of the line
+  return n > limits_.max_inline_bytes;
+}
+
 RequestParser::Result RequestParser::Next() {
   if (failed_) return {kError, {}, error_};
   while (true) {
@@ -151,7 +157,7 @@ RequestParser::Result RequestParser::ParseInline() {
   std::string_view line;
   size_t consumed = 0;
   if (!ReadLine(&line, &consumed)) {
-    if (buffered_bytes() > limits_.max_inline_bytes) {
+    if (PartialLineTooLong()) {
       return Fail(std::string(kProto) + "too big inline request");
     }
     Compact();
@@ -174,7 +180,7 @@ RequestParser::Result RequestParser::ParseMultibulk() {
   if (multibulk_remaining_ == 0) {
     assert(buffer_[pos_] == '*');
     if (!ReadLine(&line, &consumed)) {
-      if (buffered_bytes() > limits_.max_inline_bytes) {
+      if (PartialLineTooLong()) {
         return Fail(std::string(kProto) + "too big mbulk count string");
       }
       return {};
@@ -201,7 +207,7 @@ RequestParser::Result RequestParser::ParseMultibulk() {
         return Fail(std::string(kProto) + "expected '$', got '" + buffer_[pos_] + "'");
       }
       if (!ReadLine(&line, &consumed)) {
-        if (buffered_bytes() > limits_.max_inline_bytes) {
+        if (PartialLineTooLong()) {
           return Fail(std::string(kProto) + "too big bulk count string");
         }
         return {};

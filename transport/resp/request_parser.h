@@ -74,6 +74,11 @@ class RequestParser {
   Result ParseMultibulk();
   // Finds "\n" from pos_; returns the line without CR/LF in `line` or false if incomplete.
   bool ReadLine(std::string_view* line, size_t* consumed) const;
+  // No newline buffered yet: true if the line can no longer end within max_inline_bytes. A
+  // trailing '\r' does not count (it may be the start of the CRLF), so a line of exactly the
+  // limit is accepted however the stream is split (resp_fuzzer found it refused when its CR and
+  // LF arrived in different reads, but accepted when they arrived together).
+  bool PartialLineTooLong() const;
   void Compact();
 
   RequestLimits limits_;

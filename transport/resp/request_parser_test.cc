@@ -93,6 +93,29 @@ TEST(RequestParserTest, LimitsAreEnforced) {
   EXPECT_TRUE(parser.mid_command());
 }
 
+// Regression (resp_fuzzer, regress-inline-line-at-limit): a line of exactly max_inline_bytes was
+// refused as "too big" when its CR arrived before its LF, and accepted when both came together.
+TEST(RequestParserTest, LineOfExactlyTheLimitParsesHoweverItIsSplit) {
+  RequestLimits small;
+  small.max_inline_bytes = 16;
+  const std::string inline_line = "SET k " + std::string(10, 'v');  // 16 bytes
+  const std::string count_line = "*1" + std::string(14, ' ');        // not a number: an error
+  const std::string bulk_line = "*1\r\n$000000000000002\r\nab\r\n";  // "$" + 15 = 16 bytes
+  for (const std::string& stream :
+       {inline_line + "\r\n", count_line + "\r\n", bulk_line, inline_line + "x\r\n"}) {
+    const Parsed whole = Feed({stream}, small);
+    const size_t cr = stream.find('\r');
+    EXPECT_EQ(Feed({stream.substr(0, cr + 1), stream.substr(cr + 1)}, small), whole) << stream;
+    std::vector<std::string> bytes;
+    for (char c : stream) bytes.emplace_back(1, c);
+    EXPECT_EQ(Feed(bytes, small), whole) << stream;
+  }
+  EXPECT_EQ(Feed({inline_line + "\r", "\n"}, small).commands,
+            (std::vector<Args>{{"SET", "k", std::string(10, 'v')}}));
+  EXPECT_EQ(Feed({inline_line + "x\r", "\n"}, small).error,
+            "ERR Protocol error: too big inline request");
+}
+
 TEST(RequestParserTest, StrictCrlfAfterBulk) {
   EXPECT_EQ(Feed({"*1\r\n$4\r\nPINGx\r\n"}).error, "ERR Protocol error: expected CRLF after bulk");
 }

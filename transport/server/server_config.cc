@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -100,15 +99,22 @@ absl::StatusOr<std::vector<NodeId>> IdList(absl::string_view flag, const std::st
   return ids;
 }
 
-// The secret from a file (trailing newline stripped), else from the environment.
+// The secret from a file (trailing newline stripped), else from the environment. At most
+// kMaxSecretFileBytes are read: a mistyped path (/dev/zero, a log file) gets an error, not an
+// endless read.
 absl::StatusOr<std::string> Secret(absl::string_view flag, const std::string& file,
                                    const char* env) {
   if (!file.empty()) {
-    std::ifstream in(file);
+    std::ifstream in(file, std::ios::binary);
     if (!in) return Bad(flag, absl::StrCat("cannot read '", file, "'"));
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string s = text.str();
+    std::string s(kMaxSecretFileBytes + 1, '\0');
+    in.read(s.data(), static_cast<std::streamsize>(s.size()));
+    if (in.bad()) return Bad(flag, absl::StrCat("cannot read '", file, "'"));
+    s.resize(static_cast<size_t>(in.gcount()));
+    if (s.size() > kMaxSecretFileBytes) {
+      return Bad(flag, absl::StrCat("'", file, "' is longer than ", kMaxSecretFileBytes,
+                                    " bytes; is it the right file?"));
+    }
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     if (s.empty()) return Bad(flag, absl::StrCat("'", file, "' is empty"));
     return s;

@@ -21,6 +21,9 @@
 
 namespace crema::server {
 
+// Secret files (cluster secret, admin token, password) longer than this are refused.
+inline constexpr size_t kMaxSecretFileBytes = 4096;
+
 struct ServerConfig {
   CacheConfig cache;
   transport::NodeRuntimeOptions runtime;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs tests under a sanitizer configuration (.bazelrc, docs/hardening.md):
+#   tools/sanitizers.sh asan [patterns...]   # ASan + UBSan; default: the whole suite (//...)
+#   tools/sanitizers.sh tsan [patterns...]   # ThreadSanitizer; default: the threaded code
+#   tools/sanitizers.sh ci                   # the small subset CI runs per submission (ASan+UBSan)
+# Extra `bazel test` flags go after `--`, e.g. `tools/sanitizers.sh asan //sim/... -- --runs_per_test=3`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=${1:-}
+shift || true
+patterns=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do patterns+=("$1"); shift; done
+if [ "${1:-}" = "--" ]; then shift; fi
+# What CI runs under ASan+UBSan on every submission: the decoders of bytes from the network that
+# is not yet authenticated (frames, handshake, per-frame tags, RESP requests) with their fuzz
+# corpora, chosen because they are small to build with clang on a clean 2-core machine.
+ci_subset=(
+  //transport:frame_test //transport:frame_auth_test //transport:handshake_test
+  //transport:frame_fuzzer_corpus_test //transport:handshake_fuzzer_corpus_test
+  //transport/resp:request_parser_test //transport/resp:resp_fuzzer_corpus_test
+)
+# Code that crosses threads: the transport's I/O, the embedded facade, the server's front ends.
+tsan_default=(//transport:all //transport/embedded/... //transport/http/... //transport/resp/...
+              //transport/server/...)
+case "$config" in
+  asan) [ ${#patterns[@]} -gt 0 ] || patterns=(//...) ;;
+  tsan) [ ${#patterns[@]} -gt 0 ] || patterns=("${tsan_default[@]}") ;;
+  ci) config=asan; patterns=("${ci_subset[@]}") ;;
+  *) echo "usage: tools/sanitizers.sh asan|tsan|ci [patterns...] [-- bazel flags]" >&2; exit 2 ;;
+esac
+tools/install_deps.sh
+exec bazel test --config="$config" --keep_going --local_test_jobs=2 --test_output=errors \
+  "${patterns[@]}" "$@"
