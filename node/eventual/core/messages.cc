@@ -40,7 +40,7 @@ void Encode(WireWriter& w, const ReplicaWriteAck& m) {
   w.PutU64(m.op); Put(w, m.status); EncodeVersion(m.clock, w);
 }
 void Encode(WireWriter& w, const ReplicaRead& m) {
-  w.PutU64(m.op); w.PutBytes(m.key); w.PutU8(m.include_hints ? 1 : 0);
+  w.PutU64(m.op); w.PutBytes(m.key); w.PutU8(m.include_hints ? 1 : 0); PutList(w, m.peers);
 }
 void Encode(WireWriter& w, const ReplicaReadReply& m) {
   w.PutU64(m.op); w.PutU8(m.ready ? 1 : 0); w.PutU8(m.record ? 1 : 0);
@@ -59,7 +59,7 @@ void Encode(WireWriter& w, const AeChildrenReply& m) {
 }
 void Encode(WireWriter& w, const AeLeafKeys& m) { w.PutU64(m.xid); w.PutU32(m.shard); PutList(w, m.leaves); }
 void Encode(WireWriter& w, const AeLeafKeysReply& m) {
-  w.PutU64(m.xid); w.PutU32(m.shard); PutList(w, m.keys); w.PutU8(m.truncated ? 1 : 0);
+  w.PutU64(m.xid); w.PutU32(m.shard); PutList(w, m.keys); w.PutU32(m.leaves_covered);
 }
 void Encode(WireWriter& w, const AePush& m) { w.PutU64(m.xid); PutList(w, m.records); }
 void Encode(WireWriter& w, const AePushAck& m) { w.PutU64(m.xid); PutList(w, m.statuses); }
@@ -128,7 +128,7 @@ bool Decode(WireReader& r, ReplicaWriteAck* m) {
 }
 bool Decode(WireReader& r, ReplicaRead* m) {
   return r.GetU64(&m->op) && r.GetBytes(&m->key, kMaxKeyBytes) && !m->key.empty() &&
-         r.GetBool(&m->include_hints);
+         r.GetBool(&m->include_hints) && GetList(r, &m->peers, kMaxReplication + 1);
 }
 bool Decode(WireReader& r, ReplicaReadReply* m) {
   return r.GetU64(&m->op) && r.GetBool(&m->ready) && GetOptionalRecord(r, &m->record) &&
@@ -157,7 +157,7 @@ bool Decode(WireReader& r, AeLeafKeys* m) {
 }
 bool Decode(WireReader& r, AeLeafKeysReply* m) {
   return r.GetU64(&m->xid) && r.GetU32(&m->shard) && GetList(r, &m->keys, kMaxAeKeys) &&
-         r.GetBool(&m->truncated);
+         r.GetU32(&m->leaves_covered) && m->leaves_covered <= kMaxAeNodes;
 }
 bool Decode(WireReader& r, AePush* m) { return r.GetU64(&m->xid) && GetList(r, &m->records, kMaxBatchRecords); }
 bool Decode(WireReader& r, AePushAck* m) {

@@ -5,7 +5,7 @@
 //                                            it as a hint for that home replica)
 //   ReplicaWriteAck{op, status, clock}       status kOk (stored, or already held as new or newer)
 //                                            or a refusal; `clock` is the replica's HLC
-//   ReplicaRead{op, key, include_hints}      what do you hold for key?
+//   ReplicaRead{op, key, include_hints, peers}  what do you hold for key?
 //   ReplicaReadReply{op, ready, record, clock}  ready=false: recovering, not serving reads
 // Hinted hand-off (stand-in → recovered home replica):
 //   HintDeliver{op, records}  →  HintDeliverAck{op, statuses}   one status per record
@@ -13,7 +13,7 @@
 //   peer keeps no session state; `xid` names the exchange):
 //   AeRoots{shards}                  → AeRootsReply{(shard, root hash)...}
 //   AeChildren{shard, level, nodes}  → AeChildrenReply{16 child hashes per node}
-//   AeLeafKeys{shard, leaves}        → AeLeafKeysReply{(key, version, digest)..., truncated}
+//   AeLeafKeys{shard, leaves}        → AeLeafKeysReply{(key, version, digest)..., leaves_covered}
 //   AePush{records}                  → AePushAck{statuses}      initiator's newer records
 //   AePull{keys}                     → AePullReply{records}     peer's newer records
 // Clients (simulation clients and tools; production front ends call EventualNode directly):
@@ -78,7 +78,15 @@ struct KeyDigest {
 
 struct ReplicaWrite { uint64_t op = 0; std::string key; Record record; NodeId hint_for = kNoNode; };
 struct ReplicaWriteAck { uint64_t op = 0; ReplicaStatus status = ReplicaStatus::kOk; Version clock; };
-struct ReplicaRead { uint64_t op = 0; std::string key; bool include_hints = false; };
+// `peers`: the other members the coordinator considers replicas of the key (its owners and the
+// next member of the preference list); a recovering replica answers only if it has synchronised
+// with all of them (eventual_node.h, "Readiness").
+struct ReplicaRead {
+  uint64_t op = 0;
+  std::string key;
+  bool include_hints = false;
+  std::vector<NodeId> peers;
+};
 struct ReplicaReadReply {
   uint64_t op = 0;
   bool ready = true;
@@ -92,7 +100,15 @@ struct AeRootsReply { uint64_t xid = 0; std::vector<std::pair<ShardId, uint64_t>
 struct AeChildren { uint64_t xid = 0; ShardId shard = 0; uint8_t level = 0; std::vector<uint32_t> nodes; };
 struct AeChildrenReply { uint64_t xid = 0; ShardId shard = 0; uint8_t level = 0; std::vector<uint64_t> hashes; };
 struct AeLeafKeys { uint64_t xid = 0; ShardId shard = 0; std::vector<uint32_t> leaves; };
-struct AeLeafKeysReply { uint64_t xid = 0; ShardId shard = 0; std::vector<KeyDigest> keys; bool truncated = false; };
+// `leaves_covered`: how many of the requested leaves (in request order) are listed completely;
+// the rest did not fit (kMaxAeKeys / kMaxBatchBytes) and are asked again. A single leaf too big to
+// list is listed partially (its first keys) with leaves_covered = 0.
+struct AeLeafKeysReply {
+  uint64_t xid = 0;
+  ShardId shard = 0;
+  std::vector<KeyDigest> keys;
+  uint32_t leaves_covered = 0;
+};
 struct AePush { uint64_t xid = 0; std::vector<KeyedRecord> records; };
 struct AePushAck { uint64_t xid = 0; std::vector<ReplicaStatus> statuses; };
 struct AePull { uint64_t xid = 0; std::vector<std::string> keys; };

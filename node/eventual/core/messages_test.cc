@@ -18,7 +18,7 @@ std::vector<Message> Samples() {
   return {
       ReplicaWrite{1, "k", SomeRecord(0), 4},
       ReplicaWriteAck{1, ReplicaStatus::kFull, Version{5, 1, 2}},
-      ReplicaRead{2, "k", true},
+      ReplicaRead{2, "k", true, {4, 5}},
       ReplicaReadReply{2, false, std::nullopt, Version{6, 0, 1}},
       ReplicaReadReply{2, true, SomeRecord(1), Version{6, 0, 1}},
       HintDeliver{3, {{"a", SomeRecord(2)}, {"b", SomeRecord(3)}}},
@@ -28,7 +28,7 @@ std::vector<Message> Samples() {
       AeChildren{9, 4, 1, {3, 5}},
       AeChildrenReply{9, 4, 1, std::vector<uint64_t>(32, 7)},
       AeLeafKeys{9, 4, {17, 18}},
-      AeLeafKeysReply{9, 4, {{"x", Version{1, 2, 3}, 44}}, true},
+      AeLeafKeysReply{9, 4, {{"x", Version{1, 2, 3}, 44}}, 1},
       AePush{9, {{"x", SomeRecord(4)}}},
       AePushAck{9, {ReplicaStatus::kOk}},
       AePull{9, {"x", "y"}},

@@ -1,0 +1,266 @@
+// EventualNode: one node's eventual-mode service (the ZephyrCache design) on crema::Env — the
+// fiber driver around the pure core of node/eventual/core, talking Service::kEventual.
+//
+// What a host gets (fiber-only calls; any node coordinates any key):
+//   EventualNode node(env, &membership, config);           // membership: discovery::MembershipSource
+//   CHECK_OK(node.Start());                                 // recovers from disk, starts the fibers
+//   absl::StatusOr<WriteResult> w = node.Put("k", "v", {.consistency = Consistency::Quorum(),
+//                                                       .ttl = absl::Minutes(5)});
+//   absl::StatusOr<ReadResult> r = node.Get("k", {.consistency = Consistency::One()});
+//   absl::StatusOr<WriteResult> d = node.Delete("k", {});
+//   node.stats();  node.Decommission();  node.Stop();
+// The lead's CacheNode can host it next to the Raft shards: both share the Env, the membership
+// source and the ring; a keyspace's consistency mode chooses which one a RESP/HTTP request
+// reaches. Errors: INVALID_ARGUMENT (bad key, value, TTL or consistency), UNAVAILABLE (too few
+// replicas reachable: nothing was sent — the write certainly did not happen), DEADLINE_EXCEEDED
+// or RESOURCE_EXHAUSTED after sending (the write may have happened on some replicas; LWW makes a
+// retry safe), FAILED_PRECONDITION (not started, recovering from disk, or stopped).
+//
+// Protocol (docs/eventual.md has the whole design, with citations):
+//   * Writes: the coordinator stamps the record with its HLC (hlc.h), sends it to the key's N home
+//     replicas — or, for an unhealthy one, to a stand-in that keeps a durable hint (ring.h) — and
+//     returns once W count (home replicas only, unless the request is sloppy). Replicas make every
+//     record durable (DurableMap, one group commit per batch) before acknowledging it.
+//   * Reads: sent to the healthy home replicas (only R of them for R = 1, plus every replica on
+//     1 in read_repair_one_in reads); the newest answer wins. Quorum reads (R > N/2) repair stale
+//     answerers synchronously before returning; ONE reads chosen for repair do it in the
+//     background.
+//   * Hinted hand-off: stand-ins replay hints to their targets once healthy, drop them after the
+//     hint window (expired) or once the target left the ring (orphaned).
+//   * Anti-entropy: every anti_entropy_interval the node compares the Merkle trees of the shards
+//     it shares with its next peer (round robin) and exchanges only the differing keys
+//     (anti_entropy.cc), within anti_entropy_bytes_per_second.
+//   * Ring: every member the source knows that has not left and has not been dead for
+//     ring_removal_delay. A crash is a temporary failure (stand-ins and hints), not a reason to
+//     move data (Dynamo §4.8).
+//   * Rebalancing: a node that gains a shard (a member joined or left) pulls it from the owners of
+//     the old and new ring before serving reads of it; a node holding data for shards it no longer
+//     owns pushes it to the owners and then drops it (hand-off). `Decommission` pushes everything
+//     to the new owners, forwards writes that still reach it, leaves the membership, and pushes
+//     once more after leave_settle.
+//
+// Readiness (why a replica may answer a read "not ready"): the quorum argument needs every replica
+// to hold what it acknowledged. A node whose disk came back empty (identity marker missing: a new
+// node, or a disk wiped for good) or that gained a shard has acknowledged nothing for it yet,
+// while the coordinator may count it as a replica. So such a shard is *untrusted* until the node
+// has run an anti-entropy exchange with every peer that owns the shard in its ring (and in the
+// ring without itself, i.e. the previous owners), and with every peer the asking coordinator
+// lists; a fresh disk also waits fresh_disk_settle so its membership view is complete. Peers
+// unavailable for recovery_skip_after are skipped (liveness over a dead peer, documented).
+// Writes are always accepted. A node with an intact disk trusts the shards it owns at start.
+//
+// Bounds: max_inflight_requests coordinated operations, max_pending_mutations queued durable
+// mutations, message sizes (messages.h), the hint set and the store (capacity). Malformed messages
+// are counted and dropped; nothing a peer sends can crash the node.
+//
+// Thread safety: none; everything runs on the node's event loop. The Env and the membership source
+// must outlive the node; destroying it after its Executor (a simulated crash) is fine.
+#ifndef CREMA_NODE_EVENTUAL_DRIVER_EVENTUAL_NODE_H_
+#define CREMA_NODE_EVENTUAL_DRIVER_EVENTUAL_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "node/discovery/membership_source.h"
+#include "node/env.h"
+#include "node/eventual/core/hint_set.h"
+#include "node/eventual/core/hlc.h"
+#include "node/eventual/core/messages.h"
+#include "node/eventual/core/replica_store.h"
+#include "node/eventual/core/ring.h"
+#include "node/eventual/core/tally.h"
+#include "node/eventual/driver/config.h"
+#include "node/eventual/storage/durable_map.h"
+#include "node/random.h"
+#include "node/sync.h"
+
+namespace crema::eventual {
+
+class EventualNode {
+ public:
+  // `observer` may be null (production). REQUIRES: config valid (replication in range, ...).
+  EventualNode(Env env, discovery::MembershipSource* membership, EventualConfig config,
+               EventualObserver* observer = nullptr);
+  ~EventualNode();
+  EventualNode(const EventualNode&) = delete;
+  EventualNode& operator=(const EventualNode&) = delete;
+
+  // Installs the Service::kEventual handler and spawns recovery, then the service fibers.
+  // Messages that arrive before recovery finishes are dropped (senders retry).
+  [[nodiscard]] absl::Status Start();
+  // Stops every fiber; later calls fail with FAILED_PRECONDITION. Idempotent.
+  void Stop();
+
+  // --- Fiber-only API (see the file comment) ---
+  [[nodiscard]] absl::StatusOr<ReadResult> Get(std::string_view key, const ReadOptions& options = {});
+  [[nodiscard]] absl::StatusOr<WriteResult> Put(std::string_view key, std::string_view value,
+                                                const WriteOptions& options = {});
+  [[nodiscard]] absl::StatusOr<WriteResult> Delete(std::string_view key,
+                                                   const WriteOptions& options = {});
+  // Hands every shard off and leaves the membership. OK once done (then Stop the node);
+  // DEADLINE_EXCEEDED if some shard could not be handed off within `timeout` (the node still
+  // leaves: anti-entropy among the remaining replicas repairs what it did not push).
+  [[nodiscard]] absl::Status Decommission(absl::Duration timeout = absl::Minutes(5));
+
+  // --- Introspection (tests, the simulator's checkers, /metrics) ---
+  NodeId self() const { return env_.self; }
+  bool recovered() const { return recovered_; }
+  bool leaving() const { return leaving_; }
+  const ReplicaStore& store() const { return store_; }
+  const HintSet& hints() const { return hints_; }
+  const EventualStats& stats() const { return stats_; }
+  const EventualConfig& config() const { return config_; }
+  // The ring as this node sees it now.
+  const EventualRing& Ring();
+  // Whether this node would answer reads of `shard` now (given no coordinator-listed peers).
+  bool Trusted(ShardId shard) const { return trusted_.contains(shard); }
+  size_t inflight_requests() const { return inflight_; }
+
+ private:
+  friend class ExchangeRunner;
+  struct Incoming {
+    NodeId from = kNoNode;
+    Message message;
+  };
+  enum class MutationKind : uint8_t { kStore, kHint, kErase, kRemoveHint, kPurge };
+  struct Mutation {
+    MutationKind kind = MutationKind::kStore;
+    std::string key;
+    Record record;
+    NodeId target = kNoNode;                  // kHint, kRemoveHint
+    HintOutcome outcome = HintOutcome::kDelivered;  // kRemoveHint
+    absl::AnyInvocable<void(ReplicaStatus)> done;   // may be empty
+  };
+  // Registers ids whose replies go to one channel; unregisters on destruction.
+  class Waiter {
+   public:
+    explicit Waiter(EventualNode* node, size_t capacity = 256);
+    ~Waiter();
+    uint64_t NewId();  // registers a fresh id
+    absl::StatusOr<Incoming> Recv(absl::Time deadline);
+    Channel<Incoming>& channel() { return channel_; }
+
+   private:
+    EventualNode* node_;
+    Channel<Incoming> channel_;
+    std::vector<uint64_t> ids_;
+  };
+
+  // --- eventual_node.cc: plumbing, ring, readiness ---
+  void OnMessage(NodeId from, std::string bytes);
+  void Send(NodeId to, const Message& message);
+  void Route(uint64_t id, NodeId from, Message message);
+  bool Healthy(NodeId node);
+  absl::Time Now() const { return env_.clock->MonotonicNow(); }
+  absl::Time Wall() const { return env_.clock->Now(); }
+  void ObserveClock(const Version& version);
+  void OnRingChanged(const EventualRing& before, const EventualRing& after);
+  // Peers a replica of `shard` must have synchronised with before it is trusted.
+  std::vector<NodeId> RequiredPeers(ShardId shard);
+  bool ReadyFor(ShardId shard, absl::Span<const NodeId> listed);
+  bool Skippable(NodeId peer);
+  absl::Status Recover();
+  void AfterRecovery();
+  absl::Status CheckServing() const;
+  FiberId SpawnTracked(std::string name, absl::AnyInvocable<void()> body);
+
+  // --- replica_side.cc: replica handlers and the durable mutation pipeline ---
+  void HandleReplicaWrite(NodeId from, ReplicaWrite message);
+  void HandleReplicaRead(NodeId from, const ReplicaRead& message);
+  void HandleHintDeliver(NodeId from, HintDeliver message);
+  void HandleAePush(NodeId from, AePush message);
+  // Applies `records` as store writes; `done` gets one status per record, in order.
+  void ApplyRecords(std::vector<KeyedRecord> records,
+                    absl::AnyInvocable<void(std::vector<ReplicaStatus>)> done);
+  bool Enqueue(Mutation mutation);
+  // Enqueues and waits (fiber-only); kBusy if the queue is full, kUnavailable if stopped.
+  ReplicaStatus ApplyAndWait(Mutation mutation);
+  void CommitLoop();
+  void CommitBatch(std::vector<Mutation>& batch);
+  void ForwardWhileLeaving(NodeId from, ReplicaWrite message);
+
+  // --- coordinator.cc ---
+  absl::StatusOr<WriteResult> Write(std::string_view key, Record record, const WriteOptions& options);
+  absl::StatusOr<ReadResult> Read(std::string_view key, const ReadOptions& options);
+  // Sends `record` to `targets` and waits until every one acknowledged or `deadline`; returns
+  // the number of acknowledgements.
+  int Repair(const std::string& key, const Record& record, const std::vector<NodeId>& targets,
+             absl::Time deadline);
+  void HandleClientRequest(NodeId from, ClientRequest request);
+  absl::StatusOr<int> Required(const Consistency& consistency) const;
+
+  // --- anti_entropy.cc ---
+  enum class ExchangeMode : uint8_t { kBoth, kPushOnly };
+  absl::StatusOr<ExchangeReport> Exchange(NodeId peer, std::vector<ShardId> shards,
+                                          ExchangeMode mode);
+  void HandleAeRoots(NodeId from, const AeRoots& m);
+  void HandleAeChildren(NodeId from, const AeChildren& m);
+  void HandleAeLeafKeys(NodeId from, const AeLeafKeys& m);
+  void HandleAePull(NodeId from, const AePull& m);
+  // Waits until `bytes` fit the anti-entropy bandwidth budget. CANCELLED if stopped.
+  absl::Status Throttle(uint64_t bytes);
+
+  // --- maintenance.cc ---
+  void SyncLoop();
+  void SyncUntrusted();
+  void HandOff();
+  void PeriodicExchange();
+  void HintLoop();
+  void DeliverHints(NodeId target);
+  void MaintenanceLoop();
+  // Pushes every shard this node holds to its owners in `ring`; true if all exchanges completed.
+  bool PushAllTo(const EventualRing& ring);
+
+  Env env_;
+  discovery::MembershipSource* membership_;
+  EventualConfig config_;
+  EventualObserver* observer_;
+  Random random_;
+  HlcClock hlc_;
+  ReplicaStore store_;
+  HintSet hints_;
+  std::unique_ptr<DurableMap> data_map_;
+  std::unique_ptr<DurableMap> hint_map_;
+  std::unique_ptr<Channel<Mutation>> mutations_;
+  bool started_ = false;
+  bool recovered_ = false;
+  bool stopped_ = false;
+  bool leaving_ = false;
+  bool left_ = false;
+  bool fresh_disk_ = false;
+  absl::Time started_at_;
+  std::vector<FiberId> fibers_;
+  size_t inflight_ = 0;
+
+  // Reply routing: request id -> the waiting channel.
+  uint64_t next_id_ = 0;
+  absl::btree_map<uint64_t, Channel<Incoming>*> waiters_;
+
+  // Ring, health, readiness.
+  std::optional<EventualRing> ring_;
+  uint64_t ring_view_version_ = UINT64_MAX;
+  absl::Time next_ring_check_ = absl::InfinitePast();
+  absl::btree_map<NodeId, absl::Time> dead_since_;
+  absl::btree_map<NodeId, absl::Time> unavailable_since_;
+  absl::btree_set<ShardId> trusted_;
+  absl::btree_map<ShardId, absl::btree_set<NodeId>> synced_;
+  WaitList sync_wake_;
+  size_t ae_cursor_ = 0;
+  absl::Time throttle_until_ = absl::InfinitePast();
+
+  EventualStats stats_;
+};
+
+}  // namespace crema::eventual
+
+#endif  // CREMA_NODE_EVENTUAL_DRIVER_EVENTUAL_NODE_H_
