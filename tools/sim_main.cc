@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/membership/driver/membership_scenario.h"
 #include "consensus/kvsim/raft_kv_scenario.h"
+#include "sim/scenarios/dynamo/dynamo_scenario.h"
 #include "sim/ping_scenario.h"
 #include "sim/scenario.h"
 
@@ -64,6 +65,7 @@ void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
   crema::sim::RegisterPingScenario(registry);
   crema::membership::RegisterMembershipScenario(registry);
   crema::kvsim::RegisterRaftKvScenario(registry, HistoryOut());
+  crema::dynamo::RegisterDynamoScenario(registry);
 }
 
 std::string ReproLine() {

@@ -170,6 +170,9 @@ absl::StatusOr<ExchangeReport> EventualNode::Exchange(NodeId peer, std::vector<S
     }
     frontier = std::move(next);
   }
+  if (env_.buggify != nullptr && env_.buggify->Fire("eventual.abort_exchange")) {
+    return fail(absl::AbortedError("buggify: exchange abandoned"));
+  }
   // 3. Compare the keys of the differing leaves.
   bool complete = true;
   std::vector<KeyedRecord> to_push;
@@ -251,7 +254,11 @@ absl::StatusOr<ExchangeReport> EventualNode::Exchange(NodeId peer, std::vector<S
     const auto& ack = std::get<AePushAck>((*acks)[0]);
     report.keys_pushed += count;
     if (ack.statuses.size() != count) complete = false;
-    for (ReplicaStatus s : ack.statuses) complete = complete && s == ReplicaStatus::kOk;
+    for (ReplicaStatus s : ack.statuses) {
+      if (s == ReplicaStatus::kOk) continue;
+      complete = false;
+      env_.tracer->Record("eventual.push_refused", absl::StrCat("peer=", peer, " ", ReplicaStatusName(s)));
+    }
   }
   if (mode == ExchangeMode::kBoth) {
     for (size_t j = 0; j < to_pull.size(); j += kMaxBatchRecords) {

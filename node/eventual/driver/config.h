@@ -57,7 +57,10 @@ struct EventualConfig {
   // Membership and recovery.
   absl::Duration ring_removal_delay = absl::Hours(1);  // a dead member leaves the ring after this
   absl::Duration recovery_skip_after = absl::Minutes(5);  // sync without a peer dead this long
-  absl::Duration fresh_disk_settle = absl::Seconds(10);   // see eventual_node.h "Readiness"
+  // How long the cluster needs to learn of a ring change (membership dissemination plus a
+  // request's lifetime): a shard gained is synchronised only after this, so every write a
+  // coordinator with the old ring sent elsewhere is already there to pull (eventual_node.h).
+  absl::Duration ownership_settle = absl::Seconds(10);
   absl::Duration leave_settle = absl::Seconds(5);
   absl::Duration max_forward_skew = absl::Minutes(1);     // HLC (hlc.h)
 

@@ -96,6 +96,22 @@ absl::StatusOr<WriteResult> EventualNode::Write(std::string_view key, Record rec
     record.expires_at_ns = record.version.wall_ns + absl::ToInt64Nanoseconds(options.ttl);
   }
   WriteTally tally(targets, config_.bugs.ack_after_one ? 1 : *required, sloppy);
+  // Transition after a ring change: the previous owners must also hold the write (see the header).
+  std::vector<WriteTally> previous = PreviousOwnersTallies(shard, *required);
+  std::vector<WriteTarget> all_targets = targets;
+  for (const WriteTally& p : previous) {
+    for (const WriteTarget& t : p.targets()) {
+      const bool known = std::any_of(all_targets.begin(), all_targets.end(),
+                                     [&](const WriteTarget& x) { return x.node == t.node; });
+      if (!known) all_targets.push_back(t);
+    }
+  }
+  auto previous_satisfied = [&] {
+    return std::all_of(previous.begin(), previous.end(), [](const WriteTally& p) { return p.satisfied(); });
+  };
+  auto previous_impossible = [&] {
+    return std::any_of(previous.begin(), previous.end(), [](const WriteTally& p) { return p.impossible(); });
+  };
   Waiter waiter(this);
   const uint64_t op = waiter.NewId();
   const std::string key_string(key);
@@ -114,16 +130,16 @@ absl::StatusOr<WriteResult> EventualNode::Write(std::string_view key, Record rec
     };
     (void)Enqueue(std::move(mutation));
   };
-  for (const WriteTarget& target : targets) send(target);
+  for (const WriteTarget& target : all_targets) send(target);
   const absl::Time deadline = Now() + config_.request_timeout;
   absl::Time next_retry = Now() + config_.retry_interval;
   bool full = false;
   int hinted = 0;
-  while (!tally.satisfied()) {
-    if (tally.impossible()) {
+  while (!tally.satisfied() || !previous_satisfied()) {
+    if (tally.impossible() || previous_impossible()) {
       ++stats_.op_failures;
       if (full) return absl::ResourceExhaustedError("replicas are full; the write may have been applied on some");
-      return absl::UnavailableError("too many replicas refused the write; it may have been applied on some");
+      return absl::AbortedError("too many replicas refused the write; it may have been applied on some");
     }
     absl::StatusOr<Incoming> in = waiter.Recv(std::min(deadline, next_retry));
     if (absl::IsCancelled(in.status()) || stopped_) return absl::CancelledError("node stopped");
@@ -134,7 +150,11 @@ absl::StatusOr<WriteResult> EventualNode::Write(std::string_view key, Record rec
                                                         " acknowledgements in time; it may have been applied on some"));
       }
       next_retry = Now() + config_.retry_interval;
-      for (const WriteTarget& target : tally.Pending()) {
+      std::vector<WriteTarget> pending = tally.Pending();
+      for (const WriteTally& p : previous) {
+        for (const WriteTarget& t : p.Pending()) pending.push_back(t);
+      }
+      for (const WriteTarget& target : pending) {
         if (target.node != env_.self) send(target);
       }
       continue;
@@ -143,15 +163,45 @@ absl::StatusOr<WriteResult> EventualNode::Write(std::string_view key, Record rec
     if (ack == nullptr || ack->op != op) continue;
     ObserveClock(ack->clock);
     if (ack->status == ReplicaStatus::kOk) {
+      for (WriteTally& p : previous) p.OnAck(in->from);
       if (tally.OnAck(in->from)) {
         for (const WriteTarget& t : targets) hinted += t.node == in->from && !t.home() ? 1 : 0;
       }
     } else if (ack->status != ReplicaStatus::kBusy) {  // busy: try again at the next retry
       full = full || ack->status == ReplicaStatus::kFull;
       tally.OnRefusal(in->from);
+      for (WriteTally& p : previous) p.OnRefusal(in->from);
     }
   }
   return WriteResult{record.version, tally.acks(), hinted};
+}
+
+std::vector<WriteTally> EventualNode::PreviousOwnersTallies(ShardId shard, int required) {
+  const EventualRing& ring = Ring();
+  const absl::Time now = Now();
+  while (!recent_rings_.empty() && now - recent_rings_.front().second >= config_.ownership_settle) {
+    recent_rings_.pop_front();
+  }
+  std::vector<NodeId> current = ring.Owners(shard);
+  std::sort(current.begin(), current.end());
+  std::vector<WriteTally> tallies;
+  std::vector<std::vector<NodeId>> seen;
+  for (const auto& [old_ring, replaced_at] : recent_rings_) {
+    std::vector<NodeId> before = old_ring.Owners(shard);
+    std::sort(before.begin(), before.end());
+    if (before == current || std::find(seen.begin(), seen.end(), before) != seen.end()) continue;
+    seen.push_back(before);
+    // Readers on the old ring read R of its owners still around (the others left); to meet every
+    // such read quorum a write needs live_old − R + 1 of them, with the smallest R that still
+    // satisfies R + W > N: live_old − N + W.
+    std::vector<WriteTarget> live;
+    for (NodeId owner : before) {
+      if (ring.Contains(owner)) live.push_back({owner, kNoNode});
+    }
+    const int needed = static_cast<int>(live.size()) - config_.replication + required;
+    if (needed > 0) tallies.emplace_back(std::move(live), needed, /*sloppy=*/false);
+  }
+  return tallies;
 }
 
 absl::StatusOr<ReadResult> EventualNode::Read(std::string_view key, const ReadOptions& options) {
@@ -222,7 +272,7 @@ absl::StatusOr<ReadResult> EventualNode::Read(std::string_view key, const ReadOp
     // A local answer, through the same readiness rule as a remote one.
     ReplicaReadReply reply;
     reply.op = op;
-    if (!with_hints[i] && !ReadyFor(shard, listed)) {
+    if (leaving_ || (!with_hints[i] && !ReadyFor(shard, listed))) {
       reply.ready = false;
     } else if (const Record* stored = store_.Find(key_string);
                stored != nullptr && PurgeTime(*stored, config_.store.tombstone_grace) > Wall()) {
@@ -363,13 +413,24 @@ int EventualNode::Repair(const std::string& key, const Record& record,
 }
 
 void EventualNode::HandleClientRequest(NodeId from, ClientRequest request) {
+  const std::pair<NodeId, uint64_t> id{from, request.req};
+  if (auto seen = client_requests_.find(id); seen != client_requests_.end()) {
+    if (seen->second) Send(from, *seen->second);  // a duplicate of a finished request
+    return;                                       // (or of one still in flight)
+  }
   if (inflight_ >= config_.max_inflight_requests) {
     ++stats_.busy_refusals;
     Send(from, ClientReply{request.req, static_cast<uint8_t>(absl::StatusCode::kResourceExhausted),
                            "too many requests in flight", false, "", Version{}});
     return;
   }
-  env_.executor->Spawn("eventual.client", [this, from, request = std::move(request)] {
+  client_requests_.emplace(id, std::nullopt);
+  client_request_order_.push_back(id);
+  while (client_request_order_.size() > kMaxRememberedClientRequests) {
+    client_requests_.erase(client_request_order_.front());
+    client_request_order_.pop_front();
+  }
+  env_.executor->Spawn("eventual.client", [this, from, id, request = std::move(request)] {
     ClientReply reply;
     reply.req = request.req;
     absl::Status status;
@@ -397,6 +458,7 @@ void EventualNode::HandleClientRequest(NodeId from, ClientRequest request) {
     }
     reply.code = static_cast<uint8_t>(status.code());
     reply.error = std::string(status.message().data(), std::min(status.message().size(), kMaxErrorBytes));
+    if (auto seen = client_requests_.find(id); seen != client_requests_.end()) seen->second = reply;
     if (!stopped_) Send(from, reply);
   });
 }

@@ -316,6 +316,10 @@ const EventualRing& EventualNode::Ring() {
   EventualRing next(ids, config_.replication, config_.vnodes, config_.store.num_shards);
   if (!ring_ || ring_->members() != next.members()) {
     std::optional<EventualRing> before = std::move(ring_);
+    if (before) {
+      recent_rings_.emplace_back(*before, now);
+      if (recent_rings_.size() > kMaxRecentRings) recent_rings_.pop_front();
+    }
     ring_ = std::move(next);
     OnRingChanged(before ? *before : EventualRing({}, config_.replication, config_.vnodes,
                                                   config_.store.num_shards),
@@ -332,6 +336,16 @@ void EventualNode::OnRingChanged(const EventualRing& before, const EventualRing&
   }
   for (auto it = synced_.begin(); it != synced_.end();) {
     it = after.IsOwner(it->first, env_.self) ? std::next(it) : synced_.erase(it);
+  }
+  for (auto it = acquired_at_.begin(); it != acquired_at_.end();) {
+    it = after.IsOwner(it->first, env_.self) ? std::next(it) : acquired_at_.erase(it);
+  }
+  // Shards gained now start their settle period (a fresh disk's start from its first ring).
+  const absl::Time now = Now();
+  for (ShardId shard = 0; shard < config_.store.num_shards; ++shard) {
+    if (trusted_.contains(shard) || !after.IsOwner(shard, env_.self)) continue;
+    if (before.IsOwner(shard, env_.self) && acquired_at_.contains(shard)) continue;
+    acquired_at_.try_emplace(shard, now);
   }
   env_.tracer->Record("eventual.ring", absl::StrJoin(after.members(), ","));
   (void)before;
@@ -366,7 +380,10 @@ bool EventualNode::Skippable(NodeId peer) {
 bool EventualNode::ReadyFor(ShardId shard, absl::Span<const NodeId> listed) {
   if (trusted_.contains(shard)) return true;
   if (!Ring().IsOwner(shard, env_.self)) return false;
-  if (fresh_disk_ && Now() - started_at_ < config_.fresh_disk_settle) return false;
+  auto acquired = acquired_at_.find(shard);
+  if (acquired != acquired_at_.end() && Now() - acquired->second < config_.ownership_settle) {
+    return false;
+  }
   auto synced = synced_.find(shard);
   auto done = [&](NodeId peer) {
     return peer == env_.self || (synced != synced_.end() && synced->second.contains(peer)) ||

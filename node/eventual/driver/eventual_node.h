@@ -12,9 +12,16 @@
 // The lead's CacheNode can host it next to the Raft shards: both share the Env, the membership
 // source and the ring; a keyspace's consistency mode chooses which one a RESP/HTTP request
 // reaches. Errors: INVALID_ARGUMENT (bad key, value, TTL or consistency), UNAVAILABLE (too few
-// replicas reachable: nothing was sent — the write certainly did not happen), DEADLINE_EXCEEDED
-// or RESOURCE_EXHAUSTED after sending (the write may have happened on some replicas; LWW makes a
-// retry safe), FAILED_PRECONDITION (not started, recovering from disk, or stopped).
+// replicas reachable: nothing was sent — a write certainly did not happen), FAILED_PRECONDITION
+// (not started, recovering from disk, or stopped: nothing was sent), and after sending
+// DEADLINE_EXCEEDED, ABORTED (too many refusals) or RESOURCE_EXHAUSTED (replicas full, or too
+// many requests in flight): a write may then have happened on some replicas; with LWW a retry is
+// safe.
+//
+// BUGGIFY sites (simulation only; each forces a behaviour the real system may show anyway):
+// "eventual.drop_read" (a replica ignores a read), "eventual.slow_commit" (a group commit waits
+// for a slow disk), "eventual.abort_exchange" (an anti-entropy exchange stops half-way),
+// "eventual.late_hint" (a hint replay round is skipped).
 //
 // Protocol (docs/eventual.md has the whole design, with citations):
 //   * Writes: the coordinator stamps the record with its HLC (hlc.h), sends it to the key's N home
@@ -32,7 +39,10 @@
 //     (anti_entropy.cc), within anti_entropy_bytes_per_second.
 //   * Ring: every member the source knows that has not left and has not been dead for
 //     ring_removal_delay. A crash is a temporary failure (stand-ins and hints), not a reason to
-//     move data (Dynamo §4.8).
+//     move data (Dynamo §4.8). For ownership_settle after this node's ring changed, a write must
+//     also be acknowledged by enough of the key's previous owners (n_live_old − N + W of them, if
+//     positive) so that a coordinator still reading with the old ring meets it — Cassandra's
+//     "pending ranges" idea.
 //   * Rebalancing: a node that gains a shard (a member joined or left) pulls it from the owners of
 //     the old and new ring before serving reads of it; a node holding data for shards it no longer
 //     owns pushes it to the owners and then drops it (hand-off). `Decommission` pushes everything
@@ -45,7 +55,9 @@
 // while the coordinator may count it as a replica. So such a shard is *untrusted* until the node
 // has run an anti-entropy exchange with every peer that owns the shard in its ring (and in the
 // ring without itself, i.e. the previous owners), and with every peer the asking coordinator
-// lists; a fresh disk also waits fresh_disk_settle so its membership view is complete. Peers
+// lists. Those exchanges count only if they began ownership_settle after the shard was gained
+// (or the fresh disk started): by then every coordinator has heard of the change, so the writes
+// that coordinators still using the old ring sent to the old owners are there to pull. Peers
 // unavailable for recovery_skip_after are skipped (liveness over a dead peer, documented).
 // Writes are always accepted. A node with an intact disk trusts the shards it owns at start.
 //
@@ -59,6 +71,7 @@
 #define CREMA_NODE_EVENTUAL_DRIVER_EVENTUAL_NODE_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -198,6 +211,9 @@ class EventualNode {
              absl::Time deadline);
   void HandleClientRequest(NodeId from, ClientRequest request);
   absl::StatusOr<int> Required(const Consistency& consistency) const;
+  // During ownership_settle after ring changes: one tally per recently replaced ring whose owners
+  // of `shard` differ from the current ones (empty when none is needed).
+  std::vector<WriteTally> PreviousOwnersTallies(ShardId shard, int required);
 
   // --- anti_entropy.cc ---
   enum class ExchangeMode : uint8_t { kBoth, kPushOnly };
@@ -242,17 +258,29 @@ class EventualNode {
   std::vector<FiberId> fibers_;
   size_t inflight_ = 0;
 
+  // Client requests seen recently, so a duplicated request is answered, not coordinated twice:
+  // (client, req) -> the reply (empty while in flight); at most kMaxRememberedClientRequests,
+  // the oldest forgotten first.
+  static constexpr size_t kMaxRememberedClientRequests = 4096;
+  absl::btree_map<std::pair<NodeId, uint64_t>, std::optional<ClientReply>> client_requests_;
+  std::deque<std::pair<NodeId, uint64_t>> client_request_order_;
+
   // Reply routing: request id -> the waiting channel.
   uint64_t next_id_ = 0;
   absl::btree_map<uint64_t, Channel<Incoming>*> waiters_;
 
   // Ring, health, readiness.
   std::optional<EventualRing> ring_;
+  // Rings replaced within the last ownership_settle, with the time each was replaced (at most
+  // kMaxRecentRings; writes must also reach enough of their owners).
+  static constexpr size_t kMaxRecentRings = 8;
+  std::deque<std::pair<EventualRing, absl::Time>> recent_rings_;
   uint64_t ring_view_version_ = UINT64_MAX;
   absl::Time next_ring_check_ = absl::InfinitePast();
   absl::btree_map<NodeId, absl::Time> dead_since_;
   absl::btree_map<NodeId, absl::Time> unavailable_since_;
   absl::btree_set<ShardId> trusted_;
+  absl::btree_map<ShardId, absl::Time> acquired_at_;  // untrusted owned shards: when gained
   absl::btree_map<ShardId, absl::btree_set<NodeId>> synced_;
   WaitList sync_wake_;
   size_t ae_cursor_ = 0;

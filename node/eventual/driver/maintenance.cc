@@ -55,8 +55,11 @@ void EventualNode::SyncUntrusted() {
   // Which untrusted owned shards still need an exchange with which peer.
   absl::btree_map<NodeId, std::vector<ShardId>> needed;
   std::vector<ShardId> untrusted;
+  const absl::Time now = Now();
   for (ShardId shard = 0; shard < config_.store.num_shards; ++shard) {
     if (trusted_.contains(shard) || !ring.IsOwner(shard, env_.self)) continue;
+    auto acquired = acquired_at_.find(shard);
+    if (acquired != acquired_at_.end() && now - acquired->second < config_.ownership_settle) continue;
     untrusted.push_back(shard);
     const absl::btree_set<NodeId>& done = synced_[shard];
     for (NodeId peer : RequiredPeers(shard)) {
@@ -78,6 +81,7 @@ void EventualNode::SyncUntrusted() {
   for (ShardId shard : untrusted) {
     if (!ReadyFor(shard, {})) continue;
     trusted_.insert(shard);
+    acquired_at_.erase(shard);
     ++promoted;
   }
   if (promoted > 0) {
@@ -164,6 +168,7 @@ void EventualNode::HintLoop() {
       }
     }
     if (config_.bugs.no_repair) continue;
+    if (env_.buggify != nullptr && env_.buggify->Fire("eventual.late_hint")) continue;
     for (NodeId target : hints_.Targets()) {
       if (stopped_) return;
       if (ring.Contains(target) && Healthy(target)) DeliverHints(target);
@@ -242,7 +247,9 @@ absl::Status EventualNode::Decommission(absl::Duration timeout) {
   // Writes from coordinators that have not heard yet are forwarded (ForwardWhileLeaving); push
   // once more after they had time to hear.
   if (!env_.executor->Sleep(config_.leave_settle).ok()) return absl::CancelledError("stopped");
-  pushed = PushAllTo(future) && pushed;
+  while (!(pushed = PushAllTo(future)) && Now() < deadline) {
+    if (!env_.executor->Sleep(config_.retry_interval).ok()) return absl::CancelledError("stopped");
+  }
   for (NodeId target : hints_.Targets()) {
     if (future.Contains(target) && Healthy(target)) DeliverHints(target);
   }

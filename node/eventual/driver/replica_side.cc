@@ -39,10 +39,11 @@ void EventualNode::HandleReplicaWrite(NodeId from, ReplicaWrite message) {
 
 void EventualNode::HandleReplicaRead(NodeId from, const ReplicaRead& message) {
   ++stats_.replica_reads;
+  if (env_.buggify != nullptr && env_.buggify->Fire("eventual.drop_read")) return;
   ReplicaReadReply reply;
   reply.op = message.op;
   const ShardId shard = store_.PlaceOf(message.key).shard;
-  if (!message.include_hints && !ReadyFor(shard, message.peers)) {
+  if (leaving_ || (!message.include_hints && !ReadyFor(shard, message.peers))) {
     ++stats_.not_ready_answers;
     reply.ready = false;
   } else {
@@ -141,6 +142,9 @@ void EventualNode::CommitLoop() {
       std::optional<Mutation> next = mutations_->TryRecv();
       if (!next) break;
       batch.push_back(std::move(*next));
+    }
+    if (env_.buggify != nullptr && env_.buggify->Fire("eventual.slow_commit")) {
+      if (!env_.executor->Sleep(absl::Milliseconds(50)).ok()) break;
     }
     CommitBatch(batch);
   }

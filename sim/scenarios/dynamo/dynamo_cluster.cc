@@ -24,7 +24,7 @@ eventual::EventualConfig SimEventualConfig() {
   c.purge_interval = absl::Seconds(2);
   c.ring_removal_delay = absl::Minutes(10);
   c.recovery_skip_after = absl::Seconds(20);
-  c.fresh_disk_settle = absl::Seconds(2);
+  c.ownership_settle = absl::Seconds(3);
   c.leave_settle = absl::Seconds(1);
   c.max_forward_skew = absl::Seconds(30);
   return c;
