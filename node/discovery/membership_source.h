@@ -16,6 +16,10 @@
 //     expired), kLeft (left gracefully). A source may forget dead and left members after a while.
 //   * `IsAvailable(id)`: is it worth sending to `id` right now (self: true until Leave).
 //   * `view_version()` changes whenever the set of live members changes.
+//   * `Joined()`: the view has been synchronised with the rest of the cluster at least once (SWIM:
+//     another member is known, or there is no one else to know; etcd: the first listing of the
+//     prefix succeeded). Before that, `Members()` may be just this node, and placement computed
+//     from it is wrong: callers must not serve data on it.
 //   * Metadata (small string map, membership/types.h bounds) is published with `UpdateMetadata`
 //     and reaches the other members' `Members()` eventually.
 //
@@ -53,6 +57,7 @@ class MembershipSource {
   virtual std::vector<membership::Member> Members() const = 0;
   virtual bool IsAvailable(NodeId id) const = 0;
   virtual uint64_t view_version() const = 0;
+  virtual bool Joined() const = 0;
 
   [[nodiscard]] virtual absl::StatusOr<SubscriptionId> Subscribe(EventCallback callback) = 0;
   virtual void Unsubscribe(SubscriptionId id) = 0;

@@ -4,11 +4,28 @@
 
 namespace crema::discovery {
 
-SwimMembershipSource::SwimMembershipSource(Env env, membership::MembershipNodeConfig config)
-    : owned_(std::make_unique<membership::MembershipNode>(env, std::move(config))),
-      node_(owned_.get()) {}
+namespace {
 
-SwimMembershipSource::SwimMembershipSource(membership::MembershipNode* node) : node_(node) {}
+bool NoOtherSeed(const std::vector<NodeId>& seeds, NodeId self) {
+  return std::all_of(seeds.begin(), seeds.end(), [self](NodeId s) { return s == self || s == kNoNode; });
+}
+
+}  // namespace
+
+SwimMembershipSource::SwimMembershipSource(Env env, membership::MembershipNodeConfig config)
+    : alone_by_design_(NoOtherSeed(config.seeds, env.self)) {
+  owned_ = std::make_unique<membership::MembershipNode>(env, std::move(config));
+  node_ = owned_.get();
+}
+
+SwimMembershipSource::SwimMembershipSource(membership::MembershipNode* node,
+                                           const std::vector<NodeId>& seeds)
+    : node_(node), alone_by_design_(NoOtherSeed(seeds, node->self())) {}
+
+bool SwimMembershipSource::Joined() const {
+  joined_ = joined_ || alone_by_design_ || node_->LiveCount() > 1;
+  return joined_;
+}
 
 absl::Status SwimMembershipSource::Start() {
   if (!owned_ && node_->started()) return absl::OkStatus();  // the host started it

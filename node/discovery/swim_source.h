@@ -23,7 +23,8 @@ class SwimMembershipSource final : public MembershipSource {
   // Owns a MembershipNode built on `env` with `config`.
   SwimMembershipSource(Env env, membership::MembershipNodeConfig config);
   // Wraps `node`, which must outlive this source. Start/Stop/Leave act on it.
-  explicit SwimMembershipSource(membership::MembershipNode* node);
+  // `seeds`: the ids it joins through (to know whether it can be alone by design).
+  SwimMembershipSource(membership::MembershipNode* node, const std::vector<NodeId>& seeds);
 
   absl::Status Start() override;
   void Leave() override { node_->Leave(); }
@@ -32,6 +33,9 @@ class SwimMembershipSource final : public MembershipSource {
   std::vector<membership::Member> Members() const override;
   bool IsAvailable(NodeId id) const override { return node_->IsAvailable(id); }
   uint64_t view_version() const override { return node_->view_version(); }
+  // Sticky: another member has been live in the view, or no seed other than this node is
+  // configured.
+  bool Joined() const override;
   absl::StatusOr<SubscriptionId> Subscribe(EventCallback callback) override {
     return node_->Subscribe(std::move(callback));
   }
@@ -46,6 +50,8 @@ class SwimMembershipSource final : public MembershipSource {
  private:
   std::unique_ptr<membership::MembershipNode> owned_;
   membership::MembershipNode* node_;
+  bool alone_by_design_ = false;  // no seed but self: a one-node cluster
+  mutable bool joined_ = false;
 };
 
 }  // namespace crema::discovery

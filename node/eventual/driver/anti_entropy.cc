@@ -211,13 +211,14 @@ absl::StatusOr<ExchangeReport> EventualNode::Exchange(NodeId peer, std::vector<S
           if (partial && key > last_listed) return;
           const uint64_t digest = ContentDigest(record);
           auto it = their_keys.find(key);
+          const bool may_push = mode != ExchangeMode::kPullOnly;
           if (it == their_keys.end()) {
-            to_push.push_back({key, record});
+            if (may_push) to_push.push_back({key, record});
             return;
           }
           const Digest& other = it->second;
-          if (Newer(record.version, digest, other.version, other.digest) ||
-              config_.bugs.ae_push_whole_leaves) {
+          if (may_push && (Newer(record.version, digest, other.version, other.digest) ||
+                           config_.bugs.ae_push_whole_leaves)) {
             to_push.push_back({key, record});
           }
           if (Newer(other.version, other.digest, record.version, digest)) to_pull.push_back(key);
@@ -260,7 +261,7 @@ absl::StatusOr<ExchangeReport> EventualNode::Exchange(NodeId peer, std::vector<S
       env_.tracer->Record("eventual.push_refused", absl::StrCat("peer=", peer, " ", ReplicaStatusName(s)));
     }
   }
-  if (mode == ExchangeMode::kBoth) {
+  if (mode != ExchangeMode::kPushOnly) {
     for (size_t j = 0; j < to_pull.size(); j += kMaxBatchRecords) {
       AePull pull;
       pull.keys.assign(to_pull.begin() + j, to_pull.begin() + std::min(to_pull.size(), j + kMaxBatchRecords));

@@ -55,6 +55,15 @@ struct EventualConfig {
   absl::Duration purge_interval = absl::Seconds(10);
 
   // Membership and recovery.
+  // A founding member of a brand-new cluster starting for the first time: its empty disk means
+  // it never acknowledged anything, so it trusts the shards it owns at once (like etcd's
+  // --initial-cluster-state=new). Never set it on a restart or for a joining node: an empty disk
+  // then means lost data, which must be pulled from the other replicas first.
+  bool bootstrap_new_cluster = false;
+  // The cluster's founding members (like etcd's --initial-cluster): the first ring of a node with
+  // no saved ring, so a new cluster does not place data on the partial views gossip has while it
+  // forms. Kept until the source reports on each (or ring_removal_delay passes).
+  std::vector<NodeId> initial_members;
   absl::Duration ring_removal_delay = absl::Hours(1);  // a dead member leaves the ring after this
   absl::Duration recovery_skip_after = absl::Minutes(5);  // sync without a peer dead this long
   // How long the cluster needs to learn of a ring change (membership dissemination plus a

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "xxhash.h"
 
 namespace crema::eventual {
 namespace {
@@ -30,6 +31,41 @@ uint64_t IdField(const T& m) {
 }
 
 constexpr char kIdentityFile[] = "identity";
+constexpr char kRingFile[] = "ring";
+constexpr char kRingTempFile[] = "ring.tmp";
+constexpr char kRingMagic[] = "CREMARNG";
+constexpr uint32_t kMaxSavedMembers = 65536;
+constexpr int kMaxRingReads = 4;
+
+std::string EncodeRing(const std::vector<NodeId>& members) {
+  WireWriter w;
+  w.PutBytes(kRingMagic);
+  w.PutU32(static_cast<uint32_t>(members.size()));
+  for (NodeId m : members) w.PutU32(m);
+  std::string body = std::move(w).Finish();
+  WireWriter sum;
+  sum.PutU64(XXH3_64bits(body.data(), body.size()));
+  return body + std::move(sum).Finish();
+}
+
+bool DecodeRing(std::string_view bytes, std::vector<NodeId>* members) {
+  if (bytes.size() < 8) return false;
+  const std::string_view body = bytes.substr(0, bytes.size() - 8);
+  WireReader sum(bytes.substr(bytes.size() - 8));
+  uint64_t checksum = 0;
+  if (!sum.GetU64(&checksum) || checksum != XXH3_64bits(body.data(), body.size())) return false;
+  WireReader r(body);
+  std::string magic;
+  uint32_t count = 0;
+  if (!r.GetBytes(&magic, 16) || magic != kRingMagic || !r.GetCount(&count, kMaxSavedMembers)) return false;
+  members->clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    NodeId m = kNoNode;
+    if (!r.GetU32(&m) || m == kNoNode) return false;
+    members->push_back(m);
+  }
+  return r.done();
+}
 
 }  // namespace
 
@@ -147,6 +183,7 @@ absl::Status EventualNode::CheckServing() const {
   if (!started_) return absl::FailedPreconditionError("eventual node not started");
   if (stopped_) return absl::FailedPreconditionError("eventual node stopped");
   if (!recovered_) return absl::FailedPreconditionError("eventual node recovering from disk");
+  if (!membership_->Joined()) return absl::UnavailableError("membership not joined yet");
   return absl::OkStatus();
 }
 
@@ -209,7 +246,7 @@ absl::Status EventualNode::Recover() {
   // The identity marker tells an intact disk from a new or wiped one.
   const std::string identity = config_.disk_prefix + kIdentityFile;
   absl::StatusOr<std::unique_ptr<File>> marker = env_.disk->Open(identity, OpenMode::kOpenExisting);
-  fresh_disk_ = wiped || absl::IsNotFound(marker.status());
+  fresh_disk_ = (wiped || absl::IsNotFound(marker.status())) && !config_.bootstrap_new_cluster;
   if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
   if (absl::IsNotFound(marker.status())) {
     absl::StatusOr<std::unique_ptr<File>> created = env_.disk->Open(identity, OpenMode::kCreate);
@@ -217,6 +254,20 @@ absl::Status EventualNode::Recover() {
     absl::Status status = (*created)->Write(0, absl::StrCat("crema-eventual node ", env_.self, "\n"));
     if (status.ok()) status = (*created)->Sync();
     if (!status.ok()) return status;
+  }
+  // The last ring this node knew (absent, damaged or unreadable: the initial members, if any).
+  remembered_members_ = config_.initial_members;
+  absl::StatusOr<std::unique_ptr<File>> ring_file =
+      env_.disk->Open(config_.disk_prefix + kRingFile, OpenMode::kOpenExisting);
+  if (ring_file.ok()) {
+    for (int attempt = 0; attempt < kMaxRingReads; ++attempt) {
+      absl::StatusOr<std::string> bytes = (*ring_file)->Read(0, (*ring_file)->Size());
+      std::vector<NodeId> saved;
+      if (bytes.ok() && DecodeRing(*bytes, &saved)) {
+        remembered_members_ = std::move(saved);
+        break;
+      }
+    }
   }
   if (observer_ != nullptr && !recovered_hints.empty()) {
     observer_->HintsRecovered(env_.self, recovered_hints);
@@ -302,7 +353,19 @@ const EventualRing& EventualNode::Ring() {
   ring_view_version_ = membership_->view_version();
   next_ring_check_ = absl::InfiniteFuture();
   std::vector<NodeId> ids;
-  for (const membership::Member& m : membership_->Members()) {
+  const std::vector<membership::Member> members = membership_->Members();
+  // Saved members the source does not know (yet) stay until ring_removal_delay after the start.
+  if (now - started_at_ < config_.ring_removal_delay) {
+    for (NodeId id : remembered_members_) {
+      const bool known = std::any_of(members.begin(), members.end(),
+                                     [id](const membership::Member& m) { return m.id == id; });
+      if (!known && id != env_.self) ids.push_back(id);
+    }
+    if (!remembered_members_.empty()) {
+      next_ring_check_ = std::min(next_ring_check_, started_at_ + config_.ring_removal_delay);
+    }
+  }
+  for (const membership::Member& m : members) {
     if (m.id == env_.self) continue;
     if (m.state == membership::MemberState::kLeft) continue;
     if (m.state == membership::MemberState::kDead) {
@@ -321,6 +384,7 @@ const EventualRing& EventualNode::Ring() {
       if (recent_rings_.size() > kMaxRecentRings) recent_rings_.pop_front();
     }
     ring_ = std::move(next);
+    ring_dirty_ = true;
     OnRingChanged(before ? *before : EventualRing({}, config_.replication, config_.vnodes,
                                                   config_.store.num_shards),
                   *ring_);
@@ -352,6 +416,19 @@ void EventualNode::OnRingChanged(const EventualRing& before, const EventualRing&
   if (recovered_) sync_wake_.WakeAll(*env_.executor);
 }
 
+void EventualNode::SaveRing() {
+  if (!ring_dirty_ || !ring_) return;
+  ring_dirty_ = false;
+  const std::string temp = config_.disk_prefix + kRingTempFile;
+  absl::StatusOr<std::unique_ptr<File>> file = env_.disk->Open(temp, OpenMode::kCreate);
+  absl::Status status = file.status();
+  if (status.ok()) status = (*file)->Truncate(0);
+  if (status.ok()) status = (*file)->Write(0, EncodeRing(ring_->members()));
+  if (status.ok()) status = (*file)->Sync();
+  if (status.ok()) status = env_.disk->Rename(temp, config_.disk_prefix + kRingFile);
+  if (!status.ok()) ring_dirty_ = true;  // try again later
+}
+
 std::vector<NodeId> EventualNode::RequiredPeers(ShardId shard) {
   const std::vector<NodeId>& list = Ring().PreferenceList(shard);
   std::vector<NodeId> peers;
@@ -378,6 +455,7 @@ bool EventualNode::Skippable(NodeId peer) {
 }
 
 bool EventualNode::ReadyFor(ShardId shard, absl::Span<const NodeId> listed) {
+  if (!membership_->Joined()) return false;
   if (trusted_.contains(shard)) return true;
   if (!Ring().IsOwner(shard, env_.self)) return false;
   auto acquired = acquired_at_.find(shard);

@@ -38,7 +38,11 @@
 //     it shares with its next peer (round robin) and exchanges only the differing keys
 //     (anti_entropy.cc), within anti_entropy_bytes_per_second.
 //   * Ring: every member the source knows that has not left and has not been dead for
-//     ring_removal_delay. A crash is a temporary failure (stand-ins and hints), not a reason to
+//     ring_removal_delay, plus the members of the last ring this node saved to disk (or, with none
+//     saved, config.initial_members) — so a restart or a new cluster starts from the whole ring,
+//     not from the few members gossip has found so far — until the source reports on them or
+//     ring_removal_delay passes. Until the source has joined (its view
+//     synchronised once), the node coordinates nothing (UNAVAILABLE) and answers no reads. A crash is a temporary failure (stand-ins and hints), not a reason to
 //     move data (Dynamo §4.8). For ownership_settle after this node's ring changed, a write must
 //     also be acknowledged by enough of the key's previous owners (n_live_old − N + W of them, if
 //     positive) so that a coordinator still reading with the old ring meets it — Cassandra's
@@ -183,6 +187,9 @@ class EventualNode {
   bool ReadyFor(ShardId shard, absl::Span<const NodeId> listed);
   bool Skippable(NodeId peer);
   absl::Status Recover();
+  // Saves the ring's members (fiber-only; atomic write-rename). Errors only cost the next restart
+  // a smaller first ring.
+  void SaveRing();
   void AfterRecovery();
   absl::Status CheckServing() const;
   FiberId SpawnTracked(std::string name, absl::AnyInvocable<void()> body);
@@ -216,7 +223,9 @@ class EventualNode {
   std::vector<WriteTally> PreviousOwnersTallies(ShardId shard, int required);
 
   // --- anti_entropy.cc ---
-  enum class ExchangeMode : uint8_t { kBoth, kPushOnly };
+  // kBoth: repair both sides (co-owners). kPushOnly: hand-off, decommission. kPullOnly: a
+  // readiness sync with a previous owner that no longer owns the shard (nothing to give it).
+  enum class ExchangeMode : uint8_t { kBoth, kPushOnly, kPullOnly };
   absl::StatusOr<ExchangeReport> Exchange(NodeId peer, std::vector<ShardId> shards,
                                           ExchangeMode mode);
   void HandleAeRoots(NodeId from, const AeRoots& m);
@@ -271,6 +280,8 @@ class EventualNode {
 
   // Ring, health, readiness.
   std::optional<EventualRing> ring_;
+  std::vector<NodeId> remembered_members_;  // from the saved ring file
+  bool ring_dirty_ = false;                 // ring changed since it was last saved
   // Rings replaced within the last ownership_settle, with the time each was replaced (at most
   // kMaxRecentRings; writes must also reach enough of their owners).
   static constexpr size_t kMaxRecentRings = 8;

@@ -36,10 +36,11 @@ void EventualNode::SyncLoop() {
         unavailable_since_.try_emplace(member, now);
       }
     }
-    SyncUntrusted();
+    SaveRing();
+    if (membership_->Joined()) SyncUntrusted();
     if (!config_.bugs.no_repair && !leaving_) HandOff();
-    if (!config_.bugs.no_repair && Now() >= next_exchange) {
-      PeriodicExchange();
+    if (Now() >= next_exchange) {
+      if (!config_.bugs.no_repair) PeriodicExchange();
       // ±10% jitter keeps nodes from exchanging in lockstep.
       next_exchange = Now() + config_.anti_entropy_interval * 0.9 +
                       random_.DurationBetween(absl::ZeroDuration(), config_.anti_entropy_interval * 0.2);
@@ -68,12 +69,19 @@ void EventualNode::SyncUntrusted() {
   }
   if (untrusted.empty()) return;
   for (const auto& [peer, shards] : needed) {
-    for (const std::vector<ShardId>& chunk : Chunks(shards, config_.anti_entropy_shards_per_exchange)) {
-      if (stopped_) return;
-      absl::StatusOr<ExchangeReport> report = Exchange(peer, chunk, ExchangeMode::kBoth);
-      if (!report.ok() || !report->complete) break;  // try this peer again next round
-      for (ShardId shard : chunk) {
-        if (Ring().IsOwner(shard, env_.self)) synced_[shard].insert(peer);
+    // Co-owners get repaired both ways; a previous owner that no longer owns a shard is only
+    // pulled from (hand-off moves its copy to the owners).
+    std::vector<ShardId> shared, pull_only;
+    for (ShardId shard : shards) (ring.IsOwner(shard, peer) ? shared : pull_only).push_back(shard);
+    for (const auto& [group, mode] : {std::pair{&shared, ExchangeMode::kBoth},
+                                      std::pair{&pull_only, ExchangeMode::kPullOnly}}) {
+      for (const std::vector<ShardId>& chunk : Chunks(*group, config_.anti_entropy_shards_per_exchange)) {
+        if (stopped_) return;
+        absl::StatusOr<ExchangeReport> report = Exchange(peer, chunk, mode);
+        if (!report.ok() || !report->complete) break;  // try this peer again next round
+        for (ShardId shard : chunk) {
+          if (Ring().IsOwner(shard, env_.self)) synced_[shard].insert(peer);
+        }
       }
     }
   }

@@ -95,7 +95,16 @@ void DynamoChecker::RecordTransferred(NodeId from, NodeId to, const std::string&
                                       const eventual::Record& record) {
   if (!checking_transfers_) return;
   ++transfers_checked_;
-  if (!divergent_.contains(key)) {
+  bool unknown = down_at_snapshot_.contains(from) || down_at_snapshot_.contains(to);
+  if (!unknown && snapshot_ring_ && cluster_ != nullptr) {
+    eventual::EventualNode* any = cluster_->node(from) ? cluster_->node(from) : cluster_->node(to);
+    if (any != nullptr) {
+      for (NodeId owner : snapshot_ring_->Owners(any->store().PlaceOf(key).shard)) {
+        unknown = unknown || down_at_snapshot_.contains(owner);
+      }
+    }
+  }
+  if (!unknown && !divergent_.contains(key)) {
     Fail(absl::StrCat("ANTI-ENTROPY: node ", from, " sent ", key, "@", record.version.ToString(),
                       " to node ", to, ", but that key was not divergent after the heal"));
   }
@@ -188,21 +197,34 @@ std::string DynamoChecker::CheckHintsSettled() const {
 
 void DynamoChecker::SnapshotDivergence() {
   divergent_.clear();
-  const std::vector<NodeId> up = cluster_->UpNodes();
-  if (up.empty()) return;
+  down_at_snapshot_.clear();
   const eventual::EventualConfig& config = cluster_->options().eventual;
-  std::vector<NodeId> members;
-  for (NodeId id : up) {
-    if (!cluster_->node(id)->leaving()) members.push_back(id);
+  std::vector<NodeId> members, up;
+  for (NodeId id : cluster_->all_ids()) {
+    if (cluster_->sim().state(id) == sim::NodeState::kDown) {
+      if (std::find(cluster_->servers().begin(), cluster_->servers().end(), id) != cluster_->servers().end()) {
+        down_at_snapshot_.insert(id);
+        members.push_back(id);
+      }
+      continue;
+    }
+    eventual::EventualNode* n = cluster_->node(id);
+    if (n == nullptr || !n->recovered()) {  // up, but its contents not loaded yet: unknown
+      down_at_snapshot_.insert(id);
+      members.push_back(id);
+      continue;
+    }
+    up.push_back(id);
+    if (!n->leaving()) members.push_back(id);
   }
-  eventual::EventualRing ring(members, config.replication, config.vnodes, config.store.num_shards);
+  snapshot_ring_.emplace(members, config.replication, config.vnodes, config.store.num_shards);
   absl::btree_set<std::string> keys;
   for (NodeId id : up) {
     cluster_->node(id)->store().ForEach([&](const std::string& key, const eventual::Record&) { keys.insert(key); });
   }
   for (const std::string& key : keys) {
     const ShardId shard = cluster_->node(up.front())->store().PlaceOf(key).shard;
-    const std::vector<NodeId> owners = ring.Owners(shard);
+    const std::vector<NodeId> owners = snapshot_ring_->Owners(shard);
     const eventual::Record* first = nullptr;
     bool divergent = false;
     for (NodeId id : up) {

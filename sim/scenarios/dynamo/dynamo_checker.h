@@ -17,15 +17,19 @@
 //     or newer), superseded, expired (no sooner than the hint window, less the stand-in's forward
 //     clock steps and drift), orphaned (target left the ring), or lost with a wiped stand-in; a
 //     restarted stand-in recovers every hint it held; none is left once the cluster has healed.
-//   Anti-entropy moves only divergent keys: after `SnapshotDivergence` (clients stopped, cluster
-//     healed), every record anti-entropy or hand-off sends must be of a key that was divergent at
-//     the snapshot (owners disagreed, an owner lacked it, or a non-owner held it).
+//   Anti-entropy moves only divergent keys: `SnapshotDivergence` is taken once the clients have
+//     stopped and in-flight requests have ended, just before the heal; from then until
+//     `StopCheckingTransfers`, every record anti-entropy or hand-off sends must be of a key that
+//     was divergent at the snapshot (its owners disagreed, one lacked it, or a non-owner held it).
+//     A node that was down at the snapshot has unknown contents: its transfers, and keys of shards
+//     it owns, are exempt.
 //
 // Thread safety: none (simulator thread).
 #ifndef CREMA_SIM_SCENARIOS_DYNAMO_DYNAMO_CHECKER_H_
 #define CREMA_SIM_SCENARIOS_DYNAMO_DYNAMO_CHECKER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -65,6 +69,7 @@ class DynamoChecker final : public eventual::EventualObserver {
   std::string CheckHintsSettled() const;
   // Records which keys are divergent now; from here on every transfer must be of one of them.
   void SnapshotDivergence();
+  void StopCheckingTransfers() { checking_transfers_ = false; }
   const std::string& violation() const { return violation_; }  // found by the hooks
 
   size_t divergent_keys() const { return divergent_.size(); }
@@ -86,6 +91,8 @@ class DynamoChecker final : public eventual::EventualObserver {
   absl::btree_set<NodeId> wiped_;
   bool checking_transfers_ = false;
   absl::btree_set<std::string> divergent_;
+  absl::btree_set<NodeId> down_at_snapshot_;
+  std::optional<eventual::EventualRing> snapshot_ring_;
   uint64_t transfers_checked_ = 0;
   uint64_t hints_stored_ = 0;
   uint64_t hints_ended_ = 0;

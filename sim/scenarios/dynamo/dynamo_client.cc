@@ -21,15 +21,22 @@ DynamoClient::DynamoClient(Env env, sim::Simulator* sim, DynamoLedger* ledger,
     if (!m.ok()) return;
     if (auto* reply = std::get_if<eventual::ClientReply>(&*m)) (void)replies_.TrySend(*reply);
   });
+  Resume();
+}
+
+void DynamoClient::Resume() {
+  if (running_) return;
+  running_ = true;
+  ++ledger_->busy_clients;
   env_.executor->Spawn("dynamo.client", [this] { Loop(); });
 }
 
 void DynamoClient::Loop() {
-  ++ledger_->busy_clients;
-  for (uint64_t seq = 1; !ledger_->stop; ++seq) {
-    RunOne(seq);
+  while (!ledger_->stop) {
+    RunOne(next_seq_++);
     if (!env_.executor->Sleep(random_.DurationBetween(absl::ZeroDuration(), options_.max_think)).ok()) break;
   }
+  running_ = false;
   --ledger_->busy_clients;
 }
 

@@ -60,12 +60,15 @@ struct DynamoClientOptions {
   int keys = 12;
   eventual::Consistency read = eventual::Consistency::Quorum();
   eventual::Consistency write = eventual::Consistency::Quorum();
-  absl::Duration timeout = absl::Seconds(4);
+  absl::Duration timeout = absl::Milliseconds(1500);  // the coordinator answers within 1 s
   absl::Duration max_think = absl::Milliseconds(50);
 };
 
 class DynamoClient final : public sim::NodeProgram {
  public:
+  // Starts the loop again after the ledger's `stop` ended it (the ledger's stop must be false).
+  void Resume();
+
   // `sim` gives the global virtual time the history is recorded in.
   DynamoClient(Env env, sim::Simulator* sim, DynamoLedger* ledger, DynamoClientOptions options);
 
@@ -80,6 +83,8 @@ class DynamoClient final : public sim::NodeProgram {
   Random random_;
   Channel<eventual::ClientReply> replies_;
   uint64_t next_req_;
+  uint64_t next_seq_ = 1;
+  bool running_ = false;
 };
 
 std::string KeyName(int index);

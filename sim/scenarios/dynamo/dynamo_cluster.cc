@@ -60,7 +60,15 @@ DynamoCluster::DynamoCluster(DynamoClusterOptions options) : options_(std::move(
   all_ids_ = servers_;
   all_ids_.insert(all_ids_.end(), options_.spares.begin(), options_.spares.end());
   for (NodeId id : all_ids_) {
-    sim_->AddNode(id, [this](Env env) { return std::make_unique<DynamoServer>(env, options_); });
+    const bool founding = id <= static_cast<NodeId>(options_.servers);
+    sim_->AddNode(id, [this, founding](Env env) {
+      // Founding servers bootstrap a new cluster on their first start only; a later start (a
+      // restart, possibly on a wiped disk) and every joining spare recover from their peers.
+      DynamoClusterOptions options = options_;
+      options.eventual.bootstrap_new_cluster = founding && sim_->incarnation(env.self) == 1;
+      options.eventual.initial_members = servers_;
+      return std::make_unique<DynamoServer>(env, options);
+    });
   }
   for (NodeId id : servers_) sim_->Start(id);
 }

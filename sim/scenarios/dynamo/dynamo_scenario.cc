@@ -10,6 +10,7 @@
 #include "chaos/nemesis.h"
 #include "chaos/nemesis_runner.h"
 #include "sim/fault_config.h"
+#include "sim/partitions.h"
 #include "sim/scenarios/dynamo/dynamo_checker.h"
 #include "sim/scenarios/dynamo/dynamo_client.h"
 #include "sim/scenarios/dynamo/dynamo_cluster.h"
@@ -62,7 +63,8 @@ struct Swarm {
 
 Swarm DrawSwarm(Random random, const DynamoParams& params) {
   Swarm s;
-  switch (random.Uniform(4)) {
+  const uint64_t pair = random.Uniform(4);
+  switch (params.consistency_pair.value_or(static_cast<int>(pair))) {
     case 0: s.write = eventual::Consistency::Quorum(); s.read = eventual::Consistency::Quorum(); break;
     case 1: s.write = eventual::Consistency::One(); s.read = eventual::Consistency::All(); break;
     case 2: s.write = eventual::Consistency::All(); s.read = eventual::Consistency::One(); break;
@@ -133,6 +135,7 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
   ev.hints.window = swarm.hint_window;
   ev.read_repair_one_in = swarm.read_repair_one_in;
   ev.bugs = params.bugs;
+  if (params.anti_entropy_interval) ev.anti_entropy_interval = *params.anti_entropy_interval;
   cluster_options.observer = &checker;
   DynamoCluster cluster(cluster_options);
   checker.set_cluster(&cluster);
@@ -179,18 +182,60 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
     });
   }
 
-  // 2. Safety phase.
+  std::vector<NodeId> client_ids;
+  for (int c = 0; c < params.clients; ++c) client_ids.push_back(kFirstClientId + c);
+  const absl::Duration convergence_bound =
+      params.convergence_base + cluster_options.eventual.anti_entropy_interval * (n + 2);
+  auto drain = [&] {
+    ledger.stop = true;
+    const bool drained = cluster.RunUntil([&] { return ledger.busy_clients == 0; }, params.drain_bound);
+    sim.RunFor(cluster_options.eventual.request_timeout * 2);  // coordinators' requests end
+    return drained;
+  };
+  std::string difference;
+  auto converge = [&] {
+    return cluster.RunUntil([&] {
+      if (!cluster.MembershipAgrees() || !cluster.AllTrusted() || !cluster.Converged(&difference)) return false;
+      for (NodeId id : cluster.UpNodes()) {
+        if (cluster.node(id)->hints().size() > 0) {
+          difference = absl::StrCat("node ", id, " still holds ", cluster.node(id)->hints().size(), " hints");
+          return false;
+        }
+      }
+      return true;
+    }, convergence_bound);
+  };
+
+  // 2. Safety phase; with partitions on, it ends with one more partition that stays until the
+  // heal, so the replicas diverge and anti-entropy has real work afterwards.
   sim.Trace(kNoNode, "scenario.phase", "safety");
   sim.RunFor(params.safety_duration);
-  // 3. Heal; liveness (with a join and a decommission in some seeds).
+  if (nemesis_options.partitions) {
+    Random shape = root.Fork("final-partition");
+    sim::Partition p = sim::RandomPartition(servers, shape);
+    sim.network().SetPartition(p.blocked, absl::StrCat("final ", p.kind));
+    sim.RunFor(params.final_partition);
+  }
+  // 3. Drain under faults, snapshot the divergence, heal, converge.
+  bool drained = drain();
+  checker.SnapshotDivergence();
   nemesis.HealAll();
   sim.network().config().drop = sim::Ratio{0, 1};
   sim.network().config().latency.tail = sim::Ratio{0, 1};
   for (NodeId id : servers) {
     if (sim.state(id) == sim::NodeState::kDown) sim.Restart(id);
   }
+  sim.Trace(kNoNode, "scenario.phase", "heal");
+  const int64_t converge_start = sim.now_ns();
+  const bool converged_after_faults = converge();
+  const absl::Duration convergence_time = absl::Nanoseconds(sim.now_ns() - converge_start);
+  const std::string difference_after_faults = difference;
+  checker.StopCheckingTransfers();
+  // 4. Liveness, with a join and a decommission in some seeds; then converge again.
   sim.Trace(kNoNode, "scenario.phase", "liveness");
+  ledger.stop = false;
   ledger.acked_writes_since_mark = 0;
+  for (NodeId id : client_ids) static_cast<DynamoClient*>(sim.program(id))->Resume();
   NodeId leaver = kNoNode;
   absl::Status decommissioned = absl::UnknownError("not started");
   if (swarm.membership_change) {
@@ -204,39 +249,23 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
       });
     });
   }
-  const int64_t heal_ns = sim.now_ns();
+  const int64_t liveness_start = sim.now_ns();
   const bool live = cluster.RunUntil([&] {
     return ledger.acked_writes_since_mark >= static_cast<uint64_t>(params.liveness_writes);
   }, params.liveness_bound);
+  const int64_t heal_ns = liveness_start;
   if (swarm.membership_change) {
     cluster.RunUntil([&] { return decommissioned.code() != absl::StatusCode::kUnknown; }, absl::Seconds(30));
     if (cluster.node(leaver) != nullptr) cluster.node(leaver)->Stop();
     sim.Crash(leaver);
   }
-  // 4. Drain the clients, let in-flight coordinators finish, snapshot divergence, converge.
-  ledger.stop = true;
-  const bool drained = cluster.RunUntil([&] { return ledger.busy_clients == 0; }, params.drain_bound);
-  sim.RunFor(cluster_options.eventual.request_timeout * 3);
-  checker.SnapshotDivergence();
-  const int64_t converge_start = sim.now_ns();
-  const absl::Duration convergence_bound =
-      params.convergence_base + cluster_options.eventual.anti_entropy_interval * (n + 2);
-  std::string difference;
-  const bool converged = cluster.RunUntil([&] {
-    if (!cluster.MembershipAgrees() || !cluster.AllTrusted() || !cluster.Converged(&difference)) return false;
-    for (NodeId id : cluster.UpNodes()) {
-      if (cluster.node(id)->hints().size() > 0) {
-        difference = absl::StrCat("node ", id, " still holds ", cluster.node(id)->hints().size(), " hints");
-        return false;
-      }
-    }
-    return true;
-  }, convergence_bound);
-  const absl::Duration convergence_time = absl::Nanoseconds(sim.now_ns() - converge_start);
+  drained = drain() && drained;
+  const bool converged = converge();
+  const bool converged_both = converged_after_faults && converged;
+  if (!converged_after_faults) difference = difference_after_faults;
   // 5. Final reads of every key, through random servers.
-  const int64_t final_reads_ns = sim.now_ns();
   Random reader = root.Fork("final-reads");
-  if (converged) {
+  if (converged_both) {
     const std::vector<NodeId> up = cluster.UpNodes();
     for (int k = 0; k < swarm.keys; ++k) {
       DynamoOp op;
@@ -255,31 +284,37 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
       ledger.ops.push_back(std::move(op));
     }
   }
-  std::string failure = checker.violation();
-  if (failure.empty()) failure = checker.CheckReads(ledger, swarm.sloppy ? final_reads_ns : 0);
-  if (failure.empty() && !live) {
-    failure = absl::StrCat("LIVENESS: ", ledger.acked_writes_since_mark, " of ", params.liveness_writes,
-                           " writes acknowledged within ", absl::FormatDuration(params.liveness_bound),
-                           " after the heal");
+  std::vector<std::string> failures;
+  auto check = [&failures](std::string failure) {
+    if (!failure.empty()) failures.push_back(std::move(failure));
+  };
+  check(checker.violation());
+  // Sloppy quorums give up the read guarantee while failures last: check the reads invoked once
+  // the healed cluster had converged.
+  check(checker.CheckReads(ledger, swarm.sloppy ? liveness_start : 0));
+  if (!live) {
+    check(absl::StrCat("LIVENESS: ", ledger.acked_writes_since_mark, " of ", params.liveness_writes,
+                       " writes acknowledged within ", absl::FormatDuration(params.liveness_bound),
+                       " after the heal"));
   }
-  if (failure.empty() && !drained) failure = "LIVENESS: clients still busy after stopping";
-  if (failure.empty() && !converged) {
-    failure = absl::StrCat("CONVERGENCE: not converged ", absl::FormatDuration(convergence_bound),
-                           " after the clients stopped: ", difference);
+  if (!drained) check("LIVENESS: clients still busy after stopping");
+  if (!converged_both) {
+    check(absl::StrCat("CONVERGENCE: not converged ", absl::FormatDuration(convergence_bound),
+                       converged_after_faults ? " after the liveness phase: " : " after the heal: ",
+                       difference));
   }
-  if (failure.empty()) failure = checker.CheckDurability(ledger);
-  if (failure.empty()) failure = checker.CheckHintsSettled();
-  if (failure.empty()) {
-    for (const DynamoOp& op : ledger.ops) {
-      if (op.client == kFinalReader && op.outcome != OpOutcome::kOk) {
-        failure = absl::StrCat("LIVENESS: final read of ", op.key, " failed after convergence");
-        break;
-      }
+  check(checker.CheckDurability(ledger));
+  if (checker.violation().empty()) check(checker.CheckHintsSettled());
+  for (const DynamoOp& op : ledger.ops) {
+    if (op.client == kFinalReader && op.outcome != OpOutcome::kOk) {
+      check(absl::StrCat("LIVENESS: final read of ", op.key, " failed after convergence"));
+      break;
     }
   }
-  if (failure.empty() && swarm.membership_change && !decommissioned.ok()) {
-    failure = absl::StrCat("LIVENESS: decommission of node ", leaver, ": ", decommissioned.ToString());
+  if (swarm.membership_change && !decommissioned.ok()) {
+    check(absl::StrCat("LIVENESS: decommission of node ", leaver, ": ", decommissioned.ToString()));
   }
+  const std::string failure = failures.empty() ? std::string() : failures.front();
   sim::ScenarioResult result;
   result.pass = failure.empty();
   result.message = result.pass
@@ -300,8 +335,14 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
     stats->exchange_keys = checker.exchange_keys();
     stats->hints_stored = checker.hints_stored();
     stats->amnesia = amnesia_done;
+    stats->failures = failures;
   }
   if (log) {
+    absl::btree_map<std::string, int> errors;
+    for (const DynamoOp& op : ledger.ops) {
+      if (op.outcome != OpOutcome::kOk) ++errors[op.error.substr(0, 40)];
+    }
+    for (const auto& [error, count] : errors) *log << "dynamo: " << count << " x " << error << "\n";
     *log << "dynamo: nemesis applied=" << nemesis.applied() << " skipped=" << nemesis.skipped()
          << "; liveness_ms=" << (sim.now_ns() - heal_ns) / 1000000 << "; ops=" << ledger.ops.size()
          << "\ndynamo: " << (result.pass ? "PASS: " : "FAIL: ") << result.message << "\n";

@@ -9,11 +9,14 @@
 //      swarm switches: partitions of every shape, clogging, crashes and restarts, pauses, clock
 //      steps, disk full, disk-error windows; plus disks wiped for good (amnesia) within the
 //      durability budget min(N − W, W − 1); BUGGIFY sites in the driver.
-//   2. Safety phase (`safety_duration`) with faults while clients put/get/delete.
-//   3. Heal everything; liveness: `liveness_writes` writes acknowledged within `liveness_bound`;
-//      in swarm-chosen seeds a spare joins and a server decommissions meanwhile.
-//   4. Clients stop and drain; the divergence snapshot is taken; the replicas must converge (and
-//      every hint end) within `convergence_bound`.
+//   2. Safety phase (`safety_duration`) with faults while clients put/get/delete; with partitions
+//      on, a last random partition for `final_partition` that lasts until the heal.
+//   3. Clients stop and drain while the faults go on; once in-flight requests have ended, the
+//      divergence snapshot is taken (dynamo_checker.h), then everything heals. The replicas must
+//      converge, and every hint end, within the convergence bound (measured: convergence_time).
+//   4. Liveness: clients resume; `liveness_writes` writes acknowledged within `liveness_bound`;
+//      in swarm-chosen seeds a spare joins and a server decommissions meanwhile. Clients stop;
+//      the replicas converge again.
 //   5. Final reads of every key; then the read, durability, hint and anti-entropy oracles.
 //
 // Thread safety: none.
@@ -21,6 +24,8 @@
 #define CREMA_SIM_SCENARIOS_DYNAMO_DYNAMO_SCENARIO_H_
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "node/eventual/driver/config.h"
@@ -30,6 +35,7 @@ namespace crema::dynamo {
 
 struct DynamoParams {
   absl::Duration safety_duration = absl::Seconds(10);
+  absl::Duration final_partition = absl::Seconds(2);  // with partitions on (see the phases)
   absl::Duration liveness_bound = absl::Seconds(15);
   absl::Duration drain_bound = absl::Seconds(15);
   // Convergence after the clients stopped: membership heal (5 s) + one anti-entropy round with
@@ -40,10 +46,13 @@ struct DynamoParams {
   eventual::PlantedBugs bugs;  // TEST ONLY (dynamo_oracles_test)
   // TEST ONLY: force swarm choices (dynamo_oracles_test, benchmarks).
   std::optional<bool> sloppy;
+  // 0: QUORUM/QUORUM, 1: W=ONE R=ALL, 2: W=ALL R=ONE, 3: W=2 R=2.
+  std::optional<int> consistency_pair;
   std::optional<bool> membership_change;
   std::optional<int> keys;
   std::optional<int> tree_depth;
   std::optional<uint32_t> shards;
+  std::optional<absl::Duration> anti_entropy_interval;
 };
 
 struct DynamoRunStats {
@@ -55,6 +64,7 @@ struct DynamoRunStats {
   uint64_t exchange_bytes = 0, exchange_keys = 0;
   uint64_t hints_stored = 0;
   int amnesia = 0;
+  std::vector<std::string> failures;  // every oracle that failed, in check order
 };
 
 sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
