@@ -105,8 +105,11 @@ void DynamoChecker::RecordTransferred(NodeId from, NodeId to, const std::string&
     }
   }
   if (!unknown && !divergent_.contains(key)) {
+    const eventual::EventualNode* receiver = cluster_ == nullptr ? nullptr : cluster_->node(to);
+    const eventual::Record* held = receiver == nullptr ? nullptr : receiver->store().Find(key);
     Fail(absl::StrCat("ANTI-ENTROPY: node ", from, " sent ", key, "@", record.version.ToString(),
-                      " to node ", to, ", but that key was not divergent after the heal"));
+                      " to node ", to, " (which holds ", held ? held->version.ToString() : std::string("nothing"),
+                      "), but that key was not divergent at the snapshot: ", snapshot_holders_[key]));
   }
 }
 
@@ -221,6 +224,11 @@ void DynamoChecker::SnapshotDivergence() {
   absl::btree_set<std::string> keys;
   for (NodeId id : up) {
     cluster_->node(id)->store().ForEach([&](const std::string& key, const eventual::Record&) { keys.insert(key); });
+    // A hinted copy not yet handed off is divergence too: its target lacks it.
+    for (const eventual::Hint& hint : cluster_->node(id)->hints().All()) {
+      keys.insert(hint.key);
+      divergent_.insert(hint.key);
+    }
   }
   for (const std::string& key : keys) {
     const ShardId shard = cluster_->node(up.front())->store().PlaceOf(key).shard;
@@ -238,6 +246,13 @@ void DynamoChecker::SnapshotDivergence() {
       if (first == nullptr) first = held;
     }
     if (divergent) divergent_.insert(key);
+    std::string& holders = snapshot_holders_[key];
+    for (NodeId id : up) {
+      const eventual::Record* held = cluster_->node(id)->store().Find(key);
+      if (held != nullptr) absl::StrAppend(&holders, "n", id, ":", held->version.ToString(), " ");
+    }
+    absl::StrAppend(&holders, "owners:");
+    for (NodeId owner : owners) absl::StrAppend(&holders, " n", owner);
   }
   checking_transfers_ = true;
 }

@@ -20,7 +20,8 @@
 //   Anti-entropy moves only divergent keys: `SnapshotDivergence` is taken once the clients have
 //     stopped and in-flight requests have ended, just before the heal; from then until
 //     `StopCheckingTransfers`, every record anti-entropy or hand-off sends must be of a key that
-//     was divergent at the snapshot (its owners disagreed, one lacked it, or a non-owner held it).
+//     was divergent at the snapshot (its owners disagreed, one lacked it, a non-owner held it, or a
+//     hint for it was pending).
 //     A node that was down at the snapshot has unknown contents: its transfers, and keys of shards
 //     it owns, are exempt.
 //
@@ -91,6 +92,7 @@ class DynamoChecker final : public eventual::EventualObserver {
   absl::btree_set<NodeId> wiped_;
   bool checking_transfers_ = false;
   absl::btree_set<std::string> divergent_;
+  absl::btree_map<std::string, std::string> snapshot_holders_;  // key -> "n1:version n2:..." (reports)
   absl::btree_set<NodeId> down_at_snapshot_;
   std::optional<eventual::EventualRing> snapshot_ring_;
   uint64_t transfers_checked_ = 0;

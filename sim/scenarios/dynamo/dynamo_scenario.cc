@@ -218,6 +218,13 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
   }
   // 3. Drain under faults, snapshot the divergence, heal, converge.
   bool drained = drain();
+  // Messages held on clogged links or by paused nodes are writes in flight: deliver them before
+  // the snapshot (partitions and crashes stay until the heal).
+  sim.network().UnclogAll();
+  for (NodeId id : servers) {
+    if (sim.state(id) == sim::NodeState::kPaused) sim.Resume(id);
+  }
+  sim.RunFor(cluster_options.eventual.request_timeout);
   checker.SnapshotDivergence();
   nemesis.HealAll();
   sim.network().config().drop = sim::Ratio{0, 1};

@@ -225,8 +225,9 @@ TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
   EXPECT_TRUE(left.ok()) << left;
   cluster.node(2)->Stop();
   cluster.sim().Crash(2);
-  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.MembershipAgrees() && cluster.Converged(&why); },
-                               absl::Seconds(60))) << why;
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    return cluster.MembershipAgrees() && cluster.AllTrusted() && cluster.Converged(&why);
+  }, absl::Seconds(60))) << why;
   for (int i = 0; i < 60; ++i) {
     absl::StatusOr<eventual::ReadResult> r = cluster.Get(3, absl::StrCat("key", i), {Consistency::All()});
     ASSERT_TRUE(r.ok()) << r.status();
