@@ -2,7 +2,8 @@
 // shared and noisy, so compare ratios, not absolute numbers):
 //   bazel build -c opt //cache:cache_benchmark && bazel-bin/cache/cache_benchmark
 //
-// Keys are small ("key:" + 8 digits, 12 bytes, inline in std::string), values 8 bytes.
+// Keys are small ("key:" + 8 digits, 12 bytes, inline in std::string), values 8 bytes; the memory
+// benchmark also fills 1,000,000 entries of 16-byte keys and 32-byte values.
 #include <malloc.h>
 
 #include <algorithm>
@@ -197,29 +198,48 @@ void BM_Baseline_Mixed90Read10WriteZipf_FlatHashMap(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_Mixed90Read10WriteZipf_FlatHashMap);
 
-// Heap bytes per entry (mallinfo2 delta), for the cache and for a flat_hash_map of the same data.
+// Heap bytes per entry (mallinfo2 delta) of a full cache, and of an absl::flat_hash_map<std::string,
+// std::string> holding the same keys and values. Args: entries, key bytes, value bytes.
 void BM_MemoryPerEntry(benchmark::State& state) {
-  const auto& keys = Keys(kEntries);
-  double cache_bytes = 0, map_bytes = 0;
+  const int n = static_cast<int>(state.range(0));
+  const size_t key_bytes = static_cast<size_t>(state.range(1));
+  const std::string value(static_cast<size_t>(state.range(2)), 'v');
+  std::vector<std::string> keys;
+  keys.reserve(n);
+  for (int k = 0; k < n; ++k) {
+    std::string digits = absl::StrFormat("%012d", k);
+    std::string key(key_bytes > digits.size() ? key_bytes - digits.size() : 0, 'k');
+    key += digits.substr(digits.size() - std::min(digits.size(), key_bytes));
+    keys.push_back(std::move(key));
+  }
+  double cache_bytes = 0, map_bytes = 0, policy_bytes = 0;
   for (auto _ : state) {
     ManualClock clock;
     const size_t before_cache = HeapBytes();
     {
-      LocalCache cache(clock, Options(kEntries));
-      for (int k = 0; k < kEntries; ++k) cache.Put(keys[k], "value123");
-      cache_bytes = static_cast<double>(HeapBytes() - before_cache) / kEntries;
+      LocalCache cache(clock, Options(n));
+      for (int k = 0; k < n; ++k) cache.Put(keys[k], value);
+      cache_bytes = static_cast<double>(HeapBytes() - before_cache) / n;
+      policy_bytes = static_cast<double>(cache.PolicyMemoryBytes()) / n;
+      if (cache.size() != n) state.SkipWithError("the cache did not keep every entry");
     }
     const size_t before_map = HeapBytes();
     {
       absl::flat_hash_map<std::string, std::string> map;
-      for (int k = 0; k < kEntries; ++k) map.emplace(keys[k], "value123");
-      map_bytes = static_cast<double>(HeapBytes() - before_map) / kEntries;
+      for (int k = 0; k < n; ++k) map.emplace(keys[k], value);
+      map_bytes = static_cast<double>(HeapBytes() - before_map) / n;
     }
   }
   state.counters["cache_bytes_per_entry"] = cache_bytes;
+  state.counters["of_which_policy"] = policy_bytes;
   state.counters["flat_hash_map_bytes_per_entry"] = map_bytes;
+  state.counters["ratio"] = cache_bytes / map_bytes;
 }
-BENCHMARK(BM_MemoryPerEntry)->Iterations(1);
+BENCHMARK(BM_MemoryPerEntry)
+    ->Args({kEntries, 12, 8})
+    ->Args({1'000'000, 16, 32})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace crema::cache

@@ -52,8 +52,22 @@ using Weigher = absl::AnyInvocable<uint32_t(std::string_view key, std::string_vi
 using RemovalListener =
     absl::AnyInvocable<void(std::string_view key, std::string_view value, RemovalCause cause)>;
 
-// How the admission window's share of the capacity adapts (see local_cache.h).
+// Who removes entries to respect the capacity.
+enum class EvictionMode {
+  // Every write evicts at once, by the W-TinyLFU policy (a standalone cache).
+  kAutomatic,
+  // Writes never evict: the total weight may exceed max_weight until the owner removes the
+  // entries that `LocalCache::EvictionCandidates` proposes, with `LocalCache::Evict`. For a
+  // replicated cache, where eviction must be a decision carried by the log (chosen by one
+  // replica's policy, applied by all), never one each replica takes on its own.
+  kDeferred,
+};
+
+// How the policy adapts its admission window (and its shape) to the workload (local_cache.h).
 enum class WindowAdaptation {
+  // Sampled shadow caches of a grid of configurations; the best one's is adopted
+  // (policy_shadows.h). The default.
+  kMiniSimulation,
   kShadowQueues,  // Per miss, from shadow hits on keys each side recently lost (window_tuner.h).
   kHillClimbing,  // Per sample period, from the hit rate's change (hill_climber.h, as Caffeine).
 };
@@ -73,11 +87,13 @@ struct CacheOptions {
 
   RemovalListener removal_listener;
 
+  EvictionMode eviction = EvictionMode::kAutomatic;
+
   // Initial admission window, in percent of max_weight (W-TinyLFU's default is 1%).
   int initial_window_percent = 1;
   // Adapt the window (otherwise it keeps its initial size), and how.
   bool adaptive_window = true;
-  WindowAdaptation window_adaptation = WindowAdaptation::kShadowQueues;
+  WindowAdaptation window_adaptation = WindowAdaptation::kMiniSimulation;
   // Accesses per hill-climbing sample (kHillClimbing only); 0 means 10 x capacity in entries.
   int64_t climber_sample_size = 0;
   // Seed of the admission lottery that defends against hash flooding (see local_cache.h).

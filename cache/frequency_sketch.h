@@ -28,7 +28,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 namespace crema::cache {
 
@@ -36,25 +37,31 @@ class FrequencySketch {
  public:
   static constexpr int kMaxFrequency = 15;
   static constexpr int kSampleSizePerEntry = 10;
-  static constexpr int kWordsPerEntry = 4;
+  static constexpr int kWordsPerEntry = 1;
 
-  // REQUIRES: expected_entries > 0.
-  explicit FrequencySketch(int64_t expected_entries);
+  // REQUIRES: expected_entries > 0, words_per_entry_x8 > 0 (words per entry times 8).
+  explicit FrequencySketch(int64_t expected_entries, int words_per_entry_x8 = 8 * kWordsPerEntry);
 
   // Counts one access of the key with this hash; may halve all counters (see above).
   void Increment(uint64_t hash) {
     const Slots slots = SlotsOf(hash);
-    bool added = false;
+    int counts[4];
+    int minimum = kMaxFrequency;
     for (int row = 0; row < 4; ++row) {
-      uint64_t& word = table_[slots.word[row]];
-      const int shift = slots.shift[row];
-      if (((word >> shift) & 0xF) != kMaxFrequency) {
-        word += uint64_t{1} << shift;
-        added = true;
-      }
+      counts[row] = static_cast<int>((table_[slots.word[row]] >> slots.shift[row]) & 0xF);
+      if (counts[row] < minimum) minimum = counts[row];
     }
-    if (added && ++additions_ >= sample_size_) Halve();
+    if (minimum == kMaxFrequency) return;
+    // Conservative update: only the counters at the minimum grow (the others already
+    // over-count), which keeps collisions from inflating estimates.
+    for (int row = 0; row < 4; ++row) {
+      if (counts[row] == minimum) table_[slots.word[row]] += uint64_t{1} << slots.shift[row];
+    }
+    if (++additions_ >= sample_size_) Halve();
   }
+
+  // Starts loading the key's block (one cache line) for a coming Increment or Frequency.
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&table_[BlockBase(hash)]); }
 
   // Estimated number of accesses since the counters were last halved, in [0, 15].
   int Frequency(uint64_t hash) const {
@@ -72,7 +79,7 @@ class FrequencySketch {
 
   int64_t sample_size() const { return sample_size_; }
   int64_t additions() const { return additions_; }
-  size_t memory_bytes() const { return table_.size() * sizeof(uint64_t); }
+  size_t memory_bytes() const { return blocks_ * 64; }
 
  private:
   struct Slots {
@@ -80,10 +87,15 @@ class FrequencySketch {
     int shift[4];
   };
 
+  // The first word of the key's 64-byte block, from the (mixed) high bits of the hash.
+  uint32_t BlockBase(uint64_t hash) const {
+    const uint64_t mixed = hash * 0x9E3779B97F4A7C15ull;
+    return static_cast<uint32_t>(((mixed >> 32) * blocks_) >> 32) * 8;
+  }
+
   Slots SlotsOf(uint64_t hash) const {
     // Block from the (mixed) high bits, counters within the block from the low bits.
-    const uint64_t mixed = hash * 0x9E3779B97F4A7C15ull;
-    const uint32_t block_base = static_cast<uint32_t>((mixed >> 32) & block_mask_) * 8;
+    const uint32_t block_base = BlockBase(hash);
     uint64_t bits = hash ^ (hash >> 29);
     Slots slots;
     for (int row = 0; row < 4; ++row) {
@@ -94,8 +106,11 @@ class FrequencySketch {
     return slots;
   }
 
-  std::vector<uint64_t> table_;  // table_.size() is a power of two, >= 8.
-  uint64_t block_mask_;          // table_.size() / 8 - 1.
+  struct Free {
+    void operator()(uint64_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint64_t[], Free> table_;  // blocks_ x 8 words, 64-byte aligned.
+  uint64_t blocks_;
   int64_t sample_size_;
   int64_t additions_ = 0;
 };

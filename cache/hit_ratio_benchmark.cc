@@ -1,21 +1,21 @@
-// hit_ratio_benchmark: replays every reference trace configuration of ../shared/traces/README.md
-// (20 of them) through LocalCache's W-TinyLFU and prints the whole table against the targets of
-// docs/cache.md, so a change is always judged on all traces at once.
+// hit_ratio_benchmark: W-TinyLFU (LocalCache) against LRU and ARC, on everything at once, so a
+// change to the policy is always judged on all traces and shapes together.
 //
 //   bazel build -c opt //cache:hit_ratio_benchmark && bazel-bin/cache/hit_ratio_benchmark
 //   (from the workspace root; --traces_dir overrides ../shared/traces)
 //
-// Targets: on OLTP, at or above ARC; elsewhere, at least max(LRU, ARC) - 1 point. LRU and ARC are
-// the reference table's numbers (`--verify_baselines` recomputes them with cache/replay_policies).
-// Knobs for experiments (a fixed window, another sample size) map to CacheOptions fields.
+// Part 1, the reference table: the 20 configurations of ../shared/traces/README.md. Targets: on
+// OLTP at or above ARC; elsewhere at least max(LRU, ARC) - 1 point. LRU and ARC are the reference
+// table's numbers (`--verify_baselines` recomputes them with cache/replay_policies).
+// Part 2, the sweep (hit_ratio_sweep.h; --sweep=false skips it): every real trace and every
+// synthetic shape of tools/trace_gen at a dense grid of sizes, target max(LRU, ARC) - 1 at every
+// size and no drop with capacity beyond kMonotonicTolerance. --baselines_file caches the LRU and
+// ARC numbers between runs.
 //
-// Traces are read once each (.gz with zlib, .zst through `zstd -dc`) and kept in memory as keys.
-#include <zlib.h>
-
+// Knobs for experiments (a fixed window, another sample size) map to CacheOptions fields.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -23,19 +23,26 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tools/hit_ratio/hit_ratio_sweep.h"
 #include "cache/local_cache.h"
 #include "cache/replay_policies.h"
-#include "cache/trace_format.h"
-#include "node/clock.h"
+#include "cache/trace_reader.h"
+#include "tools/trace_gen/synthetic_traces.h"
 
 ABSL_FLAG(std::string, traces_dir, "../shared/traces", "Directory of the reference traces");
-ABSL_FLAG(std::string, only, "", "Run only configurations whose trace name contains this");
+ABSL_FLAG(std::string, only, "", "Run only traces and shapes whose name contains this");
 ABSL_FLAG(int, initial_window_percent, -1, "CacheOptions.initial_window_percent (-1: default)");
-ABSL_FLAG(std::string, window, "shadow",
-          "Window adaptation: shadow (default), climb (hill climbing) or fixed");
+ABSL_FLAG(std::string, window, "minisim",
+          "Window adaptation: minisim (default), shadow (shadow queues), climb (hill climbing) or "
+          "fixed");
 ABSL_FLAG(double, sample_per_entry, 0, "Climber sample size in multiples of the capacity (0: default)");
-ABSL_FLAG(int64_t, window_log_every, 0, "Print the window share every this many requests");
 ABSL_FLAG(bool, verify_baselines, false, "Also recompute LRU and ARC and compare to the table");
+ABSL_FLAG(bool, reference, true, "Run the 20-configuration reference table");
+ABSL_FLAG(bool, sweep, true, "Run the sweep of every trace and shape over many sizes");
+ABSL_FLAG(int64_t, synthetic_length, 500'000, "Requests per synthetic shape");
+ABSL_FLAG(uint64_t, synthetic_seed, 1, "Seed of the synthetic shapes");
+ABSL_FLAG(std::string, baselines_file, "",
+          "Cache of LRU/ARC sweep results (created if missing; delete it if traces change)");
 
 namespace crema::cache {
 namespace {
@@ -66,43 +73,7 @@ double TargetPercent(const Config& c) {
   return std::max(c.lru_percent, c.arc_percent) - 1.0;
 }
 
-bool ReadLines(const std::string& path, std::vector<uint64_t>& keys, std::string& error) {
-  const absl::StatusOr<TraceFormat> format = TraceFormatFromPath(path);
-  if (!format.ok()) {
-    error = std::string(format.status().message());
-    return false;
-  }
-  auto parse = [&](std::string_view line) {
-    absl::Status status =
-        ParseTraceLine(*format, line, [&](uint64_t key) { keys.push_back(key); });
-    if (!status.ok()) error = std::string(status.message());
-    return status.ok();
-  };
-  char line[512];
-  if (absl::EndsWith(path, ".gz")) {
-    gzFile file = gzopen(path.c_str(), "rb");
-    if (file == nullptr) {
-      error = "cannot open " + path;
-      return false;
-    }
-    bool ok = true;
-    while (ok && gzgets(file, line, sizeof(line)) != nullptr) ok = parse(line);
-    gzclose(file);
-    return ok;
-  }
-  std::FILE* pipe = ::popen(absl::StrCat("zstd -dc -- '", path, "'").c_str(), "r");
-  if (pipe == nullptr) {
-    error = "cannot run zstd for " + path;
-    return false;
-  }
-  bool ok = true;
-  while (ok && std::fgets(line, sizeof(line), pipe) != nullptr) ok = parse(line);
-  const int exit_code = ::pclose(pipe);
-  if (ok && exit_code != 0) error = absl::StrCat("zstd failed on ", path);
-  return ok && exit_code == 0 && !keys.empty();
-}
-
-double WTinyLfuPercent(int64_t size, const std::vector<uint64_t>& keys) {
+CacheOptions OptionsFor(int64_t size) {
   CacheOptions options;
   options.max_weight = size;
   if (absl::GetFlag(FLAGS_initial_window_percent) >= 0) {
@@ -110,27 +81,14 @@ double WTinyLfuPercent(int64_t size, const std::vector<uint64_t>& keys) {
   }
   const std::string window = absl::GetFlag(FLAGS_window);
   options.adaptive_window = window != "fixed";
-  options.window_adaptation = window == "climb" ? WindowAdaptation::kHillClimbing
-                                                : WindowAdaptation::kShadowQueues;
+  options.window_adaptation = window == "climb"    ? WindowAdaptation::kHillClimbing
+                              : window == "shadow" ? WindowAdaptation::kShadowQueues
+                                                   : WindowAdaptation::kMiniSimulation;
   if (absl::GetFlag(FLAGS_sample_per_entry) > 0) {
     options.climber_sample_size =
         static_cast<int64_t>(absl::GetFlag(FLAGS_sample_per_entry) * static_cast<double>(size));
   }
-  ManualClock clock;
-  LocalCache cache(clock, std::move(options));
-  for (uint64_t key : keys) {
-    char bytes[sizeof(key)];
-    std::memcpy(bytes, &key, sizeof(key));
-    const std::string_view k(bytes, sizeof(bytes));
-    if (cache.GetIfPresent(k) == nullptr) cache.Put(k, std::string_view());
-    const int64_t every = absl::GetFlag(FLAGS_window_log_every);
-    if (every > 0 && cache.stats().requests() % every == 0) {
-      std::fprintf(stderr, "%lld ", static_cast<long long>(cache.window_max_weight() * 100 / size));
-    }
-  }
-  if (absl::GetFlag(FLAGS_window_log_every) > 0) std::fprintf(stderr, "\n");
-  return 100.0 * static_cast<double>(cache.stats().hits) /
-         static_cast<double>(cache.stats().requests());
+  return options;
 }
 
 double PolicyPercent(std::string_view policy, int64_t size, const std::vector<uint64_t>& keys) {
@@ -141,9 +99,7 @@ double PolicyPercent(std::string_view policy, int64_t size, const std::vector<ui
   return 100.0 * static_cast<double>(hits) / static_cast<double>(keys.size());
 }
 
-int Main() {
-  const std::string dir = absl::GetFlag(FLAGS_traces_dir);
-  const std::string only = absl::GetFlag(FLAGS_only);
+int ReferenceTable(const std::string& dir, const std::string& only) {
   std::string loaded_trace;
   std::vector<uint64_t> keys;
   int met = 0, run = 0;
@@ -153,15 +109,15 @@ int Main() {
   for (const Config& c : kConfigs) {
     if (!only.empty() && !absl::StrContains(c.trace, only)) continue;
     if (loaded_trace != c.trace) {
-      keys.clear();
-      std::string error;
-      if (!ReadLines(absl::StrCat(dir, "/", c.trace), keys, error)) {
-        std::fprintf(stderr, "reading %s/%s: %s\n", dir.c_str(), c.trace, error.c_str());
+      absl::StatusOr<std::vector<uint64_t>> read = ReadTraceFile(absl::StrCat(dir, "/", c.trace));
+      if (!read.ok()) {
+        std::fprintf(stderr, "%s\n", read.status().ToString().c_str());
         return 1;
       }
+      keys = *std::move(read);
       loaded_trace = c.trace;
     }
-    const double percent = WTinyLfuPercent(c.size, keys);
+    const double percent = LocalCacheHitPercent(OptionsFor, c.size, keys);
     const double target = TargetPercent(c);
     const double margin = percent - target;
     const bool ok = margin >= -0.005;
@@ -180,6 +136,55 @@ int Main() {
   }
   std::printf("met %d of %d; worst margin %+.2f; sum of margins %+.2f\n", met, run, worst_margin,
               total_margin);
+  return 0;
+}
+
+constexpr const char* kRealTraces[] = {"OLTP.lis.zst",         "P3.lis.zst",
+                                       "lirs-sprite.trace.gz", "lirs-multi2.trace.gz",
+                                       "lirs-2_pools.trace.gz", "lirs-gli.trace.gz",
+                                       "lirs-ps.trace.gz",     "lirs-loop.trace.gz"};
+
+int Sweep(const std::string& dir, const std::string& only) {
+  SweepTotals totals;
+  const std::string baselines = absl::GetFlag(FLAGS_baselines_file);
+  for (const char* trace : kRealTraces) {
+    if (!only.empty() && !absl::StrContains(trace, only)) continue;
+    absl::StatusOr<std::vector<uint64_t>> keys = ReadTraceFile(absl::StrCat(dir, "/", trace));
+    if (!keys.ok()) {
+      std::fprintf(stderr, "%s\n", keys.status().ToString().c_str());
+      return 1;
+    }
+    SweepTrace(trace, *keys, OptionsFor, baselines, totals);
+  }
+  const int64_t length = absl::GetFlag(FLAGS_synthetic_length);
+  const uint64_t seed = absl::GetFlag(FLAGS_synthetic_seed);
+  for (const std::string& shape : tools::SyntheticShapeNames()) {
+    if (!only.empty() && !absl::StrContains(shape, only)) continue;
+    absl::StatusOr<std::vector<uint64_t>> keys =
+        tools::GenerateSyntheticTrace(shape, length, seed);
+    if (!keys.ok()) {
+      std::fprintf(stderr, "%s\n", keys.status().ToString().c_str());
+      return 1;
+    }
+    SweepTrace(absl::StrCat("synthetic-", shape, "-", length, "-seed", seed), *keys, OptionsFor,
+               baselines, totals);
+  }
+  std::printf(
+      "\nsweep: %d cells; margin >= %.0f met in %d (worst %+.2f at %s); drops beyond %.2f: %d "
+      "(worst %+.2f at %s)\n",
+      totals.cells, kRequiredMargin, totals.margin_met, totals.worst_margin,
+      totals.worst_margin_at.c_str(), kMonotonicTolerance, totals.monotonic_breaks,
+      totals.worst_drop, totals.worst_drop_at.c_str());
+  return 0;
+}
+
+int Main() {
+  const std::string dir = absl::GetFlag(FLAGS_traces_dir);
+  const std::string only = absl::GetFlag(FLAGS_only);
+  if (absl::GetFlag(FLAGS_reference)) {
+    if (int rc = ReferenceTable(dir, only); rc != 0) return rc;
+  }
+  if (absl::GetFlag(FLAGS_sweep)) return Sweep(dir, only);
   return 0;
 }
 

@@ -67,6 +67,29 @@ class IntrusiveList {
     head_.prev = h;
   }
 
+  // REQUIRES: t is on no list of this tag.
+  void push_front(T* t) {
+    Hook* h = static_cast<Hook*>(t);
+    assert(!h->linked());
+    h->next = head_.next;
+    h->prev = &head_;
+    head_.next->prev = h;
+    head_.next = h;
+  }
+
+  // `now` takes `old`'s place; `old` ends up unlinked. REQUIRES: old is on this list, now on none.
+  void replace(T* old, T* now) { ReplaceHook(static_cast<Hook*>(old), static_cast<Hook*>(now)); }
+
+  // The same, for a hook on any list of this tag (the list itself is not needed).
+  static void ReplaceHook(Hook* old, Hook* now) {
+    assert(old->linked() && !now->linked());
+    now->prev = old->prev;
+    now->next = old->next;
+    now->prev->next = now;
+    now->next->prev = now;
+    old->prev = old->next = nullptr;
+  }
+
   // REQUIRES: t is on this list.
   void remove(T* t) {
     Hook* h = static_cast<Hook*>(t);

@@ -42,8 +42,8 @@ void LocalCache::SupersedeLoad(std::string_view key) {
 }
 
 void LocalCache::GetWith(std::string_view key, Loader loader, LoadDone done) {
-  if (const std::string* value = GetIfPresent(key)) {
-    done(absl::StatusOr<std::string>(*value));
+  if (const ValuePtr value = GetIfPresent(key)) {
+    done(absl::StatusOr<std::string>(std::string(*value)));
     return;
   }
   auto it = loads_.find(AbslView(key));

@@ -87,9 +87,12 @@ class ModelChecker {
     options.removal_listener = [this](std::string_view k, std::string_view v, RemovalCause c) {
       OnRemoval(std::string(k), std::string(v), c);
     };
-    // Exercise both window adaptations (in short runs: tiny climber samples).
-    options.window_adaptation = config.max_weight % 2 == 0 ? WindowAdaptation::kShadowQueues
-                                                           : WindowAdaptation::kHillClimbing;
+    // Exercise every window adaptation (in short runs: tiny climber samples; small caches, so the
+    // mini-simulation's shadows see every read and switch configurations often).
+    static constexpr WindowAdaptation kAdaptations[] = {WindowAdaptation::kMiniSimulation,
+                                                         WindowAdaptation::kShadowQueues,
+                                                         WindowAdaptation::kHillClimbing};
+    options.window_adaptation = kAdaptations[config.max_weight % 3];
     options.climber_sample_size = 16;
     cache_.emplace(clock_, std::move(options));
   }
@@ -176,7 +179,7 @@ class ModelChecker {
 
   void Get(const std::string& key) {
     const bool live = LiveInModel(key);
-    const std::string* got = cache_->GetIfPresent(key);
+    const ValuePtr got = cache_->GetIfPresent(key);
     if (!live) {
       RC_ASSERT(got == nullptr);
       return;

@@ -151,6 +151,45 @@ class WTinyLfuPolicy final : public ReplayPolicy {
 
 }  // namespace
 
+std::vector<int64_t> LruHitsBySize(const std::vector<uint64_t>& keys,
+                                   const std::vector<int64_t>& sizes) {
+  int64_t max_size = 0;
+  for (int64_t s : sizes) max_size = std::max(max_size, s);
+  // hits_at_depth[d]: requests whose stack depth (distinct keys since the last use, inclusive)
+  // is d, for d <= max_size.
+  std::vector<int64_t> hits_at_depth(static_cast<size_t>(max_size) + 1, 0);
+  // Fenwick tree over request positions: 1 at the position of each key's latest use.
+  const size_t n = keys.size();
+  std::vector<int32_t> tree(n + 1, 0);
+  auto add = [&](size_t position, int delta) {
+    for (size_t i = position + 1; i <= n; i += i & (~i + 1)) tree[i] += delta;
+  };
+  auto prefix = [&](size_t position) {  // Set positions in [0, position).
+    int64_t sum = 0;
+    for (size_t i = position; i > 0; i -= i & (~i + 1)) sum += tree[i];
+    return sum;
+  };
+  absl::flat_hash_map<uint64_t, size_t> last_use;
+  last_use.reserve(n / 4);
+  int64_t live = 0;
+  for (size_t t = 0; t < n; ++t) {
+    auto [it, inserted] = last_use.try_emplace(keys[t], t);
+    if (!inserted) {
+      const int64_t depth = live - prefix(it->second);  // Keys used at or after the last use.
+      if (depth <= max_size) ++hits_at_depth[static_cast<size_t>(depth)];
+      add(it->second, -1);
+      it->second = t;
+    } else {
+      ++live;
+    }
+    add(t, +1);
+  }
+  for (size_t d = 1; d < hits_at_depth.size(); ++d) hits_at_depth[d] += hits_at_depth[d - 1];
+  std::vector<int64_t> result;
+  for (int64_t s : sizes) result.push_back(s <= 0 ? 0 : hits_at_depth[static_cast<size_t>(s)]);
+  return result;
+}
+
 absl::StatusOr<std::unique_ptr<ReplayPolicy>> MakeReplayPolicy(std::string_view name,
                                                                int64_t capacity) {
   if (capacity <= 0) return absl::InvalidArgumentError("capacity must be positive");

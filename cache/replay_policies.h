@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -34,6 +35,12 @@ class ReplayPolicy {
 // REQUIRES: capacity > 0. Names: "lru", "arc", "wtinylfu"; anything else is InvalidArgument.
 absl::StatusOr<std::unique_ptr<ReplayPolicy>> MakeReplayPolicy(std::string_view name,
                                                                int64_t capacity);
+
+// LRU hit counts of many cache sizes in one pass over `keys` (Mattson's stack algorithm: a request
+// hits an LRU cache of C entries iff fewer than C distinct keys were used since its key's last
+// use). result[i] is the number of hits of an LRU cache of sizes[i] entries.
+std::vector<int64_t> LruHitsBySize(const std::vector<uint64_t>& keys,
+                                   const std::vector<int64_t>& sizes);
 
 // Hit and request counts of a replay, and the hit ratio in percent.
 struct ReplayResult {

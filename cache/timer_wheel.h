@@ -69,6 +69,12 @@ class TimerWheel {
   void Schedule(TimerNode* node);
   // REQUIRES: node is scheduled.
   void Unschedule(TimerNode* node);
+  // `now` takes the scheduled `old`'s place (same deadline, same bucket); `old` ends unscheduled.
+  // REQUIRES: old is scheduled, now is not, now->deadline_ns == old->deadline_ns.
+  void Replace(TimerNode* old, TimerNode* now) {
+    assert(now->deadline_ns == old->deadline_ns);
+    IntrusiveList<TimerNode, TimerTag>::ReplaceHook(old, now);
+  }
 
   // Moves the wheel's time forward to `now_ns` (no-op if not later) and reports nodes found due
   // in the buckets it passes. `on_expired(node)` gets each due node already unscheduled; it may

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "cache/replay_policies.h"
 #include "cache/trace_format.h"
+#include "cache/trace_reader.h"
 #include "gtest/gtest.h"
 
 namespace crema::cache {
@@ -74,6 +76,53 @@ TEST(TraceReplayTest, LruAndArcMatchTheReferenceTableOnMulti2) {
     EXPECT_NEAR(HitRatio("lru", row.size, keys), row.lru, 0.005) << "size " << row.size;
     EXPECT_NEAR(HitRatio("arc", row.size, keys), row.arc, 0.005) << "size " << row.size;
   }
+}
+
+// The one-pass stack-distance LRU equals a replay of the LRU policy at every size (a random trace
+// with reuse at all distances, and the real multi2 trace when present).
+TEST(TraceReplayTest, LruHitsBySizeEqualsReplayingLru) {
+  std::vector<uint64_t> keys;
+  uint64_t x = 12345;
+  for (int i = 0; i < 20'000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    // Mostly a small hot range, sometimes a wide one: depths from 1 to thousands.
+    keys.push_back((x >> 60) < 12 ? (x >> 33) % 300 : (x >> 33) % 5'000);
+  }
+  const std::vector<int64_t> sizes = {1, 2, 10, 100, 299, 300, 1'000, 4'999, 10'000};
+  const std::vector<int64_t> hits = LruHitsBySize(keys, sizes);
+  ASSERT_EQ(hits.size(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    auto lru = MakeReplayPolicy("lru", sizes[i]);
+    int64_t replayed = 0;
+    for (uint64_t key : keys) replayed += (*lru)->Access(key) ? 1 : 0;
+    EXPECT_EQ(hits[i], replayed) << "size " << sizes[i];
+  }
+  EXPECT_EQ(LruHitsBySize(keys, {0})[0], 0);
+}
+
+TEST(TraceReaderTest, ReadsPlainTracesAndNamesTheBadLine) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmp, nullptr);
+  const std::string good = std::string(tmp) + "/good.trace";
+  const std::string bad = std::string(tmp) + "/bad.lis";
+  const std::string empty = std::string(tmp) + "/empty.trace";
+  std::FILE* f = std::fopen(good.c_str(), "w");
+  std::fputs("1\n*\n2\n", f);
+  std::fclose(f);
+  f = std::fopen(bad.c_str(), "w");
+  std::fputs("10 2 0 1\nnot a line\n", f);
+  std::fclose(f);
+  f = std::fopen(empty.c_str(), "w");
+  std::fclose(f);
+  auto keys = ReadTraceFile(good);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(*keys, (std::vector<uint64_t>{1, 2}));
+  auto error = ReadTraceFile(bad);
+  ASSERT_FALSE(error.ok());
+  EXPECT_NE(error.status().message().find("bad.lis:2"), std::string::npos) << error.status();
+  EXPECT_FALSE(ReadTraceFile(empty).ok());
+  EXPECT_FALSE(ReadTraceFile(std::string(tmp) + "/missing.trace.gz").ok());
+  EXPECT_FALSE(ReadTraceFile(std::string(tmp) + "/unknown.csv").ok());
 }
 
 TEST(TraceFormatTest, ParsesBothFormatsAndRejectsBadLines) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace crema::chaos {
@@ -27,7 +28,7 @@ bool OutcomeAllowed(OpKind kind, Outcome outcome) {
     case Outcome::kAbsent:
       return kind == OpKind::kGet;
     case Outcome::kFail:
-      return kind == OpKind::kCas;
+      return kind == OpKind::kCas || kind == OpKind::kIncr || kind == OpKind::kExpire;
   }
   return false;
 }
@@ -78,10 +79,33 @@ Operation CasOp(int64_t client, std::string key, std::optional<std::string> expe
                    .outcome = swapped ? Outcome::kOk : Outcome::kFail};
 }
 
+Operation IncrOp(int64_t client, std::string key, int64_t delta, std::optional<int64_t> result,
+                 int64_t invoke_ns, int64_t return_ns) {
+  return Operation{.client = client,
+                   .kind = OpKind::kIncr,
+                   .key = std::move(key),
+                   .value = result.has_value() ? absl::StrCat(*result) : "",
+                   .invoke_ns = invoke_ns,
+                   .return_ns = return_ns,
+                   .outcome = result.has_value() ? Outcome::kOk : Outcome::kFail,
+                   .delta = delta};
+}
+
+Operation ExpireOp(int64_t client, std::string key, bool ttl, bool applied, int64_t invoke_ns,
+                   int64_t return_ns) {
+  return Operation{.client = client,
+                   .kind = OpKind::kExpire,
+                   .key = std::move(key),
+                   .invoke_ns = invoke_ns,
+                   .return_ns = return_ns,
+                   .outcome = applied ? Outcome::kOk : Outcome::kFail,
+                   .ttl = ttl};
+}
+
 Operation Indeterminate(Operation op) {
   op.outcome = Outcome::kIndeterminate;
   op.return_ns.reset();
-  if (op.kind == OpKind::kGet) op.value.clear();
+  if (op.kind == OpKind::kGet || op.kind == OpKind::kIncr) op.value.clear();
   return op;
 }
 
@@ -103,7 +127,24 @@ absl::Status ValidateOperation(const Operation& op) {
     return absl::InvalidArgumentError("only cas has an expected value");
   }
   const bool has_value = op.kind == OpKind::kPut || op.kind == OpKind::kCas ||
-                         (op.kind == OpKind::kGet && op.outcome == Outcome::kOk);
+                         ((op.kind == OpKind::kGet || op.kind == OpKind::kIncr) &&
+                          op.outcome == Outcome::kOk);
+  if (op.ttl && op.kind != OpKind::kPut && op.kind != OpKind::kCas &&
+      op.kind != OpKind::kExpire) {
+    return absl::InvalidArgumentError("only put, cas and expire have a ttl");
+  }
+  if (op.delta != 0 && op.kind != OpKind::kIncr) {
+    return absl::InvalidArgumentError("only incr has a delta");
+  }
+  if (op.local && op.kind != OpKind::kGet) {
+    return absl::InvalidArgumentError("only a get can be local");
+  }
+  if (op.kind == OpKind::kIncr && op.outcome == Outcome::kOk) {
+    int64_t unused;
+    if (!absl::SimpleAtoi(absl::string_view(op.value), &unused)) {
+      return absl::InvalidArgumentError("an incr's result must be a decimal integer");
+    }
+  }
   if (!has_value && !op.value.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(OpKindName(op.kind), " with outcome ",
                                                    OutcomeName(op.outcome), " has no value"));
@@ -146,6 +187,10 @@ const char* OpKindName(OpKind kind) {
       return "delete";
     case OpKind::kCas:
       return "cas";
+    case OpKind::kIncr:
+      return "incr";
+    case OpKind::kExpire:
+      return "expire";
   }
   return "?";
 }
@@ -183,9 +228,21 @@ std::string FormatOperation(const Operation& op, size_t index) {
                           op.expected.has_value() ? Quote(*op.expected) : "absent", ", new ",
                           Quote(op.value), ")");
       break;
+    case OpKind::kIncr:
+      call = absl::StrCat("incr(", Quote(op.key), ", ", op.delta, ")");
+      break;
+    case OpKind::kExpire:
+      call = absl::StrCat(op.ttl ? "expire(" : "persist(", Quote(op.key), ")");
+      break;
   }
+  if (op.ttl && (op.kind == OpKind::kPut || op.kind == OpKind::kCas)) {
+    absl::StrAppend(&call, " ttl");
+  }
+  if (op.local) absl::StrAppend(&call, " local");
   std::string result(OutcomeName(op.outcome));
-  if (op.kind == OpKind::kGet && op.outcome == Outcome::kOk) result = Quote(op.value);
+  if ((op.kind == OpKind::kGet || op.kind == OpKind::kIncr) && op.outcome == Outcome::kOk) {
+    result = Quote(op.value);
+  }
   const std::string until =
       op.return_ns.has_value() ? absl::StrCat(*op.return_ns) : std::string("inf");
   return absl::StrCat("#", index, " client ", op.client, " ", call, " -> ", result, " [",
@@ -240,6 +297,13 @@ void HistoryRecorder::CompleteOk(OpId id, absl::Time now) {
   op.outcome = Outcome::kOk;
 }
 
+void HistoryRecorder::CompleteIncr(OpId id, std::optional<int64_t> result, absl::Time now) {
+  Operation& op = Open(id, now);
+  assert(op.kind == OpKind::kIncr && "CompleteIncr is for incr");
+  op.outcome = result.has_value() ? Outcome::kOk : Outcome::kFail;
+  op.value = result.has_value() ? absl::StrCat(*result) : "";
+}
+
 void HistoryRecorder::CompleteRead(OpId id, std::optional<std::string> read, absl::Time now) {
   Operation& op = Open(id, now);
   assert(op.kind == OpKind::kGet && "CompleteRead is for gets");
@@ -249,14 +313,15 @@ void HistoryRecorder::CompleteRead(OpId id, std::optional<std::string> read, abs
 
 void HistoryRecorder::CompleteCasFailed(OpId id, absl::Time now) {
   Operation& op = Open(id, now);
-  assert(op.kind == OpKind::kCas && "CompleteCasFailed is for cas");
+  assert((op.kind == OpKind::kCas || op.kind == OpKind::kExpire) &&
+         "CompleteCasFailed is for cas and expire");
   op.outcome = Outcome::kFail;
 }
 
 void HistoryRecorder::CompleteError(OpId id, absl::Time now) {
   Operation& op = Open(id, now);
   op.outcome = Outcome::kError;
-  if (op.kind == OpKind::kGet) op.value.clear();
+  if (op.kind == OpKind::kGet || op.kind == OpKind::kIncr) op.value.clear();
 }
 
 void HistoryRecorder::CompleteIndeterminate(OpId id) {

@@ -45,7 +45,11 @@
 
 namespace crema::chaos {
 
-enum class OpKind : uint8_t { kPut, kGet, kDelete, kCas };
+// kIncr and kExpire are the cache's (the `cache` scenario; checked with the cache model of
+// chaos/cache_model.h):
+//   incr(key, delta)      -> ok + the new value (decimal), or fail (not an integer; no effect)
+//   expire(key, ttl)      -> ok (the key existed and got / lost its TTL) or fail (no change)
+enum class OpKind : uint8_t { kPut, kGet, kDelete, kCas, kIncr, kExpire };
 
 enum class Outcome : uint8_t {
   kOk,             // put/delete done; get found `value`; cas swapped.
@@ -67,6 +71,12 @@ struct Operation {
   // Set iff outcome != kIndeterminate; then return_ns >= invoke_ns.
   std::optional<int64_t> return_ns;
   Outcome outcome = Outcome::kOk;
+  // Cache operations only (false / 0 otherwise):
+  //   put, cas: the value written has a time to live (it may expire).
+  //   expire: true sets a time to live, false removes it (PERSIST).
+  bool ttl = false;
+  int64_t delta = 0;   // incr
+  bool local = false;  // get: a local read (may be stale); not checked for linearizability
 
   bool indeterminate() const { return outcome == Outcome::kIndeterminate; }
   friend bool operator==(const Operation&, const Operation&) = default;
@@ -88,6 +98,12 @@ Operation GetOp(int64_t client, std::string key, std::optional<std::string> read
 Operation DeleteOp(int64_t client, std::string key, int64_t invoke_ns, int64_t return_ns);
 Operation CasOp(int64_t client, std::string key, std::optional<std::string> expected,
                 std::string new_value, bool swapped, int64_t invoke_ns, int64_t return_ns);
+// Cache operations. `result == nullopt` means the incr failed (not an integer).
+Operation IncrOp(int64_t client, std::string key, int64_t delta, std::optional<int64_t> result,
+                 int64_t invoke_ns, int64_t return_ns);
+// `applied`: the key existed and its TTL changed (ok), else fail.
+Operation ExpireOp(int64_t client, std::string key, bool ttl, bool applied, int64_t invoke_ns,
+                   int64_t return_ns);
 // Returns `op` with its outcome made kIndeterminate and its return time removed (and, for a get,
 // its read value dropped).
 Operation Indeterminate(Operation op);
@@ -128,8 +144,15 @@ class HistoryRecorder {
   OpId InvokeCas(int64_t client, std::string key, std::optional<std::string> expected,
                  std::string new_value, absl::Time now);
 
-  // put/delete done; cas swapped.
+  // Any operation, invoked as built (its outcome and return time are set on completion).
+  OpId InvokeOp(Operation op, absl::Time now) { return Invoke(std::move(op), now); }
+
+  // put/delete/expire done; cas swapped.
   void CompleteOk(OpId id, absl::Time now);
+  // incr: the new value, or nullopt for "not an integer" (fail).
+  void CompleteIncr(OpId id, std::optional<int64_t> result, absl::Time now);
+  // cas not swapped, expire not applied.
+  void CompleteFailed(OpId id, absl::Time now) { CompleteCasFailed(id, now); }
   // get only: `read == nullopt` is a miss.
   void CompleteRead(OpId id, std::optional<std::string> read, absl::Time now);
   // cas only: the comparison failed.

@@ -96,11 +96,13 @@ absl::StatusOr<int64_t> IntFromJson(const Json& j, absl::string_view field) {
 absl::StatusOr<OpKind> KindFromJson(const Json& j) {
   if (j.is_string()) {
     const std::string& s = j.get_ref<const std::string&>();
-    for (OpKind kind : {OpKind::kPut, OpKind::kGet, OpKind::kDelete, OpKind::kCas}) {
+    for (OpKind kind : {OpKind::kPut, OpKind::kGet, OpKind::kDelete, OpKind::kCas,
+                        OpKind::kIncr, OpKind::kExpire}) {
       if (s == OpKindName(kind)) return kind;
     }
   }
-  return FieldError("op", absl::StrCat("expected \"put\", \"get\", \"delete\" or \"cas\", got ",
+  return FieldError("op", absl::StrCat("expected \"put\", \"get\", \"delete\", \"cas\", "
+                                       "\"incr\" or \"expire\", got ",
                                        Snippet(j)));
 }
 
@@ -173,6 +175,33 @@ absl::Status ValueFromJson(const Json& object, Operation& op) {
       op.value = *std::move(new_value);
       return absl::OkStatus();
     }
+    case OpKind::kIncr: {
+      if (missing || !object["value"].is_object()) {
+        return FieldError("value", "incr needs {\"delta\": integer, \"result\": string or null}");
+      }
+      const Json& v = object["value"];
+      for (const auto& [name, unused] : v.items()) {
+        if (name != "delta" && name != "result") {
+          return FieldError("value", absl::StrCat("unknown incr field \"", name, "\""));
+        }
+      }
+      if (!v.contains("delta")) return FieldError("value.delta", "missing");
+      absl::StatusOr<int64_t> delta = IntFromJson(v["delta"], "value.delta");
+      if (!delta.ok()) return delta.status();
+      op.delta = *delta;
+      if (op.outcome == Outcome::kOk) {
+        if (IsNullOrMissing(v, "result")) return FieldError("value.result", "missing");
+        absl::StatusOr<std::string> result = BytesFromJson(v["result"], "value.result", 32);
+        if (!result.ok()) return result.status();
+        op.value = *std::move(result);
+      } else if (!IsNullOrMissing(v, "result")) {
+        return FieldError("value.result", "only an incr with result \"ok\" has one");
+      }
+      return absl::OkStatus();
+    }
+    case OpKind::kExpire:
+      if (!missing) return FieldError("value", "must be null or omitted for expire");
+      return absl::OkStatus();
   }
   return absl::InternalError("unreachable");
 }
@@ -217,8 +246,15 @@ absl::StatusOr<Json> ParseStrict(std::string_view line) {
   return j;
 }
 
-constexpr const char* kFields[] = {"client",    "op",        "key",   "value",
-                                   "invoke_ns", "return_ns", "result"};
+constexpr const char* kFields[] = {"client",    "op",        "key",    "value", "invoke_ns",
+                                   "return_ns", "result",    "ttl",    "local"};
+
+// The optional boolean `field`, false if absent.
+absl::StatusOr<bool> FlagFromJson(const Json& object, const char* field) {
+  if (!object.contains(field)) return false;
+  if (!object[field].is_boolean()) return FieldError(field, "expected true or false");
+  return object[field].get<bool>();
+}
 
 absl::Status CheckFieldNames(const Json& object) {
   for (const auto& [name, unused] : object.items()) {
@@ -289,6 +325,12 @@ std::string OperationToJson(const Operation& op) {
     case OpKind::kCas:
       value = Json{{"expected", OptionalBytesToJson(op.expected)}, {"new", BytesToJson(op.value)}};
       break;
+    case OpKind::kIncr:
+      value = Json{{"delta", op.delta},
+                   {"result", op.outcome == Outcome::kOk ? Json(op.value) : Json(nullptr)}};
+      break;
+    case OpKind::kExpire:
+      break;
   }
   // Fields in the documented order, for people reading the file.
   nlohmann::ordered_json j;
@@ -299,6 +341,8 @@ std::string OperationToJson(const Operation& op) {
   j["invoke_ns"] = op.invoke_ns;
   j["return_ns"] = op.return_ns.has_value() ? Json(*op.return_ns) : Json(nullptr);
   j["result"] = OutcomeName(op.outcome);
+  if (op.ttl || op.kind == OpKind::kExpire) j["ttl"] = op.ttl;
+  if (op.local) j["local"] = true;
   // Strings are valid UTF-8 (others went to hex), so dump cannot throw.
   return j.dump();
 }
@@ -341,6 +385,12 @@ absl::StatusOr<Operation> OperationFromJson(std::string_view line) {
     if (!return_ns.ok()) return return_ns.status();
     op.return_ns = *return_ns;
   }
+  absl::StatusOr<bool> ttl = FlagFromJson(j, "ttl");
+  if (!ttl.ok()) return ttl.status();
+  op.ttl = *ttl;
+  absl::StatusOr<bool> local = FlagFromJson(j, "local");
+  if (!local.ok()) return local.status();
+  op.local = *local;
   if (absl::Status s = ValueFromJson(j, op); !s.ok()) return s;
   if (absl::Status s = ValidateOperation(op); !s.ok()) return s;
   return op;

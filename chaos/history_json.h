@@ -10,9 +10,19 @@
 //   {"client":6,"op":"cas","key":"k","value":{"expected":null,"new":"v3"},"invoke_ns":600,
 //    "return_ns":700,"result":"fail"}                     (expects "absent"; the key was present)
 //
+// Cache operations (the `cache` scenario):
+//   {"client":7,"op":"incr","key":"n","value":{"delta":2,"result":"5"},"invoke_ns":800,
+//    "return_ns":900,"result":"ok"}                      ("fail": not an integer, result null)
+//   {"client":7,"op":"expire","key":"n","value":null,"invoke_ns":950,"return_ns":990,
+//    "result":"ok","ttl":true}                           (ttl false: PERSIST)
+//   {"client":8,"op":"put","key":"t","value":"v9","invoke_ns":1000,"return_ns":1100,
+//    "result":"ok","ttl":true}                           (the value expires)
+//   {"client":8,"op":"get","key":"t","value":"v9","invoke_ns":1200,"return_ns":1300,
+//    "result":"ok","local":true}                         (a local read: not linearizable)
+//
 // Fields (all required unless said otherwise; no other fields are allowed; no duplicates):
 //   client     integer (int64): a label for reports.
-//   op         "put" | "get" | "delete" | "cas".
+//   op         "put" | "get" | "delete" | "cas" | "incr" | "expire".
 //   key        bytes (see below).
 //   value      put: bytes, the value written.
 //              get: bytes, the value read, when result is "ok"; null or omitted otherwise.
@@ -27,6 +37,8 @@
 //              "indeterminate" timed out / unknown: may have taken effect at any time after
 //                              invoke_ns (treated as returning at +infinity);
 //              "error"         definitely had no effect (ignored by the checkers).
+//   ttl        optional boolean (put, cas, expire): see above. Omitted = false.
+//   local      optional boolean (get): a local read. Omitted = false.
 //
 // Bytes: a JSON string stands for its UTF-8 bytes. Bytes that are not valid UTF-8 are written as
 // {"hex":"<even number of hex digits>"}; the parser accepts either form for any byte string.

@@ -33,8 +33,11 @@ struct ModelOp {
   OpKind kind = OpKind::kGet;
   Outcome outcome = Outcome::kOk;
   int32_t key = 0;
-  int32_t value = kAbsentValue;     // put: written; cas: new; get: read (kAbsentValue if absent).
+  int32_t value = kAbsentValue;     // put: written; cas: new; get: read (kAbsentValue if absent);
+                                    // incr: the result (kAbsentValue unless ok).
   int32_t expected = kAbsentValue;  // cas only.
+  int64_t delta = 0;                // incr only.
+  bool ttl = false;                 // put/cas: the value may expire; expire: sets (true) / removes.
 };
 
 // Interns byte strings to dense ids in first-seen order (deterministic for a given input order).

@@ -8,6 +8,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "chaos/cache_model.h"
 #include "chaos/kv_model.h"
 #include "chaos/wgl_search.h"
 
@@ -31,6 +32,7 @@ struct Partition {
 
 bool Constrains(const Operation& op) {
   if (op.outcome == Outcome::kError) return false;
+  if (op.local) return false;  // local reads are not linearizable by design
   if (op.kind == OpKind::kGet && op.outcome == Outcome::kIndeterminate) return false;
   return true;
 }
@@ -64,7 +66,8 @@ std::vector<size_t> DropUnobservedIndeterminateWrites(const History& history,
   return kept;
 }
 
-std::vector<Partition> SplitHistory(const History& history, bool by_key, size_t* keys) {
+std::vector<Partition> SplitHistory(const History& history, bool by_key, bool cache_model,
+                                    size_t* keys) {
   absl::btree_map<std::string, std::vector<size_t>> per_key;  // Sorted: deterministic order.
   for (size_t i = 0; i < history.size(); ++i) {
     if (Constrains(history[i])) per_key[history[i].key].push_back(i);
@@ -73,8 +76,11 @@ std::vector<Partition> SplitHistory(const History& history, bool by_key, size_t*
   std::vector<Partition> partitions;
   if (by_key) {
     for (auto& [key, ops] : per_key) {
-    partitions.push_back({key, DropUnobservedIndeterminateWrites(history, std::move(ops))});
-  }
+      // The drop is proven for registers; a cache's increments read values arithmetically.
+      partitions.push_back(
+          {key, cache_model ? std::move(ops)
+                            : DropUnobservedIndeterminateWrites(history, std::move(ops))});
+    }
     return partitions;
   }
   Partition all;
@@ -99,8 +105,11 @@ void Prepare(const History& history, const Partition& partition, PreparedPartiti
   for (size_t index : partition.history_ops) {
     const Operation& op = history[index];
     ModelOp m{.kind = op.kind, .outcome = op.outcome, .key = out.keys.Intern(op.key)};
+    m.delta = op.delta;
+    m.ttl = op.ttl;
     const bool has_value = op.kind == OpKind::kPut || op.kind == OpKind::kCas ||
-                           (op.kind == OpKind::kGet && op.outcome == Outcome::kOk);
+                           ((op.kind == OpKind::kGet || op.kind == OpKind::kIncr) &&
+                            op.outcome == Outcome::kOk);
     if (has_value) m.value = out.values.Intern(op.value);
     if (op.kind == OpKind::kCas && op.expected.has_value()) {
       m.expected = out.values.Intern(*op.expected);
@@ -142,15 +151,29 @@ absl::StatusOr<LinearizabilityResult> CheckLinearizability(const History& histor
   if (absl::Status status = ValidateHistory(history); !status.ok()) return status;
   LinearizabilityResult result;
   result.operations = history.size();
+  if (!options.cache_model) {
+    for (const Operation& op : history) {
+      if (op.kind == OpKind::kIncr || op.kind == OpKind::kExpire || op.ttl) {
+        return absl::InvalidArgumentError(
+            "the history has cache operations (incr, expire, ttl): check it with the cache model");
+      }
+    }
+  }
+  if (options.cache_model && !options.partition_by_key) {
+    return absl::InvalidArgumentError("the cache model checks one key at a time");
+  }
   const std::vector<Partition> partitions =
-      SplitHistory(history, options.partition_by_key, &result.keys);
+      SplitHistory(history, options.partition_by_key, options.cache_model, &result.keys);
   bool any_unknown = false;
   for (const Partition& partition : partitions) {
     result.operations_checked += partition.history_ops.size();
     PreparedPartition prepared;
     Prepare(history, partition, prepared);
     std::unique_ptr<internal::SequentialModel> model;
-    if (options.partition_by_key) {
+    if (options.cache_model) {
+      model = std::make_unique<internal::CacheModel>(prepared.model_ops, prepared.values,
+                                                     options.cache_may_evict);
+    } else if (options.partition_by_key) {
       model = std::make_unique<internal::RegisterModel>(prepared.model_ops, prepared.values);
     } else {
       model = std::make_unique<internal::MapModel>(prepared.model_ops, prepared.keys,

@@ -46,6 +46,12 @@ struct LinearizabilityOptions {
   uint64_t max_steps = 50'000'000;
   // Memory for memoized configurations of one key before giving up with kUnknown.
   size_t max_cache_bytes = size_t{512} << 20;
+  // Check against the model of a cache (chaos/cache_model.h) instead of a plain register: reads
+  // may miss values written with a TTL, and with `cache_may_evict` any value. Needed for
+  // histories with incr / expire / TTL'd writes. Local gets are never checked (they are not
+  // linearizable by design).
+  bool cache_model = false;
+  bool cache_may_evict = false;
 };
 
 enum class Verdict { kLinearizable, kNotLinearizable, kUnknown };

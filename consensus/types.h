@@ -14,10 +14,27 @@ namespace crema::raft {
 
 using Term = uint64_t;
 using Index = uint64_t;
-using ReplicaId = uint32_t;  // a node id (same space as crema::NodeId)
+// A replica of a group: the hosting node's id in the low 24 bits and a generation in the high
+// 8. Generation 0 is the node id itself (a group's founding replicas, tests); a replica that is
+// rebuilt on the same node (wiped and re-added) gets a new generation, so messages of its
+// former incarnation can never be mistaken for its own. Node ids must be < 2^24.
+using ReplicaId = uint32_t;
 using GroupId = uint64_t;    // a Raft group (shard); many per node
 
 inline constexpr ReplicaId kNoReplica = 0;
+inline constexpr uint32_t kReplicaNodeBits = 24;
+inline constexpr uint32_t kMaxReplicaNode = (1u << kReplicaNodeBits) - 1;
+inline constexpr uint32_t kMaxReplicaGeneration = 255;
+
+// REQUIRES: 0 < node <= kMaxReplicaNode, generation <= kMaxReplicaGeneration.
+inline constexpr ReplicaId MakeReplicaId(uint32_t node, uint32_t generation) {
+  return (generation << kReplicaNodeBits) | node;
+}
+// The node hosting `replica` (a crema::NodeId).
+inline constexpr uint32_t NodeOfReplica(ReplicaId replica) { return replica & kMaxReplicaNode; }
+inline constexpr uint32_t GenerationOfReplica(ReplicaId replica) {
+  return replica >> kReplicaNodeBits;
+}
 
 enum class EntryType : uint8_t {
   kNormal = 0,      // a state-machine command (`data` is opaque to Raft); empty data = no-op

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/functional/any_invocable.h"
 
@@ -55,6 +56,14 @@ class Network {
   // Sends `message` to `to` (best effort, see the file comment). Sending to oneself is allowed and
   // goes through the same lossy path.
   virtual void Send(NodeId to, Service service, std::string message) = 0;
+
+  // Tells the network where node `id` can be reached ("host:port"), as learned from gossip or the
+  // cluster map. Networks that route by id alone (the simulator's) ignore it; a bad address is
+  // ignored too (the node stays unreachable until a good one is learned).
+  virtual void LearnAddress(NodeId id, std::string_view address) {
+    (void)id;
+    (void)address;
+  }
 };
 
 }  // namespace crema

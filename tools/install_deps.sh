@@ -8,6 +8,7 @@ PACKAGES=(
   libabsl-dev libboost-context-dev liblz4-dev librapidcheck-dev libxxhash-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev
   zlib1g-dev zstd gzip redis-tools procps
+  prometheus-cpp-dev libspdlog-dev prometheus redis-server python3-redis curl etcd-server etcd-client
 )
 
 missing=()

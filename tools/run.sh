@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, and runs Crema's deterministic simulator on the
-# embedded default (the `ping` scenario, 5 nodes, faults on, seed 1). Arguments replace the
-# defaults, e.g. `tools/run.sh --scenario=ping --seed=42 --nodes=3`.
+# The main command: installs what is missing, builds crema_server, starts a local 3-node cluster
+# of real processes on 127.0.0.1, waits until it is ready, shows redis-cli and curl at different
+# nodes, prints how to connect, and serves until Ctrl-C (tools/cluster_demo.sh). The simulator
+# has its own command: tools/sim.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
-if [ $# -eq 0 ]; then set -- --scenario=ping --seed=1 --nodes=5; fi
-exec bazel run //tools:sim -- "$@"
+exec tools/cluster_demo.sh "$@"

@@ -18,10 +18,11 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "node/membership/driver/membership_scenario.h"
 #include "consensus/kvsim/raft_kv_scenario.h"
-#include "sim/scenarios/dynamo/dynamo_scenario.h"
+#include "node/membership/driver/membership_scenario.h"
 #include "sim/ping_scenario.h"
+#include "sim/scenarios/cache/cache_scenario.h"
+#include "sim/scenarios/dynamo/dynamo_scenario.h"
 #include "sim/scenario.h"
 
 ABSL_FLAG(uint64_t, seed, 1, "the run's seed: every random choice derives from it");
@@ -41,7 +42,8 @@ ABSL_FLAG(std::string, drop, "", "message drop probability as N/D (overrides the
 ABSL_FLAG(std::string, duplicate, "", "message duplication probability as N/D");
 ABSL_FLAG(bool, quiet, false, "print only the summary line");
 ABSL_FLAG(std::string, history_out, "",
-          "raft-kv: write the client history as JSON lines to this file (chaos/history_json.h)");
+          "raft-kv, cache: write the client history as JSON lines to this file "
+          "(chaos/history_json.h)");
 ABSL_FLAG(bool, check_determinism, false,
           "run the scenario twice in this process and report the first differing event, if any");
 ABSL_FLAG(bool, plant_nondeterminism, false,
@@ -65,6 +67,7 @@ void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
   crema::sim::RegisterPingScenario(registry);
   crema::membership::RegisterMembershipScenario(registry);
   crema::kvsim::RegisterRaftKvScenario(registry, HistoryOut());
+  crema::sim::RegisterCacheScenario(registry, HistoryOut());
   crema::dynamo::RegisterDynamoScenario(registry);
 }
 

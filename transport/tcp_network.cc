@@ -141,6 +141,11 @@ absl::Status TcpNetwork::AddPeer(NodeId id, std::string_view address) {
   return absl::OkStatus();
 }
 
+void TcpNetwork::LearnAddress(NodeId id, std::string_view address) {
+  if (id == options_.self || address.empty()) return;
+  (void)AddPeer(id, address);  // a bad address leaves the peer as it was
+}
+
 TcpNetwork::Peer& TcpNetwork::NewPeer(NodeId id, tcp::endpoint endpoint) {
   Peer& peer = peers_[id];
   peer.endpoint = endpoint;

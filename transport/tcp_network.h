@@ -100,6 +100,9 @@ class TcpNetwork final : public Network, private Connection::Owner {
 
   // Adds or re-addresses a peer. A changed address closes the current connection to it.
   [[nodiscard]] absl::Status AddPeer(NodeId id, std::string_view address);
+  // Network::LearnAddress: AddPeer for addresses learned at run time (gossip, the cluster map);
+  // an unchanged address changes nothing, a bad one is ignored.
+  void LearnAddress(NodeId id, std::string_view address) override;
 
   // The port actually listened on (useful with port 0); 0 when not listening.
   uint16_t listen_port() const { return listen_port_; }

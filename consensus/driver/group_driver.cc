@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<GroupDriver>> GroupDriver::Open(Env env,
                                                                const GroupOptions& options,
                                                                StateMachine* state_machine,
                                                                HostHooks hooks) {
-  assert(options.raft.id == env.self);
+  assert(NodeOfReplica(options.raft.id) == env.self);
   std::unique_ptr<GroupDriver> g(new GroupDriver(env, options, state_machine, std::move(hooks)));
   if (absl::Status s = g->OpenWithRetries(); !s.ok()) return s;
   return g;

@@ -131,6 +131,10 @@ class GroupDriver {
   void ReportPeerDown(ReplicaId id) {
     if (!stopped()) raft_->ReportPeerDown(id);
   }
+  // The failure detector sees a peer alive again (quiescence, raft.h). Host fiber only.
+  void Unquiesce() {
+    if (!stopped()) raft_->Unquiesce();
+  }
   // The node's Executor is already destroyed (a simulated crash unwound every fiber): from now
   // on touch nothing of the Env; pending promises are dropped (their waiters are gone).
   void Abandon();

@@ -59,7 +59,11 @@ absl::StatusOr<GroupDriver*> RaftHost::CreateGroup(GroupOptions options,
   if (groups_.size() + opening_.size() >= kMaxGroups) {
     return absl::ResourceExhaustedError("too many raft groups on this node");
   }
-  options.raft.id = env_.self;
+  if (options.raft.id == kNoReplica) options.raft.id = env_.self;
+  if (NodeOfReplica(options.raft.id) != env_.self) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replica ", options.raft.id, " is not on node ", env_.self));
+  }
   options.raft.tick_interval = options_.tick_interval;  // one timer ticks every group
   opening_.insert(id);
   absl::StatusOr<std::unique_ptr<GroupDriver>> g =
@@ -124,9 +128,30 @@ std::vector<GroupDriver*> RaftHost::Groups() const {
 }
 
 void RaftHost::ReportNodeDown(NodeId node) {
-  down_reports_.push_back(node);
+  health_reports_.emplace_back(node, false);
   Kick();
 }
+
+void RaftHost::ReportNodeUp(NodeId node) {
+  health_reports_.emplace_back(node, true);
+  Kick();
+}
+
+namespace {
+
+// Calls fn(replica) for each replica of the group's configuration hosted on `node`.
+template <typename Fn>
+void ForReplicasOn(const GroupDriver& g, NodeId node, Fn fn) {
+  if (!g.has_core() || g.stopped()) return;
+  const ConfState& conf = g.core().conf();
+  for (const auto* list : {&conf.voters, &conf.learners, &conf.voters_outgoing}) {
+    for (ReplicaId r : *list) {
+      if (NodeOfReplica(r) == node) fn(r);
+    }
+  }
+}
+
+}  // namespace
 
 GroupDriver::HostHooks RaftHost::Hooks() {
   return GroupDriver::HostHooks{.kick = [this] { Kick(); },
@@ -156,7 +181,7 @@ void RaftHost::DrainInbox() {
     ++stats_.envelopes_received;
     for (Message& m : *batch) {
       GroupDriver* g = group(m.group);  // looked up each time: the map may change meanwhile
-      if (m.from != from || m.to != env_.self || g == nullptr) {
+      if (NodeOfReplica(m.from) != from || NodeOfReplica(m.to) != env_.self || g == nullptr) {
         ++stats_.dropped;
         continue;
       }
@@ -174,13 +199,14 @@ void RaftHost::Route(Message m) {
     BatchBuilder one;
     one.Add(std::move(encoded));
     ++stats_.envelopes_sent;
-    env_.network->Send(m.to, Service::kRaft, one.Take());
+    env_.network->Send(NodeOfReplica(m.to), Service::kRaft, one.Take());
     return;
   }
-  BatchBuilder& batch = batches_[m.to];
+  const NodeId to = NodeOfReplica(m.to);
+  BatchBuilder& batch = batches_[to];
   if (batch.WouldOverflow(encoded.size())) {
     ++stats_.envelopes_sent;
-    env_.network->Send(m.to, Service::kRaft, batch.Take());
+    env_.network->Send(to, Service::kRaft, batch.Take());
   }
   batch.Add(std::move(encoded));
 }
@@ -199,7 +225,7 @@ void RaftHost::SendNow(Message m) {
   one.Add(EncodeMessage(m));
   ++stats_.messages_sent;
   ++stats_.envelopes_sent;
-  env_.network->Send(m.to, Service::kRaft, one.Take());
+  env_.network->Send(NodeOfReplica(m.to), Service::kRaft, one.Take());
 }
 
 // --- the loop -----------------------------------------------------------------------------------
@@ -214,10 +240,18 @@ void RaftHost::Run() {
     if (absl::IsCancelled(kicked.status()) || loop_->shutdown) return;
     RemoveDestroyedGroups();
     const std::vector<GroupDriver*> groups = Groups();
-    for (NodeId down : down_reports_) {
-      for (GroupDriver* g : groups) g->ReportPeerDown(down);
+    for (const auto& [node, up] : health_reports_) {
+      for (GroupDriver* g : groups) {
+        ForReplicasOn(*g, node, [&](ReplicaId r) {
+          if (up) {
+            g->Unquiesce();
+          } else {
+            g->ReportPeerDown(r);
+          }
+        });
+      }
     }
-    down_reports_.clear();
+    health_reports_.clear();
     DrainInbox();
     for (GroupDriver* g : groups) g->ProcessRequests();
     const absl::Time now = env_.clock->MonotonicNow();

@@ -85,6 +85,8 @@ class RaftHost {
   void Shutdown();
 
   // Fiber-only. Opens the group's storage (bootstrapping a founding member) and adds it.
+  // `options.raft.id` is this node's replica of the group: kNoReplica means env.self (generation
+  // 0); otherwise NodeOfReplica(id) must be env.self (InvalidArgument if not).
   // AlreadyExists if the group is hosted here; storage errors as GroupDriver::Open. The
   // pointer stays valid until DestroyGroup or the host's destruction.
   [[nodiscard]] absl::StatusOr<GroupDriver*> CreateGroup(GroupOptions options,
@@ -95,8 +97,12 @@ class RaftHost {
 
   GroupDriver* group(GroupId group) const;
   std::vector<GroupId> group_ids() const;  // ascending
-  // The failure detector says node `node` is down: wakes quiet groups that depend on it.
+  // The failure detector says node `node` is down: wakes quiet groups that depend on it (each
+  // group is told about its replicas on that node).
   void ReportNodeDown(NodeId node);
+  // The failure detector sees node `node` alive again: un-quiesces the groups with a replica on
+  // it, so a quiet leader that ignored it, or a partitioned old leader, is heard from again.
+  void ReportNodeUp(NodeId node);
   const RaftHostStats& stats() const { return stats_; }
   const RaftHostOptions& options() const { return options_; }
 
@@ -140,7 +146,7 @@ class RaftHost {
   absl::btree_set<GroupId> opening_;
   // Groups to remove at the top of the next loop iteration, with the waiting caller's promise.
   std::vector<std::pair<GroupId, Promise<bool>>> to_destroy_;
-  std::vector<NodeId> down_reports_;
+  std::vector<std::pair<NodeId, bool>> health_reports_;  // (node, up)
   absl::btree_map<NodeId, BatchBuilder> batches_;
   RaftHostStats stats_;
 };

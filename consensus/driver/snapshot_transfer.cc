@@ -72,7 +72,7 @@ void GroupDriver::StreamSnapshot(std::shared_ptr<SendStream> st) {
       absl::StatusOr<storage::SnapshotReader::Chunk> chunk = reader.Next();
       if (st->cancelled) return;
       if (!chunk.ok()) return finish(false);
-      Message m{.type = MessageType::kSnap, .group = group(), .from = env_.self, .to = st->to,
+      Message m{.type = MessageType::kSnap, .group = group(), .from = options_.raft.id, .to = st->to,
                 .term = st->term};
       m.snapshot = reader.meta();
       m.snapshot_offset = chunk->offset;
@@ -104,7 +104,7 @@ void GroupDriver::OnSnapshotAck(const Message& m) {
 }
 
 void GroupDriver::AckChunk(const Message& chunk, uint64_t offset, bool reject) {
-  Message ack{.type = MessageType::kSnapResp, .group = group(), .from = env_.self,
+  Message ack{.type = MessageType::kSnapResp, .group = group(), .from = options_.raft.id,
               .to = chunk.from, .term = chunk.term, .index = chunk.snapshot->index};
   ack.snapshot_offset = offset;
   ack.reject = reject;
@@ -118,7 +118,7 @@ void GroupDriver::OnSnapshotChunk(const Message& m) {
   if (meta.index <= raft_->commit()) {
     // Nothing new for us: let the core answer with where we are, and end the stream.
     Message snap{.type = MessageType::kSnap, .group = group(), .from = m.from,
-                 .to = env_.self, .term = m.term};
+                 .to = options_.raft.id, .term = m.term};
     snap.snapshot = meta;
     (void)raft_->Step(snap);
     receive_.reset();
@@ -157,7 +157,7 @@ void GroupDriver::OnSnapshotChunk(const Message& m) {
     return AckChunk(m, 0, /*reject=*/true);
   }
   // Step the metadata of the snapshot we actually received and verified.
-  Message snap{.type = MessageType::kSnap, .group = group(), .from = m.from, .to = env_.self,
+  Message snap{.type = MessageType::kSnap, .group = group(), .from = m.from, .to = options_.raft.id,
                .term = m.term};
   snap.snapshot = *got;
   (void)raft_->Step(snap);

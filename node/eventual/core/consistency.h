@@ -11,7 +11,7 @@
 // replicas only. With `sloppy` set (Dynamo's sloppy quorum), acknowledgements from stand-ins
 // holding a hinted copy for an unreachable home replica count too: writes stay available while
 // fewer than W home replicas are reachable, at the price of that guarantee (a later read may
-// contact home replicas that have not received the hint yet). docs/eventual.md has the trade.
+// contact home replicas that have not received the hint yet). docs/dynamo.md has the trade.
 //
 // Thread safety: values and pure functions.
 #ifndef CREMA_NODE_EVENTUAL_CORE_CONSISTENCY_H_

@@ -18,7 +18,7 @@
 // than `max_forward_skew` ahead of our own clock is not merged (the record is still stored; only
 // our clock refuses to jump), so one node with a runaway clock cannot drag everyone's forward.
 //
-// What LWW loses (documented in docs/eventual.md): concurrent writes are not merged — one wins,
+// What LWW loses (documented in docs/dynamo.md): concurrent writes are not merged — one wins,
 // the others vanish though they were acknowledged; and between writes that are *not* causally
 // related, "later" means "later HLC", not later in real time: if coordinator A's wall clock runs
 // 2 s ahead of B's, a write through B up to 2 s after one through A loses to it. Dynamo's vector

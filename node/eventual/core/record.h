@@ -12,7 +12,7 @@
 //   * Dead records (tombstones, expired values) are purged after a grace period (Cassandra's
 //     gc_grace_seconds): a tombstone at version.wall + grace, an expired value at expiry + grace.
 //     Once purged, a replica that missed the delete can no longer learn it, so anti-entropy must
-//     reach every replica well within the grace period (docs/eventual.md). Records past their
+//     reach every replica well within the grace period (docs/dynamo.md). Records past their
 //     purge time are never stored, hashed or sent.
 //
 // Thread safety: values and pure functions.

@@ -18,7 +18,7 @@
 //
 // Capacity is a hard bound, not an eviction policy: an eventual keyspace refuses new keys beyond
 // it (RESOURCE_EXHAUSTED at the coordinator when too few replicas accept). Per-replica eviction
-// would make replicas diverge on purpose; docs/eventual.md discusses it.
+// would make replicas diverge on purpose; docs/dynamo.md discusses it.
 //
 // Thread safety: none; one store belongs to one node's event loop.
 #ifndef CREMA_NODE_EVENTUAL_CORE_REPLICA_STORE_H_

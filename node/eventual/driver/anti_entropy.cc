@@ -10,7 +10,7 @@
 //      used by hand-off and decommission).
 // Every request is retried on silence (messages may be lost), and every byte in both directions
 // is charged to the anti_entropy_bytes_per_second budget. The report counts bytes and keys moved:
-// docs/eventual.md measures bytes per repaired key with it. A leaf must list in one reply
+// docs/dynamo.md measures bytes per repaired key with it. A leaf must list in one reply
 // (kMaxAeKeys keys): size tree_depth so leaves stay far below that.
 #include <algorithm>
 

@@ -23,7 +23,7 @@
 // for a slow disk), "eventual.abort_exchange" (an anti-entropy exchange stops half-way),
 // "eventual.late_hint" (a hint replay round is skipped).
 //
-// Protocol (docs/eventual.md has the whole design, with citations):
+// Protocol (docs/dynamo.md has the whole design, with citations):
 //   * Writes: the coordinator stamps the record with its HLC (hlc.h), sends it to the key's N home
 //     replicas — or, for an unhealthy one, to a stand-in that keeps a durable hint (ring.h) — and
 //     returns once W count (home replicas only, unless the request is sloppy). Replicas make every

@@ -8,7 +8,7 @@
 //     from a put of that key that was invoked before the read completed, was not refused, and —
 //     if acknowledged — carries exactly that put's version. (Strict quorums: every read; sloppy
 //     quorums: only reads invoked after the healed cluster converged — the guarantee a sloppy
-//     quorum gives up, docs/eventual.md.)
+//     quorum gives up, docs/dynamo.md.)
 //   Convergence: checked by the scenario with DynamoCluster::Converged within a bound.
 //   Durability (`CheckDurability`): after convergence, every key's record on its owners has a
 //     version >= the greatest acknowledged write to it — given that at most min(N − W, W − 1)

@@ -110,6 +110,17 @@ absl::StatusOr<Result> DynamoCluster::RunCall(
   return std::move(**result);
 }
 
+bool DynamoCluster::RunFiber(NodeId at, std::function<void(eventual::EventualNode&, const Env&)> body,
+                             absl::Duration limit) {
+  absl::StatusOr<bool> done = RunCall<bool>(
+      at, [this, at, body](eventual::EventualNode& n) -> absl::StatusOr<bool> {
+        body(n, server(at)->env);
+        return true;
+      },
+      limit);
+  return done.ok();
+}
+
 absl::StatusOr<eventual::WriteResult> DynamoCluster::Put(NodeId at, const std::string& key,
                                                          const std::string& value,
                                                          eventual::WriteOptions options,

@@ -89,6 +89,11 @@ class DynamoCluster {
 
   const DynamoClusterOptions& options() const { return options_; }
 
+  // Runs `body` in a fiber on node `at` (with that node's Env) to completion; false if the node
+  // is down, crashes first, or `limit` passes.
+  bool RunFiber(NodeId at, std::function<void(eventual::EventualNode&, const Env&)> body,
+                absl::Duration limit = absl::Seconds(30));
+
  private:
   template <typename Result>
   absl::StatusOr<Result> RunCall(NodeId at, std::function<absl::StatusOr<Result>(eventual::EventualNode&)> call,

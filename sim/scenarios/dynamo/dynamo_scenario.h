@@ -1,5 +1,5 @@
 // The "dynamo" scenario: eventual-mode keyspaces (node/eventual) on 3–6 simulated servers under
-// the whole fault model, checked by the oracles of dynamo_checker.h. See docs/eventual.md.
+// the whole fault model, checked by the oracles of dynamo_checker.h. See docs/dynamo.md.
 //
 //   1. Setup from the seed: servers, clients, and a swarm draw of the eventual-mode knobs — the
 //      consistency pair (always R + W > N: QUORUM/QUORUM, W=ONE/R=ALL, W=ALL/R=ONE, W=2/R=2),
@@ -39,7 +39,7 @@ struct DynamoParams {
   absl::Duration liveness_bound = absl::Seconds(15);
   absl::Duration drain_bound = absl::Seconds(15);
   // Convergence after the clients stopped: membership heal (5 s) + one anti-entropy round with
-  // every peer ((servers + 1) periods of 1 s) + hint replay, with margin; docs/eventual.md.
+  // every peer ((servers + 1) periods of 1 s) + hint replay, with margin; docs/dynamo.md.
   absl::Duration convergence_base = absl::Seconds(8);
   int clients = 4;
   int liveness_writes = 5;

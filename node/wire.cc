@@ -1,6 +1,6 @@
-#include "consensus/wire.h"
+#include "node/wire.h"
 
-namespace crema::raft {
+namespace crema {
 
 void WireWriter::PutVarint(uint64_t v) {
   while (v >= 0x80) {
@@ -46,6 +46,21 @@ bool WireReader::GetVarint(uint64_t* v) {
 
 bool WireReader::GetVarint(uint64_t* v, uint64_t max) { return GetVarint(v) && *v <= max; }
 
+bool WireReader::GetSigned(int64_t* v) {
+  uint64_t u;
+  if (!GetVarint(&u)) return false;
+  *v = static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+  return true;
+}
+
+bool WireReader::GetView(std::string_view* s, size_t max_bytes) {
+  uint64_t len;
+  if (!GetVarint(&len) || len > max_bytes || len > remaining()) return false;
+  *s = in_.substr(pos_, len);
+  pos_ += len;
+  return true;
+}
+
 bool WireReader::GetBytes(std::string* s, size_t max_bytes) {
   uint64_t len;
   if (!GetVarint(&len) || len > max_bytes || len > remaining()) return false;
@@ -54,4 +69,4 @@ bool WireReader::GetBytes(std::string* s, size_t max_bytes) {
   return true;
 }
 
-}  // namespace crema::raft
+}  // namespace crema

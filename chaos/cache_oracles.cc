@@ -1,0 +1,171 @@
+#include "chaos/cache_oracles.h"
+
+#include <cassert>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace crema::chaos {
+namespace {
+
+constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+
+int64_t ReturnOrForever(const Operation& op) { return op.return_ns.value_or(kForever); }
+
+// Whether the op wrote `op.value` to its key (when it took effect).
+bool WritesValue(const Operation& op) {
+  return op.kind == OpKind::kPut || op.kind == OpKind::kCas ||
+         (op.kind == OpKind::kIncr && op.outcome == Outcome::kOk);
+}
+
+bool Acknowledged(const Operation& op) {
+  return op.outcome == Outcome::kOk && op.return_ns.has_value();
+}
+
+class Checker {
+ public:
+  Checker(const History& h, const std::vector<OracleInfo>& info, const CacheOracleOptions& o)
+      : h_(h), info_(info), o_(o) {
+    for (size_t i = 0; i < h.size(); ++i) {
+      const Operation& op = h[i];
+      by_key_[op.key].push_back(i);
+      if (op.kind == OpKind::kIncr) counter_keys_.insert(op.key);
+      if (WritesValue(op) && op.outcome != Outcome::kError) writers_[{op.key, op.value}].push_back(i);
+    }
+  }
+
+  CacheOracleResult Run() {
+    for (size_t i = 0; i < h_.size(); ++i) {
+      const Operation& r = h_[i];
+      if (r.kind != OpKind::kGet || !r.return_ns.has_value()) continue;
+      if (r.outcome != Outcome::kOk && r.outcome != Outcome::kAbsent) continue;
+      if (r.local) CheckLocal(i);
+      if (r.outcome == Outcome::kOk) CheckTtl(i);
+    }
+    return std::move(result_);
+  }
+
+ private:
+  void Report(std::string what) {
+    ++result_.violation_count;
+    if (result_.violations.size() < o_.max_reported) result_.violations.push_back(std::move(what));
+  }
+
+  // The single write that could have produced `value` for `key`, if there is exactly one.
+  std::optional<size_t> WriterOf(const std::string& key, const std::string& value) const {
+    auto it = writers_.find({key, value});
+    if (it == writers_.end() || it->second.size() != 1) return std::nullopt;
+    return it->second.front();
+  }
+
+  // An op of `kinds` on `key` that may have taken effect within [from_ns, to_ns].
+  bool AnyBetween(const std::string& key, int64_t from_ns, int64_t to_ns,
+                  const std::function<bool(const Operation&, const OracleInfo&)>& matches) const {
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return false;
+    for (size_t j : it->second) {
+      const Operation& op = h_[j];
+      if (op.outcome == Outcome::kError) continue;
+      if (op.invoke_ns <= to_ns && ReturnOrForever(op) >= from_ns && matches(op, info_[j])) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void CheckLocal(size_t ri) {
+    const Operation& r = h_[ri];
+    ++result_.local_reads_checked;
+    const bool counter = counter_keys_.contains(r.key);
+    std::optional<size_t> source;
+    if (r.outcome == Outcome::kOk) {
+      auto it = writers_.find({r.key, r.value});
+      bool found = false;
+      if (it != writers_.end()) {
+        for (size_t j : it->second) found = found || h_[j].invoke_ns <= *r.return_ns;
+      }
+      if (!found && !counter) {
+        Report(absl::StrCat("local read invented a value: ", FormatOperation(r, ri)));
+        return;
+      }
+      source = WriterOf(r.key, r.value);
+    }
+    // This client's latest write of the key through the same node, acknowledged before r began.
+    std::optional<size_t> latest;
+    for (size_t j : by_key_.at(r.key)) {
+      const Operation& w = h_[j];
+      if (w.client != r.client || info_[j].node != info_[ri].node || !Acknowledged(w)) continue;
+      if (!(WritesValue(w) || w.kind == OpKind::kDelete) || *w.return_ns >= r.invoke_ns) continue;
+      if (!latest || *w.return_ns > *h_[*latest].return_ns) latest = j;
+    }
+    if (!latest) return;
+    const Operation& w = h_[*latest];
+    if (source && *source != *latest && h_[*source].return_ns.has_value() &&
+        *h_[*source].return_ns < w.invoke_ns) {
+      Report(absl::StrCat("local read older than the client's own acknowledged write through the "
+                          "same node: ", FormatOperation(r, ri), " after ",
+                          FormatOperation(w, *latest), " but read the value of ",
+                          FormatOperation(h_[*source], *source)));
+      return;
+    }
+    if (r.outcome == Outcome::kAbsent && o_.lose_nothing && WritesValue(w) && !w.ttl &&
+        info_[*latest].ttl_ns == 0) {
+      const bool explained = AnyBetween(
+          r.key, w.invoke_ns, *r.return_ns, [](const Operation& op, const OracleInfo&) {
+            return op.kind == OpKind::kDelete || op.kind == OpKind::kExpire ||
+                   (WritesValue(op) && op.ttl);
+          });
+      if (!explained) {
+        Report(absl::StrCat("local read missed the client's own acknowledged write through the "
+                            "same node: ", FormatOperation(r, ri), " after ",
+                            FormatOperation(w, *latest)));
+      }
+    }
+  }
+
+  void CheckTtl(size_t ri) {
+    const Operation& r = h_[ri];
+    std::optional<size_t> source = WriterOf(r.key, r.value);
+    if (!source) return;
+    const Operation& w = h_[*source];
+    const OracleInfo& wi = info_[*source];
+    if (wi.ttl_ns <= 0 || !w.return_ns.has_value()) return;
+    ++result_.ttl_reads_checked;
+    const int64_t latest_ns =
+        *w.return_ns + wi.ttl_ns + absl::ToInt64Nanoseconds(o_.max_skew);
+    if (r.invoke_ns <= latest_ns) return;
+    const bool extended = AnyBetween(
+        r.key, w.invoke_ns, *r.return_ns, [](const Operation& op, const OracleInfo& info) {
+          return op.kind == OpKind::kExpire || info.keeps_ttl;
+        });
+    if (!extended) {
+      Report(absl::StrCat("read a value ", (r.invoke_ns - latest_ns) / 1'000'000,
+                          " ms after its deadline plus the skew bound: ", FormatOperation(r, ri),
+                          " of ", FormatOperation(w, *source), " with ttl ", wi.ttl_ns / 1'000'000,
+                          " ms"));
+    }
+  }
+
+  const History& h_;
+  const std::vector<OracleInfo>& info_;
+  const CacheOracleOptions& o_;
+  absl::btree_map<std::string, std::vector<size_t>> by_key_;
+  absl::btree_set<std::string> counter_keys_;
+  absl::btree_map<std::pair<std::string, std::string>, std::vector<size_t>> writers_;
+  CacheOracleResult result_;
+};
+
+}  // namespace
+
+CacheOracleResult CheckCacheOracles(const History& history, const std::vector<OracleInfo>& info,
+                                    const CacheOracleOptions& options) {
+  assert(info.size() == history.size());
+  return Checker(history, info, options).Run();
+}
+
+}  // namespace crema::chaos

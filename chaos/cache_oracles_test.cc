@@ -1,0 +1,66 @@
+// The local-read and TTL oracles catch what they promise to (and nothing a correct cache does).
+#include "chaos/cache_oracles.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace crema::chaos {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+
+Operation Local(Operation op) {
+  op.local = true;
+  return op;
+}
+
+CacheOracleResult Check(const History& h, std::vector<OracleInfo> info, bool lose_nothing) {
+  CacheOracleOptions o;
+  o.max_skew = absl::Milliseconds(100);
+  o.lose_nothing = lose_nothing;
+  return CheckCacheOracles(h, info, o);
+}
+
+TEST(CacheOraclesTest, LocalReadsNeverInventValues) {
+  const History h = {PutOp(1, "k", "v1", 0, 10), Local(GetOp(2, "k", "zz", 20, 30))};
+  EXPECT_EQ(Check(h, {{1}, {1}}, false).violation_count, 1u);
+  const History ok = {PutOp(1, "k", "v1", 0, 10), Local(GetOp(2, "k", "v1", 20, 30))};
+  EXPECT_EQ(Check(ok, {{1}, {1}}, false).violation_count, 0u);
+}
+
+TEST(CacheOraclesTest, ReadYourWritesThroughOneNode) {
+  // Client 1 wrote v2 through node 3, then read v1 (older than v2) locally through node 3.
+  const History stale = {PutOp(9, "k", "v1", 0, 10), PutOp(1, "k", "v2", 20, 30),
+                         Local(GetOp(1, "k", "v1", 40, 50))};
+  EXPECT_EQ(Check(stale, {{2}, {3}, {3}}, false).violation_count, 1u);
+  // Through another node there is no such promise.
+  EXPECT_EQ(Check(stale, {{2}, {3}, {4}}, false).violation_count, 0u);
+  // A missed write is a violation only when nothing could have removed it.
+  const History missed = {PutOp(1, "k", "v1", 0, 10), Local(GetOp(1, "k", std::nullopt, 20, 30))};
+  EXPECT_EQ(Check(missed, {{3}, {3}}, true).violation_count, 1u);
+  EXPECT_EQ(Check(missed, {{3}, {3}}, false).violation_count, 0u);  // eviction may have
+  const History deleted = {PutOp(1, "k", "v1", 0, 10), DeleteOp(2, "k", 12, 18),
+                           Local(GetOp(1, "k", std::nullopt, 20, 30))};
+  EXPECT_EQ(Check(deleted, {{3}, {4}, {3}}, true).violation_count, 0u);
+}
+
+TEST(CacheOraclesTest, NoReadAfterTheDeadlinePlusSkew) {
+  Operation put = PutOp(1, "t", "v", 0, 10 * kMs);
+  put.ttl = true;
+  const OracleInfo ttl{.node = 1, .ttl_ns = 1000 * kMs};
+  // Deadline bound = 10 ms + 1000 ms + 100 ms.
+  const History late = {put, GetOp(2, "t", "v", 1200 * kMs, 1210 * kMs)};
+  CacheOracleResult r = Check(late, {ttl, {1}}, false);
+  EXPECT_EQ(r.violation_count, 1u);
+  EXPECT_EQ(r.ttl_reads_checked, 1u);
+  const History in_time = {put, GetOp(2, "t", "v", 1050 * kMs, 1300 * kMs)};
+  EXPECT_EQ(Check(in_time, {ttl, {1}}, false).violation_count, 0u);
+  // An expire in between may have moved the deadline.
+  const History extended = {put, ExpireOp(3, "t", true, true, 500 * kMs, 510 * kMs),
+                            GetOp(2, "t", "v", 1200 * kMs, 1210 * kMs)};
+  EXPECT_EQ(Check(extended, {ttl, {1}, {1}}, false).violation_count, 0u);
+}
+
+}  // namespace
+}  // namespace crema::chaos

@@ -1,0 +1,23 @@
+#include "node/cache_node/cache_api.h"
+
+namespace crema {
+
+const char* ReadConsistencyName(ReadConsistency c) {
+  switch (c) {
+    case ReadConsistency::kLocal: return "local";
+    case ReadConsistency::kLinearizable: return "linearizable";
+  }
+  return "unknown";
+}
+
+const char* NodeStateName(NodeState s) {
+  switch (s) {
+    case NodeState::kJoining: return "joining";
+    case NodeState::kActive: return "active";
+    case NodeState::kDraining: return "draining";
+    case NodeState::kRemoved: return "removed";
+  }
+  return "unknown";
+}
+
+}  // namespace crema

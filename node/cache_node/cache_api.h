@@ -1,0 +1,201 @@
+// CacheApi: what a Crema cache node offers its callers — the embedded facade, the RESP and HTTP
+// front ends, and the simulator's clients. One interface, implemented by CacheNode
+// (cache_node.h); front ends depend only on this header, so they stay thin and testable against
+// a fake.
+//
+// Every call is fiber-only (node/executor.h): it runs on the node's event loop and returns when
+// the operation is decided or `timeout` has passed. Keys are byte strings of 1..kMaxKeyBytes bytes,
+// values of 0..kMaxValueBytes bytes.
+//
+// Consistency:
+//   * Writes are linearizable: each is one entry in its shard's Raft log, applied once even when
+//     the node retries it (same session and sequence number on every retry).
+//   * `ReadConsistency::kLinearizable` reads reflect every write acknowledged before they began
+//     (ReadIndex, or a leader lease when enabled).
+//   * `ReadConsistency::kLocal` reads answer from a replica near the caller without a Raft round:
+//     they may be stale, but never invented, and never older than what this node acknowledged
+//     (writes and linearizable reads through this node are visible to later local reads through
+//     it: read-your-writes per node).
+//   * It is a cache: any read may miss an entry that capacity evicted or that expired. An entry
+//     is never read as present after its deadline plus the cluster's maximum clock skew.
+//
+// Errors (absl::Status codes; front ends map them to their protocol):
+//   INVALID_ARGUMENT     bad key, value, TTL or option (nothing happened)
+//   FAILED_PRECONDITION  INCR on a value that is not a 64-bit integer, or overflow (nothing happened)
+//   RESOURCE_EXHAUSTED   the shard is over its hard memory ceiling, or too many requests are
+//                        queued (nothing happened; retry later)
+//   UNAVAILABLE          no leader reachable / node not serving yet (nothing happened for reads;
+//                        for writes: it may or may not have happened if it had been proposed —
+//                        then the code is DEADLINE_EXCEEDED, see below)
+//   DEADLINE_EXCEEDED    no decision within the timeout: a write may or may not take effect
+//   PERMISSION_DENIED, NOT_FOUND, ALREADY_EXISTS   admin calls only
+//
+// Thread safety: none; the node's event loop. The thread-safe embedded facade is
+// transport/embedded/distributed_cache.h.
+#ifndef CREMA_NODE_CACHE_NODE_CACHE_API_H_
+#define CREMA_NODE_CACHE_NODE_CACHE_API_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "node/network.h"
+
+namespace crema {
+
+inline constexpr size_t kMaxKeyBytes = 64 * 1024;            // 64 KiB
+inline constexpr size_t kMaxValueBytes = 4 * 1024 * 1024;    // 4 MiB (peer messages carry them)
+inline constexpr size_t kMaxMultiKeys = 10'000;              // keys of one MultiGet / MultiPut
+
+enum class ReadConsistency : uint8_t { kLocal, kLinearizable };
+const char* ReadConsistencyName(ReadConsistency c);  // "local", "linearizable"
+
+// A key's time to live, as a write sets it.
+struct Expiration {
+  enum class Kind : uint8_t {
+    kDefault,   // the cache's default TTL (CacheConfig::default_ttl; infinite if unset)
+    kNever,     // no expiry (PERSIST)
+    kAfter,     // `ttl` from when the shard's leader orders the write (EX / PX)
+    kAt,        // at wall time `at` (EXAT / PXAT); a time in the past deletes the key
+    kKeep,      // keep the current deadline if the key exists, else the default (KEEPTTL)
+  };
+  Kind kind = Kind::kDefault;
+  absl::Duration ttl = absl::ZeroDuration();  // kAfter; REQUIRES > 0
+  absl::Time at = absl::InfinitePast();        // kAt
+
+  static Expiration Default() { return {}; }
+  static Expiration Never() { return {Kind::kNever}; }
+  static Expiration After(absl::Duration ttl) { return {Kind::kAfter, ttl}; }
+  static Expiration At(absl::Time at) { return {Kind::kAt, absl::ZeroDuration(), at}; }
+  static Expiration Keep() { return {Kind::kKeep}; }
+};
+
+struct ReadOptions {
+  std::optional<ReadConsistency> consistency;  // unset: CacheConfig::default_read
+  absl::Duration timeout = absl::Seconds(5);
+};
+
+enum class PutCondition : uint8_t { kAlways, kIfAbsent, kIfPresent };  // SET, NX, XX
+
+struct PutOptions {
+  Expiration expiration;
+  PutCondition condition = PutCondition::kAlways;
+  bool return_previous = false;  // SET ... GET / GETSET
+  absl::Duration timeout = absl::Seconds(5);
+};
+
+struct PutResult {
+  bool written = false;                 // false only when the condition did not hold
+  std::optional<std::string> previous;  // with return_previous: the value before (if any)
+};
+
+struct WriteOptions {
+  absl::Duration timeout = absl::Seconds(5);
+};
+
+// What TTL / PTTL report.
+struct TtlResult {
+  enum class Kind : uint8_t { kMissing, kNoExpiry, kExpires } kind = Kind::kMissing;
+  absl::Duration remaining = absl::ZeroDuration();  // kExpires: > 0
+};
+
+// --- Cluster administration and status ---
+
+enum class NodeState : uint8_t { kJoining, kActive, kDraining, kRemoved };
+const char* NodeStateName(NodeState s);  // "joining", "active", "draining", "removed"
+
+struct NodeStatus {
+  NodeId id = kNoNode;
+  std::string address;              // peer address it advertises
+  NodeState state = NodeState::kJoining;  // in the cluster map (kJoining: known by gossip only)
+  std::string gossip_state;         // "alive", "suspect", "dead", "left", "unknown"
+  double phi = 0;                   // phi-accrual suspicion as seen from this node
+  bool available = false;
+  int replicas = 0;                 // shard replicas it holds in the map
+  int leaders = 0;                  // shards it leads, as last reported
+};
+
+struct ShardStatus {
+  uint32_t shard = 0;
+  std::vector<NodeId> voters;
+  std::vector<NodeId> learners;
+  NodeId leader = kNoNode;          // kNoNode if unknown
+  uint64_t commit_index = 0;        // as last reported by the leader
+  uint64_t max_apply_lag = 0;       // entries: commit - slowest voter's applied (as reported)
+  int64_t entries = 0;              // cached keys, as last reported
+};
+
+struct ClusterStatus {
+  NodeId self = kNoNode;
+  uint64_t map_version = 0;
+  uint32_t num_shards = 0;
+  int replication_factor = 0;
+  NodeId meta_leader = kNoNode;
+  std::vector<NodeStatus> nodes;    // by id
+  std::vector<ShardStatus> shards;  // by shard
+  bool ready = false;               // this node can serve requests
+};
+
+class CacheApi {
+ public:
+  virtual ~CacheApi() = default;
+
+  // --- reads ---
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view key,
+                                                         const ReadOptions& options) = 0;
+  // One result per key, in order. Keys on different shards are read independently.
+  virtual absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      const std::vector<std::string>& keys, const ReadOptions& options) = 0;
+  virtual absl::StatusOr<TtlResult> Ttl(std::string_view key, const ReadOptions& options) = 0;
+
+  // --- writes (linearizable) ---
+  virtual absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value,
+                                        const PutOptions& options) = 0;
+  // Atomic per shard, not across shards (documented divergence from Redis's MSET).
+  virtual absl::Status MultiPut(const std::vector<std::pair<std::string, std::string>>& entries,
+                                const Expiration& expiration, const WriteOptions& options) = 0;
+  // Returns the removed value (nullopt if there was none).
+  virtual absl::StatusOr<std::optional<std::string>> Delete(std::string_view key,
+                                                            const WriteOptions& options) = 0;
+  // `expected == nullopt`: only if absent. Returns whether it swapped.
+  virtual absl::StatusOr<bool> CompareAndSet(std::string_view key,
+                                             std::optional<std::string> expected,
+                                             std::string_view new_value,
+                                             const Expiration& expiration,
+                                             const WriteOptions& options) = 0;
+  // Adds `delta` to a decimal 64-bit integer value (absent = 0) and returns the new value; a new
+  // key gets the default TTL, an existing one keeps its deadline.
+  virtual absl::StatusOr<int64_t> Increment(std::string_view key, int64_t delta,
+                                            const WriteOptions& options) = 0;
+  // Sets a live key's expiration (kAfter / kAt / kNever); false if the key is absent.
+  virtual absl::StatusOr<bool> Expire(std::string_view key, const Expiration& expiration,
+                                      const WriteOptions& options) = 0;
+  // GETEX: returns the live value and, if `expiration` is set, changes its deadline.
+  virtual absl::StatusOr<std::optional<std::string>> GetAndTouch(
+      std::string_view key, std::optional<Expiration> expiration,
+      const WriteOptions& options) = 0;
+
+  // --- whole cache ---
+  // Live keys over all shards, as of each shard leader's latest report (approximate).
+  virtual absl::StatusOr<int64_t> Size(const ReadOptions& options) = 0;
+
+  // --- administration (through the metadata group) ---
+  // Makes a node known by gossip a data node (it then receives shard replicas).
+  virtual absl::Status AdmitNode(NodeId node, const WriteOptions& options) = 0;
+  // Moves every replica off the node, then marks it removed.
+  virtual absl::Status DrainNode(NodeId node, const WriteOptions& options) = 0;
+  // Removes a node at once (its replicas are replaced elsewhere); for dead nodes.
+  virtual absl::Status RemoveNode(NodeId node, const WriteOptions& options) = 0;
+  virtual absl::Status TransferShardLeader(uint32_t shard, NodeId to,
+                                           const WriteOptions& options) = 0;
+  virtual ClusterStatus Status() = 0;
+};
+
+}  // namespace crema
+
+#endif  // CREMA_NODE_CACHE_NODE_CACHE_API_H_

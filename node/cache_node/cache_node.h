@@ -1,0 +1,292 @@
+// CacheNode: one node of the distributed cache — the implementation of CacheApi that the RESP
+// and HTTP front ends, the embedded facade and the simulator's clients call.
+//
+// What it composes (the request path, top-down):
+//   CacheApi call
+//     -> key -> shard (membership::ShardOfKey) -> the shard's Raft group, by the cluster map
+//     -> origin (origin.cc): this node's session for the shard, a sequence number, and the
+//        leader: the local replica if it leads, else forwarded (node/forward/rpc.h) to the
+//        leader hint / the shard's voters, retried with the SAME session and sequence number on
+//        NotLeader / timeout / busy until the caller's deadline
+//     -> the leader (serving.cc) stamps the command with its wall clock and proposes it
+//     -> raft::RaftHost / GroupDriver (consensus/driver): replicated, persisted, committed
+//     -> replicated::CacheStateMachine (cache/replicated) on every replica
+//     -> cache::LocalCache (W-TinyLFU)
+//   Reads: `local` from this node's replica when it is caught up with what this node already
+//   acknowledged (else forwarded to the leader with that floor); `linearizable` through ReadIndex
+//   (or a lease) on the local replica, or at the leader.
+//
+// The node's other duties:
+//   * replica_set.cc — the cluster map (node/cluster): hosts exactly the replicas the map lists
+//     for it (creating empty replicas for intents, destroying and wiping removed ones), follows
+//     the map (pushes and fetches of deltas from the metadata group), bootstraps a new cluster
+//     (founders all compute the same initial map).
+//   * maintenance.cc — for shards it leads: proposes evictions chosen by its own W-TinyLFU policy
+//     when over capacity, expiry ticks on idle shards, leadership moves to the preferred replica;
+//     reports corrupt replicas; health from SWIM + phi to the Raft host (node down / up); runs the
+//     placement controller (node/cluster/placement_controller.h) while it leads the metadata group.
+//
+// Durable node state, besides Raft's: "node/identity" (written after the first start, so a
+// restarted founder never bootstraps again) and "node/cluster_map" (the latest map, persisted
+// before acting on it by deleting replica data).
+//
+// Thread safety: none; the node's event loop. Every CacheApi method is fiber-only.
+#ifndef CREMA_NODE_CACHE_NODE_CACHE_NODE_H_
+#define CREMA_NODE_CACHE_NODE_CACHE_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/status/statusor.h"
+#include "cache/replicated/cache_state_machine.h"
+#include "consensus/driver/raft_host.h"
+#include "node/cache_node/cache_api.h"
+#include "node/cache_node/cache_config.h"
+#include "node/cache_node/payloads.h"
+#include "node/cluster/cluster_map.h"
+#include "node/cluster/meta_state_machine.h"
+#include "node/cluster/placement_controller.h"
+#include "node/env.h"
+#include "node/forward/rpc.h"
+#include "node/membership/driver/membership_node.h"
+
+namespace crema {
+
+// Internal timing and limits; the defaults are production's, tests and the simulator shorten them.
+struct CacheNodeOptions {
+  absl::Duration attempt_timeout = absl::Seconds(1);     // one forwarded attempt
+  absl::Duration retry_backoff = absl::Milliseconds(20);  // doubled per retry up to 16x
+  absl::Duration maintenance_interval = absl::Milliseconds(250);
+  absl::Duration tick_every = absl::Seconds(5);           // expiry ticks on idle shards
+  absl::Duration balance_every = absl::Seconds(5);        // leadership balancing per shard
+  absl::Duration map_refresh_every = absl::Seconds(10);   // map fetch when not told of changes
+  absl::Duration report_every = absl::Seconds(1);
+  absl::Duration local_read_wait = absl::Milliseconds(200);  // for a replica to reach a floor
+  absl::Duration session_ttl = absl::Minutes(10);         // cluster-wide, at bootstrap
+  absl::Duration max_request_age = absl::Minutes(2);      // cluster-wide, at bootstrap
+  raft::CheckpointPolicy checkpoint{.every_entries = 10'000, .every_log_bytes = 64 << 20};
+  membership::SwimConfig swim;
+  size_t max_evict_keys = 1'000;  // keys per eviction proposal
+  // TEST ONLY planted bugs (the cache scenario must catch each): replicas evict on their own;
+  // forwarded retries use a new sequence number; local reads skip the node's floor.
+  bool plant_replica_self_eviction = false;
+  bool plant_retry_new_seq = false;
+  bool plant_local_read_no_floor = false;
+};
+
+struct CacheNodeStats {
+  uint64_t writes = 0;
+  uint64_t reads_local = 0;
+  uint64_t reads_linearizable = 0;
+  uint64_t forwarded = 0;         // attempts sent to another node
+  uint64_t forward_retries = 0;
+  uint64_t evictions_proposed = 0;
+  uint64_t ticks_proposed = 0;
+  uint64_t leader_transfers = 0;
+  uint64_t replicas_created = 0;
+  uint64_t replicas_destroyed = 0;
+  uint64_t map_fetches = 0;
+};
+
+class CacheNode final : public CacheApi {
+ public:
+  // Fiber-only. Validates the config, starts Raft, membership and forwarding, and (a founder's
+  // first start) bootstraps the cluster. Returns once the node runs; `ready()` tells when it
+  // serves.
+  static absl::StatusOr<std::unique_ptr<CacheNode>> Start(Env env, CacheConfig config,
+                                                          CacheNodeOptions options = {});
+  ~CacheNode() override;
+  CacheNode(const CacheNode&) = delete;
+  CacheNode& operator=(const CacheNode&) = delete;
+
+  // Graceful stop (fiber-only): hands shard leaderships to other voters (bounded wait), leaves
+  // the gossip group, stops Raft. Idempotent.
+  void Shutdown(absl::Duration timeout = absl::Seconds(5));
+
+  // --- CacheApi ---
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key,
+                                                 const ReadOptions& options) override;
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      const std::vector<std::string>& keys, const ReadOptions& options) override;
+  absl::StatusOr<TtlResult> Ttl(std::string_view key, const ReadOptions& options) override;
+  absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value,
+                                const PutOptions& options) override;
+  absl::Status MultiPut(const std::vector<std::pair<std::string, std::string>>& entries,
+                        const Expiration& expiration, const WriteOptions& options) override;
+  absl::StatusOr<std::optional<std::string>> Delete(std::string_view key,
+                                                    const WriteOptions& options) override;
+  absl::StatusOr<bool> CompareAndSet(std::string_view key, std::optional<std::string> expected,
+                                     std::string_view new_value, const Expiration& expiration,
+                                     const WriteOptions& options) override;
+  absl::StatusOr<int64_t> Increment(std::string_view key, int64_t delta,
+                                    const WriteOptions& options) override;
+  absl::StatusOr<bool> Expire(std::string_view key, const Expiration& expiration,
+                              const WriteOptions& options) override;
+  absl::StatusOr<std::optional<std::string>> GetAndTouch(std::string_view key,
+                                                         std::optional<Expiration> expiration,
+                                                         const WriteOptions& options) override;
+  absl::StatusOr<int64_t> Size(const ReadOptions& options) override;
+  absl::Status AdmitNode(NodeId node, const WriteOptions& options) override;
+  absl::Status DrainNode(NodeId node, const WriteOptions& options) override;
+  absl::Status RemoveNode(NodeId node, const WriteOptions& options) override;
+  absl::Status TransferShardLeader(uint32_t shard, NodeId to,
+                                   const WriteOptions& options) override;
+  ClusterStatus Status() override;
+
+  // --- introspection (oracles, metrics, tests) ---
+  struct ReplicaView {
+    raft::GroupId group = 0;
+    raft::ReplicaId replica = 0;
+    raft::GroupDriver* driver = nullptr;              // null while opening
+    replicated::CacheStateMachine* cache = nullptr;   // shard replicas
+    cluster::MetaStateMachine* meta = nullptr;        // the metadata replica
+  };
+  std::vector<ReplicaView> Replicas() const;
+  const cluster::ClusterMap& map() const { return map_; }
+  bool ready() const { return map_.bootstrapped() && started_; }
+  raft::RaftHost& raft_host() { return *host_; }
+  membership::MembershipNode& membership() { return *membership_; }
+  const CacheNodeStats& stats() const { return stats_; }
+  const forward::RpcStats& rpc_stats() const { return rpc_->stats(); }
+  NodeId id() const { return env_.self; }
+
+ private:
+  struct Hosted {
+    raft::ReplicaId replica = 0;
+    raft::GroupDriver* driver = nullptr;
+    std::unique_ptr<replicated::CacheStateMachine> cache;
+    std::unique_ptr<cluster::MetaStateMachine> meta;
+    bool destroying = false;
+    // Local reads are served only once a ReadIndex round since this replica was opened showed
+    // it holds everything committed before (so nothing this node acknowledged before a crash).
+    bool local_ready = false;
+  };
+  // This node's exactly-once session with one shard (session_table.h).
+  struct OriginSession {
+    uint64_t id = 0;
+    uint64_t next_seq = 1;
+    absl::btree_set<uint64_t> in_flight;
+    uint64_t floor() const { return in_flight.empty() ? next_seq : *in_flight.begin(); }
+  };
+  // The outcome of a write, from wherever it was executed.
+  struct WriteOutcome {
+    raft::Index index = 0;
+    replicated::Result result;
+  };
+  using ReadItem = payloads::ReadItem;
+  using ReadOutcome = payloads::ReadReply;
+  enum class ReadOp : uint8_t { kGet = 1, kTtl = 2 };
+
+  CacheNode(Env env, CacheConfig config, CacheNodeOptions options);
+  absl::Status StartInternal();
+
+  // --- cache_node.cc: API plumbing ---
+  absl::StatusOr<cluster::ShardId> ShardOf(std::string_view key) const;
+  absl::Status ValidateKey(std::string_view key) const;
+  replicated::Expiry ToExpiry(const Expiration& e) const;
+  int64_t DefaultTtlNs() const;
+  absl::StatusOr<WriteOutcome> Write(cluster::ShardId shard, replicated::Command command,
+                                     absl::Duration timeout);
+  absl::Status MetaChange(cluster::MetaCommand command, absl::Duration timeout);
+
+  // --- origin.cc: sessions, routing, forwarding ---
+  absl::StatusOr<WriteOutcome> ExecuteWrite(raft::GroupId group, replicated::Command command,
+                                            absl::Time deadline);
+  absl::StatusOr<ReadOutcome> ExecuteRead(raft::GroupId group, ReadOp op,
+                                          const std::vector<std::string>& keys,
+                                          ReadConsistency consistency, absl::Time deadline);
+  // Sends a request to the group's leader with retries (same payload every time).
+  absl::StatusOr<forward::Reply> CallLeader(raft::GroupId group, forward::Request request,
+                                            absl::Time deadline, bool* maybe_executed);
+  std::vector<NodeId> LeaderCandidates(raft::GroupId group) const;
+  void NoteLeader(raft::GroupId group, NodeId leader);
+  void RaiseFloor(raft::GroupId group, raft::Index index);
+  raft::Index Floor(raft::GroupId group) const;
+
+  // --- serving.cc: what a replica does for a request (local calls and forwarded ones) ---
+  forward::Reply ServeWrite(const forward::Request& request);
+  forward::Reply ServeRead(const forward::Request& request);
+  forward::Reply ServeReconcile(const forward::Request& request);
+  forward::Reply ServeTransfer(const forward::Request& request);
+  forward::Reply ServeStatus(const forward::Request& request);
+  forward::Reply ServeMetaPropose(const forward::Request& request);
+  forward::Reply ServeReport(NodeId from, const forward::Request& request);
+  forward::Reply NotLeaderReply(const Hosted& hosted) const;
+  // Reads `keys` from the local replica (now, by this node's wall clock).
+  ReadOutcome ReadLocal(Hosted& hosted, ReadOp op, const std::vector<std::string>& keys);
+  bool CaughtUp(const Hosted& hosted, raft::Index floor) const;
+  void InstallHandlers();
+
+  // --- replica_set.cc: hosting replicas by the map; following the map ---
+  Hosted* Find(raft::GroupId group);
+  const Hosted* Find(raft::GroupId group) const;
+  void SetMap(cluster::ClusterMap map);
+  void ScheduleReconcile();
+  void ReconcileReplicas();
+  absl::Status CreateReplica(raft::GroupId group, raft::ReplicaId replica, bool bootstrap);
+  absl::Status DestroyReplica(raft::GroupId group);
+  absl::Status WipeGroupFiles(raft::GroupId group);
+  absl::Status PersistMap();
+  absl::StatusOr<cluster::ClusterMap> LoadPersistedMap();
+  absl::Status LoadOrCreateIdentity(bool* first_start);
+  void OnMetaChange();
+  forward::Reply ServeMapFetch(const forward::Request& request);
+  forward::Reply ServeMapPush(const forward::Request& request);
+  void FetchMap(NodeId from);
+  void PushMap();
+  bool ApplyDeltas(uint64_t from_version, const std::vector<std::string>& deltas);
+
+  // --- maintenance.cc ---
+  void MaintenanceLoop();
+  void LeaderDuties(raft::GroupId group, Hosted& hosted, absl::Time now);
+  void MaybeEvict(raft::GroupId group, Hosted& hosted);
+  void SendReport();
+  void OnMembershipEvent(const membership::MembershipEvent& event);
+  std::unique_ptr<cluster::PlacementController::Context> MakeControllerContext();
+
+  Env env_;
+  CacheConfig config_;
+  CacheNodeOptions options_;
+  bool started_ = false;
+  bool shutdown_ = false;
+  bool founder_first_start_ = false;
+  std::shared_ptr<raft::RaftHost> host_;
+  std::unique_ptr<membership::MembershipNode> membership_;
+  std::unique_ptr<forward::Rpc> rpc_;
+  std::unique_ptr<cluster::PlacementController> controller_;
+
+  cluster::ClusterMap map_;
+  std::unique_ptr<cluster::TargetPlacement> targets_;  // for map_
+  uint64_t persisted_version_ = 0;
+  absl::btree_map<raft::GroupId, Hosted> hosted_;
+  absl::btree_set<raft::GroupId> wipe_pending_;
+  bool reconcile_scheduled_ = false;
+  bool reconciling_ = false;
+  bool fetching_map_ = false;
+  absl::Time bootstrap_proposed_at_ = absl::InfinitePast();
+  uint64_t pushed_version_ = 0;
+  absl::Time last_map_news_ = absl::InfinitePast();
+
+  uint64_t session_nonce_ = 0;
+  absl::btree_map<raft::GroupId, OriginSession> sessions_;
+  absl::btree_map<raft::GroupId, NodeId> leader_hints_;
+  absl::btree_map<raft::GroupId, raft::Index> floors_;  // read-your-writes through this node
+  absl::btree_set<raft::GroupId> evicting_;              // eviction proposal in flight
+  absl::btree_map<raft::GroupId, absl::Time> last_tick_;
+  absl::btree_map<raft::GroupId, absl::Time> last_balance_;
+  // Reported by nodes (at the metadata leader): replicas whose state is corrupt.
+  absl::btree_set<std::pair<raft::GroupId, raft::ReplicaId>> corrupt_reports_;
+  absl::Time last_report_ = absl::InfinitePast();
+  size_t last_reported_corrupt_ = 0;
+  CacheNodeStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace crema
+
+#endif  // CREMA_NODE_CACHE_NODE_CACHE_NODE_H_

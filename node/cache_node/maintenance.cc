@@ -1,0 +1,232 @@
+// CacheNode, the node's own duties: what a shard leader proposes on its own (evictions chosen by
+// its W-TinyLFU policy, expiry ticks, leadership hand-offs to the preferred replica), health from
+// the failure detector into Raft, corrupt-replica reports, and the placement controller while this
+// node leads the metadata group. Nothing here blocks the loop: proposals are fire-and-forget or
+// waited in their own fibers.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "node/cache_node/cache_node.h"
+
+namespace crema {
+namespace {
+
+using forward::ReplyStatus;
+using forward::RequestKind;
+
+bool Leads(const raft::GroupDriver* d) {
+  return d != nullptr && d->has_core() && !d->stopped() && d->core().role() == raft::Role::kLeader;
+}
+
+}  // namespace
+
+void CacheNode::OnMembershipEvent(const membership::MembershipEvent& e) {
+  using membership::MembershipEventKind;
+  if (e.member.id == env_.self || host_ == nullptr) return;
+  if (!e.member.address.empty()) env_.network->LearnAddress(e.member.id, e.member.address);
+  switch (e.kind) {
+    case MembershipEventKind::kSuspected:
+    case MembershipEventKind::kDead:
+    case MembershipEventKind::kLeft:
+      if (!membership_->IsAvailable(e.member.id)) host_->ReportNodeDown(e.member.id);
+      break;
+    case MembershipEventKind::kJoined:
+    case MembershipEventKind::kAliveAgain:
+      host_->ReportNodeUp(e.member.id);
+      break;
+    case MembershipEventKind::kUpdated:
+      break;
+  }
+}
+
+void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {
+  if (h.cache == nullptr || evicting_.contains(group) || !Leads(h.driver)) return;
+  if (h.cache->weight() <= h.cache->capacity()) return;
+  std::vector<std::string> victims = h.cache->EvictionCandidates(options_.max_evict_keys);
+  if (victims.empty()) return;
+  replicated::Command evict;
+  evict.kind = replicated::CommandKind::kEvict;
+  evict.keys = std::move(victims);
+  evict.stamp_unix_ns = absl::ToUnixNanos(env_.clock->Now());
+  Future<raft::Applied> applied = h.driver->Propose(replicated::EncodeCommand(evict));
+  ++stats_.evictions_proposed;
+  evicting_.insert(group);
+  env_.executor->Spawn("evict-wait", [this, alive = alive_, group, applied] {
+    (void)applied.Wait(options_.attempt_timeout * 5);
+    if (!*alive) return;
+    evicting_.erase(group);
+    if (Hosted* again = Find(group)) MaybeEvict(group, *again);
+  });
+}
+
+void CacheNode::LeaderDuties(raft::GroupId group, Hosted& h, absl::Time now) {
+  const raft::Raft& core = h.driver->core();
+  if (h.cache != nullptr) {
+    MaybeEvict(group, h);
+    // Idle shards: advance log time now and then so replicas drop expired entries.
+    const absl::Time wall = env_.clock->Now();
+    absl::Time& last_tick = last_tick_[group];
+    if (h.cache->may_expire() && wall - h.cache->log_time() > options_.tick_every &&
+        now - last_tick > options_.tick_every) {
+      last_tick = now;
+      replicated::Command tick;
+      tick.kind = replicated::CommandKind::kTick;
+      tick.stamp_unix_ns = absl::ToUnixNanos(wall);
+      (void)h.driver->Propose(replicated::EncodeCommand(tick));
+      ++stats_.ticks_proposed;
+    }
+  }
+  // Leadership balance: hand over to the preferred replica (the first available target voter).
+  auto [it, first_seen] = last_balance_.try_emplace(group, now);
+  if (first_seen || now - it->second < options_.balance_every || targets_ == nullptr) return;
+  it->second = now;
+  const cluster::ShardInfo* info = map_.Group(group);
+  if (info == nullptr) return;
+  for (NodeId node : targets_->Targets(group)) {
+    const raft::ReplicaId r = info->ReplicaOn(node);
+    if (r == raft::kNoReplica || !raft::IsVoter(core.conf(), r)) continue;
+    if (node != env_.self && !membership_->IsAvailable(node)) continue;
+    if (r == core.id()) return;  // we are the preferred leader
+    auto p = core.progress().find(r);
+    if (p == core.progress().end() || p->second.match < core.commit()) return;
+    (void)h.driver->TransferLeadership(r);
+    ++stats_.leader_transfers;
+    return;
+  }
+}
+
+void CacheNode::SendReport() {
+  absl::btree_map<raft::GroupId, std::vector<raft::ReplicaId>> corrupt;
+  for (const auto& [group, h] : hosted_) {
+    if (h.driver != nullptr && h.driver->corrupt()) corrupt[group].push_back(h.replica);
+  }
+  if (corrupt.empty()) return;
+  for (auto& [group, replicas] : corrupt) {
+    forward::Request q;
+    q.kind = RequestKind::kReport;
+    q.group = group;
+    q.payload = cluster::EncodeReplicaList(replicas);
+    env_.executor->Spawn("corrupt-report", [this, alive = alive_, q = std::move(q)]() mutable {
+      if (!*alive) return;
+      bool maybe = false;
+      (void)CallLeader(cluster::kMetaGroup, std::move(q),
+                       env_.clock->MonotonicNow() + options_.attempt_timeout, &maybe);
+    });
+  }
+}
+
+std::unique_ptr<cluster::PlacementController::Context> CacheNode::MakeControllerContext() {
+  class Context final : public cluster::PlacementController::Context {
+   public:
+    explicit Context(CacheNode* node) : node_(node) {}
+    const cluster::ClusterMap& map() const override { return node_->map_; }
+    const cluster::TargetPlacement& targets() const override { return *node_->targets_; }
+    bool IsAvailable(NodeId node) const override {
+      return node == node_->env_.self || node_->membership_->IsAvailable(node);
+    }
+    absl::Time Now() const override { return node_->env_.clock->MonotonicNow(); }
+    absl::Status ProposeMeta(const cluster::MetaCommand& command) override {
+      Hosted* h = node_->Find(cluster::kMetaGroup);
+      if (h == nullptr || !Leads(h->driver)) return absl::UnavailableError("not the meta leader");
+      absl::StatusOr<raft::Applied> applied =
+          h->driver->Propose(cluster::EncodeMetaCommand(command))
+              .Wait(node_->options_.attempt_timeout * 2);
+      return applied.status();
+    }
+    absl::StatusOr<cluster::ReconcileResult> Reconcile(raft::GroupId group,
+                                                       const std::vector<raft::ReplicaId>& desired,
+                                                       absl::Duration timeout) override {
+      forward::Request q;
+      q.kind = RequestKind::kReconcile;
+      q.payload = cluster::EncodeReplicaList(desired);
+      bool maybe = false;
+      absl::StatusOr<forward::Reply> reply = node_->CallLeader(
+          group, std::move(q), node_->env_.clock->MonotonicNow() + timeout, &maybe);
+      if (!reply.ok()) return reply.status();
+      if (reply->status == ReplyStatus::kError) return reply->ErrorStatus();
+      return cluster::DecodeReconcileResult(reply->payload);
+    }
+    bool IsCorrupt(raft::GroupId group, raft::ReplicaId replica) const override {
+      return node_->corrupt_reports_.contains({group, replica});
+    }
+
+   private:
+    CacheNode* node_;
+  };
+  return std::make_unique<Context>(this);
+}
+
+void CacheNode::MaintenanceLoop() {
+  cluster::PlacementController::Options controller_options;
+  controller_options.replace_dead_after = config_.replace_dead_after;
+  controller_options.max_moves_in_flight = config_.max_moves_in_flight;
+  controller_options.step_timeout = options_.attempt_timeout * 2;
+  controller_ = std::make_unique<cluster::PlacementController>(env_, MakeControllerContext(),
+                                                               controller_options);
+  absl::Time last_persist = absl::InfinitePast();
+  while (!shutdown_ && env_.executor->Sleep(options_.maintenance_interval).ok() && !shutdown_) {
+    const absl::Time now = env_.clock->MonotonicNow();
+    bool meta_leader = false;
+    for (auto& [group, h] : hosted_) {
+      if (h.destroying || !Leads(h.driver)) continue;
+      if (group == cluster::kMetaGroup) {
+        meta_leader = true;
+        continue;
+      }
+      LeaderDuties(group, h, now);
+    }
+    // A new cluster: the first metadata leader writes the founders' initial map into the log.
+    if (meta_leader) {
+      Hosted* meta = Find(cluster::kMetaGroup);
+      if (meta->meta != nullptr && !meta->meta->map().bootstrapped() && map_.bootstrapped() &&
+          now - bootstrap_proposed_at_ >= absl::Seconds(1)) {
+        // Idempotent: the log ignores a second bootstrap, so retrying a lost one is safe.
+        cluster::MetaCommand boot{.kind = cluster::MetaCommandKind::kBootstrap, .map = map_};
+        (void)meta->driver->Propose(cluster::EncodeMetaCommand(boot));
+        bootstrap_proposed_at_ = now;
+      }
+    }
+    // The metadata leader: push map deltas, admit (if auto_admit), run the controller.
+    if (meta_leader && targets_ != nullptr && map_.bootstrapped() &&
+        Find(cluster::kMetaGroup)->meta->map().bootstrapped()) {
+      PushMap();
+      controller_->SetActive(true);
+      if (config_.auto_admit) {
+        for (NodeId n : membership_->LiveMembers()) {
+          auto it = map_.nodes.find(n);
+          if (it != map_.nodes.end() && it->second.state == NodeState::kActive) continue;
+          if (it != map_.nodes.end() && it->second.state == NodeState::kDraining) continue;
+          if (!membership_->IsAvailable(n)) continue;
+          env_.executor->Spawn("auto-admit", [this, alive = alive_, n] {
+            if (*alive) (void)AdmitNode(n, WriteOptions{.timeout = options_.attempt_timeout});
+          });
+          break;  // one at a time
+        }
+      }
+      controller_->Step();
+      // Forget corrupt reports about replicas the map no longer lists.
+      absl::erase_if(corrupt_reports_, [this](const auto& entry) {
+        const cluster::ShardInfo* info = map_.Group(entry.first);
+        return info == nullptr || !info->Has(entry.second);
+      });
+    } else {
+      controller_->SetActive(false);
+      pushed_version_ = 0;  // a future tenure pushes from its own window
+      const bool hosts_meta = Find(cluster::kMetaGroup) != nullptr;
+      if (!hosts_meta && now - last_map_news_ > options_.map_refresh_every) {
+        last_map_news_ = now;
+        FetchMap(kNoNode);
+      }
+    }
+    if (now - last_report_ >= options_.report_every) {
+      last_report_ = now;
+      SendReport();
+    }
+    if (map_.version > persisted_version_ && now - last_persist >= absl::Seconds(5)) {
+      last_persist = now;
+      (void)PersistMap();
+    }
+  }
+}
+
+}  // namespace crema

@@ -1,0 +1,252 @@
+// CacheNode, the origin side: this node's sessions with shards, finding a group's leader, and
+// forwarding with retries. Exactly-once rests on one rule: every attempt of one write carries the
+// same (session, seq); the shard's session table answers a retry from the result it kept.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "node/cache_node/cache_node.h"
+#include "xxhash.h"
+
+namespace crema {
+namespace {
+
+using forward::ReplyStatus;
+using forward::RequestKind;
+
+}  // namespace
+
+void CacheNode::NoteLeader(raft::GroupId group, NodeId leader) {
+  if (leader == kNoNode) {
+    leader_hints_.erase(group);
+  } else {
+    leader_hints_[group] = leader;
+  }
+}
+
+void CacheNode::RaiseFloor(raft::GroupId group, raft::Index index) {
+  raft::Index& floor = floors_[group];
+  floor = std::max(floor, index);
+}
+
+raft::Index CacheNode::Floor(raft::GroupId group) const {
+  auto it = floors_.find(group);
+  return it == floors_.end() ? 0 : it->second;
+}
+
+std::vector<NodeId> CacheNode::LeaderCandidates(raft::GroupId group) const {
+  std::vector<NodeId> out;
+  auto add = [&out](NodeId n) {
+    if (n != kNoNode && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  };
+  if (const Hosted* h = Find(group);
+      h != nullptr && h->driver != nullptr && h->driver->has_core() && !h->driver->stopped()) {
+    add(raft::NodeOfReplica(h->driver->core().leader()));
+  }
+  if (auto hint = leader_hints_.find(group); hint != leader_hints_.end()) add(hint->second);
+  if (const cluster::ShardInfo* info = map_.Group(group)) {
+    // The preferred leader (first target) first, then the other voters.
+    if (targets_ != nullptr) {
+      for (NodeId n : targets_->Targets(group)) {
+        if (info->ReplicaOn(n) != raft::kNoReplica) add(n);
+      }
+    }
+    for (raft::ReplicaId r : info->voters) add(raft::NodeOfReplica(r));
+  }
+  return out;
+}
+
+absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
+                                                     forward::Request request,
+                                                     absl::Time deadline, bool* maybe_executed) {
+  request.group = group;
+  absl::Duration backoff = options_.retry_backoff;
+  NodeId avoid = kNoNode;  // the node that just failed us
+  std::string last_error = "no replica known";
+  for (int attempt = 0; !shutdown_; ++attempt) {
+    const absl::Time now = env_.clock->MonotonicNow();
+    if (now >= deadline) break;
+    if (attempt > 0) ++stats_.forward_retries;
+    std::vector<NodeId> candidates = LeaderCandidates(group);
+    if (candidates.empty()) {
+      FetchMap(kNoNode);
+      (void)env_.executor->Sleep(std::min(backoff, deadline - now));
+      backoff = std::min(backoff * 2, options_.retry_backoff * 16);
+      continue;
+    }
+    NodeId target = candidates[0];
+    if (target == avoid && candidates.size() > 1) target = candidates[1 + attempt % (candidates.size() - 1)];
+    const absl::Duration budget = std::min(options_.attempt_timeout, deadline - now);
+    absl::StatusOr<forward::Reply> reply;
+    if (target == env_.self) {
+      request.timeout = budget;
+      switch (request.kind) {
+        case RequestKind::kWrite: reply = ServeWrite(request); break;
+        case RequestKind::kRead: reply = ServeRead(request); break;
+        case RequestKind::kReconcile: reply = ServeReconcile(request); break;
+        case RequestKind::kTransferLeader: reply = ServeTransfer(request); break;
+        case RequestKind::kMetaPropose: reply = ServeMetaPropose(request); break;
+        default: reply = forward::Reply::Error(absl::InternalError("not callable locally"));
+      }
+    } else {
+      ++stats_.forwarded;
+      reply = rpc_->Call(target, request, budget);
+    }
+    if (!reply.ok()) {
+      if (absl::IsCancelled(reply.status())) return reply.status();
+      *maybe_executed = true;  // it may have arrived and been executed
+      NoteLeader(group, kNoNode);
+      avoid = target;
+      last_error = std::string(reply.status().message());
+    } else {
+      switch (reply->status) {
+        case ReplyStatus::kOk:
+          NoteLeader(group, target);
+          return reply;
+        case ReplyStatus::kError:
+          return reply;
+        case ReplyStatus::kNotLeader:
+          if (reply->leader_hint != kNoNode && reply->leader_hint != target) {
+            NoteLeader(group, reply->leader_hint);
+            avoid = target;
+            last_error = "leader moved";
+            continue;  // straight to the hinted leader, no back-off
+          }
+          NoteLeader(group, kNoNode);
+          avoid = target;
+          last_error = "no leader";
+          break;
+        case ReplyStatus::kUnknown:
+          *maybe_executed = true;
+          avoid = target;
+          last_error = "outcome unknown";
+          break;
+        case ReplyStatus::kBusy:
+          last_error = "busy";
+          break;
+        case ReplyStatus::kNotHosted:
+          if (auto hint = leader_hints_.find(group); hint != leader_hints_.end() &&
+                                                     hint->second == target) {
+            NoteLeader(group, kNoNode);
+          }
+          avoid = target;
+          last_error = "not hosted there";
+          break;
+      }
+    }
+    const absl::Duration wait = std::min(backoff, deadline - env_.clock->MonotonicNow());
+    if (wait > absl::ZeroDuration() && !env_.executor->Sleep(wait).ok()) break;
+    backoff = std::min(backoff * 2, options_.retry_backoff * 16);
+  }
+  if (*maybe_executed) {
+    return absl::DeadlineExceededError(absl::StrCat("no answer in time (", last_error,
+                                                    "); the operation may or may not apply"));
+  }
+  return absl::UnavailableError(absl::StrCat("shard unavailable: ", last_error));
+}
+
+absl::StatusOr<CacheNode::WriteOutcome> CacheNode::ExecuteWrite(raft::GroupId group,
+                                                                replicated::Command command,
+                                                                absl::Time deadline) {
+  OriginSession& session = sessions_[group];
+  if (session.id == 0) {
+    const uint64_t parts[2] = {session_nonce_, group};
+    session.id = XXH3_64bits(parts, sizeof(parts)) | 1;
+  }
+  command.session = session.id;
+  command.seq = session.next_seq++;
+  session.in_flight.insert(command.seq);
+  command.ack_floor = session.floor();
+  command.issued_unix_ns = absl::ToUnixNanos(env_.clock->Now());
+  forward::Request request;
+  request.kind = RequestKind::kWrite;
+  request.payload = replicated::EncodeCommand(command);
+  const uint64_t seq = command.seq;
+  bool maybe_executed = false;
+  absl::StatusOr<forward::Reply> reply;
+  if (options_.plant_retry_new_seq) {
+    // PLANTED BUG (tests only): every attempt is a new command, so a retry of a write that did
+    // apply applies again.
+    for (int attempt = 0; env_.clock->MonotonicNow() < deadline; ++attempt) {
+      if (attempt > 0) {
+        command.seq = session.next_seq++;
+        request.payload = replicated::EncodeCommand(command);
+      }
+      reply = CallLeader(group, request,
+                         std::min(deadline, env_.clock->MonotonicNow() + options_.attempt_timeout),
+                         &maybe_executed);
+      if (reply.ok()) break;
+    }
+    if (!reply.ok() && reply.status().ok()) reply = absl::DeadlineExceededError("timed out");
+  } else {
+    reply = CallLeader(group, std::move(request), deadline, &maybe_executed);
+  }
+  // Finished, one way or another: later duplicates of this seq will be refused as stale.
+  sessions_[group].in_flight.erase(seq);
+  if (!reply.ok()) return reply.status();
+  if (reply->status == ReplyStatus::kError) return reply->ErrorStatus();
+  absl::StatusOr<payloads::WriteReply> decoded = payloads::DecodeWriteReply(reply->payload);
+  if (!decoded.ok()) return absl::InternalError(decoded.status().message());
+  RaiseFloor(group, decoded->index);
+  return WriteOutcome{decoded->index, std::move(decoded->result)};
+}
+
+absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
+    raft::GroupId group, ReadOp op, const std::vector<std::string>& keys,
+    ReadConsistency consistency, absl::Time deadline) {
+  if (shutdown_) return absl::UnavailableError("node shutting down");
+  const raft::Index floor = options_.plant_local_read_no_floor ? 0 : Floor(group);
+  Hosted* h = Find(group);
+  const bool usable = h != nullptr && !h->destroying && h->driver != nullptr &&
+                      h->driver->has_core() && !h->driver->stopped() && h->cache != nullptr;
+  if (consistency == ReadConsistency::kLocal) {
+    ++stats_.reads_local;
+    if (usable && !h->local_ready && !options_.plant_local_read_no_floor) {
+      // First local read since this replica opened: learn what was committed before.
+      absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
+          std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
+      h = Find(group);  // the wait may have let the replica go
+      if (index.ok() && h != nullptr) h->local_ready = true;
+    }
+    if (h != nullptr && h->local_ready && CaughtUp(*h, floor)) {
+      return ReadLocal(*h, op, keys);
+    }
+    if (options_.plant_local_read_no_floor && usable && h != nullptr) {
+      return ReadLocal(*h, op, keys);
+    }
+  } else {
+    ++stats_.reads_linearizable;
+    if (usable) {
+      absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
+          std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
+      h = Find(group);
+      if (index.ok() && h != nullptr && h->cache != nullptr) {
+        h->local_ready = true;
+        RaiseFloor(group, *index);
+        ReadOutcome out = ReadLocal(*h, op, keys);
+        out.index = std::max<uint64_t>(out.index, *index);
+        return out;
+      }
+    }
+  }
+  // Forward to the leader (which serves local reads at or beyond this node's floor).
+  payloads::ReadRequest q;
+  q.op = static_cast<uint8_t>(op);
+  q.consistency = consistency;
+  q.min_index = floor;
+  q.keys = keys;
+  forward::Request request;
+  request.kind = RequestKind::kRead;
+  request.payload = payloads::EncodeReadRequest(q);
+  bool maybe_executed = false;
+  absl::StatusOr<forward::Reply> reply = CallLeader(group, std::move(request), deadline,
+                                                    &maybe_executed);
+  if (!reply.ok()) return reply.status();
+  if (reply->status == ReplyStatus::kError) return reply->ErrorStatus();
+  absl::StatusOr<payloads::ReadReply> decoded =
+      payloads::DecodeReadReply(reply->payload, keys.size());
+  if (!decoded.ok()) return absl::InternalError(decoded.status().message());
+  RaiseFloor(group, decoded->index);
+  return decoded;
+}
+
+}  // namespace crema

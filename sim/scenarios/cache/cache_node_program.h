@@ -1,0 +1,61 @@
+// CacheNodeProgram: a CacheNode as a simulated node's program — started in a fiber on every
+// incarnation (the simulator calls the factory again after a restart, on the surviving disk).
+//
+// Clients in the simulation run operations on a node by spawning fibers on its executor
+// (`Run`): they share the node's fate, as a client connected to that node would.
+//
+// Thread safety: none (simulator thread).
+#ifndef CREMA_SIM_SCENARIOS_CACHE_CACHE_NODE_PROGRAM_H_
+#define CREMA_SIM_SCENARIOS_CACHE_CACHE_NODE_PROGRAM_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "node/cache_node/cache_node.h"
+#include "sim/simulator.h"
+
+namespace crema::sim {
+
+class CacheNodeProgram final : public NodeProgram {
+ public:
+  CacheNodeProgram(Env env, CacheConfig config, CacheNodeOptions options) : env_(env) {
+    env.executor->Spawn("cache-node-start",
+                        [this, config = std::move(config), options = std::move(options)] {
+                          absl::StatusOr<std::unique_ptr<CacheNode>> node =
+                              CacheNode::Start(env_, config, options);
+                          if (node.ok()) {
+                            node_ = *std::move(node);
+                          } else {
+                            start_error_ = node.status();
+                            env_.tracer->Record("cache.start_failed",
+                                                std::string(node.status().message()));
+                          }
+                        });
+  }
+
+  // nullptr until started (or if the start failed).
+  CacheNode* node() { return node_.get(); }
+  const absl::Status& start_error() const { return start_error_; }
+  const Env& env() const { return env_; }
+  // Runs `body` in a new fiber of this node (a client operation through this node).
+  void Run(std::string name, absl::AnyInvocable<void()> body) {
+    env_.executor->Spawn(std::move(name), std::move(body));
+  }
+
+ private:
+  Env env_;
+  std::unique_ptr<CacheNode> node_;
+  absl::Status start_error_;
+};
+
+inline CacheNodeProgram* GetCacheNodeProgram(Simulator& sim, NodeId id) {
+  if (sim.state(id) != NodeState::kUp) return nullptr;
+  return static_cast<CacheNodeProgram*>(sim.program(id));
+}
+
+}  // namespace crema::sim
+
+#endif  // CREMA_SIM_SCENARIOS_CACHE_CACHE_NODE_PROGRAM_H_

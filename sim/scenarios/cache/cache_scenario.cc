@@ -1,0 +1,379 @@
+#include "sim/scenarios/cache/cache_scenario.h"
+
+#include <algorithm>
+#include <cassert>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "chaos/cache_oracles.h"
+#include "chaos/history_json.h"
+#include "chaos/linearizability.h"
+#include "chaos/nemesis.h"
+#include "chaos/nemesis_runner.h"
+#include "sim/fault_config.h"
+#include "sim/scenarios/cache/cache_node_program.h"
+#include "sim/scenarios/cache/cache_workload.h"
+#include "sim/scenarios/cache/group_checker.h"
+
+namespace crema::sim {
+namespace {
+
+// What the seed decides about the cluster and the workload (swarm testing).
+struct CacheSwarm {
+  int nodes = 3;
+  uint32_t shards = 16;
+  int clients = 8;
+  bool evicting = false;      // capacity small enough to evict
+  bool ttls = true;
+  bool leases = true;
+  uint64_t checkpoint_every = 200;
+  bool admit = false;         // a node joins by gossip and is admitted during the faults
+  bool drain = false;         // a node is drained during the faults
+  bool replace = false;       // a node is killed long enough to be replaced
+
+  std::string Describe() const {
+    return absl::StrCat("nodes=", nodes, " shards=", shards, " clients=", clients,
+                        evicting ? " evicting" : "", ttls ? " ttls" : "", leases ? " leases" : "",
+                        " checkpoint_every=", checkpoint_every, admit ? " admit" : "",
+                        drain ? " drain" : "", replace ? " replace" : "");
+  }
+};
+
+CacheSwarm DrawSwarm(const ScenarioOptions& options, Random random) {
+  CacheSwarm s;
+  static constexpr int kSizes[] = {3, 3, 4, 5, 5, 7, 9};
+  s.nodes = options.nodes > 0 ? options.nodes : kSizes[random.Uniform(7)];
+  s.shards = 8 + static_cast<uint32_t>(random.Uniform(25));
+  s.clients = 8 + static_cast<int>(random.Uniform(5));
+  s.evicting = random.OneIn(3);
+  s.ttls = !random.OneIn(4);
+  s.leases = random.OneIn(2);
+  s.checkpoint_every = 20 + random.Uniform(400);
+  if (options.faults != FaultLevel::kNone) {
+    s.admit = random.OneIn(2);
+    s.drain = random.OneIn(3) && s.nodes + (s.admit ? 1 : 0) >= 4;
+    s.replace = random.OneIn(3) && s.nodes >= 4;
+  }
+  return s;
+}
+
+// The nemesis follows the swarm's switches; disk errors and read corruption become windows.
+chaos::NemesisOptions NemesisFromFaults(FaultConfig& faults, absl::Duration skew) {
+  chaos::NemesisOptions n;
+  n.partitions = faults.partitions;
+  n.clogging = faults.clogging || faults.swizzle;
+  n.crashes = faults.crashes;
+  n.pauses = faults.pauses;
+  n.clock_steps = faults.clock_steps;
+  n.disk_full = faults.disk_full;
+  n.disk_errors = !faults.disk.io_error.never() || !faults.disk.read_corruption.never();
+  if (!faults.disk.io_error.never()) n.disk_io_error = faults.disk.io_error;
+  if (!faults.disk.read_corruption.never()) n.disk_read_corruption = faults.disk.read_corruption;
+  n.mean_interval = faults.mean_fault_interval;
+  n.max_fault_duration = std::min(faults.max_fault_duration, absl::Seconds(4));
+  n.max_clock_step = std::min(faults.max_clock_step, skew / 8);
+  faults.disk.io_error = Ratio{0, 1};
+  faults.disk.read_corruption = Ratio{0, 1};
+  faults.amnesia = false;  // never for voters (chaos/nemesis.h)
+  // Wall clocks stay within the cluster's skew bound (docs/cache-node.md, "Time").
+  faults.clock.max_offset = std::min(faults.clock.max_offset, skew / 8);
+  faults.clock.max_drift_ppm = std::min<int64_t>(faults.clock.max_drift_ppm, 500);
+  return n;
+}
+
+// Keeps every node's accumulated clock steps within +-bound.
+void ClampClockSteps(chaos::NemesisSchedule& schedule, absl::Duration bound) {
+  absl::btree_map<NodeId, absl::Duration> total;
+  for (chaos::NemesisAction& a : schedule.actions) {
+    if (a.kind != chaos::NemesisKind::kClockStep) continue;
+    absl::Duration& sum = total[a.node];
+    const absl::Duration next = std::clamp(sum + a.delta, -bound, bound);
+    a.delta = next - sum;
+    sum = next;
+  }
+}
+
+CacheNodeOptions NodeOptions(const CacheScenarioParams& params, const CacheSwarm& swarm) {
+  CacheNodeOptions o;
+  o.attempt_timeout = absl::Milliseconds(500);
+  o.retry_backoff = absl::Milliseconds(10);
+  o.maintenance_interval = absl::Milliseconds(100);
+  o.tick_every = absl::Seconds(2);
+  o.balance_every = absl::Seconds(3);
+  o.map_refresh_every = absl::Seconds(3);
+  o.report_every = absl::Milliseconds(500);
+  o.session_ttl = absl::Seconds(60);
+  o.max_request_age = absl::Seconds(20);
+  o.checkpoint.every_entries = swarm.checkpoint_every;
+  o.checkpoint.every_log_bytes = 0;
+  o.swim.probe_interval = absl::Milliseconds(500);
+  o.swim.probe_timeout = absl::Milliseconds(200);
+  o.swim.gossip_interval = absl::Milliseconds(100);
+  o.plant_replica_self_eviction = params.plant_replica_self_eviction;
+  o.plant_retry_new_seq = params.plant_retry_new_seq;
+  o.plant_local_read_no_floor = params.plant_local_read_no_floor;
+  return o;
+}
+
+}  // namespace
+
+ScenarioResult RunCacheScenario(const ScenarioOptions& options, const CacheScenarioParams& params) {
+  Random root(options.seed);
+  const CacheSwarm swarm = DrawSwarm(options, root.Fork("cache"));
+  FaultConfig faults = MakeFaultConfig(options.faults, root.Fork("swarm"));
+  ApplyOverrides(options.overrides, faults);
+  chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults, params.max_clock_skew);
+  SimOptions sim_options;
+  sim_options.seed = options.seed;
+  sim_options.keep_trace_records = options.keep_trace_records;
+  sim_options.trace_json = options.trace_json;
+  faults.ApplyTo(sim_options);
+
+  std::vector<NodeId> founders;
+  for (int i = 1; i <= swarm.nodes; ++i) founders.push_back(static_cast<NodeId>(i));
+  std::vector<NodeId> all = founders;
+  const NodeId joiner = swarm.admit ? static_cast<NodeId>(swarm.nodes + 1) : kNoNode;
+  if (joiner != kNoNode) all.push_back(joiner);
+  Random plan = root.Fork("membership");
+  const NodeId victim = swarm.replace ? founders[plan.Uniform(founders.size())] : kNoNode;
+  NodeId drained = kNoNode;
+  if (swarm.drain) {
+    do {
+      drained = founders[plan.Uniform(founders.size())];
+    } while (drained == victim);
+  }
+
+  CacheConfig config;
+  config.bootstrap = founders;
+  config.num_shards = swarm.shards;
+  config.replication_factor = 3;
+  config.meta_replication_factor = 3;
+  // Small capacity: a few entries per shard replica, so eviction runs all the time.
+  config.max_capacity = swarm.evicting ? 4 + static_cast<int64_t>(swarm.shards) / 2 : 20'000;
+  config.tick_interval = absl::Milliseconds(50);
+  config.election_tick = 10;
+  config.max_clock_skew = params.max_clock_skew;
+  config.max_clock_drift = absl::Milliseconds(50);
+  config.lease_reads = swarm.leases;
+  config.replace_dead_after = swarm.replace ? absl::Seconds(6) : absl::ZeroDuration();
+  const CacheNodeOptions node_options = NodeOptions(params, swarm);
+
+  // Declared before the simulator: node fibers reference it until the simulator is gone.
+  CacheWorkloadOptions workload_options;
+  workload_options.clients = swarm.clients;
+  workload_options.ttls = swarm.ttls;
+  std::unique_ptr<CacheWorkload> workload;
+  Simulator sim(sim_options);
+  for (NodeId id : all) {
+    CacheConfig c = config;
+    c.node_id = id;
+    if (id == joiner) {
+      c.bootstrap.clear();
+      c.seeds = founders;
+    }
+    sim.AddNode(id, [c, node_options](Env env) {
+      return std::make_unique<CacheNodeProgram>(env, c, node_options);
+    });
+  }
+  workload = std::make_unique<CacheWorkload>(&sim, all, workload_options, root.Fork("clients"));
+  std::vector<NodeId> nemesis_targets;
+  for (NodeId id : all) {
+    if (id != victim) nemesis_targets.push_back(id);
+  }
+  chaos::NemesisSchedule schedule = chaos::GenerateNemesis(
+      nemesis_options, nemesis_targets, {}, params.safety_duration, root.Fork("nemesis"));
+  ClampClockSteps(schedule, params.max_clock_skew / 8);
+  if (options.log) {
+    *options.log << "cache: " << swarm.Describe() << "\ncache: faults: " << faults.Describe()
+                 << "\ncache: nemesis: " << nemesis_options.Describe() << "; "
+                 << schedule.actions.size() << " actions:\n"
+                 << schedule.ToString();
+  }
+
+  sim.StartAll();
+  GroupChecker checker(&sim, all);
+  auto run_checked = [&](const std::function<bool()>& done, absl::Duration limit) {
+    const bool reached = sim.RunUntil([&] { return !checker.AfterEvent() || done(); }, limit);
+    return reached && checker.violation().ok();
+  };
+  ScenarioResult result;
+  std::string failure;
+  // 1. Bootstrap (faults already on: crashes may hit founders while they write their state).
+  chaos::NemesisRunner nemesis(&sim, nemesis_targets, nemesis_options);
+  nemesis.Start(schedule);
+  const bool booted = run_checked([&] {
+    const cluster::ClusterMap* map = checker.LeaderMap();
+    return map != nullptr && map->bootstrapped();
+  }, params.bootstrap_bound);
+  if (!booted && checker.violation().ok()) {
+    failure = absl::StrCat("LIVENESS: the cluster did not bootstrap within ",
+                           absl::FormatDuration(params.bootstrap_bound), "; ", checker.Describe());
+  }
+  // 2. Safety phase, with membership work.
+  const int64_t start_ns = sim.now_ns();
+  auto admin = [&](std::string what, std::function<absl::Status(CacheNode&)> call) {
+    auto attempt = std::make_shared<std::function<void()>>();
+    *attempt = [&sim, &workload, what, call, attempt, all]() {
+      NodeId via = kNoNode;
+      for (NodeId id : all) {
+        CacheNodeProgram* p = GetCacheNodeProgram(sim, id);
+        if (p != nullptr && p->node() != nullptr && p->node()->ready()) via = id;
+      }
+      if (via == kNoNode) {
+        sim.After(absl::Milliseconds(500), "cache.admin", [attempt] { (*attempt)(); });
+        return;
+      }
+      CacheNodeProgram* p = GetCacheNodeProgram(sim, via);
+      CacheNode* node = p->node();
+      p->Run(what, [&sim, node, call, attempt, what] {
+        const absl::Status s = call(*node);
+        sim.Trace(kNoNode, "cache.admin", absl::StrCat(what, ": ", s.ToString()));
+        if (!s.ok()) sim.After(absl::Milliseconds(500), "cache.admin", [attempt] { (*attempt)(); });
+      });
+      (void)workload;
+    };
+    (*attempt)();
+  };
+  if (failure.empty()) {
+    workload->Start();
+    if (joiner != kNoNode) {
+      sim.After(absl::Milliseconds(1000 + plan.Uniform(4000)), "cache.plan.admit", [&, joiner] {
+        admin(absl::StrCat("admit ", joiner), [joiner](CacheNode& n) {
+          return n.AdmitNode(joiner, WriteOptions{.timeout = absl::Seconds(2)});
+        });
+      });
+    }
+    if (drained != kNoNode) {
+      sim.After(absl::Milliseconds(3000 + plan.Uniform(6000)), "cache.plan.drain", [&, drained] {
+        admin(absl::StrCat("drain ", drained), [drained](CacheNode& n) {
+          return n.DrainNode(drained, WriteOptions{.timeout = absl::Seconds(2)});
+        });
+      });
+    }
+    if (victim != kNoNode) {
+      sim.After(absl::Milliseconds(500 + plan.Uniform(3000)), "cache.plan.kill",
+                [&sim, victim] { sim.Crash(victim); });
+    }
+    sim.Trace(kNoNode, "scenario.phase", "safety");
+    run_checked([] { return false; }, params.safety_duration);
+  }
+  // 3. Heal; liveness: every shard takes a write.
+  nemesis.HealAll();
+  if (victim != kNoNode && sim.state(victim) == NodeState::kDown) sim.Restart(victim);
+  sim.network().config().drop = Ratio{0, 1};
+  sim.network().config().latency.tail = Ratio{0, 1};
+  sim.Trace(kNoNode, "scenario.phase", "liveness");
+  const int64_t heal_ns = sim.now_ns();
+  if (failure.empty() && checker.violation().ok()) {
+    workload->StartLiveness(swarm.shards);
+    if (!run_checked([&] { return workload->liveness_done(); }, params.liveness_bound) &&
+        checker.violation().ok()) {
+      failure = absl::StrCat("LIVENESS: not every shard acknowledged a write within ",
+                             absl::FormatDuration(params.liveness_bound), " after healing; ",
+                             checker.Describe());
+    }
+  }
+  const absl::Duration liveness_took = absl::Nanoseconds(sim.now_ns() - heal_ns);
+  // 4. Clients stop, the final reader reads every key, the replicas converge.
+  workload->Stop();
+  if (failure.empty() && checker.violation().ok() &&
+      !run_checked([&] { return workload->busy() == 0; }, params.drain_bound) &&
+      checker.violation().ok()) {
+    failure = absl::StrCat("LIVENESS: clients still busy ",
+                           absl::FormatDuration(params.drain_bound), " after stopping");
+  }
+  if (failure.empty() && checker.violation().ok()) {
+    workload->StartFinalReads();
+    if (!run_checked([&] { return workload->busy() == 0; }, params.drain_bound) &&
+        checker.violation().ok()) {
+      failure = "LIVENESS: the final reads did not finish";
+    }
+  }
+  std::string not_converged;
+  if (failure.empty() && checker.violation().ok() &&
+      !run_checked([&] { return checker.Converged(&not_converged); },
+                   params.convergence_bound) &&
+      checker.violation().ok()) {
+    failure = absl::StrCat("CONVERGENCE: not converged ",
+                           absl::FormatDuration(params.convergence_bound),
+                           " after the clients stopped: ", not_converged, "; ",
+                           checker.Describe());
+  }
+  // 5. The history.
+  const std::vector<chaos::OracleInfo> info = workload->info();
+  const uint64_t ops_done = workload->ops_done();
+  const uint64_t indeterminate = workload->indeterminate();
+  const uint64_t errors = workload->errors();
+  const chaos::History history = std::move(*workload).TakeHistory();
+  if (params.history_out) *params.history_out << chaos::HistoryToJsonLines(history);
+  chaos::LinearizabilityOptions lin_options;
+  lin_options.cache_model = true;
+  lin_options.cache_may_evict = swarm.evicting;
+  absl::StatusOr<chaos::LinearizabilityResult> lin =
+      chaos::CheckLinearizability(history, lin_options);
+  chaos::CacheOracleOptions oracle_options;
+  oracle_options.max_skew = params.max_clock_skew;
+  oracle_options.lose_nothing = !swarm.evicting;
+  const chaos::CacheOracleResult oracles =
+      chaos::CheckCacheOracles(history, info, oracle_options);
+
+  if (!checker.violation().ok()) {
+    failure = absl::StrCat("RAFT INVARIANT: ", checker.violation().message());
+  } else if (!lin.ok()) {
+    failure = absl::StrCat("HISTORY malformed: ", lin.status().message());
+  } else if (lin->verdict == chaos::Verdict::kNotLinearizable) {
+    failure = absl::StrCat("NOT LINEARIZABLE: ", chaos::LinearizabilitySummary(*lin));
+  } else if (oracles.violation_count > 0) {
+    failure = absl::StrCat("CACHE ORACLE: ", oracles.violation_count, " violations; first: ",
+                           oracles.violations.front());
+  } else if (lin->verdict == chaos::Verdict::kUnknown && failure.empty()) {
+    failure = absl::StrCat("UNKNOWN: the linearizability check gave up: ",
+                           lin->unknown_reason);
+  }
+  result.pass = failure.empty();
+  result.message =
+      result.pass
+          ? absl::StrCat("n=", swarm.nodes, " shards=", swarm.shards, " ops=", ops_done,
+                         " indeterminate=", indeterminate, " errors=", errors,
+                         " lin=", chaos::VerdictName(lin->verdict),
+                         " local_reads=", oracles.local_reads_checked,
+                         " ttl_reads=", oracles.ttl_reads_checked,
+                         " invariant_checks=", checker.checks(),
+                         " liveness_ms=", absl::ToInt64Milliseconds(liveness_took))
+          : failure;
+  if (options.log) {
+    if (lin.ok()) *options.log << "cache: " << chaos::LinearizabilitySummary(*lin) << "\n";
+    if (lin.ok() && lin->verdict == chaos::Verdict::kNotLinearizable) {
+      *options.log << chaos::ExplainViolation(history, *lin);
+    }
+    for (const std::string& v : oracles.violations) *options.log << "cache: oracle: " << v << "\n";
+    *options.log << "cache: nemesis applied=" << nemesis.applied()
+                 << " skipped=" << nemesis.skipped() << "; ops=" << ops_done
+                 << " indeterminate=" << indeterminate << " errors=" << errors
+                 << "; final: " << checker.Describe() << "\ncache: "
+                 << (result.pass ? "PASS: " : "FAIL: ") << result.message << "\n";
+  }
+  (void)start_ns;
+  sim.Trace(kNoNode, "scenario.result", result.message);
+  FinishResult(sim, result);
+  return result;
+}
+
+void RegisterCacheScenario(ScenarioRegistry& registry, std::ostream* history_out) {
+  const absl::Status registered = registry.Register(
+      "cache",
+      "3-9 CacheNodes, 8-32 shards, under the full fault model with admission, drain and "
+      "replacement; Raft invariants of every group after every event, linearizable (cache "
+      "model), local reads and TTLs, liveness, convergence",
+      [history_out](const ScenarioOptions& options) {
+        CacheScenarioParams params;
+        params.history_out = history_out;
+        return RunCacheScenario(options, params);
+      });
+  assert(registered.ok());
+  (void)registered;
+}
+
+}  // namespace crema::sim

@@ -1,0 +1,56 @@
+// The "cache" scenario: a CacheNode cluster (3-9 nodes, 8-32 shards, replication 3) under the
+// full fault model, with every oracle of docs/cache-node.md on every seed.
+//
+//   1. Setup from the seed (swarm): node count, shards, clients (8-12), whether capacity is small
+//      enough to evict, whether TTLs are used, checkpoint frequency, leases; per-message, disk
+//      and clock faults (sim::MakeFaultConfig; clock offsets, drift and steps kept within the
+//      cluster's max_clock_skew, which the TTL oracle relies on); the nemesis (chaos/nemesis.h):
+//      partitions of every shape, clogging, crashes and restarts, pauses, clock steps, disk full,
+//      windows of disk errors and read corruption; and membership work while faults run: a node
+//      admitted (it joined by gossip), a node drained, a node killed long enough to be replaced.
+//   2. Safety phase: clients send every operation to random nodes; after EVERY event the Raft
+//      invariants of every group (shards and the metadata group) are checked (group_checker.h).
+//   3. Heal; liveness: within `liveness_bound`, a write to every shard is acknowledged.
+//   4. Clients stop; the final reader reads every key linearizably; convergence within
+//      `convergence_bound`: one map everywhere, every group on its targets, every replica of every
+//      group at the same applied index with the same state digest.
+//   5. The history: linearizable under the cache model (chaos/cache_model.h; with eviction only
+//      when capacity is small — otherwise no acknowledged write may be lost); local reads never
+//      invented and read-your-writes through one node; no read after a deadline plus the skew
+//      bound (chaos/cache_oracles.h). An `unknown` verdict fails the run.
+//
+// `history_out`, if set, receives the history as JSON lines (chaos/history_json.h).
+// Thread safety: none.
+#ifndef CREMA_SIM_SCENARIOS_CACHE_CACHE_SCENARIO_H_
+#define CREMA_SIM_SCENARIOS_CACHE_CACHE_SCENARIO_H_
+
+#include <ostream>
+
+#include "absl/time/time.h"
+#include "sim/scenario.h"
+
+namespace crema::sim {
+
+struct CacheScenarioParams {
+  absl::Duration safety_duration = absl::Seconds(15);
+  absl::Duration bootstrap_bound = absl::Seconds(15);
+  absl::Duration liveness_bound = absl::Seconds(30);
+  absl::Duration drain_bound = absl::Seconds(30);
+  absl::Duration convergence_bound = absl::Seconds(60);
+  absl::Duration max_clock_skew = absl::Milliseconds(400);
+  std::ostream* history_out = nullptr;
+  // TEST ONLY planted bugs (CacheNodeOptions): the scenario must catch each.
+  bool plant_replica_self_eviction = false;
+  bool plant_retry_new_seq = false;
+  bool plant_local_read_no_floor = false;
+};
+
+ScenarioResult RunCacheScenario(const ScenarioOptions& options,
+                                const CacheScenarioParams& params = {});
+
+// Registers "cache". `history_out` (may be null) gets every run's history as JSON lines.
+void RegisterCacheScenario(ScenarioRegistry& registry, std::ostream* history_out);
+
+}  // namespace crema::sim
+
+#endif  // CREMA_SIM_SCENARIOS_CACHE_CACHE_SCENARIO_H_

@@ -1,0 +1,133 @@
+#include "transport/http/handler.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "node/clock.h"
+#include "node/executor.h"
+#include "transport/asio_loop.h"
+#include "transport/testing/fake_cache_api.h"
+
+namespace crema::http {
+namespace {
+
+class HandlerTest : public ::testing::Test {
+ protected:
+  HandlerTest() : executor_(&loop_, &clock_), api_(&clock_, &executor_) {
+    context_.api = &api_;
+    context_.admin_token = "secret";
+    context_.metrics_text = [] { return std::string("crema_x 1\n"); };
+  }
+
+  HttpResponse Call(std::string method, std::string target, std::string body = "",
+                    std::string auth = "") {
+    HttpResponse response;
+    bool done = false;
+    executor_.Spawn("http", [&] {
+      response = HandleHttp(context_, {method, target, auth, body});
+      done = true;
+    });
+    EXPECT_TRUE(loop_.RunUntil([&] { return done; }, absl::Seconds(5)));
+    return response;
+  }
+
+  ManualClock clock_;
+  transport::AsioLoop loop_;
+  Executor executor_;
+  crema::testing::FakeCacheApi api_;
+  HttpContext context_;
+};
+
+TEST_F(HandlerTest, KvRoundTripWithTtlAndConsistency) {
+  EXPECT_EQ(Call("PUT", "/kv/a%2Fb?ttl=10s", "v\x01").status, 204);
+  HttpResponse got = Call("GET", "/kv/a%2Fb?consistency=linearizable");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, "v\x01");
+  EXPECT_EQ(api_.last_read_consistency(), ReadConsistency::kLinearizable);
+  clock_.Advance(absl::Seconds(11));
+  EXPECT_EQ(Call("GET", "/kv/a%2Fb").status, 404);
+  EXPECT_EQ(Call("PUT", "/kv/k", "1").status, 204);
+  EXPECT_EQ(Call("DELETE", "/kv/k").status, 204);
+  EXPECT_EQ(Call("DELETE", "/kv/k").status, 404);
+}
+
+TEST_F(HandlerTest, BadRequestsGetClearErrors) {
+  EXPECT_EQ(Call("GET", "/kv/").status, 400);
+  EXPECT_EQ(Call("GET", "/kv/a/b").status, 400);
+  EXPECT_EQ(Call("GET", "/kv/%zz").status, 400);
+  EXPECT_EQ(Call("GET", "/kv/a%4").status, 400);
+  EXPECT_EQ(Call("GET", "/kv/a?consistency=eventual").status, 400);
+  EXPECT_EQ(Call("PUT", "/kv/a?ttl=-3").status, 400);
+  EXPECT_EQ(Call("PUT", "/kv/a?ttl=soon").status, 400);
+  EXPECT_EQ(Call("GET", "/kv/" + std::string(kMaxKeyBytes + 1, 'k')).status, 414);
+  HttpResponse m = Call("POST", "/kv/a");
+  EXPECT_EQ(m.status, 405);
+  EXPECT_EQ(m.headers[0].first, "Allow");
+  EXPECT_EQ(Call("GET", "/nope").status, 404);
+  EXPECT_EQ(Call("GET", "nope").status, 400);
+  const auto body = nlohmann::json::parse(Call("GET", "/kv/").body);
+  EXPECT_EQ(body["code"], "INVALID_ARGUMENT");
+}
+
+TEST_F(HandlerTest, NodeErrorsMapToStatusCodes) {
+  api_.FailNext(absl::UnavailableError("no leader"));
+  HttpResponse r = Call("GET", "/kv/a");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+  api_.FailNext(absl::DeadlineExceededError("slow"));
+  EXPECT_EQ(Call("PUT", "/kv/a", "v").status, 504);
+}
+
+TEST_F(HandlerTest, HealthReadyMetricsCluster) {
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/readyz").status, 503);
+  api_.status().ready = true;
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  EXPECT_EQ(Call("GET", "/metrics").body, "crema_x 1\n");
+  EXPECT_EQ(Call("PUT", "/metrics").status, 405);
+  api_.status().self = 1;
+  api_.status().map_version = 9;
+  api_.status().nodes.push_back({1, "127.0.0.1:7001", NodeState::kActive, "alive", 0.5, true, 3, 2});
+  api_.status().shards.push_back({0, {1, 2, 3}, {}, 1, 42, 0, 7});
+  const auto cluster = nlohmann::json::parse(Call("GET", "/cluster").body);
+  EXPECT_EQ(cluster["map_version"], 9);
+  EXPECT_EQ(cluster["nodes"][0]["gossip"], "alive");
+  EXPECT_EQ(cluster["nodes"][0]["phi"], 0.5);
+  EXPECT_EQ(cluster["shards"][0]["voters"], nlohmann::json::array({1, 2, 3}));
+  EXPECT_EQ(cluster["shards"][0]["leader"], 1);
+}
+
+TEST_F(HandlerTest, AdminNeedsTheToken) {
+  api_.status().num_shards = 4;
+  EXPECT_EQ(Call("POST", "/admin/nodes/4/admit").status, 401);
+  EXPECT_EQ(Call("POST", "/admin/nodes/4/admit", "", "Bearer wrong").status, 403);
+  EXPECT_EQ(Call("POST", "/admin/whatever").status, 401);  // unknown call, no token: 401 first
+  EXPECT_EQ(Call("POST", "/admin/whatever", "", "Bearer secret").status, 404);
+  EXPECT_EQ(Call("GET", "/admin/nodes/4/admit", "", "Bearer secret").status, 405);
+  EXPECT_EQ(Call("POST", "/admin/nodes/x/admit", "", "Bearer secret").status, 400);
+  EXPECT_EQ(Call("POST", "/admin/nodes/4/admit", "", "Bearer secret").status, 200);
+  EXPECT_EQ(Call("POST", "/admin/nodes/2/drain", "", "Bearer secret").status, 200);
+  EXPECT_EQ(Call("POST", "/admin/nodes/3/remove", "", "Bearer secret").status, 200);
+  EXPECT_EQ(Call("POST", "/admin/shards/1/transfer-leader", "", "Bearer secret").status, 400);
+  EXPECT_EQ(Call("POST", "/admin/shards/1/transfer-leader?to=2", "", "Bearer secret").status, 200);
+  EXPECT_EQ(Call("POST", "/admin/shards/9/transfer-leader?to=2", "", "Bearer secret").status, 404);
+  EXPECT_EQ(api_.admin_log,
+            (std::vector<std::string>{"admit 4", "drain 2", "remove 3", "transfer 1 to 2"}));
+  context_.admin_token.clear();
+  EXPECT_EQ(Call("POST", "/admin/nodes/4/admit", "", "Bearer secret").status, 403);
+}
+
+TEST(HttpPiecesTest, PercentDecodeAndTtl) {
+  EXPECT_EQ(PercentDecode("a%20b%2f"), "a b/");
+  EXPECT_EQ(PercentDecode("%"), std::nullopt);
+  EXPECT_EQ(PercentDecode("%4"), std::nullopt);
+  EXPECT_EQ(PercentDecode("%g0"), std::nullopt);
+  EXPECT_EQ(*ParseTtl("10"), absl::Seconds(10));
+  EXPECT_EQ(*ParseTtl("1500ms"), absl::Milliseconds(1500));
+  EXPECT_FALSE(ParseTtl("0").ok());
+  EXPECT_FALSE(ParseTtl("-1s").ok());
+}
+
+}  // namespace
+}  // namespace crema::http

@@ -1,0 +1,123 @@
+// Crema's own commands: per-connection read consistency, cluster status, administration.
+//   CREMA.CONSISTENCY [local|linearizable|default]   get or set this connection's reads
+//   CREMA.CONSISTENCY [READ|WRITE] <level>           eventual keyspaces: R and/or W for this
+//                                                    connection; level one|quorum|all|<n>[~]
+//   CREMA.KEYSPACES                                  the keyspaces (keyspace_config.h syntax)
+//   CREMA.STATUS                                     the node's view of the cluster
+//   CREMA.NODE ADMIT|DRAIN|REMOVE <node id>          (admin) membership of data nodes
+//   CREMA.SHARD TRANSFER <shard> <node id>           (admin) move a shard's leadership
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "transport/resp/command_table.h"
+#include "transport/resp/info.h"
+#include "transport/resp/strict_int.h"
+
+namespace crema::resp {
+namespace {
+
+// CREMA.CONSISTENCY [READ|WRITE] <level>: the connection's eventual-mode levels.
+void Levels(CommandCall& call) {
+  const bool both = call.args.size() == 2;
+  const std::string which = both ? "" : absl::AsciiStrToLower(call.args[1]);
+  if (!both && which != "read" && which != "write") {
+    return call.ReplyError("ERR usage: CREMA.CONSISTENCY [READ|WRITE] one|quorum|all|<n>[~]");
+  }
+  std::optional<eventual::Consistency> level = keyspace::ParseLevel(call.args.back());
+  if (!level) return call.ReplyError("ERR level must be one, quorum, all or a replica count, optionally ~ (sloppy)");
+  if (both || which == "read") call.session.levels.read = level;
+  if (both || which == "write") call.session.levels.write = level;
+  call.out.SimpleString("OK");
+}
+
+void Consistency(CommandCall& call) {
+  if (call.args.size() > 3) return call.ReplyError(WrongArity("crema.consistency"));
+  if (call.args.size() == 3 || (call.args.size() == 2 && keyspace::ParseLevel(call.args[1]))) {
+    return Levels(call);
+  }
+  if (call.args.size() == 1) {
+    return call.out.Bulk(ReadConsistencyName(
+        call.session.consistency.value_or(call.server.settings.default_read)));
+  }
+  const std::string mode = absl::AsciiStrToLower(call.args[1]);
+  if (mode == "local") {
+    call.session.consistency = ReadConsistency::kLocal;
+  } else if (mode == "linearizable") {
+    call.session.consistency = ReadConsistency::kLinearizable;
+  } else if (mode == "default") {
+    call.session.consistency.reset();
+    call.session.levels = {};
+  } else {
+    return call.ReplyError("ERR consistency must be local, linearizable or default");
+  }
+  call.out.SimpleString("OK");
+}
+
+void Keyspaces(CommandCall& call) {
+  if (call.server.keyspaces == nullptr) {
+    call.out.ArrayHeader(1);
+    return call.out.Bulk("0:default:strong");
+  }
+  const std::vector<keyspace::KeyspaceSpec>& specs = call.server.keyspaces->keyspaces();
+  call.out.ArrayHeader(specs.size());
+  for (const keyspace::KeyspaceSpec& spec : specs) call.out.Bulk(spec.ToString());
+}
+
+void Status(CommandCall& call) { EncodeClusterStatus(call.server.api->Status(), call.out); }
+
+std::optional<NodeId> ParseNodeId(std::string_view s) {
+  std::optional<int64_t> v = ParseStrictInt64(s);
+  if (!v || *v <= 0 || *v > UINT32_MAX) return std::nullopt;
+  return static_cast<NodeId>(*v);
+}
+
+void Node(CommandCall& call) {
+  const std::string sub = absl::AsciiStrToLower(call.args[1]);
+  std::optional<NodeId> id = ParseNodeId(call.args[2]);
+  if (!id) return call.ReplyError("ERR node id must be a positive integer");
+  absl::Status s;
+  if (sub == "admit") {
+    s = call.server.api->AdmitNode(*id, call.write_options());
+  } else if (sub == "drain") {
+    s = call.server.api->DrainNode(*id, call.write_options());
+  } else if (sub == "remove") {
+    s = call.server.api->RemoveNode(*id, call.write_options());
+  } else {
+    return call.ReplyError(absl::StrCat("ERR unknown subcommand '", call.args[1].substr(0, 128),
+                                        "'. Try ADMIT, DRAIN or REMOVE."));
+  }
+  if (!s.ok()) return call.ReplyStatus(s);
+  call.out.SimpleString("OK");
+}
+
+void Shard(CommandCall& call) {
+  if (absl::AsciiStrToLower(call.args[1]) != "transfer") {
+    return call.ReplyError(absl::StrCat("ERR unknown subcommand '", call.args[1].substr(0, 128),
+                                        "'. Try TRANSFER."));
+  }
+  std::optional<int64_t> shard = ParseStrictInt64(call.args[2]);
+  if (!shard || *shard < 0 || *shard > UINT32_MAX) {
+    return call.ReplyError("ERR shard must be a non-negative integer");
+  }
+  std::optional<NodeId> to = ParseNodeId(call.args[3]);
+  if (!to) return call.ReplyError("ERR node id must be a positive integer");
+  absl::Status s = call.server.api->TransferShardLeader(static_cast<uint32_t>(*shard), *to,
+                                                        call.write_options());
+  if (!s.ok()) return call.ReplyStatus(s);
+  call.out.SimpleString("OK");
+}
+
+}  // namespace
+
+void RegisterCremaCommands(std::vector<CommandSpec>* t) {
+  t->push_back({"crema.consistency", -1, kConnection | kFast, 0, 0, 0, Consistency,
+                "CREMA.CONSISTENCY [local|linearizable|default] | [READ|WRITE] one|quorum|all|<n>[~]."});
+  t->push_back({"crema.keyspaces", 1, kFast, 0, 0, 0, Keyspaces,
+                "The keyspaces: <index>:<name>:<mode>[:options]."});
+  t->push_back({"crema.status", 1, 0, 0, 0, 0, Status, "The node's view of the cluster."});
+  t->push_back({"crema.node", 3, kAdmin | kConnection, 0, 0, 0, Node,
+                "CREMA.NODE ADMIT|DRAIN|REMOVE <id> (admin)."});
+  t->push_back({"crema.shard", 4, kAdmin | kConnection, 0, 0, 0, Shard,
+                "CREMA.SHARD TRANSFER <shard> <node id> (admin)."});
+}
+
+}  // namespace crema::resp

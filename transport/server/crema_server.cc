@@ -1,0 +1,97 @@
+// crema_server: the production binary. Everything but the node itself lives in server_main.cc;
+// this file says which node to serve: crema::CacheNode (node/cache_node/cache_node.h) for the
+// strong keyspaces and, when --keyspaces declares an eventual one, an eventual::EventualNode
+// beside it on the same Env, with its ring from the membership source --membership picks (the
+// cache's own SWIM gossip, or etcd), both behind keyspace::KeyspaceNode.
+#include <algorithm>
+
+#include "node/cache_node/cache_node.h"
+#include "node/discovery/swim_source.h"
+#include "node/eventual/driver/eventual_node.h"
+#include "node/keyspace/keyspace_node.h"
+#include "transport/etcd/etcd_membership_source.h"
+#include "transport/logging/log.h"
+#include "transport/server/server_main.h"
+
+namespace crema::server {
+namespace {
+
+class CacheNodeServed final : public ServedNode {
+ public:
+  CacheNodeServed(std::unique_ptr<CacheNode> node, const Clock* clock) : node_(std::move(node)), clock_(clock) {}
+
+  // Starts the eventual-mode node and the keyspaces over both (fiber-only).
+  absl::Status StartKeyspaces(Env env, const ServerConfig& config, transport::AsioLoop* loop) {
+    const EventualServerConfig& ev = config.eventual;
+    if (keyspace::AnyEventual(ev.keyspaces)) {
+      if (ev.membership == "etcd") {
+        transport::EtcdMembershipConfig etcd;
+        etcd.host = ev.etcd_host;
+        etcd.port = ev.etcd_port;
+        etcd.prefix = ev.etcd_prefix;
+        etcd.lease_ttl = ev.etcd_lease_ttl;
+        etcd.address = config.cache.peer_address;
+        source_ = std::make_unique<transport::EtcdMembershipSource>(env.self, env.executor, env.clock,
+                                                                     loop->io_context(), etcd);
+      } else {
+        std::vector<NodeId> seeds = config.cache.seeds;
+        seeds.insert(seeds.end(), config.cache.bootstrap.begin(), config.cache.bootstrap.end());
+        source_ = std::make_unique<discovery::SwimMembershipSource>(&node_->membership(), seeds);
+        swim_wrapped_ = true;
+      }
+      eventual::EventualConfig e;
+      e.replication = ev.replication;
+      e.store.max_bytes = ev.capacity_bytes;
+      e.anti_entropy_interval = ev.anti_entropy_interval;
+      e.bootstrap_new_cluster = ev.new_cluster;
+      for (const auto& [id, address] : config.runtime.peers) e.initial_members.push_back(id);
+      e.initial_members.push_back(env.self);
+      std::sort(e.initial_members.begin(), e.initial_members.end());
+      e.initial_members.erase(std::unique(e.initial_members.begin(), e.initial_members.end()),
+                              e.initial_members.end());
+      // (A wrapped SWIM node is already running: CacheNode started it, and Start is then a no-op.)
+      if (absl::Status s = source_->Start(); !s.ok()) return s;
+      eventual_ = std::make_unique<eventual::EventualNode>(env, source_.get(), e);
+      if (absl::Status s = eventual_->Start(); !s.ok()) return s;
+      log::Info("eventual keyspaces", {{"membership", ev.membership}, {"replication", ev.replication}});
+    }
+    keyspaces_ = std::make_unique<keyspace::KeyspaceNode>(node_.get(), eventual_.get(), clock_, ev.keyspaces);
+    return absl::OkStatus();
+  }
+
+  CacheApi* api() override { return node_.get(); }
+  keyspace::KeyspaceApi* keyspaces() override { return keyspaces_.get(); }
+  void Shutdown(absl::Duration timeout) override {
+    // A stop is a temporary failure for the eventual ring (stand-ins and hints cover it), not a
+    // leave: the etcd lease is left to expire rather than revoked (docs/dynamo.md).
+    if (eventual_) eventual_->Stop();
+    if (source_ && !swim_wrapped_) source_->Stop();
+    node_->Shutdown(timeout);
+  }
+
+ private:
+  std::unique_ptr<CacheNode> node_;
+  const Clock* clock_;
+  std::unique_ptr<discovery::MembershipSource> source_;
+  bool swim_wrapped_ = false;
+  std::unique_ptr<eventual::EventualNode> eventual_;
+  std::unique_ptr<keyspace::KeyspaceNode> keyspaces_;
+};
+
+absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const ServerConfig& config,
+                                                           metrics::MetricsRegistry* registry,
+                                                           transport::AsioLoop* loop) {
+  (void)registry;  // CacheNode does not record metrics yet (docs/server.md, node-side metrics)
+  absl::StatusOr<std::unique_ptr<CacheNode>> node = CacheNode::Start(env, config.cache);
+  if (!node.ok()) return node.status();
+  auto served = std::make_unique<CacheNodeServed>(std::move(*node), env.clock);
+  if (absl::Status s = served->StartKeyspaces(env, config, loop); !s.ok()) return s;
+  return served;
+}
+
+}  // namespace
+}  // namespace crema::server
+
+int main(int argc, char** argv) {
+  return crema::server::RunServer(argc, argv, "crema_server", crema::server::StartCacheNode);
+}
