@@ -104,7 +104,7 @@ class EventualView final : public CacheApi {
 
  private:
   absl::Status Refuse(std::string_view what) const {
-    return absl::UnimplementedError(absl::StrCat(what, " is not available in eventual keyspace '",
+    return absl::UnimplementedError(absl::StrCat(std::string(what), " is not available in eventual keyspace '",
                                                  spec_->name, "' (LWW replicas cannot make it atomic)"));
   }
 

@@ -38,7 +38,9 @@ struct RequestLevels {
 
 // Parses a request's level text: "one", "quorum", "all", a count, each optionally suffixed "~"
 // (sloppy) — case-insensitive. nullopt otherwise.
-std::optional<eventual::Consistency> ParseLevel(std::string_view text);
+inline std::optional<eventual::Consistency> ParseLevel(std::string_view text) {
+  return eventual::ParseConsistency(text);
+}
 
 struct KeyspaceHandle {
   const KeyspaceSpec* spec = nullptr;

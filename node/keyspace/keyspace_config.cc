@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -10,19 +11,19 @@
 namespace crema::keyspace {
 namespace {
 
-absl::Status Bad(std::string_view spec, std::string_view why) {
+absl::Status Bad(absl::string_view spec, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("keyspace '", spec, "': ", why));
 }
 
-bool ValidName(std::string_view name) {
+bool ValidName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxKeyspaceNameBytes) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-';
   });
 }
 
-std::optional<uint64_t> ParseBytes(std::string_view text) {
-  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
+std::optional<uint64_t> ParseBytes(absl::string_view text) {
+  static constexpr std::pair<absl::string_view, uint64_t> kUnits[] = {
       {"KiB", uint64_t{1} << 10}, {"MiB", uint64_t{1} << 20}, {"GiB", uint64_t{1} << 30}};
   uint64_t scale = 1;
   for (const auto& [suffix, factor] : kUnits) {
@@ -44,8 +45,8 @@ std::string BytesText(uint64_t n) {
   return absl::StrCat(n);
 }
 
-absl::StatusOr<KeyspaceSpec> ParseOne(std::string_view text) {
-  std::vector<std::string_view> fields = absl::StrSplit(text, ':');
+absl::StatusOr<KeyspaceSpec> ParseOne(absl::string_view text) {
+  std::vector<absl::string_view> fields = absl::StrSplit(text, ':');
   if (fields.size() < 3) return Bad(text, "want <index>:<name>:<strong|eventual>[:field=value...]");
   KeyspaceSpec spec;
   if (!absl::SimpleAtoi(fields[0], &spec.index) || spec.index >= kMaxKeyspaces) {
@@ -61,8 +62,8 @@ absl::StatusOr<KeyspaceSpec> ParseOne(std::string_view text) {
     return Bad(text, "mode must be strong or eventual");
   }
   for (size_t i = 3; i < fields.size(); ++i) {
-    std::pair<std::string_view, std::string_view> kv = absl::StrSplit(fields[i], absl::MaxSplits('=', 1));
-    const std::string_view key = kv.first, value = kv.second;
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(fields[i], absl::MaxSplits('=', 1));
+    const absl::string_view key = kv.first, value = kv.second;
     if (key == "ttl" || key == "max_ttl") {
       absl::Duration d;
       if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
@@ -78,7 +79,8 @@ absl::StatusOr<KeyspaceSpec> ParseOne(std::string_view text) {
       spec.capacity_bytes = *bytes;
     } else if (key == "read" || key == "write") {
       if (spec.mode != Mode::kEventual) return Bad(text, "read/write levels are for eventual keyspaces");
-      std::optional<eventual::Consistency> level = eventual::ParseConsistency(value);
+      std::optional<eventual::Consistency> level =
+          eventual::ParseConsistency(std::string_view(value.data(), value.size()));
       if (!level) return Bad(text, absl::StrCat(key, " must be one, quorum, all or a count"));
       (key == "read" ? spec.read : spec.write) = *level;
     } else {
@@ -107,10 +109,11 @@ std::string KeyspaceSpec::ToString() const {
   return out;
 }
 
-absl::StatusOr<std::vector<KeyspaceSpec>> ParseKeyspaces(std::string_view text) {
+absl::StatusOr<std::vector<KeyspaceSpec>> ParseKeyspaces(std::string_view std_text) {
+  const absl::string_view text(std_text.data(), std_text.size());
   std::vector<KeyspaceSpec> specs;
   if (!absl::StripAsciiWhitespace(text).empty()) {
-    for (std::string_view one : absl::StrSplit(text, ',')) {
+    for (absl::string_view one : absl::StrSplit(text, ',')) {
       absl::StatusOr<KeyspaceSpec> spec = ParseOne(absl::StripAsciiWhitespace(one));
       if (!spec.ok()) return spec.status();
       for (const KeyspaceSpec& other : specs) {

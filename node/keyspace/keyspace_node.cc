@@ -8,15 +8,18 @@
 
 namespace crema::keyspace {
 
-std::optional<eventual::Consistency> ParseLevel(std::string_view text) {
-  return eventual::ParseConsistency(text);
-}
-
 std::string StoredKey(const KeyspaceSpec& spec, std::string_view key) {
   const char index = static_cast<char>(spec.index);
-  if (spec.mode == Mode::kEventual) return absl::StrCat(std::string_view(&index, 1), key);
-  if (spec.index == 0) return std::string(key);
-  return absl::StrCat("\xffks", std::string_view(&index, 1), ":", key);
+  std::string out;
+  if (spec.mode == Mode::kEventual) {
+    out.push_back(index);
+  } else if (spec.index != 0) {
+    out = "\xffks";
+    out.push_back(index);
+    out.push_back(':');
+  }
+  out.append(key.data(), key.size());
+  return out;
 }
 
 std::optional<absl::Duration> EffectiveTtl(const KeyspaceSpec& spec, const Expiration& e, absl::Time now) {
@@ -51,7 +54,7 @@ absl::StatusOr<KeyspaceHandle> KeyspaceNode::OpenByName(std::string_view name, c
   for (const KeyspaceSpec& spec : specs_) {
     if (spec.name == name) return OpenSpec(spec, levels);
   }
-  return absl::NotFoundError(absl::StrCat("no keyspace '", name, "'"));
+  return absl::NotFoundError(absl::StrCat("no keyspace '", std::string(name), "'"));
 }
 
 absl::StatusOr<KeyspaceHandle> KeyspaceNode::OpenSpec(const KeyspaceSpec& spec, const RequestLevels& levels) {

@@ -1,5 +1,4 @@
 // StrongView: a strong keyspace over the shared Raft cache (keyspace_node.h: namespacing, TTL).
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "node/keyspace/keyspace_node.h"
 #include "node/keyspace/views.h"
@@ -93,7 +92,7 @@ class StrongView final : public CacheApi {
  private:
   absl::StatusOr<std::string> Key(std::string_view key) const {
     if (spec_.index == 0) {
-      if (reserve_ && absl::StartsWith(key, kReserved)) {
+      if (reserve_ && key.substr(0, kReserved.size()) == kReserved) {
         return absl::InvalidArgumentError("keys starting with \\xffks are reserved for keyspaces");
       }
       return std::string(key);

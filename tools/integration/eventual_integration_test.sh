@@ -73,7 +73,9 @@ redis-cli -p "$R1" -n 1 INCR ev:n | grep -q "not available in eventual keyspace"
 [ "$(redis-cli -p "$R1" SELECT 7)" = "ERR DB index is out of range" ] || fail "SELECT of an undeclared keyspace"
 redis-cli -p "$R1" CREMA.KEYSPACES | grep -q "^1:sessions:eventual:ttl=1h" || fail "CREMA.KEYSPACES"
 curl -s "http://$(http 2)/keyspaces" | grep -q '"carts"' || fail "/keyspaces"
-[ "$(redis-cli -p "$R1" SET strong:k s)" = "OK" ] && [ "$(redis-cli -p "$R2" -n 0 GET strong:k)" = "s" ] || fail "strong keyspace 0"
+[ "$(redis-cli -p "$R1" SET strong:k s)" = "OK" ] || fail "SET in strong keyspace 0"
+got=$(printf 'CREMA.CONSISTENCY linearizable\nGET strong:k\n' | redis-cli -p "$R2" -n 0 | tail -1)
+[ "$got" = "s" ] || fail "linearizable GET in strong keyspace 0: '$got'"
 
 # 3. etcd membership: every node holds a key; a SIGKILLed node's lease expires
 keys=$(etcdctl_ get --prefix --keys-only /crema-it/ | grep -c /crema-it/ || true)

@@ -26,11 +26,11 @@ ABSL_FLAG(bool, eventual_new_cluster, false,
 namespace crema::server {
 namespace {
 
-absl::Status BadEventual(std::string_view flag, std::string_view problem) {
+absl::Status BadEventual(absl::string_view flag, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", problem));
 }
 
-absl::StatusOr<absl::Duration> PositiveDuration(std::string_view flag, const std::string& text) {
+absl::StatusOr<absl::Duration> PositiveDuration(absl::string_view flag, const std::string& text) {
   absl::Duration d;
   if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
     return BadEventual(flag, absl::StrCat("'", text, "' is not a positive duration like 10s"));

@@ -164,6 +164,11 @@ bool DynamoCluster::MembershipAgrees() {
       if (!server(other)->node->leaving()) expected.push_back(other);
     }
     if (live != expected) return false;
+    // Live includes suspects: a coordinator that still suspects a home replica sends its writes
+    // to stand-ins and, with sloppy quorums, its reads too — the cluster has not healed for it.
+    for (NodeId other : expected) {
+      if (!s->source->IsAvailable(other)) return false;
+    }
   }
   return true;
 }

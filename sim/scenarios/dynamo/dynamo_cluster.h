@@ -78,7 +78,8 @@ class DynamoCluster {
   // Runs until `done()` (checked every `poll`) or `limit`; returns done().
   bool RunUntil(const std::function<bool()>& done, absl::Duration limit,
                 absl::Duration poll = absl::Milliseconds(50));
-  // Every up server sees every up server as a live member, and has recovered.
+  // Every up server sees every up server as a live member it considers available (not suspected),
+  // and has recovered.
   bool MembershipAgrees();
   // Every up server trusts every shard it owns.
   bool AllTrusted();
