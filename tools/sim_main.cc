@@ -19,7 +19,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "consensus/kvsim/raft_kv_scenario.h"
-#include "node/membership/driver/membership_scenario.h"
+#include "sim/scenarios/membership/membership_scenario.h"
 #include "sim/ping_scenario.h"
 #include "sim/scenarios/cache/cache_scenario.h"
 #include "sim/scenarios/dynamo/dynamo_scenario.h"

@@ -34,6 +34,7 @@
 #ifndef CREMA_CACHE_REPLICATED_CACHE_STATE_MACHINE_H_
 #define CREMA_CACHE_REPLICATED_CACHE_STATE_MACHINE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,8 +83,12 @@ class CacheStateMachine final : public raft::StateMachine {
   // How far below capacity an eviction round brings the shard (percent of capacity), so that a
   // steady write load does not propose an eviction per write.
   static constexpr int64_t kEvictionHeadroomPercent = 2;
-  // Writes are refused by the leader above this (percent of capacity).
+  // Writes are refused by the leader above HardCeiling(): capacity plus a quarter of it, and at
+  // least kMinCeilingEntries entries (or kMinCeilingBytes bytes) over it, so a tiny shard still
+  // takes writes while its evictions go through the log.
   static constexpr int64_t kHardCeilingPercent = 125;
+  static constexpr int64_t kMinCeilingEntries = 64;
+  static constexpr int64_t kMinCeilingBytes = 64 * (kEntryOverheadBytes + 1024);
 
   // REQUIRES: config.Validate().ok().
   explicit CacheStateMachine(const ShardConfig& config);
@@ -105,7 +110,12 @@ class CacheStateMachine final : public raft::StateMachine {
   int64_t weight() const { return cache_->weight(); }
   int64_t size() const { return cache_->size(); }
   int64_t capacity() const { return config_.capacity; }
-  int64_t HardCeiling() const { return config_.capacity * kHardCeilingPercent / 100; }
+  int64_t HardCeiling() const {
+    const int64_t headroom = config_.weigh_bytes ? kMinCeilingBytes : kMinCeilingEntries;
+    return std::max(config_.capacity / 100 * kHardCeilingPercent +
+                        config_.capacity % 100 * kHardCeilingPercent / 100,
+                    config_.capacity + headroom);
+  }
   // Keys to evict now (the leader's policy), empty if within capacity.
   std::vector<std::string> EvictionCandidates(size_t max_keys);
   bool may_expire() const { return timed_entries_hint_; }

@@ -3,6 +3,8 @@
 #include "node/cache_node/cache_node.h"
 
 #include <algorithm>
+#include <cassert>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -69,31 +71,13 @@ absl::StatusOr<std::unique_ptr<CacheNode>> CacheNode::Start(Env env, CacheConfig
 }
 
 absl::Status CacheNode::StartInternal() {
+  // Everything that can fail runs before the first fiber of the node's parts exists: a failed
+  // start destroys this object, and a fiber left behind would run on freed memory.
   session_nonce_ = env_.random->Next();
-  raft::RaftHostOptions host_options;
-  host_options.tick_interval = config_.tick_interval;
-  host_ = raft::RaftHost::Start(env_, host_options);
-  rpc_ = std::make_unique<forward::Rpc>(env_, [this] { return map_.version; });
-  rpc_->SetOnPeerMapVersion([this](NodeId peer, uint64_t) { FetchMap(peer); });
-  InstallHandlers();
-
-  membership::MembershipNodeConfig m;
-  m.swim = options_.swim;
-  m.seeds = config_.seeds;
-  for (NodeId f : config_.bootstrap) m.seeds.push_back(f);
-  m.address = config_.peer_address;
-  m.placement.num_shards = std::max<uint32_t>(config_.num_shards, 1);
-  membership_ = std::make_unique<membership::MembershipNode>(env_, std::move(m));
-  if (absl::Status s = membership_->Start(); !s.ok()) return s;
-  if (absl::StatusOr<membership::MembershipNode::SubscriptionId> sub = membership_->Subscribe(
-          [this](const membership::MembershipEvent& e) { OnMembershipEvent(e); });
-      !sub.ok()) {
-    return sub.status();
-  }
-
   bool first_start = false;
   if (absl::Status s = LoadOrCreateIdentity(&first_start); !s.ok()) return s;
   founder_first_start_ = first_start && !config_.bootstrap.empty();
+  std::optional<cluster::ClusterMap> initial_map;
   if (founder_first_start_) {
     cluster::ClusterParams params;
     params.num_shards = config_.num_shards;
@@ -116,17 +100,43 @@ absl::Status CacheNode::StartInternal() {
     for (size_t i = 0; i < founders.size(); ++i) {
       if (founders[i] == env_.self) addresses[i] = config_.peer_address;
     }
-    SetMap(cluster::InitialClusterMap(founders, addresses, params));
+    initial_map = cluster::InitialClusterMap(founders, addresses, params);
+  }
+
+  // From here on nothing fails.
+  raft::RaftHostOptions host_options;
+  host_options.tick_interval = config_.tick_interval;
+  host_ = raft::RaftHost::Start(env_, host_options);
+  rpc_ = std::make_unique<forward::Rpc>(env_, [this] { return map_.version; });
+  rpc_->SetOnPeerMapVersion([this](NodeId peer, uint64_t) { FetchMap(peer); });
+  InstallHandlers();
+
+  membership::MembershipNodeConfig m;
+  m.swim = options_.swim;
+  m.seeds = config_.seeds;
+  for (NodeId f : config_.bootstrap) m.seeds.push_back(f);
+  m.address = config_.peer_address;
+  m.placement.num_shards = std::max<uint32_t>(config_.num_shards, 1);
+  membership_ = std::make_unique<membership::MembershipNode>(env_, std::move(m));
+  // A fresh MembershipNode starts, and subscribes, without error.
+  absl::Status membership_started = membership_->Start();
+  assert(membership_started.ok());
+  (void)membership_started;
+  absl::StatusOr<membership::MembershipNode::SubscriptionId> subscribed = membership_->Subscribe(
+      [this](const membership::MembershipEvent& e) { OnMembershipEvent(e); });
+  assert(subscribed.ok());
+  (void)subscribed;
+
+  if (initial_map.has_value()) {
+    SetMap(*std::move(initial_map));
   } else if (absl::StatusOr<cluster::ClusterMap> persisted = LoadPersistedMap(); persisted.ok()) {
     SetMap(*std::move(persisted));
   }
   // Replicas of the known map (a founder bootstraps its initial groups here).
   ReconcileReplicas();
-  if (founder_first_start_) {
-    // Every founding group exists durably: a restart is never a first start again.
-    if (absl::Status s = LoadOrCreateIdentity(nullptr); !s.ok()) return s;
-    founder_first_start_ = false;
-  }
+  // Every founding group exists durably: a restart is never a first start again. If the write
+  // fails (a disk fault), the maintenance loop retries it.
+  PersistFounderIdentity();
   started_ = true;
   env_.executor->Spawn(absl::StrCat("cache-node-", env_.self),
                        [this, alive = alive_] {

@@ -232,6 +232,8 @@ class CacheNode final : public CacheApi {
   absl::Status DestroyReplica(raft::GroupId group);
   absl::Status WipeGroupFiles(raft::GroupId group);
   absl::Status PersistMap();
+  // A founder's identity file, written once its founding groups exist (retried until it is).
+  void PersistFounderIdentity();
   absl::StatusOr<cluster::ClusterMap> LoadPersistedMap();
   absl::Status LoadOrCreateIdentity(bool* first_start);
   void OnMetaChange();

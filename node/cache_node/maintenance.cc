@@ -52,9 +52,12 @@ void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {
   ++stats_.evictions_proposed;
   evicting_.insert(group);
   env_.executor->Spawn("evict-wait", [this, alive = alive_, group, applied] {
-    (void)applied.Wait(options_.attempt_timeout * 5);
+    const bool done = applied.Wait(options_.attempt_timeout * 5).ok();
     if (!*alive) return;
     evicting_.erase(group);
+    // Applied: keep up with the writes at once. Refused (leadership moving, proposals full):
+    // the maintenance loop tries again — retrying here would spin at one instant.
+    if (!done) return;
     if (Hosted* again = Find(group)) MaybeEvict(group, *again);
   });
 }
@@ -166,6 +169,7 @@ void CacheNode::MaintenanceLoop() {
   absl::Time last_persist = absl::InfinitePast();
   while (!shutdown_ && env_.executor->Sleep(options_.maintenance_interval).ok() && !shutdown_) {
     const absl::Time now = env_.clock->MonotonicNow();
+    PersistFounderIdentity();
     bool meta_leader = false;
     for (auto& [group, h] : hosted_) {
       if (h.destroying || !Leads(h.driver)) continue;

@@ -183,9 +183,26 @@ absl::StatusOr<CacheNode::WriteOutcome> CacheNode::ExecuteWrite(raft::GroupId gr
   // Finished, one way or another: later duplicates of this seq will be refused as stale.
   sessions_[group].in_flight.erase(seq);
   if (!reply.ok()) return reply.status();
-  if (reply->status == ReplyStatus::kError) return reply->ErrorStatus();
+  // A refusal of the last attempt speaks only for that attempt: when an earlier one may have
+  // been executed (its answer was lost), "nothing happened" is not known, so say so.
+  const auto unknown_if_retried = [&](absl::Status refusal) {
+    if (maybe_executed && (absl::IsResourceExhausted(refusal) || absl::IsUnavailable(refusal))) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("an earlier attempt may have applied; the last one was refused: ",
+                       refusal.message()));
+    }
+    return refusal;
+  };
+  if (reply->status == ReplyStatus::kError) return unknown_if_retried(reply->ErrorStatus());
   absl::StatusOr<payloads::WriteReply> decoded = payloads::DecodeWriteReply(reply->payload);
   if (!decoded.ok()) return absl::InternalError(decoded.status().message());
+  if (maybe_executed && (decoded->result.code == replicated::ResultCode::kExpiredRequest ||
+                         decoded->result.code == replicated::ResultCode::kSessionLimit)) {
+    // The session table answers a duplicate from its kept results before these checks, but a
+    // session can expire (by log time) between the attempts.
+    return absl::DeadlineExceededError(
+        "an earlier attempt may have applied; the last one was refused by the shard");
+  }
   RaiseFloor(group, decoded->index);
   return WriteOutcome{decoded->index, std::move(decoded->result)};
 }

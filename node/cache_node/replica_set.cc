@@ -102,6 +102,15 @@ absl::Status CacheNode::LoadOrCreateIdentity(bool* first_start) {
   return WriteChecked(*env_.disk, kIdentityFile, kIdentityTempFile, std::move(w).Finish());
 }
 
+void CacheNode::PersistFounderIdentity() {
+  if (!founder_first_start_) return;
+  if (absl::Status s = LoadOrCreateIdentity(nullptr); !s.ok()) {
+    env_.tracer->Record("cache.identity_write_failed", std::string(s.message()));
+    return;
+  }
+  founder_first_start_ = false;
+}
+
 absl::Status CacheNode::PersistMap() {
   if (map_.version <= persisted_version_) return absl::OkStatus();
   const uint64_t version = map_.version;

@@ -1,5 +1,6 @@
 // CacheNodeProgram: a CacheNode as a simulated node's program — started in a fiber on every
-// incarnation (the simulator calls the factory again after a restart, on the surviving disk).
+// incarnation (the simulator calls the factory again after a restart, on the surviving disk); a
+// start that fails is retried every kStartRetryInterval.
 //
 // Clients in the simulation run operations on a node by spawning fibers on its executor
 // (`Run`): they share the node's fate, as a client connected to that node would.
@@ -22,19 +23,25 @@ namespace crema::sim {
 class CacheNodeProgram final : public NodeProgram {
  public:
   CacheNodeProgram(Env env, CacheConfig config, CacheNodeOptions options) : env_(env) {
+    // A failed start (a disk fault while reading the node's files) is retried after a pause, as
+    // a process supervisor restarts a server that exited.
     env.executor->Spawn("cache-node-start",
                         [this, config = std::move(config), options = std::move(options)] {
-                          absl::StatusOr<std::unique_ptr<CacheNode>> node =
-                              CacheNode::Start(env_, config, options);
-                          if (node.ok()) {
-                            node_ = *std::move(node);
-                          } else {
+                          do {
+                            absl::StatusOr<std::unique_ptr<CacheNode>> node =
+                                CacheNode::Start(env_, config, options);
+                            if (node.ok()) {
+                              node_ = *std::move(node);
+                              return;
+                            }
                             start_error_ = node.status();
                             env_.tracer->Record("cache.start_failed",
                                                 std::string(node.status().message()));
-                          }
+                          } while (env_.executor->Sleep(kStartRetryInterval).ok());
                         });
   }
+
+  static constexpr absl::Duration kStartRetryInterval = absl::Seconds(1);
 
   // nullptr until started (or if the start failed).
   CacheNode* node() { return node_.get(); }

@@ -229,6 +229,7 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
     }
     if (op->closed || op_token_[client] != token) return;  // abandoned by the watchdog
     op->closed = true;
+    if (!status.ok()) last_error_[client] = status.ToString();
     const absl::Time now = absl::FromUnixNanos(sim_->now_ns());
     ++ops_done_;
     const bool is_read = op->kind == Op::Kind::kGet || op->kind == Op::Kind::kGetLocal;
@@ -278,6 +279,7 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
                 op->closed = true;
                 ++indeterminate_;
                 recorder_.CompleteIndeterminate(op->id);
+                last_error_[client] = "no answer (the client's watchdog gave up)";
                 ++op_token_[client];
                 then(false);
               });
@@ -299,6 +301,7 @@ void CacheWorkload::StartLiveness(uint32_t num_shards) {
   }
   for (uint32_t s = 0; s < num_shards; ++s) {
     const int client = options_.clients + 1 + static_cast<int>(s);
+    liveness_keys_[client] = keys[s];
     LivenessWrite(client, keys[s]);
   }
 }
@@ -312,11 +315,28 @@ void CacheWorkload::LivenessWrite(int client, std::string key) {
   Issue(client, op, [this, client, key](bool acked) {
     if (acked) {
       --liveness_pending_;
+      liveness_keys_.erase(client);
       return;
     }
     sim_->After(absl::Milliseconds(100), "cache.liveness",
                 [this, client, key] { LivenessWrite(client, key); });
   });
+}
+
+std::string CacheWorkload::LivenessReport() const {
+  std::string out;
+  for (const auto& [client, key] : liveness_keys_) {
+    auto error = last_error_.find(client);
+    absl::StrAppend(&out, out.empty() ? "" : "; ", key, ": ",
+                    error == last_error_.end() ? "no answer yet" : error->second);
+  }
+  return out;
+}
+
+std::vector<std::string> CacheWorkload::LivenessKeysPending() const {
+  std::vector<std::string> keys;
+  for (const auto& [client, key] : liveness_keys_) keys.push_back(key);
+  return keys;
 }
 
 void CacheWorkload::StartFinalReads() {

@@ -60,6 +60,9 @@ class CacheWorkload {
   // until each shard has acknowledged one. Done when `liveness_done()`.
   void StartLiveness(uint32_t num_shards);
   bool liveness_done() const { return liveness_pending_ == 0 && liveness_started_; }
+  // The shards still waiting for their liveness write: key and the last error each saw.
+  std::string LivenessReport() const;
+  std::vector<std::string> LivenessKeysPending() const;
   // Reads every key linearizably once (through random nodes, retried); done when `!busy()`.
   void StartFinalReads();
 
@@ -92,6 +95,8 @@ class CacheWorkload {
   int busy_ = 0;
   bool liveness_started_ = false;
   uint32_t liveness_pending_ = 0;
+  absl::btree_map<int, std::string> liveness_keys_;  // client -> key, until acknowledged
+  absl::btree_map<int, std::string> last_error_;     // client -> its last failed status
   std::vector<std::string> all_keys_;
   uint64_t ops_done_ = 0;
   uint64_t indeterminate_ = 0;

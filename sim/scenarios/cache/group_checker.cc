@@ -236,4 +236,25 @@ std::string GroupChecker::Describe() {
   return out;
 }
 
+std::string GroupChecker::DescribeGroup(raft::GroupId group) {
+  std::string out = absl::StrCat("group ", group, ":");
+  for (NodeId id : nodes_) {
+    CacheNode* node = Node(id);
+    if (node == nullptr) continue;
+    for (const CacheNode::ReplicaView& r : node->Replicas()) {
+      if (r.group != group) continue;
+      absl::StrAppend(&out, " n", id, "=");
+      if (r.driver == nullptr || !r.driver->has_core() || r.driver->stopped()) {
+        absl::StrAppend(&out, "stopped");
+        continue;
+      }
+      const raft::Raft& core = r.driver->core();
+      absl::StrAppend(&out, raft::RoleName(core.role()), "/t", core.term(), "/L",
+                      core.leader(), "/last", core.log().last_index(), "/c", core.commit(),
+                      "/a", r.driver->applied(), core.quiesced() ? "/q" : "", r.driver->HasReady() ? "/ready" : "");
+    }
+  }
+  return out;
+}
+
 }  // namespace crema::sim

@@ -49,6 +49,8 @@ class GroupChecker {
   // The map of the node that leads the metadata group, if any is known.
   const cluster::ClusterMap* LeaderMap();
   std::string Describe();
+  // One group's Raft state on every node (role, term, leader, last/commit/applied, quiesced).
+  std::string DescribeGroup(raft::GroupId group);
 
  private:
   using Signature = std::tuple<uint64_t, uint64_t, int, raft::Term, raft::Index, raft::Term,

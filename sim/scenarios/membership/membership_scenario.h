@@ -20,8 +20,8 @@
 //   again and metadata updates only at a higher incarnation).
 //
 // Thread safety: none.
-#ifndef CREMA_NODE_MEMBERSHIP_DRIVER_MEMBERSHIP_SCENARIO_H_
-#define CREMA_NODE_MEMBERSHIP_DRIVER_MEMBERSHIP_SCENARIO_H_
+#ifndef CREMA_SIM_SCENARIOS_MEMBERSHIP_MEMBERSHIP_SCENARIO_H_
+#define CREMA_SIM_SCENARIOS_MEMBERSHIP_MEMBERSHIP_SCENARIO_H_
 
 #include "absl/time/time.h"
 #include "sim/scenario.h"
@@ -43,4 +43,4 @@ void RegisterMembershipScenario(sim::ScenarioRegistry& registry);
 
 }  // namespace crema::membership
 
-#endif  // CREMA_NODE_MEMBERSHIP_DRIVER_MEMBERSHIP_SCENARIO_H_
+#endif  // CREMA_SIM_SCENARIOS_MEMBERSHIP_MEMBERSHIP_SCENARIO_H_

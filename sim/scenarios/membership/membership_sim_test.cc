@@ -17,7 +17,7 @@
 
 #include "absl/container/btree_map.h"
 #include "gtest/gtest.h"
-#include "node/membership/driver/membership_sim.h"
+#include "sim/scenarios/membership/membership_sim.h"
 #include "sim/partitions.h"
 #include "sim/test_seed.h"
 

@@ -16,8 +16,8 @@
 //   HealBound(N)      — partition healed → one view again.
 //
 // Thread safety: none (simulator thread).
-#ifndef CREMA_NODE_MEMBERSHIP_DRIVER_MEMBERSHIP_SIM_H_
-#define CREMA_NODE_MEMBERSHIP_DRIVER_MEMBERSHIP_SIM_H_
+#ifndef CREMA_SIM_SCENARIOS_MEMBERSHIP_MEMBERSHIP_SIM_H_
+#define CREMA_SIM_SCENARIOS_MEMBERSHIP_MEMBERSHIP_SIM_H_
 
 #include <cstdint>
 #include <functional>
@@ -95,4 +95,4 @@ class MembershipSim {
 
 }  // namespace crema::membership
 
-#endif  // CREMA_NODE_MEMBERSHIP_DRIVER_MEMBERSHIP_SIM_H_
+#endif  // CREMA_SIM_SCENARIOS_MEMBERSHIP_MEMBERSHIP_SIM_H_

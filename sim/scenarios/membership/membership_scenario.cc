@@ -1,4 +1,4 @@
-#include "node/membership/driver/membership_scenario.h"
+#include "sim/scenarios/membership/membership_scenario.h"
 
 #include <algorithm>
 #include <cassert>
@@ -10,7 +10,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "node/membership/driver/membership_sim.h"
+#include "sim/scenarios/membership/membership_sim.h"
 #include "sim/fault_config.h"
 #include "sim/partitions.h"
 

@@ -2,8 +2,8 @@
 // virtual time — the same measurements as membership_bench (in-memory SimCluster) so the two can be
 // compared, plus a false-positive sweep over many seeds.
 //
-//   bazel build -c opt //node/membership/driver:membership_sim_bench
-//   bazel-bin/node/membership/driver/membership_sim_bench [seeds=10] [seed=1] [max_n=200]
+//   bazel build -c opt //sim/scenarios/membership:membership_sim_bench
+//   bazel-bin/sim/scenarios/membership/membership_sim_bench [seeds=10] [seed=1] [max_n=200]
 //       [net=clean|faulty] [fp_seeds=0] [fp_n=5] [fp_seconds=120] [sections=dtcf]
 //
 // net=clean: uniform 1-20 ms latency, no loss/dup/drift (as SimCluster). net=faulty: 1-10 ms with a
@@ -25,7 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "node/membership/driver/membership_sim.h"
+#include "sim/scenarios/membership/membership_sim.h"
 #include "node/random.h"
 
 namespace crema::membership {

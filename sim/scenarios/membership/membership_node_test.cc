@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "node/membership/driver/membership_sim.h"
+#include "sim/scenarios/membership/membership_sim.h"
 #include "sim/test_seed.h"
 
 namespace crema::membership {

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "node/membership/driver/membership_scenario.h"
+#include "sim/scenarios/membership/membership_scenario.h"
 #include "sim/test_seed.h"
 
 namespace crema::membership {

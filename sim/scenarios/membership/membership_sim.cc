@@ -1,4 +1,4 @@
-#include "node/membership/driver/membership_sim.h"
+#include "sim/scenarios/membership/membership_sim.h"
 
 #include <algorithm>
 #include <cassert>
