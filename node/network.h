@@ -37,6 +37,7 @@ enum class Service : uint8_t {
   kMembership = 2,  // SWIM gossip
   kRaft = 3,        // multi-Raft
   kForward = 4,     // follower-to-leader request forwarding
+  kEventual = 5,    // eventual-mode keyspaces (node/eventual)
   kTest = 250,      // tests only
 };
 

@@ -37,6 +37,7 @@
 #include "sim/ping_scenario.h"
 #include "sim/result_json.h"
 #include "sim/scenarios/cache/cache_scenario.h"
+#include "sim/scenarios/dynamo/dynamo_scenario.h"
 #include "sim/scenario.h"
 #include "sim/schedule.h"
 
@@ -92,6 +93,7 @@ void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
   crema::membership::RegisterMembershipScenario(registry);
   crema::kvsim::RegisterRaftKvScenario(registry, HistoryOut());
   crema::sim::RegisterCacheScenario(registry, HistoryOut());
+  crema::dynamo::RegisterDynamoScenario(registry);
 }
 
 std::string ReproLine() {

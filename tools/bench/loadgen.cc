@@ -5,6 +5,8 @@
 //           --duration=10s --op=set|get|mix --keys=100000 --value_bytes=100
 //           [--consistency=local|linearizable]   (Crema: CREMA.CONSISTENCY; etcd: serializable
 //                                                  range for local) [--preload]
+//           [--db=N]   (RESP: SELECT N first — a Crema keyspace; with --consistency=one|quorum|all
+//                       for an eventual one)
 //
 // Each client is a thread with one connection (clients are spread over the targets), issuing one
 // request, waiting for its reply, then the next (closed loop). Prints one line:
@@ -42,6 +44,7 @@ struct Options {
   int64_t keys = 100000;
   size_t value_bytes = 100;
   std::string consistency;
+  std::string db;  // RESP: SELECT this first (empty: none)
   bool preload = false;
 };
 
@@ -78,6 +81,7 @@ Options Parse(int argc, char** argv) {
     else if (k == "keys") o.keys = std::atoll(v.c_str());
     else if (k == "value_bytes") o.value_bytes = static_cast<size_t>(std::atoll(v.c_str()));
     else if (k == "consistency") o.consistency = v;
+    else if (k == "db") o.db = v;
     else if (k == "preload") o.preload = true;
     else Usage("unknown flag --" + k);
   }
@@ -159,6 +163,14 @@ class Conn {
     if (fd_ < 0) return false;
     parser_ = crema::resp::ReplyParser();
     buffer_.clear();
+    if (o_.protocol == "resp" && !o_.db.empty()) {
+      if (!SendAll(fd_, Resp({"SELECT", o_.db}))) return false;
+      crema::resp::RespValue v;
+      if (!ReadResp(&v) || v.is_error()) {
+        std::fprintf(stderr, "loadgen: SELECT %s refused by %s\n", o_.db.c_str(), target_.c_str());
+        std::exit(2);
+      }
+    }
     if (o_.protocol == "resp" && !o_.consistency.empty()) {
       if (!SendAll(fd_, Resp({"CREMA.CONSISTENCY", o_.consistency}))) return false;
       crema::resp::RespValue v;

@@ -97,6 +97,34 @@ HttpResponse Kv(HttpContext& ctx, const HttpRequest& req, const Target& t) {
     return ErrorResponse(414, absl::StrCat("key longer than ", kMaxKeyBytes, " bytes"),
                          "INVALID_ARGUMENT");
   }
+  // The keyspace (?keyspace=<name|index>) and eventual levels (?r=, ?w=, ?level= for both).
+  CacheApi* api = ctx.api;
+  keyspace::KeyspaceHandle handle;
+  if (ctx.keyspaces != nullptr) {
+    keyspace::RequestLevels levels;
+    static constexpr std::pair<const char*, int> kLevelParams[] = {{"level", 0}, {"r", 1}, {"w", 2}};
+    for (const auto& [name, slot] : kLevelParams) {
+      std::optional<std::string> text = QueryValue(t, name);
+      if (!text) continue;
+      std::optional<eventual::Consistency> level = keyspace::ParseLevel(*text);
+      if (!level) {
+        return ErrorResponse(400, absl::StrCat(name, " must be one, quorum, all or a replica count"),
+                             "INVALID_ARGUMENT");
+      }
+      if (slot != 2) levels.read = level;
+      if (slot != 1) levels.write = level;
+    }
+    const std::string ks = QueryValue(t, "keyspace").value_or("0");
+    uint32_t index = 0;
+    absl::StatusOr<keyspace::KeyspaceHandle> h = absl::SimpleAtoi(ks, &index)
+                                                     ? ctx.keyspaces->Open(index, levels)
+                                                     : ctx.keyspaces->OpenByName(ks, levels);
+    if (!h.ok()) return StatusResponse(h.status());
+    handle = *std::move(h);
+    api = handle.api;
+  } else if (QueryValue(t, "keyspace").value_or("0") != "0") {
+    return ErrorResponse(404, "this server has only keyspace 0", "NOT_FOUND");
+  }
   if (req.method == "GET") {
     ReadOptions options;
     options.timeout = ctx.request_timeout;
@@ -109,7 +137,7 @@ HttpResponse Kv(HttpContext& ctx, const HttpRequest& req, const Target& t) {
         return ErrorResponse(400, "consistency must be local or linearizable", "INVALID_ARGUMENT");
       }
     }
-    absl::StatusOr<std::optional<std::string>> v = ctx.api->Get(*key, options);
+    absl::StatusOr<std::optional<std::string>> v = api->Get(*key, options);
     if (!v.ok()) return StatusResponse(v.status());
     if (!v->has_value()) return ErrorResponse(404, "no such key", "NOT_FOUND");
     HttpResponse r;
@@ -129,14 +157,14 @@ HttpResponse Kv(HttpContext& ctx, const HttpRequest& req, const Target& t) {
       return ErrorResponse(413, absl::StrCat("value larger than ", kMaxValueBytes, " bytes"),
                            "INVALID_ARGUMENT");
     }
-    absl::StatusOr<PutResult> r = ctx.api->Put(*key, req.body, options);
+    absl::StatusOr<PutResult> r = api->Put(*key, req.body, options);
     if (!r.ok()) return StatusResponse(r.status());
     return Text(204, "");
   }
   if (req.method == "DELETE") {
     WriteOptions options;
     options.timeout = ctx.request_timeout;
-    absl::StatusOr<std::optional<std::string>> v = ctx.api->Delete(*key, options);
+    absl::StatusOr<std::optional<std::string>> v = api->Delete(*key, options);
     if (!v.ok()) return StatusResponse(v.status());
     if (!v->has_value()) return ErrorResponse(404, "no such key", "NOT_FOUND");
     return Text(204, "");
@@ -279,6 +307,7 @@ HttpResponse StatusResponse(const absl::Status& s) {
     case absl::StatusCode::kResourceExhausted: status = 503; break;
     case absl::StatusCode::kUnavailable: status = 503; break;
     case absl::StatusCode::kDeadlineExceeded: status = 504; break;
+    case absl::StatusCode::kUnimplemented: status = 501; break;
     default: break;
   }
   HttpResponse r = ErrorResponse(status, std::string_view(s.message().data(), s.message().size()),
@@ -293,6 +322,23 @@ HttpResponse HandleHttp(HttpContext& ctx, const HttpRequest& req) {
   const std::string first = t.segments.empty() ? "" : t.segments[0];
   const bool single = t.segments.size() == 1;
   if (first == "kv") return Kv(ctx, req, t);
+  if (single && first == "keyspaces") {
+    json list = json::array();
+    if (ctx.keyspaces == nullptr) {
+      list.push_back({{"index", 0}, {"name", "default"}, {"mode", "strong"}});
+    } else {
+      for (const keyspace::KeyspaceSpec& s : ctx.keyspaces->keyspaces()) {
+        json one = {{"index", s.index}, {"name", s.name}, {"mode", keyspace::ModeName(s.mode)},
+                    {"spec", s.ToString()}};
+        if (s.mode == keyspace::Mode::kEventual) {
+          one["read"] = s.read.ToString();
+          one["write"] = s.write.ToString();
+        }
+        list.push_back(one);
+      }
+    }
+    return JsonResponse(200, list);
+  }
   if (first == "admin") return Admin(ctx, req, t);
   if (single && (first == "healthz" || first == "readyz" || first == "metrics" ||
                  first == "cluster")) {

@@ -6,12 +6,16 @@
 //   GET    /metrics                 Prometheus text format 0.0.4
 //   GET    /cluster                 JSON: nodes (state, gossip, phi), shards (replicas, leader,
 //                                   lag), map version — crema::CacheApi::Status()
+//   GET    /keyspaces               JSON: the keyspaces (index, name, mode, spec)
 //   GET    /kv/{key}[?consistency=local|linearizable]     200 value | 404
 //   PUT    /kv/{key}[?ttl=30s|1500ms|10]  body = value    204
 //   DELETE /kv/{key}                                      204 | 404
 //   POST   /admin/nodes/{id}/admit|drain|remove           (admin token)
 //   POST   /admin/shards/{shard}/transfer-leader?to={id}  (admin token)
 //
+// Every /kv call takes ?keyspace=<name|index> (default 0) and, for eventual keyspaces, the
+// request's levels: ?r=, ?w= or ?level= (both) — one|quorum|all|<n>, "~" appended for sloppy
+// (%7E). Operations an eventual keyspace refuses answer 501.
 // Keys are the percent-decoded path segment after /kv/ (any bytes; "/" must be sent as %2F).
 // Admin calls need `Authorization: Bearer <admin token>`: none -> 401, wrong -> 403, and with no
 // token configured the admin API is off (403). Errors are JSON {"error": "...", "code": "..."}
@@ -30,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/cache_node/cache_api.h"
+#include "node/keyspace/keyspace_api.h"
 
 namespace crema::http {
 
@@ -49,6 +54,7 @@ struct HttpResponse {
 
 struct HttpContext {
   CacheApi* api = nullptr;
+  keyspace::KeyspaceApi* keyspaces = nullptr;  // null: only keyspace 0 (`api`)
   std::string admin_token;  // empty: admin API disabled
   absl::Duration request_timeout = absl::Seconds(5);
   std::function<std::string()> metrics_text;  // for /metrics; null: 404

@@ -159,6 +159,17 @@ absl::Status Execute(const CommandSpec& spec, const std::vector<std::string>& ar
                     absl::StatusCode::kPermissionDenied);
     return call.status;
   }
+  call.api = server.api;
+  keyspace::KeyspaceHandle handle;  // keeps the keyspace view alive during the call
+  if (server.keyspaces != nullptr) {
+    absl::StatusOr<keyspace::KeyspaceHandle> h = server.keyspaces->Open(session.keyspace, session.levels);
+    if (!h.ok()) {
+      call.ReplyStatus(h.status());
+      return call.status;
+    }
+    handle = *std::move(h);
+    call.api = handle.api;
+  }
   spec.handler(call);
   return call.status;
 }

@@ -58,6 +58,7 @@ struct CommandCall {
   ServerContext& server;
   Encoder& out;
   absl::Status status;  // the outcome for metrics (OK unless the reply is an error)
+  CacheApi* api = nullptr;  // the session's keyspace (server.api without keyspaces)
 
   ReadOptions read_options() const;
   WriteOptions write_options() const;

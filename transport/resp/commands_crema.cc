@@ -1,5 +1,8 @@
 // Crema's own commands: per-connection read consistency, cluster status, administration.
 //   CREMA.CONSISTENCY [local|linearizable|default]   get or set this connection's reads
+//   CREMA.CONSISTENCY [READ|WRITE] <level>           eventual keyspaces: R and/or W for this
+//                                                    connection; level one|quorum|all|<n>[~]
+//   CREMA.KEYSPACES                                  the keyspaces (keyspace_config.h syntax)
 //   CREMA.STATUS                                     the node's view of the cluster
 //   CREMA.NODE ADMIT|DRAIN|REMOVE <node id>          (admin) membership of data nodes
 //   CREMA.SHARD TRANSFER <shard> <node id>           (admin) move a shard's leadership
@@ -16,8 +19,25 @@
 namespace crema::resp {
 namespace {
 
+// CREMA.CONSISTENCY [READ|WRITE] <level>: the connection's eventual-mode levels.
+void Levels(CommandCall& call) {
+  const bool both = call.args.size() == 2;
+  const std::string which = both ? "" : absl::AsciiStrToLower(call.args[1]);
+  if (!both && which != "read" && which != "write") {
+    return call.ReplyError("ERR usage: CREMA.CONSISTENCY [READ|WRITE] one|quorum|all|<n>[~]");
+  }
+  std::optional<eventual::Consistency> level = keyspace::ParseLevel(call.args.back());
+  if (!level) return call.ReplyError("ERR level must be one, quorum, all or a replica count, optionally ~ (sloppy)");
+  if (both || which == "read") call.session.levels.read = level;
+  if (both || which == "write") call.session.levels.write = level;
+  call.out.SimpleString("OK");
+}
+
 void Consistency(CommandCall& call) {
-  if (call.args.size() > 2) return call.ReplyError(WrongArity("crema.consistency"));
+  if (call.args.size() > 3) return call.ReplyError(WrongArity("crema.consistency"));
+  if (call.args.size() == 3 || (call.args.size() == 2 && keyspace::ParseLevel(call.args[1]))) {
+    return Levels(call);
+  }
   if (call.args.size() == 1) {
     return call.out.Bulk(ReadConsistencyName(
         call.session.consistency.value_or(call.server.settings.default_read)));
@@ -29,10 +49,21 @@ void Consistency(CommandCall& call) {
     call.session.consistency = ReadConsistency::kLinearizable;
   } else if (mode == "default") {
     call.session.consistency.reset();
+    call.session.levels = {};
   } else {
     return call.ReplyError("ERR consistency must be local, linearizable or default");
   }
   call.out.SimpleString("OK");
+}
+
+void Keyspaces(CommandCall& call) {
+  if (call.server.keyspaces == nullptr) {
+    call.out.ArrayHeader(1);
+    return call.out.Bulk("0:default:strong");
+  }
+  const std::vector<keyspace::KeyspaceSpec>& specs = call.server.keyspaces->keyspaces();
+  call.out.ArrayHeader(specs.size());
+  for (const keyspace::KeyspaceSpec& spec : specs) call.out.Bulk(spec.ToString());
 }
 
 void Status(CommandCall& call) { EncodeClusterStatus(call.server.api->Status(), call.out); }
@@ -100,7 +131,9 @@ void Digests(CommandCall& call) {
 
 void RegisterCremaCommands(std::vector<CommandSpec>* t) {
   t->push_back({"crema.consistency", -1, kConnection | kFast, 0, 0, 0, Consistency,
-                "CREMA.CONSISTENCY [local|linearizable|default]: this connection's reads."});
+                "CREMA.CONSISTENCY [local|linearizable|default] | [READ|WRITE] one|quorum|all|<n>[~]."});
+  t->push_back({"crema.keyspaces", 1, kFast, 0, 0, 0, Keyspaces,
+                "The keyspaces: <index>:<name>:<mode>[:options]."});
   t->push_back({"crema.status", 1, 0, 0, 0, 0, Status, "The node's view of the cluster."});
   t->push_back({"crema.node", 3, kAdmin | kConnection, 0, 0, 0, Node,
                 "CREMA.NODE ADMIT|DRAIN|REMOVE <id> (admin)."});

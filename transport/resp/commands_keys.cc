@@ -12,7 +12,7 @@ void Del(CommandCall& call) {
   int64_t removed = 0;
   for (size_t i = 1; i < call.args.size(); ++i) {
     absl::StatusOr<std::optional<std::string>> v =
-        call.server.api->Delete(call.args[i], call.write_options());
+        call.api->Delete(call.args[i], call.write_options());
     if (!v.ok()) return call.ReplyStatus(v.status());
     removed += v->has_value();
   }
@@ -22,7 +22,7 @@ void Del(CommandCall& call) {
 void Exists(CommandCall& call) {
   int64_t found = 0;
   for (size_t i = 1; i < call.args.size(); ++i) {
-    absl::StatusOr<TtlResult> t = call.server.api->Ttl(call.args[i], call.read_options());
+    absl::StatusOr<TtlResult> t = call.api->Ttl(call.args[i], call.read_options());
     if (!t.ok()) return call.ReplyStatus(t.status());
     found += t->kind != TtlResult::Kind::kMissing;
   }
@@ -45,7 +45,7 @@ void ExpireGeneric(CommandCall& call, ExpireUnit unit) {
     return call.ReplyError("ERR the NX, XX, GT and LT options of " + name +
                            " are not supported by Crema");
   }
-  absl::StatusOr<bool> r = call.server.api->Expire(call.args[1], *e, call.write_options());
+  absl::StatusOr<bool> r = call.api->Expire(call.args[1], *e, call.write_options());
   if (!r.ok()) return call.ReplyStatus(r.status());
   call.out.Integer(*r ? 1 : 0);
 }
@@ -55,7 +55,7 @@ void ExpireAtCmd(CommandCall& call) { ExpireGeneric(call, ExpireUnit::kUnixSecon
 void PExpireAtCmd(CommandCall& call) { ExpireGeneric(call, ExpireUnit::kUnixMilliseconds); }
 
 void TtlGeneric(CommandCall& call, bool millis) {
-  absl::StatusOr<TtlResult> t = call.server.api->Ttl(call.args[1], call.read_options());
+  absl::StatusOr<TtlResult> t = call.api->Ttl(call.args[1], call.read_options());
   if (!t.ok()) return call.ReplyStatus(t.status());
   switch (t->kind) {
     case TtlResult::Kind::kMissing: return call.out.Integer(-2);
@@ -72,17 +72,17 @@ void PTtlCmd(CommandCall& call) { TtlGeneric(call, true); }
 // PERSIST answers 1 only when it removed a deadline. CacheApi::Expire reports existence, so the
 // deadline is read first; a concurrent change between the two calls can only affect the 0/1.
 void Persist(CommandCall& call) {
-  absl::StatusOr<TtlResult> t = call.server.api->Ttl(call.args[1], call.read_options());
+  absl::StatusOr<TtlResult> t = call.api->Ttl(call.args[1], call.read_options());
   if (!t.ok()) return call.ReplyStatus(t.status());
   if (t->kind != TtlResult::Kind::kExpires) return call.out.Integer(0);
   absl::StatusOr<bool> r =
-      call.server.api->Expire(call.args[1], Expiration::Never(), call.write_options());
+      call.api->Expire(call.args[1], Expiration::Never(), call.write_options());
   if (!r.ok()) return call.ReplyStatus(r.status());
   call.out.Integer(*r ? 1 : 0);
 }
 
 void DbSize(CommandCall& call) {
-  absl::StatusOr<int64_t> n = call.server.api->Size(call.read_options());
+  absl::StatusOr<int64_t> n = call.api->Size(call.read_options());
   if (!n.ok()) return call.ReplyStatus(n.status());
   call.out.Integer(*n);
 }

@@ -138,7 +138,15 @@ void Quit(CommandCall& call) {
 void Select(CommandCall& call) {
   std::optional<int64_t> db = ParseStrictInt64(call.args[1]);
   if (!db) return call.ReplyError(kNotInteger);
-  if (*db != 0) return call.ReplyError("ERR DB index is out of range");
+  if (call.server.keyspaces == nullptr) {
+    if (*db != 0) return call.ReplyError("ERR DB index is out of range");
+  } else {
+    if (*db < 0 || *db >= static_cast<int64_t>(keyspace::kMaxKeyspaces) ||
+        !call.server.keyspaces->Open(static_cast<uint32_t>(*db), {}).ok()) {
+      return call.ReplyError("ERR DB index is out of range");
+    }
+    call.session.keyspace = static_cast<uint32_t>(*db);
+  }
   call.out.SimpleString("OK");
 }
 
@@ -276,7 +284,7 @@ void RegisterServerCommands(std::vector<CommandSpec>* t) {
                 "HELLO [2|3 [AUTH user pass] [SETNAME name]]: handshake, RESP version."});
   t->push_back({"quit", -1, kNoAuth | kConnection | kFast, 0, 0, 0, Quit,
                 "Closes the connection after the reply."});
-  t->push_back({"select", 2, kConnection | kFast, 0, 0, 0, Select, "Only database 0 exists."});
+  t->push_back({"select", 2, kConnection | kFast, 0, 0, 0, Select, "SELECT <keyspace index> (database 0 only without --keyspaces)."});
   t->push_back({"client", -2, kConnection, 0, 0, 0, Client,
                 "CLIENT ID|GETNAME|SETNAME|INFO|LIST|SETINFO|HELP."});
   t->push_back({"command", -1, 0, 0, 0, 0, Command, "COMMAND [COUNT|LIST|INFO|DOCS ...]."});

@@ -18,7 +18,7 @@ void ReplyOptional(CommandCall& call, const std::optional<std::string>& v) {
 }
 
 void Get(CommandCall& call) {
-  absl::StatusOr<std::optional<std::string>> v = call.server.api->Get(call.args[1],
+  absl::StatusOr<std::optional<std::string>> v = call.api->Get(call.args[1],
                                                                       call.read_options());
   if (!v.ok()) return call.ReplyStatus(v.status());
   ReplyOptional(call, *v);
@@ -67,7 +67,7 @@ void Set(CommandCall& call) {
   PutOptions options;
   options.timeout = call.server.settings.request_timeout;
   if (!ParseSetOptions(call, &options)) return;
-  absl::StatusOr<PutResult> r = call.server.api->Put(call.args[1], call.args[2], options);
+  absl::StatusOr<PutResult> r = call.api->Put(call.args[1], call.args[2], options);
   if (!r.ok()) return call.ReplyStatus(r.status());
   if (options.return_previous) return ReplyOptional(call, r->previous);
   if (r->written) {
@@ -81,7 +81,7 @@ void SetNx(CommandCall& call) {
   PutOptions options;
   options.timeout = call.server.settings.request_timeout;
   options.condition = PutCondition::kIfAbsent;
-  absl::StatusOr<PutResult> r = call.server.api->Put(call.args[1], call.args[2], options);
+  absl::StatusOr<PutResult> r = call.api->Put(call.args[1], call.args[2], options);
   if (!r.ok()) return call.ReplyStatus(r.status());
   call.out.Integer(r->written ? 1 : 0);
 }
@@ -92,7 +92,7 @@ void SetExGeneric(CommandCall& call, ExpireUnit unit, const char* name) {
   PutOptions options;
   options.timeout = call.server.settings.request_timeout;
   options.expiration = *e;
-  absl::StatusOr<PutResult> r = call.server.api->Put(call.args[1], call.args[3], options);
+  absl::StatusOr<PutResult> r = call.api->Put(call.args[1], call.args[3], options);
   if (!r.ok()) return call.ReplyStatus(r.status());
   call.out.SimpleString("OK");
 }
@@ -103,14 +103,14 @@ void GetSet(CommandCall& call) {
   PutOptions options;
   options.timeout = call.server.settings.request_timeout;
   options.return_previous = true;
-  absl::StatusOr<PutResult> r = call.server.api->Put(call.args[1], call.args[2], options);
+  absl::StatusOr<PutResult> r = call.api->Put(call.args[1], call.args[2], options);
   if (!r.ok()) return call.ReplyStatus(r.status());
   ReplyOptional(call, r->previous);
 }
 
 void GetDel(CommandCall& call) {
   absl::StatusOr<std::optional<std::string>> v =
-      call.server.api->Delete(call.args[1], call.write_options());
+      call.api->Delete(call.args[1], call.write_options());
   if (!v.ok()) return call.ReplyStatus(v.status());
   ReplyOptional(call, *v);
 }
@@ -136,13 +136,13 @@ void GetEx(CommandCall& call) {
     }
   }
   absl::StatusOr<std::optional<std::string>> v =
-      call.server.api->GetAndTouch(call.args[1], expiration, call.write_options());
+      call.api->GetAndTouch(call.args[1], expiration, call.write_options());
   if (!v.ok()) return call.ReplyStatus(v.status());
   ReplyOptional(call, *v);
 }
 
 void IncrBy(CommandCall& call, int64_t delta) {
-  absl::StatusOr<int64_t> v = call.server.api->Increment(call.args[1], delta, call.write_options());
+  absl::StatusOr<int64_t> v = call.api->Increment(call.args[1], delta, call.write_options());
   if (!v.ok()) return call.ReplyStatus(v.status());
   call.out.Integer(*v);
 }
@@ -166,7 +166,7 @@ void MGet(CommandCall& call) {
     return call.ReplyError(absl::StrCat("ERR too many keys (at most ", kMaxMultiKeys, ")"));
   }
   absl::StatusOr<std::vector<std::optional<std::string>>> v =
-      call.server.api->MultiGet(keys, call.read_options());
+      call.api->MultiGet(keys, call.read_options());
   if (!v.ok()) return call.ReplyStatus(v.status());
   call.out.ArrayHeader(v->size());
   for (const auto& value : *v) ReplyOptional(call, value);
@@ -183,7 +183,7 @@ void MSet(CommandCall& call) {
   for (size_t i = 1; i + 1 < call.args.size(); i += 2) {
     entries.emplace_back(call.args[i], call.args[i + 1]);
   }
-  absl::Status s = call.server.api->MultiPut(entries, Expiration::Default(), call.write_options());
+  absl::Status s = call.api->MultiPut(entries, Expiration::Default(), call.write_options());
   if (!s.ok()) return call.ReplyStatus(s);
   call.out.SimpleString("OK");
 }

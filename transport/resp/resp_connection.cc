@@ -193,7 +193,20 @@ void RespConnection::RunSetBatch(std::vector<uint64_t> seqs) {
     ServerContext& server = self->server_->context_;
     WriteOptions options;
     options.timeout = server.settings.request_timeout;
-    const absl::Status status = server.api->MultiPut(entries, Expiration::Default(), options);
+    CacheApi* api = server.api;
+    keyspace::KeyspaceHandle handle;  // SELECT is a pipeline barrier: one keyspace per batch
+    absl::Status status;
+    if (server.keyspaces != nullptr) {
+      absl::StatusOr<keyspace::KeyspaceHandle> h =
+          server.keyspaces->Open(self->session_.keyspace, self->session_.levels);
+      if (h.ok()) {
+        handle = *std::move(h);
+        api = handle.api;
+      } else {
+        status = h.status();
+      }
+    }
+    if (status.ok()) status = api->MultiPut(entries, Expiration::Default(), options);
     std::string reply;
     Encoder enc(&reply, self->session_.resp_version == 3);
     if (status.ok()) {

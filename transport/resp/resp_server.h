@@ -90,6 +90,8 @@ class RespServer {
   void SetReplicaDigests(std::function<std::vector<ReplicaDigest>()> digests) {
     context_.replica_digests = std::move(digests);
   }
+  // Keyspaces to dispatch to (null: only database 0). Call before Start.
+  void set_keyspaces(keyspace::KeyspaceApi* keyspaces) { context_.keyspaces = keyspaces; }
 
  private:
   friend class RespConnection;

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "node/cache_node/cache_api.h"
 #include "node/clock.h"
+#include "node/keyspace/keyspace_api.h"
 
 namespace crema::resp {
 
@@ -23,6 +24,8 @@ struct Session {
   bool authenticated = false;       // as "default" (or no password configured)
   bool admin = false;               // AUTH admin <admin token>
   std::optional<ReadConsistency> consistency;  // unset: the node's default
+  uint32_t keyspace = 0;            // SELECT (keyspace_config.h)
+  keyspace::RequestLevels levels;   // CREMA.CONSISTENCY <level> (eventual keyspaces)
   std::string peer_address;         // "ip:port"
   std::string local_address;
   absl::Time created = absl::InfinitePast();   // monotonic
@@ -71,6 +74,9 @@ struct ReplicaDigest {
 
 struct ServerContext {
   CacheApi* api = nullptr;
+  // Keyspaces (null: only database 0, the plain cache `api`). Each data command opens the
+  // session's keyspace here and runs against the handle's CacheApi.
+  keyspace::KeyspaceApi* keyspaces = nullptr;
   const Clock* clock = nullptr;
   ServerSettings settings;
   ServerCounters counters;

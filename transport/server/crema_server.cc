@@ -1,14 +1,23 @@
 // crema_server: the production binary. Everything but the node itself lives in server_main.cc;
-// this file only says which node to serve: crema::CacheNode (node/cache_node/cache_node.h).
+// this file says which node to serve: crema::CacheNode (node/cache_node/cache_node.h) for the
+// strong keyspaces and, when --keyspaces declares an eventual one, an eventual::EventualNode
+// beside it on the same Env, with its ring from the membership source --membership picks (the
+// cache's own SWIM gossip, or etcd), both behind keyspace::KeyspaceNode.
 //
 // --testonly_plant=NAME switches on one of CacheNodeOptions' planted bugs, for the chaos harness's
 // proof that it catches them (tools/chaos/, docs/chaos.md). Never set it in a deployment: the
 // server logs a warning at start and the node then breaks its consistency promises on purpose.
 #include <xxhash.h>
 
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "node/cache_node/cache_node.h"
+#include "node/discovery/swim_source.h"
+#include "node/eventual/driver/eventual_node.h"
+#include "node/keyspace/keyspace_node.h"
+#include "transport/etcd/etcd_membership_source.h"
 #include "transport/logging/log.h"
 #include "transport/server/server_main.h"
 
@@ -21,9 +30,56 @@ namespace {
 
 class CacheNodeServed final : public ServedNode {
  public:
-  explicit CacheNodeServed(std::unique_ptr<CacheNode> node) : node_(std::move(node)) {}
+  CacheNodeServed(std::unique_ptr<CacheNode> node, const Clock* clock) : node_(std::move(node)), clock_(clock) {}
+
+  // Starts the eventual-mode node and the keyspaces over both (fiber-only).
+  absl::Status StartKeyspaces(Env env, const ServerConfig& config, transport::AsioLoop* loop) {
+    const EventualServerConfig& ev = config.eventual;
+    if (keyspace::AnyEventual(ev.keyspaces)) {
+      if (ev.membership == "etcd") {
+        transport::EtcdMembershipConfig etcd;
+        etcd.host = ev.etcd_host;
+        etcd.port = ev.etcd_port;
+        etcd.prefix = ev.etcd_prefix;
+        etcd.lease_ttl = ev.etcd_lease_ttl;
+        etcd.address = config.cache.peer_address;
+        source_ = std::make_unique<transport::EtcdMembershipSource>(env.self, env.executor, env.clock,
+                                                                     loop->io_context(), etcd);
+      } else {
+        std::vector<NodeId> seeds = config.cache.seeds;
+        seeds.insert(seeds.end(), config.cache.bootstrap.begin(), config.cache.bootstrap.end());
+        source_ = std::make_unique<discovery::SwimMembershipSource>(&node_->membership(), seeds);
+        swim_wrapped_ = true;
+      }
+      eventual::EventualConfig e;
+      e.replication = ev.replication;
+      e.store.max_bytes = ev.capacity_bytes;
+      e.anti_entropy_interval = ev.anti_entropy_interval;
+      e.bootstrap_new_cluster = ev.new_cluster;
+      for (const auto& [id, address] : config.runtime.peers) e.initial_members.push_back(id);
+      e.initial_members.push_back(env.self);
+      std::sort(e.initial_members.begin(), e.initial_members.end());
+      e.initial_members.erase(std::unique(e.initial_members.begin(), e.initial_members.end()),
+                              e.initial_members.end());
+      // (A wrapped SWIM node is already running: CacheNode started it, and Start is then a no-op.)
+      if (absl::Status s = source_->Start(); !s.ok()) return s;
+      eventual_ = std::make_unique<eventual::EventualNode>(env, source_.get(), e);
+      if (absl::Status s = eventual_->Start(); !s.ok()) return s;
+      log::Info("eventual keyspaces", {{"membership", ev.membership}, {"replication", ev.replication}});
+    }
+    keyspaces_ = std::make_unique<keyspace::KeyspaceNode>(node_.get(), eventual_.get(), clock_, ev.keyspaces);
+    return absl::OkStatus();
+  }
+
   CacheApi* api() override { return node_.get(); }
-  void Shutdown(absl::Duration timeout) override { node_->Shutdown(timeout); }
+  keyspace::KeyspaceApi* keyspaces() override { return keyspaces_.get(); }
+  void Shutdown(absl::Duration timeout) override {
+    // A stop is a temporary failure for the eventual ring (stand-ins and hints cover it), not a
+    // leave: the etcd lease is left to expire rather than revoked (docs/dynamo.md).
+    if (eventual_) eventual_->Stop();
+    if (source_ && !swim_wrapped_) source_->Stop();
+    node_->Shutdown(timeout);
+  }
 
   std::optional<std::vector<resp::ReplicaDigest>> ReplicaDigests() override {
     std::vector<resp::ReplicaDigest> out;
@@ -60,10 +116,16 @@ class CacheNodeServed final : public ServedNode {
 
  private:
   std::unique_ptr<CacheNode> node_;
+  const Clock* clock_;
+  std::unique_ptr<discovery::MembershipSource> source_;
+  bool swim_wrapped_ = false;
+  std::unique_ptr<eventual::EventualNode> eventual_;
+  std::unique_ptr<keyspace::KeyspaceNode> keyspaces_;
 };
 
-absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const CacheConfig& config,
-                                                           metrics::MetricsRegistry* registry) {
+absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const ServerConfig& config,
+                                                           metrics::MetricsRegistry* registry,
+                                                           transport::AsioLoop* loop) {
   (void)registry;  // CacheNode does not record metrics yet (docs/server.md, node-side metrics)
   CacheNodeOptions options;
   const std::string plant = absl::GetFlag(FLAGS_testonly_plant);
@@ -75,9 +137,11 @@ absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const CacheC
     return absl::InvalidArgumentError("--testonly_plant: unknown bug '" + plant +
                                       "' (known: follower_reads)");
   }
-  absl::StatusOr<std::unique_ptr<CacheNode>> node = CacheNode::Start(env, config, options);
+  absl::StatusOr<std::unique_ptr<CacheNode>> node = CacheNode::Start(env, config.cache, options);
   if (!node.ok()) return node.status();
-  return std::make_unique<CacheNodeServed>(std::move(*node));
+  auto served = std::make_unique<CacheNodeServed>(std::move(*node), env.clock);
+  if (absl::Status s = served->StartKeyspaces(env, config, loop); !s.ok()) return s;
+  return served;
 }
 
 }  // namespace

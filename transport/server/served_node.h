@@ -14,6 +14,9 @@
 #include "absl/status/statusor.h"
 #include "node/cache_node/cache_api.h"
 #include "node/cache_node/cache_config.h"
+#include "node/keyspace/keyspace_api.h"
+#include "transport/asio_loop.h"
+#include "transport/server/server_config.h"
 #include "node/env.h"
 #include "node/metrics/metrics.h"
 #include "transport/resp/session.h"
@@ -24,6 +27,8 @@ class ServedNode {
  public:
   virtual ~ServedNode() = default;
   virtual CacheApi* api() = 0;
+  // The keyspaces (null: only keyspace 0, served by api()).
+  virtual keyspace::KeyspaceApi* keyspaces() { return nullptr; }
   // Hands shard leaderships away, flushes, leaves the cluster's gossip; bounded by `timeout`.
   virtual void Shutdown(absl::Duration timeout) = 0;
   // Every replica the node hosts with its applied index and state digest (CREMA.DIGESTS);
@@ -32,9 +37,11 @@ class ServedNode {
 };
 
 // Starts the node (fiber-only). `registry` is where the node registers its metrics
-// (metrics::NodeMetrics) and collect hooks; it outlives the node.
+// (metrics::NodeMetrics) and collect hooks; it outlives the node. `loop` is the node's event loop
+// (for production-only clients such as etcd's).
 using NodeStarter = std::function<absl::StatusOr<std::unique_ptr<ServedNode>>(
-    Env env, const CacheConfig& config, metrics::MetricsRegistry* registry)>;
+    Env env, const ServerConfig& config, metrics::MetricsRegistry* registry,
+    transport::AsioLoop* loop)>;
 
 }  // namespace crema::server
 

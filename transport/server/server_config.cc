@@ -162,6 +162,9 @@ absl::Status PrescanArgs(int argc, char** argv) {
 
 absl::StatusOr<ServerConfig> ConfigFromFlags() {
   ServerConfig c;
+  absl::StatusOr<EventualServerConfig> eventual = EventualConfigFromFlags();
+  if (!eventual.ok()) return eventual.status();
+  c.eventual = *std::move(eventual);
   int64_t v = 0;
   ASSIGN_OR_RETURN_CFG(v, PositiveInt("node_id", absl::GetFlag(FLAGS_node_id), UINT32_MAX));
   c.cache.node_id = static_cast<NodeId>(v);

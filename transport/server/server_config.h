@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/cache_node/cache_config.h"
+#include "node/keyspace/keyspace_config.h"
 #include "transport/http/http_server.h"
 #include "transport/logging/log.h"
 #include "transport/node_runtime.h"
@@ -23,9 +24,26 @@ namespace crema::server {
 
 // Secret files (cluster secret, admin token, password) longer than this are refused.
 inline constexpr size_t kMaxSecretFileBytes = 4096;
+// Keyspaces and the eventual-mode node (server_config_eventual.cc has the flags).
+struct EventualServerConfig {
+  std::vector<keyspace::KeyspaceSpec> keyspaces;  // from --keyspaces; index 0 always present
+  std::string membership = "swim";                // swim | etcd
+  std::string etcd_host = "127.0.0.1";
+  uint16_t etcd_port = 2379;
+  std::string etcd_prefix = "/crema/members/";
+  absl::Duration etcd_lease_ttl = absl::Seconds(10);
+  int replication = 3;
+  uint64_t capacity_bytes = uint64_t{1} << 30;
+  absl::Duration anti_entropy_interval = absl::Seconds(30);
+  bool new_cluster = false;
+};
+
+// INVALID_ARGUMENT naming the first bad flag of server_config_eventual.cc.
+absl::StatusOr<EventualServerConfig> EventualConfigFromFlags();
 
 struct ServerConfig {
   CacheConfig cache;
+  EventualServerConfig eventual;
   transport::NodeRuntimeOptions runtime;
   resp::ServerSettings resp_settings;
   resp::RespServerOptions resp;

@@ -91,7 +91,7 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
   bool started = false;
   Env env = rt.env();
   env.executor->Spawn("server-start", [&] {
-    absl::StatusOr<std::unique_ptr<ServedNode>> n = starter(env, config->cache, &registry);
+    absl::StatusOr<std::unique_ptr<ServedNode>> n = starter(env, *config, &registry, &rt.loop());
     if (!n.ok()) {
       log::Error("cannot start the node", {{"reason", std::string(n.status().message())}});
       exit_code = kExitCannotStart;
@@ -105,8 +105,10 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
     settings.http_address = config->http.listen_address;
     resp_server = std::make_unique<resp::RespServer>(&rt.loop(), env.executor, env.clock,
                                                      node->api(), settings, config->resp, &front);
+    resp_server->set_keyspaces(node->keyspaces());
     http::HttpContext http_context;
     http_context.api = node->api();
+    http_context.keyspaces = node->keyspaces();
     http_context.admin_token = config->admin_token;
     http_context.request_timeout = config->resp_settings.request_timeout;
     http_context.metrics_text = [&registry] { return registry.ExposeText(); };

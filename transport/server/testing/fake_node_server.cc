@@ -32,7 +32,8 @@ class FakeServed final : public ServedNode {
 int main(int argc, char** argv) {
   return crema::server::RunServer(
       argc, argv, "crema_server_fake_node",
-      [](crema::Env env, const crema::CacheConfig&, crema::metrics::MetricsRegistry*)
+      [](crema::Env env, const crema::server::ServerConfig&, crema::metrics::MetricsRegistry*,
+         crema::transport::AsioLoop*)
           -> absl::StatusOr<std::unique_ptr<crema::server::ServedNode>> {
         return std::make_unique<crema::server::FakeServed>(env);
       });

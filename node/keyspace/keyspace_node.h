@@ -1,0 +1,73 @@
+// KeyspaceNode: the KeyspaceApi (keyspace_api.h) over a strong-mode CacheApi (the Raft-backed
+// CacheNode) and an eventual-mode EventualNode running side by side on one server.
+//
+// Namespacing: all strong keyspaces share the Raft cache, all eventual keyspaces share the
+// EventualNode's replicated store; a keyspace's keys are stored under a prefix —
+//   strong keyspace 0:        the key itself (what clients that never SELECT always saw)
+//   strong keyspace i > 0:    "\xff" "ks" <i as one byte> ":" key
+//   eventual keyspace i:      <i as one byte> key
+// When more than one strong keyspace exists, keyspace 0 refuses keys starting with "\xffks"
+// (INVALID_ARGUMENT) so no two keyspaces can name the same stored key.
+//
+// TTL: a write without a TTL gets the keyspace's default TTL; a TTL above max_ttl (or none) is
+// cut to max_ttl. Capacity (eventual keyspaces): the bytes (key + value) of the keyspace's live
+// records in this node's replica store, recounted at most every `usage_refresh`; while over
+// capacity, writes coordinated by this node are refused (RESOURCE_EXHAUSTED, like Redis's
+// noeviction) — deletes still pass. It bounds each node's share, not the cluster's sum.
+//
+// Eventual keyspaces through CacheApi: Get/MultiGet/Ttl read at R; Put (unconditional)/MultiPut
+// write at W (MultiPut key by key, not atomic); Delete reads at R for the previous value (what DEL
+// reports), then writes a tombstone at W. The timeout of the options is not used: the
+// EventualNode's request_timeout bounds every call.
+//
+// Thread safety: the node's loop thread; calls are fiber-only.
+#ifndef CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
+#define CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "node/clock.h"
+#include "node/eventual/driver/eventual_node.h"
+#include "node/keyspace/keyspace_api.h"
+
+namespace crema::keyspace {
+
+// The stored key of `key` in `spec` (see the file comment).
+std::string StoredKey(const KeyspaceSpec& spec, std::string_view key);
+
+class KeyspaceNode final : public KeyspaceApi {
+ public:
+  // `strong` must be non-null (admin and status calls go there); `eventual` may be null only if
+  // no keyspace is eventual. Both, and `clock`, outlive this object. REQUIRES: `specs` came from
+  // ParseKeyspaces.
+  KeyspaceNode(CacheApi* strong, eventual::EventualNode* eventual, const Clock* clock,
+               std::vector<KeyspaceSpec> specs,
+               absl::Duration usage_refresh = absl::Seconds(1));
+
+  const std::vector<KeyspaceSpec>& keyspaces() const override { return specs_; }
+  absl::StatusOr<KeyspaceHandle> Open(uint32_t index, const RequestLevels& levels) override;
+  absl::StatusOr<KeyspaceHandle> OpenByName(std::string_view name,
+                                            const RequestLevels& levels) override;
+
+  // Bytes of keyspace `index` in this node's replica store (eventual keyspaces), as last counted.
+  uint64_t UsageBytes(uint32_t index);
+
+ private:
+  absl::StatusOr<KeyspaceHandle> OpenSpec(const KeyspaceSpec& spec, const RequestLevels& levels);
+
+  CacheApi* strong_;
+  eventual::EventualNode* eventual_;
+  const Clock* clock_;
+  std::vector<KeyspaceSpec> specs_;
+  bool several_strong_ = false;
+  absl::Duration usage_refresh_;
+  absl::Time usage_counted_ = absl::InfinitePast();
+  absl::btree_map<uint32_t, uint64_t> usage_;
+};
+
+}  // namespace crema::keyspace
+
+#endif  // CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_

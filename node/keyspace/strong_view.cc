@@ -1,0 +1,130 @@
+// StrongView: a strong keyspace over the shared Raft cache (keyspace_node.h: namespacing, TTL).
+#include "absl/strings/str_cat.h"
+#include "node/keyspace/keyspace_node.h"
+#include "node/keyspace/views.h"
+
+namespace crema::keyspace {
+namespace {
+
+constexpr std::string_view kReserved = "\xffks";
+
+// Binds `var` to the stored key of `key`, or returns the error.
+#define ASSIGN_OR_RETURN_KEY(var, key)              \
+  absl::StatusOr<std::string> var##_or = Key(key); \
+  if (!var##_or.ok()) return var##_or.status();    \
+  std::string var = *std::move(var##_or)
+
+class StrongView final : public CacheApi {
+ public:
+  StrongView(const KeyspaceSpec* spec, CacheApi* strong, const Clock* clock, bool reserve_prefix)
+      : spec_(*spec), api_(strong), clock_(clock), reserve_(reserve_prefix) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key, const ReadOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    return api_->Get(k, o);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(const std::vector<std::string>& keys,
+                                                                   const ReadOptions& o) override {
+    std::vector<std::string> stored;
+    for (const std::string& key : keys) {
+      ASSIGN_OR_RETURN_KEY(k, key);
+      stored.push_back(std::move(k));
+    }
+    return api_->MultiGet(stored, o);
+  }
+  absl::StatusOr<TtlResult> Ttl(std::string_view key, const ReadOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    return api_->Ttl(k, o);
+  }
+  absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value, const PutOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    PutOptions options = o;
+    options.expiration = Rule(o.expiration);
+    return api_->Put(k, value, options);
+  }
+  absl::Status MultiPut(const std::vector<std::pair<std::string, std::string>>& entries,
+                        const Expiration& e, const WriteOptions& o) override {
+    std::vector<std::pair<std::string, std::string>> stored;
+    for (const auto& [key, value] : entries) {
+      ASSIGN_OR_RETURN_KEY(k, key);
+      stored.emplace_back(std::move(k), value);
+    }
+    return api_->MultiPut(stored, Rule(e), o);
+  }
+  absl::StatusOr<std::optional<std::string>> Delete(std::string_view key, const WriteOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    return api_->Delete(k, o);
+  }
+  absl::StatusOr<bool> CompareAndSet(std::string_view key, std::optional<std::string> expected,
+                                     std::string_view new_value, const Expiration& e,
+                                     const WriteOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    return api_->CompareAndSet(k, std::move(expected), new_value, Rule(e), o);
+  }
+  absl::StatusOr<int64_t> Increment(std::string_view key, int64_t delta, const WriteOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    return api_->Increment(k, delta, o);
+  }
+  absl::StatusOr<bool> Expire(std::string_view key, const Expiration& e, const WriteOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    return api_->Expire(k, Rule(e), o);
+  }
+  absl::StatusOr<std::optional<std::string>> GetAndTouch(std::string_view key, std::optional<Expiration> e,
+                                                         const WriteOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    if (e) e = Rule(*e);
+    return api_->GetAndTouch(k, e, o);
+  }
+  absl::StatusOr<int64_t> Size(const ReadOptions& o) override {
+    if (spec_.index != 0) {
+      return absl::UnimplementedError("DBSIZE counts the whole strong cache; only keyspace 0 has it");
+    }
+    return api_->Size(o);
+  }
+  absl::Status AdmitNode(NodeId n, const WriteOptions& o) override { return api_->AdmitNode(n, o); }
+  absl::Status DrainNode(NodeId n, const WriteOptions& o) override { return api_->DrainNode(n, o); }
+  absl::Status RemoveNode(NodeId n, const WriteOptions& o) override { return api_->RemoveNode(n, o); }
+  absl::Status TransferShardLeader(uint32_t s, NodeId to, const WriteOptions& o) override {
+    return api_->TransferShardLeader(s, to, o);
+  }
+  ClusterStatus Status() override { return api_->Status(); }
+
+ private:
+  absl::StatusOr<std::string> Key(std::string_view key) const {
+    if (spec_.index == 0) {
+      if (reserve_ && key.substr(0, kReserved.size()) == kReserved) {
+        return absl::InvalidArgumentError("keys starting with \\xffks are reserved for keyspaces");
+      }
+      return std::string(key);
+    }
+    return StoredKey(spec_, key);
+  }
+  // The keyspace's TTL rules as a CacheApi expiration.
+  Expiration Rule(const Expiration& e) const {
+    if (e.kind == Expiration::Kind::kKeep) return e;
+    if (e.kind == Expiration::Kind::kAt && e.at <= clock_->Now()) return e;  // deletes
+    if (e.kind == Expiration::Kind::kDefault && !spec_.default_ttl && !spec_.max_ttl) return e;
+    std::optional<absl::Duration> ttl = EffectiveTtl(spec_, e, clock_->Now());
+    if (!ttl) return Expiration::Never();
+    if (e.kind == Expiration::Kind::kAt && (!spec_.max_ttl || e.at - clock_->Now() <= *spec_.max_ttl)) {
+      return e;
+    }
+    return Expiration::After(*ttl);
+  }
+
+  KeyspaceSpec spec_;
+  CacheApi* api_;
+  const Clock* clock_;
+  bool reserve_;
+};
+
+#undef ASSIGN_OR_RETURN_KEY
+
+}  // namespace
+
+std::shared_ptr<CacheApi> MakeStrongView(const KeyspaceSpec* spec, CacheApi* strong, const Clock* clock,
+                                         bool reserve_prefix) {
+  return std::make_shared<StrongView>(spec, strong, clock, reserve_prefix);
+}
+
+}  // namespace crema::keyspace

@@ -1,0 +1,66 @@
+// The dynamo scenario over many fresh seeds per CI run (parameterised, sharded), plus a
+// determinism check. Each seed's cluster size, swarm draw and fault level (heavy for 1 in 4)
+// derive from the seed, so CREMA_SEED=<seed> replays one exactly; a failure prints the //tools:sim
+// command and the test's own repro command. Bigger sweeps: sim/scenarios/dynamo/sweep.sh.
+#include "sim/scenarios/dynamo/dynamo_scenario.h"
+
+#include <cstdio>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "sim/test_seed.h"
+
+namespace crema::dynamo {
+namespace {
+
+constexpr int kSeedsPerRun = 100;  // ~40 s CPU; the 2,000-seed sweep is sweep.sh
+
+const std::vector<uint64_t>& Seeds() {
+  static const std::vector<uint64_t> seeds = sim::TestSeeds(kSeedsPerRun);
+  return seeds;
+}
+
+sim::ScenarioOptions OptionsFor(uint64_t seed) {
+  sim::ScenarioOptions options;
+  options.seed = seed;
+  options.faults = seed % 4 == 1 ? sim::FaultLevel::kHeavy : sim::FaultLevel::kDefault;
+  return options;
+}
+
+std::string SimCommand(const sim::ScenarioOptions& o) {
+  return absl::StrCat("bazel run //tools:sim -- --seed=", o.seed, " --scenario=dynamo",
+                      o.faults == sim::FaultLevel::kHeavy ? " --faults=heavy" : "");
+}
+
+class DynamoSeedTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(DynamoSeedTest, ReadsConvergenceDurabilityHintsAndAntiEntropy) {
+  const size_t index = static_cast<size_t>(GetParam());
+  if (index >= Seeds().size()) GTEST_SKIP() << "fewer seeds (CREMA_SEED/CREMA_SEEDS)";
+  sim::ScenarioOptions options = OptionsFor(Seeds()[index]);
+  std::fprintf(stderr, "dynamo seed=%llu\n", static_cast<unsigned long long>(options.seed));
+  std::ostringstream log;
+  options.log = &log;
+  const sim::ScenarioResult result = RunDynamoScenario(options);
+  EXPECT_TRUE(result.pass) << result.message << "\n"
+                           << log.str() << "reproduce with:\n  " << SimCommand(options) << "\n  "
+                           << sim::ReproCommand(options.seed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, DynamoSeedTest, ::testing::Range(0, kSeedsPerRun));
+
+TEST(DynamoDeterminismTest, SameSeedSameTrace) {
+  for (uint64_t seed : sim::TestSeeds(2)) {
+    const sim::ScenarioOptions options = OptionsFor(seed);
+    const sim::ScenarioResult a = RunDynamoScenario(options);
+    const sim::ScenarioResult b = RunDynamoScenario(options);
+    EXPECT_EQ(a.trace_hash, b.trace_hash) << SimCommand(options) << " --check_determinism";
+    EXPECT_EQ(a.events, b.events);
+    EXPECT_EQ(a.message, b.message);
+  }
+}
+
+}  // namespace
+}  // namespace crema::dynamo

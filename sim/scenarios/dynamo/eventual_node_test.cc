@@ -1,0 +1,239 @@
+// EventualNode on small simulated clusters, one behaviour per test: quorum reads and writes,
+// deletes and TTL, strict vs sloppy quorums with hinted hand-off, read repair, anti-entropy after
+// a partition, recovery of a wiped replica, joins and decommissioning.
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "sim/scenarios/dynamo/dynamo_cluster.h"
+#include "sim/test_seed.h"
+
+namespace crema::dynamo {
+namespace {
+
+using eventual::Consistency;
+using eventual::ReadOptions;
+using eventual::WriteOptions;
+
+DynamoClusterOptions Options(uint64_t seed, int servers = 5) {
+  DynamoClusterOptions o;
+  o.sim.seed = seed;
+  o.servers = servers;
+  return o;
+}
+
+// Starts the cluster and waits until every node sees every other and trusts its shards.
+void Settle(DynamoCluster& cluster) {
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.MembershipAgrees() && cluster.AllTrusted(); },
+                               absl::Seconds(30)));
+}
+
+std::vector<NodeId> OwnersOf(DynamoCluster& cluster, const std::string& key) {
+  eventual::EventualNode* n = cluster.node(cluster.UpNodes().front());
+  return n->Ring().Owners(n->store().PlaceOf(key).shard);
+}
+
+NodeId NonOwner(DynamoCluster& cluster, const std::string& key) {
+  const std::vector<NodeId> owners = OwnersOf(cluster, key);
+  for (NodeId id : cluster.servers()) {
+    if (std::find(owners.begin(), owners.end(), id) == owners.end()) return id;
+  }
+  return kNoNode;
+}
+
+class EventualNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    seed_ = sim::TestSeed();
+    trace_ = std::make_unique<::testing::ScopedTrace>(__FILE__, __LINE__, sim::ReproCommand(seed_));
+  }
+  uint64_t seed_ = 0;
+  std::unique_ptr<::testing::ScopedTrace> trace_;
+};
+
+TEST_F(EventualNodeTest, QuorumWritesAreReadEverywhereDeletesAndTtlHide) {
+  DynamoCluster cluster(Options(seed_));
+  Settle(cluster);
+  absl::StatusOr<eventual::WriteResult> put = cluster.Put(1, "apple", "red");
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_GE(put->acks, 2);
+  for (NodeId at : cluster.servers()) {
+    absl::StatusOr<eventual::ReadResult> got = cluster.Get(at, "apple");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(got->found);
+    EXPECT_EQ(got->value, "red");
+    EXPECT_EQ(got->version, put->version);
+  }
+  ASSERT_TRUE(cluster.Delete(3, "apple").ok());
+  absl::StatusOr<eventual::ReadResult> gone = cluster.Get(5, "apple", {Consistency::All()});
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  EXPECT_FALSE(gone->found);
+  EXPECT_GT(gone->version, put->version);  // the tombstone's
+  ASSERT_TRUE(cluster.Put(2, "cherry", "short-lived", {Consistency::Quorum(), absl::Seconds(2)}).ok());
+  EXPECT_TRUE(cluster.Get(4, "cherry")->found);
+  cluster.sim().RunFor(absl::Seconds(3));
+  EXPECT_FALSE(cluster.Get(4, "cherry")->found);
+  // Every replica holds the same records: the cluster converged.
+  std::string why;
+  EXPECT_TRUE(cluster.RunUntil([&] { return cluster.Converged(&why); }, absl::Seconds(10))) << why;
+}
+
+TEST_F(EventualNodeTest, BadRequestsAreRefusedCleanly) {
+  DynamoCluster cluster(Options(seed_, 3));
+  Settle(cluster);
+  EXPECT_TRUE(absl::IsInvalidArgument(cluster.Put(1, "", "x").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(cluster.Put(1, std::string(5000, 'k'), "x").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(cluster.Put(1, "k", std::string((1 << 20) + 1, 'v')).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(cluster.Get(1, "k", {Consistency::Count(4)}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      cluster.Put(1, "k", "v", {Consistency::Quorum(), absl::Seconds(-1)}).status()));
+  // Garbage on the wire is counted and dropped; the node keeps serving.
+  for (int i = 0; i < 50; ++i) cluster.sim().network().Send(2, 1, Service::kEventual, std::string(i, '\x07'));
+  cluster.sim().RunFor(absl::Milliseconds(100));
+  EXPECT_GT(cluster.node(1)->stats().malformed_messages, 0u);
+  EXPECT_TRUE(cluster.Put(1, "k", "v").ok());
+}
+
+TEST_F(EventualNodeTest, StrictQuorumsRefuseWhileSloppyOnesUseStandInsAndHintsAreDelivered) {
+  DynamoCluster cluster(Options(seed_));
+  Settle(cluster);
+  const std::string key = "hinted";
+  const std::vector<NodeId> owners = OwnersOf(cluster, key);
+  const NodeId coordinator = NonOwner(cluster, key);
+  cluster.sim().Crash(owners[0]);
+  cluster.sim().Crash(owners[1]);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    return !cluster.node(coordinator)->Ring().members().empty() &&
+           !cluster.server(coordinator)->source->IsAvailable(owners[0]) &&
+           !cluster.server(coordinator)->source->IsAvailable(owners[1]);
+  }, absl::Seconds(30)));
+  // Strict QUORUM: one home replica reachable of the two needed: refused, nothing written.
+  absl::StatusOr<eventual::WriteResult> strict = cluster.Put(coordinator, key, "v1");
+  EXPECT_TRUE(absl::IsUnavailable(strict.status())) << strict.status();
+  // Sloppy QUORUM: the stand-ins' hinted copies count.
+  Consistency sloppy = Consistency::Quorum();
+  sloppy.sloppy = true;
+  absl::StatusOr<eventual::WriteResult> w = cluster.Put(coordinator, key, "v2", {sloppy});
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_GE(w->hinted, 1);
+  uint64_t stored = 0;
+  for (NodeId id : cluster.UpNodes()) stored += cluster.node(id)->stats().hints_stored;
+  EXPECT_GE(stored, 1u);
+  // The owners come back: their hints are replayed to them and the replicas converge.
+  cluster.sim().Restart(owners[0]);
+  cluster.sim().Restart(owners[1]);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    uint64_t delivered = 0, held = 0;
+    for (NodeId id : cluster.UpNodes()) {
+      if (cluster.node(id) == nullptr) return false;
+      delivered += cluster.node(id)->stats().hints_delivered;
+      held += cluster.node(id)->hints().size();
+    }
+    return delivered >= 1 && held == 0;
+  }, absl::Seconds(30)));
+  for (NodeId owner : owners) {
+    const eventual::Record* r = cluster.node(owner)->store().Find(key);
+    ASSERT_NE(r, nullptr) << "owner " << owner;
+    EXPECT_EQ(r->value, "v2");
+  }
+}
+
+TEST_F(EventualNodeTest, QuorumReadsRepairStaleReplicasBeforeReturning) {
+  DynamoClusterOptions o = Options(seed_, 3);
+  o.eventual.anti_entropy_interval = absl::Hours(1);  // only read repair may fix it
+  o.eventual.hint_replay_interval = absl::Hours(1);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  ASSERT_TRUE(cluster.Put(1, "k", "old", {Consistency::All()}).ok());
+  // Node 3 misses the next write: it is cut off while the write happens.
+  std::vector<sim::Link> cut;
+  for (NodeId other : {1, 2}) {
+    cut.push_back({3, static_cast<NodeId>(other)});
+    cut.push_back({static_cast<NodeId>(other), 3});
+  }
+  cluster.sim().network().SetPartition(cut, "isolate 3");
+  ASSERT_TRUE(cluster.Put(1, "k", "new", {Consistency::Count(2)}).ok());
+  cluster.sim().network().HealPartition();
+  ASSERT_EQ(cluster.node(3)->store().Find("k")->value, "old");
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.MembershipAgrees(); }, absl::Seconds(30)));
+  absl::StatusOr<eventual::ReadResult> r = cluster.Get(3, "k", {Consistency::All()});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->value, "new");
+  EXPECT_TRUE(r->repaired);
+  EXPECT_EQ(cluster.node(3)->store().Find("k")->value, "new");  // repaired before Get returned
+}
+
+TEST_F(EventualNodeTest, AntiEntropyAfterAPartitionMovesOnlyTheDivergentKeys) {
+  DynamoClusterOptions o = Options(seed_, 3);
+  o.eventual.hint_replay_interval = absl::Hours(1);  // anti-entropy alone
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(cluster.Put(1, absl::StrCat("same", i), "v", {Consistency::All()}).ok());
+  std::vector<sim::Link> cut = {{3, 1}, {1, 3}, {3, 2}, {2, 3}};
+  cluster.sim().network().SetPartition(cut, "isolate 3");
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(cluster.Put(1, absl::StrCat("diverged", i), "v", {Consistency::Count(2)}).ok());
+  uint64_t moved_before = 0;
+  for (NodeId id : cluster.servers()) {
+    moved_before += cluster.node(id)->stats().ae_keys_pushed + cluster.node(id)->stats().ae_keys_pulled;
+  }
+  cluster.sim().network().HealPartition();
+  std::string why;
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.Converged(&why); }, absl::Seconds(20))) << why;
+  uint64_t moved = 0;
+  for (NodeId id : cluster.servers()) {
+    moved += cluster.node(id)->stats().ae_keys_pushed + cluster.node(id)->stats().ae_keys_pulled;
+  }
+  // Node 3 missed 20 keys; each travels once per exchange that finds it missing (node 3 may pull
+  // it from both others before either exchange finishes), never one of the 100 shared keys.
+  EXPECT_GE(moved - moved_before, 20u);
+  EXPECT_LE(moved - moved_before, 40u);
+}
+
+TEST_F(EventualNodeTest, AWipedReplicaServesNoReadsUntilItHasCaughtUp) {
+  DynamoClusterOptions o = Options(seed_, 3);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(cluster.Put(1, absl::StrCat("k", i), "v", {Consistency::All()}).ok());
+  cluster.sim().Amnesia(3);
+  cluster.sim().Restart(3);
+  // Immediately after the restart node 3 is recovering: an ALL read needs it and is refused.
+  cluster.sim().RunFor(absl::Milliseconds(200));
+  absl::StatusOr<eventual::ReadResult> early = cluster.Get(1, "k0", {Consistency::All()});
+  EXPECT_FALSE(early.ok() && early->found && early->answers == 3 &&
+               cluster.node(3)->store().Find("k0") == nullptr);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.AllTrusted(); }, absl::Seconds(30)));
+  EXPECT_EQ(cluster.node(3)->store().size(), 30u);
+  absl::StatusOr<eventual::ReadResult> later = cluster.Get(1, "k7", {Consistency::All()});
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_TRUE(later->found);
+}
+
+TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.spares = {5};
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(cluster.Put(1 + i % 4, absl::StrCat("key", i), absl::StrCat(i)).ok());
+  cluster.sim().Start(5);
+  std::string why;
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    return cluster.MembershipAgrees() && cluster.AllTrusted() && cluster.Converged(&why);
+  }, absl::Seconds(60))) << why;
+  EXPECT_GT(cluster.node(5)->store().size(), 0u);
+  // Node 2 leaves: its data goes to the remaining owners first.
+  absl::Status left = absl::UnknownError("not run");
+  cluster.server(2)->env.executor->Spawn("decommission", [&] { left = cluster.node(2)->Decommission(); });
+  ASSERT_TRUE(cluster.RunUntil([&] { return left.code() != absl::StatusCode::kUnknown; }, absl::Seconds(60)));
+  EXPECT_TRUE(left.ok()) << left;
+  cluster.node(2)->Stop();
+  cluster.sim().Crash(2);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    return cluster.MembershipAgrees() && cluster.AllTrusted() && cluster.Converged(&why);
+  }, absl::Seconds(60))) << why;
+  for (int i = 0; i < 60; ++i) {
+    absl::StatusOr<eventual::ReadResult> r = cluster.Get(3, absl::StrCat("key", i), {Consistency::All()});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->value, absl::StrCat(i));
+  }
+}
+
+}  // namespace
+}  // namespace crema::dynamo
