@@ -105,7 +105,14 @@ class Checker {
     }
     if (!latest) return;
     const Operation& w = h_[*latest];
-    if (source && *source != *latest && h_[*source].return_ns.has_value() &&
+    // A counter's values repeat, and an increment whose result is unknown (indeterminate) may
+    // have produced the value read after w: then the read's source cannot be pinned down.
+    const bool ambiguous_counter =
+        counter && AnyBetween(r.key, w.invoke_ns, *r.return_ns,
+                              [](const Operation& op, const OracleInfo&) {
+                                return op.kind == OpKind::kIncr && op.outcome != Outcome::kOk;
+                              });
+    if (source && !ambiguous_counter && *source != *latest && h_[*source].return_ns.has_value() &&
         *h_[*source].return_ns < w.invoke_ns) {
       Report(absl::StrCat("local read older than the client's own acknowledged write through the "
                           "same node: ", FormatOperation(r, ri), " after ",

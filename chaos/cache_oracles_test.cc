@@ -45,6 +45,21 @@ TEST(CacheOraclesTest, ReadYourWritesThroughOneNode) {
   EXPECT_EQ(Check(deleted, {{3}, {4}, {3}}, true).violation_count, 0u);
 }
 
+TEST(CacheOraclesTest, CounterValuesRepeat) {
+  // n: -1 (client 3), then -3 (client 1's own, through node 3), then a read of -1 through node 3.
+  Operation unknown = IncrOp(2, "n", 2, std::nullopt, 31, 60);
+  unknown.return_ns = std::nullopt;
+  unknown.outcome = Outcome::kIndeterminate;
+  const History explained = {IncrOp(3, "n", -1, -1, 0, 10), IncrOp(1, "n", -2, -3, 20, 30),
+                             unknown, Local(GetOp(1, "n", "-1", 40, 50))};
+  // Client 2's +2, outcome unknown, may have made it -1 again: no violation.
+  EXPECT_EQ(Check(explained, {{2}, {3}, {4}, {3}}, false).violation_count, 0u);
+  // Without it, reading -1 after one's own -3 is stale.
+  const History stale = {IncrOp(3, "n", -1, -1, 0, 10), IncrOp(1, "n", -2, -3, 20, 30),
+                         Local(GetOp(1, "n", "-1", 40, 50))};
+  EXPECT_EQ(Check(stale, {{2}, {3}, {3}}, false).violation_count, 1u);
+}
+
 TEST(CacheOraclesTest, NoReadAfterTheDeadlinePlusSkew) {
   Operation put = PutOp(1, "t", "v", 0, 10 * kMs);
   put.ttl = true;

@@ -41,6 +41,8 @@ void CheckReplay(const std::string& scenario) {
               recorded)
         << sim::ReproCommand(seed);
     const std::string perturbed = Summary({s, n, "--faults=heavy", "--perturb_inputs_for_test"});
+    ASSERT_NE(perturbed.find(' '), std::string::npos)
+        << "no summary line from the perturbed run; " << sim::ReproCommand(seed);
     EXPECT_NE(perturbed.substr(perturbed.find(' ')), recorded.substr(recorded.find(' ')))
         << "perturbing the inputs must change a bare seed's run; " << sim::ReproCommand(seed);
   }
