@@ -110,9 +110,7 @@ void CacheNode::SendReport() {
     forward::Request q;
     q.kind = RequestKind::kReport;
     // The group goes in the payload: CallLeader routes by q.group (the metadata group).
-    payloads::CorruptReport report{.group = group};
-    for (raft::ReplicaId r : replicas) report.replicas.push_back(r);
-    q.payload = payloads::EncodeCorruptReport(report);
+    q.payload = payloads::EncodeCorruptReport({.group = group, .replicas = replicas});
     env_.executor->Spawn("corrupt-report", [this, alive = alive_, q = std::move(q)]() mutable {
       if (!*alive) return;
       bool maybe = false;

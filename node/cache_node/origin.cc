@@ -185,24 +185,30 @@ absl::StatusOr<CacheNode::WriteOutcome> CacheNode::ExecuteWrite(raft::GroupId gr
   sessions_[group].in_flight.erase(seq);
   if (!reply.ok()) return reply.status();
   // A refusal of the last attempt speaks only for that attempt: when an earlier one may have
-  // been executed (its answer was lost), "nothing happened" is not known, so say so.
-  const auto unknown_if_retried = [&](absl::Status refusal) {
-    if (maybe_executed && (absl::IsResourceExhausted(refusal) || absl::IsUnavailable(refusal))) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("an earlier attempt may have applied; the last one was refused: ",
-                       refusal.message()));
-    }
-    return refusal;
+  // been executed (its answer was lost), "nothing happened" is not known, so say so. That covers
+  // the server's refusals (over the memory ceiling) and the shard's (request too old, session
+  // table full: a session can expire by log time between two attempts).
+  auto refused_after_retry = [&](bool refused, absl::string_view why) {
+    return maybe_executed && refused
+               ? absl::DeadlineExceededError(absl::StrCat(
+                     "an earlier attempt may have applied; the last one was refused: ", why))
+               : absl::OkStatus();
   };
-  if (reply->status == ReplyStatus::kError) return unknown_if_retried(reply->ErrorStatus());
+  if (reply->status == ReplyStatus::kError) {
+    const absl::Status refusal = reply->ErrorStatus();
+    absl::Status unknown = refused_after_retry(
+        absl::IsResourceExhausted(refusal) || absl::IsUnavailable(refusal), refusal.message());
+    return unknown.ok() ? refusal : unknown;
+  }
   absl::StatusOr<payloads::WriteReply> decoded = payloads::DecodeWriteReply(reply->payload);
   if (!decoded.ok()) return absl::InternalError(decoded.status().message());
-  if (maybe_executed && (decoded->result.code == replicated::ResultCode::kExpiredRequest ||
-                         decoded->result.code == replicated::ResultCode::kSessionLimit)) {
-    // The session table answers a duplicate from its kept results before these checks, but a
-    // session can expire (by log time) between the attempts.
-    return absl::DeadlineExceededError(
-        "an earlier attempt may have applied; the last one was refused by the shard");
+  const replicated::ResultCode code = decoded->result.code;
+  if (absl::Status unknown = refused_after_retry(
+          code == replicated::ResultCode::kExpiredRequest ||
+              code == replicated::ResultCode::kSessionLimit,
+          "by the shard");
+      !unknown.ok()) {
+    return unknown;
   }
   RaiseFloor(group, decoded->index);
   return WriteOutcome{decoded->index, std::move(decoded->result)};

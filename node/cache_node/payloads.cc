@@ -1,5 +1,6 @@
 #include "node/cache_node/payloads.h"
 
+#include "node/cluster/placement_controller.h"
 #include "node/wire.h"
 
 namespace crema::payloads {
@@ -101,24 +102,20 @@ absl::StatusOr<ReadReply> DecodeReadReply(std::string_view bytes, size_t expecte
 std::string EncodeCorruptReport(const CorruptReport& report) {
   WireWriter w;
   w.PutVarint(report.group);
-  w.PutVarint(report.replicas.size());
-  for (uint64_t r : report.replicas) w.PutVarint(r);
+  w.PutBytes(cluster::EncodeReplicaList(report.replicas));
   return std::move(w).Finish();
 }
 
 absl::StatusOr<CorruptReport> DecodeCorruptReport(std::string_view bytes) {
   WireReader r(bytes);
   CorruptReport out;
-  uint64_t n = 0;
-  if (!r.GetVarint(&out.group) || !r.GetVarint(&n) || n > kMaxReportReplicas) {
+  std::string list;
+  if (!r.GetVarint(&out.group) || !r.GetBytes(&list, bytes.size()) || !r.done()) {
     return Bad("malformed corrupt report");
   }
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t replica = 0;
-    if (!r.GetVarint(&replica)) return Bad("malformed corrupt report");
-    out.replicas.push_back(replica);
-  }
-  if (!r.done()) return Bad("malformed corrupt report");
+  absl::StatusOr<std::vector<raft::ReplicaId>> replicas = cluster::DecodeReplicaList(list);
+  if (!replicas.ok()) return replicas.status();
+  out.replicas = *std::move(replicas);
   return out;
 }
 

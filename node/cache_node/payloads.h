@@ -5,7 +5,7 @@
 //   write reply:   varint index | bytes encoded replicated::Result
 //   read request:  u8 op | u8 consistency | varint min_index | varint n | n x bytes key
 //   read reply:    varint index | n x (bool present | bytes value | signed deadline unix ns)
-//   corrupt report: varint group | varint n | n x varint replica id  (at most kMaxReportReplicas)
+//   corrupt report: varint group | bytes replica list (cluster::EncodeReplicaList)
 #ifndef CREMA_NODE_CACHE_NODE_PAYLOADS_H_
 #define CREMA_NODE_CACHE_NODE_PAYLOADS_H_
 
@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cache/replicated/command.h"
+#include "consensus/types.h"
 #include "node/cache_node/cache_api.h"
 
 namespace crema::payloads {
@@ -52,10 +53,9 @@ absl::StatusOr<ReadReply> DecodeReadReply(std::string_view bytes, size_t expecte
 // A node's report of its own corrupt replicas of one group (to the metadata leader). The group
 // travels in the payload: the request's own group field routes it to the metadata group.
 struct CorruptReport {
-  uint64_t group = 0;
-  std::vector<uint64_t> replicas;
+  raft::GroupId group = 0;
+  std::vector<raft::ReplicaId> replicas;
 };
-inline constexpr size_t kMaxReportReplicas = 64;
 std::string EncodeCorruptReport(const CorruptReport& report);
 absl::StatusOr<CorruptReport> DecodeCorruptReport(std::string_view bytes);
 

@@ -244,12 +244,9 @@ Reply CacheNode::ServeReport(NodeId from, const forward::Request& request) {
   absl::StatusOr<payloads::CorruptReport> report = payloads::DecodeCorruptReport(request.payload);
   if (!report.ok()) return Reply::Error(absl::InvalidArgumentError("malformed report"));
   bool added = false;
-  for (uint64_t r : report->replicas) {
-    if (r > UINT32_MAX || raft::NodeOfReplica(static_cast<raft::ReplicaId>(r)) != from) {
-      continue;  // a node reports only its own replicas
-    }
-    added = corrupt_reports_.insert({report->group, static_cast<raft::ReplicaId>(r)}).second ||
-            added;
+  for (raft::ReplicaId r : report->replicas) {
+    if (raft::NodeOfReplica(r) != from) continue;  // a node reports only its own replicas
+    added = corrupt_reports_.insert({report->group, r}).second || added;
   }
   if (added) {
     env_.tracer->Record("cache.corrupt_reported",
