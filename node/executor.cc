@@ -126,9 +126,12 @@ Executor::~Executor() {
   assert(current_ == nullptr);  // never destroyed from inside one of its own fibers
   destroying_ = true;
   self_.reset();
-  // Destroying a suspended boost fiber unwinds its stack (forced_unwind). Ids ascend: deterministic.
+  // Destroying a suspended boost fiber unwinds its stack (forced_unwind). Newest first, like a
+  // stack: a fiber's destructors may touch objects owned by the fiber that spawned it (a node
+  // started by a fiber that was still waiting inside Start owns the parts its own fibers wait
+  // in), never the other way round. Ids descend: deterministic.
   while (!fibers_.empty()) {
-    auto node = fibers_.extract(fibers_.begin());
+    auto node = fibers_.extract(std::prev(fibers_.end()));
     Fiber* fiber = node.mapped().get();
     current_ = fiber;
     fiber->sanitizer_return = CurrentSanitizerFiber();
@@ -153,9 +156,11 @@ FiberId Executor::Spawn(std::string name, absl::AnyInvocable<void()> body) {
   raw->body = std::move(body);
   raw->context = boost::context::fiber(
       std::allocator_arg, boost::context::protected_fixedsize_stack(stack_bytes_),
-      [raw](boost::context::fiber&& scheduler) {
+      [this, raw](boost::context::fiber&& scheduler) {
         raw->scheduler = std::move(scheduler);
-        raw->body();
+        // Boost's ucontext implementation (the sanitizer builds) enters a never-started fiber
+        // when it is destroyed instead of dropping it: a crash must not run its body.
+        if (!destroying_) raw->body();
         raw->body = nullptr;  // run the captures' destructors on the fiber's own stack
         raw->finished = true;
         SwitchingTo(raw->sanitizer_return);

@@ -13,8 +13,8 @@
 // Cancellation:
 //   * `Cancel(id)` cancels one fiber: its current and every later blocking call returns CANCELLED
 //     at once; the fiber should then return.
-//   * Destroying the Executor (a node crash) unwinds every unfinished fiber's stack, running its
-//     destructors; no further code of those fibers runs. Fiber code must therefore never swallow
+//   * Destroying the Executor (a node crash) unwinds every unfinished fiber's stack, newest fiber
+//     first, running its destructors; no further code of those fibers runs. Fiber code must therefore never swallow
 //     exceptions with `catch (...)` without rethrowing, and destructors must not block.
 //
 // Waiting primitives for sync.h are `WaitList` + `Wait`: a fiber parks itself on a WaitList until

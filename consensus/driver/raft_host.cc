@@ -257,9 +257,10 @@ void RaftHost::Run() {
     if (absl::IsCancelled(kicked.status()) || loop_->shutdown) return;
     RemoveDestroyedGroups();
     const std::vector<GroupDriver*> groups = Groups();
-    for (const auto& [node, up] : health_reports_) {
+    for (const auto& report : health_reports_) {
+      const bool up = report.second;  // a plain local: lambdas may not capture bindings (C++20)
       for (GroupDriver* g : groups) {
-        ForReplicasOn(*g, node, [&](ReplicaId r) {
+        ForReplicasOn(*g, report.first, [&](ReplicaId r) {
           if (up) {
             g->Unquiesce();
           } else {

@@ -148,6 +148,7 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
 absl::StatusOr<CacheNode::WriteOutcome> CacheNode::ExecuteWrite(raft::GroupId group,
                                                                 replicated::Command command,
                                                                 absl::Time deadline) {
+  // `session` is valid only until the first wait: other fibers may insert into sessions_.
   OriginSession& session = sessions_[group];
   if (session.id == 0) {
     const uint64_t parts[2] = {session_nonce_, group};
@@ -169,7 +170,8 @@ absl::StatusOr<CacheNode::WriteOutcome> CacheNode::ExecuteWrite(raft::GroupId gr
     // apply applies again.
     for (int attempt = 0; env_.clock->MonotonicNow() < deadline; ++attempt) {
       if (attempt > 0) {
-        command.seq = session.next_seq++;
+        // Looked up again: the map may have moved the session while this fiber waited.
+        command.seq = sessions_[group].next_seq++;
         request.payload = replicated::EncodeCommand(command);
       }
       reply = CallLeader(group, request,

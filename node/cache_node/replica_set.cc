@@ -423,8 +423,11 @@ absl::Status CacheNode::DestroyReplica(raft::GroupId group) {
   Hosted* h = Find(group);
   if (h == nullptr) return absl::OkStatus();
   h->destroying = true;
+  // The host frees the driver while DestroyGroup waits: nobody may reach it through `h` now.
+  const bool had_driver = h->driver != nullptr;
+  h->driver = nullptr;
   absl::Status s = absl::OkStatus();
-  if (h->driver != nullptr) s = host_->DestroyGroup(group, /*delete_data=*/true);
+  if (had_driver) s = host_->DestroyGroup(group, /*delete_data=*/true);
   if (!s.ok()) wipe_pending_.insert(group);  // the group is gone; its files must go before reuse
   hosted_.erase(group);
   evicting_.erase(group);

@@ -354,8 +354,10 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   // 2. Safety phase, with membership work.
   const int64_t start_ns = sim.now_ns();
   auto admin = [&](std::string what, std::function<absl::Status(CacheNode&)> call) {
+    // Scheduled retries hold the attempt; the attempt holds itself only weakly (no cycle).
     auto attempt = std::make_shared<std::function<void()>>();
-    *attempt = [&sim, &workload, what, call, attempt, all]() {
+    *attempt = [&sim, &workload, what, call, weak = std::weak_ptr(attempt), all]() {
+      std::shared_ptr<std::function<void()>> attempt = weak.lock();
       NodeId via = kNoNode;
       for (NodeId id : all) {
         CacheNodeProgram* p = GetCacheNodeProgram(sim, id);
