@@ -208,6 +208,14 @@ void GroupDriver::Tick(absl::Time now) {
   ExpireRequests(now);
 }
 
+bool GroupDriver::Dormant() const {
+  if (stopped()) return closed_;
+  return raft_->quiesced() && !ready_.has_value() && requests_.empty() && proposals_.empty() &&
+         reads_.empty() && confs_.empty() && transfers_.empty() && streams_.empty() &&
+         stream_reports_.empty() && snapshot_requests_.empty() && receive_ == nullptr &&
+         !raft_->HasReady();
+}
+
 // --- the cycle ----------------------------------------------------------------------------------
 
 bool GroupDriver::HasReady() const { return !stopped() && raft_->HasReady(); }

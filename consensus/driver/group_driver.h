@@ -165,6 +165,12 @@ class GroupDriver {
   void Unquiesce() {
     if (!stopped()) raft_->Unquiesce();
   }
+  // True while the group needs nothing from the host until something wakes it (a message, a
+  // request, a finished snapshot stream, a health report): its core is quiet and nothing is
+  // pending, queued or in flight; a stopped group is dormant only once closed (a failed one
+  // waits for MaybeReopen on ticks). The host skips dormant groups on its ticks and cycles, so
+  // thousands of idle groups cost nothing (raft_host.h).
+  bool Dormant() const;
   // The node's Executor is already destroyed (a simulated crash unwound every fiber): from now
   // on touch nothing of the Env; pending promises are dropped (their waiters are gone).
   void Abandon();

@@ -229,13 +229,14 @@ void GroupDriver::ResolveConfsAndTransfers() {
 }
 
 void GroupDriver::ExpireRequests(absl::Time now) {
-  const absl::Status expired = absl::DeadlineExceededError("raft request timed out");
+  // Built only when something expires: this runs on every tick of every awake group.
+  auto expired = [] { return absl::DeadlineExceededError("raft request timed out"); };
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     if (now < it->second.deadline) {
       ++it;
       continue;
     }
-    it->second.promise.Set(expired);
+    it->second.promise.Set(expired());
     it = proposals_.erase(it);
   }
   const absl::Duration retry = kReadRetryTicks * options_.raft.tick_interval;
@@ -243,7 +244,7 @@ void GroupDriver::ExpireRequests(absl::Time now) {
   for (auto it = reads_.begin(); it != reads_.end();) {
     PendingRead& read = it->second;
     if (now >= read.deadline) {
-      read.promise.Set(expired);
+      read.promise.Set(expired());
       it = reads_.erase(it);
       continue;
     }
@@ -261,7 +262,7 @@ void GroupDriver::ExpireRequests(absl::Time now) {
       ++it;
       continue;
     }
-    it->second.promise.Set(expired);
+    it->second.promise.Set(expired());
     it = confs_.erase(it);
   }
   for (auto it = transfers_.begin(); it != transfers_.end();) {
@@ -269,7 +270,7 @@ void GroupDriver::ExpireRequests(absl::Time now) {
       ++it;
       continue;
     }
-    it->promise.Set(expired);
+    it->promise.Set(expired());
     it = transfers_.erase(it);
   }
 }

@@ -79,14 +79,15 @@ absl::StatusOr<GroupDriver*> RaftHost::CreateGroup(GroupOptions options,
     return s;
   }
   absl::StatusOr<std::unique_ptr<GroupDriver>> g =
-      GroupDriver::Open(env_, options, state_machine, Hooks());
+      GroupDriver::Open(env_, options, state_machine, Hooks(id));
   opening_.erase(id);
   if (!g.ok()) return g.status();
   if (loop_->shutdown) return absl::FailedPreconditionError("raft host shut down");
   GroupDriver* raw = g->get();
-  // Inserting is safe at any time: the loop iterates over snapshots (Groups()), and removals
-  // happen only at the top of its iteration.
+  // Inserting is safe at any time: the loop iterates over snapshots (AwakeGroups()), and
+  // removals happen only at the top of its iteration.
   groups_.emplace(id, *std::move(g));
+  awake_.insert(id);
   Kick();
   return raw;
 }
@@ -111,6 +112,8 @@ void RaftHost::RemoveDestroyedGroups() {
       it->second->Stop(absl::CancelledError("raft group destroyed"));
       groups_.erase(it);
     }
+    awake_.erase(id);
+    waking_.erase(id);
     promise.Set(true);
   }
   to_destroy_.clear();
@@ -125,6 +128,41 @@ std::vector<GroupId> RaftHost::group_ids() const {
   std::vector<GroupId> ids;
   for (const auto& [id, g] : groups_) ids.push_back(id);
   return ids;
+}
+
+void RaftHost::Wake(GroupDriver* g) {
+  if (!awake_.insert(g->group()).second) return;
+  waking_.erase(g->group());
+  // A dormant group was not ticked: its core's clock (leases, timers) moves to now before
+  // anything steps it. It is quiet, so the tick only moves the clock.
+  g->Tick(env_.clock->MonotonicNow());
+}
+
+void RaftHost::WakeLater(GroupId group) {
+  if (!awake_.contains(group)) waking_.insert(group);
+  Kick();
+}
+
+std::vector<GroupDriver*> RaftHost::AwakeGroups() {
+  absl::btree_set<GroupId> waking;
+  waking.swap(waking_);  // Wake erases from waking_
+  for (GroupId id : waking) {
+    if (GroupDriver* g = group(id); g != nullptr) Wake(g);
+  }
+  std::vector<GroupDriver*> out;
+  out.reserve(awake_.size());
+  for (GroupId id : awake_) {
+    if (GroupDriver* g = group(id); g != nullptr) out.push_back(g);
+  }
+  return out;
+}
+
+void RaftHost::SettleDormant(const std::vector<GroupDriver*>& awake) {
+  // Only groups looked at in this iteration: one woken meanwhile is not in `awake`.
+  for (GroupDriver* g : awake) {
+    if (g->Dormant()) awake_.erase(g->group());
+  }
+  stats_.awake_groups = awake_.size();
 }
 
 std::vector<GroupDriver*> RaftHost::Groups() const {
@@ -160,8 +198,8 @@ void ForReplicasOn(const GroupDriver& g, NodeId node, Fn fn) {
 
 }  // namespace
 
-GroupDriver::HostHooks RaftHost::Hooks() {
-  return GroupDriver::HostHooks{.kick = [this] { Kick(); },
+GroupDriver::HostHooks RaftHost::Hooks(GroupId group) {
+  return GroupDriver::HostHooks{.kick = [this, group] { WakeLater(group); },
                                 .send_now = [this](Message m) { SendNow(std::move(m)); },
                                 .shared_log = log_.get()};
 }
@@ -194,6 +232,7 @@ void RaftHost::DrainInbox() {
         continue;
       }
       ++stats_.messages_received;
+      Wake(g);
       g->OnMessage(std::move(m));
     }
   }
@@ -256,21 +295,24 @@ void RaftHost::Run() {
     absl::StatusOr<char> kicked = kick_.Recv(wait);
     if (absl::IsCancelled(kicked.status()) || loop_->shutdown) return;
     RemoveDestroyedGroups();
-    const std::vector<GroupDriver*> groups = Groups();
-    for (const auto& report : health_reports_) {
-      const bool up = report.second;  // a plain local: lambdas may not capture bindings (C++20)
-      for (GroupDriver* g : groups) {
-        ForReplicasOn(*g, report.first, [&](ReplicaId r) {
-          if (up) {
-            g->Unquiesce();
-          } else {
-            g->ReportPeerDown(r);
-          }
-        });
+    if (!health_reports_.empty()) {
+      for (const auto& report : health_reports_) {
+        const bool up = report.second;  // a plain local: lambdas may not capture bindings
+        for (GroupDriver* g : Groups()) {
+          ForReplicasOn(*g, report.first, [&](ReplicaId r) {
+            Wake(g);
+            if (up) {
+              g->Unquiesce();
+            } else {
+              g->ReportPeerDown(r);
+            }
+          });
+        }
       }
+      health_reports_.clear();
     }
-    health_reports_.clear();
     DrainInbox();
+    const std::vector<GroupDriver*> groups = AwakeGroups();
     for (GroupDriver* g : groups) g->ProcessRequests();
     const absl::Time now = env_.clock->MonotonicNow();
     if (now >= next_tick) {
@@ -282,6 +324,7 @@ void RaftHost::Run() {
     if (loop_->shutdown) return;
     RunCycles(groups);
     if (loop_->shutdown) return;
+    SettleDormant(groups);
     MaybeMaintainLog();
   }
 }

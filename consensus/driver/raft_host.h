@@ -10,9 +10,8 @@
 // The loop (raft.h's order of effects, across groups — "group commit"):
 //   wake on a network envelope, a client request, or the tick deadline;
 //   step every received message into its group (garbage, spoofed senders and unknown groups are
-//   dropped); hand queued client requests to the cores; on the tick, Tick every group (one timer
-//   for all; quiet groups make it a no-op) and retry reopening stopped groups; then, while any
-//   group has a Ready:
+//   dropped); hand queued client requests to the cores; on the tick, Tick every awake group (one
+//   timer for all) and retry reopening stopped groups; then, while any group has a Ready:
 //     1. Persist every ready group: each buffers its records (append + hard state) in the
 //        node's ONE shared log, then ONE Sync makes all of them durable (with
 //        RaftHostOptions::shared_log = false, each group has its own WAL and Sync),
@@ -27,8 +26,17 @@
 // ("raftlog/", consensus/storage/shared_log.h), opened by the first CreateGroup. The host also
 // keeps the log small (SharedLog::Maintain after cycles) and, after a log failure (a Disk error:
 // every group that needed the failed Sync stops), reopens it on the tick, before the stopped
-// groups reopen themselves; while the log is corrupt it is retried with a growing backoff. Quiescence (Config::quiesce in raft.h) is passed
-// through; the host wires ReportNodeDown (from the node's failure detector) to every group.
+// groups reopen themselves; while the log is corrupt it is retried with a growing backoff.
+// Quiescence (Config::quiesce in raft.h) is passed through; the host wires ReportNodeDown /
+// ReportNodeUp (from the node's failure detector) to the groups with replicas on that node.
+//
+// Dormancy: after each iteration a group that is quiet with nothing pending
+// (GroupDriver::Dormant) leaves the awake set, and the loop no longer visits it at all — not on
+// ticks, not in cycles — so idle groups cost no CPU, however many there are. Whatever can give it
+// work wakes it first: a message for it, a request queued on it (its kick hook), a finished
+// snapshot stream, a health report about one of its peers. Waking moves its core's clock to now
+// before anything else reaches it (leases and timers never see a stale clock). With quiescence
+// off no group is ever dormant.
 //
 // Bounds: kMaxGroups groups, inbox_capacity envelopes waiting, kMaxCyclesPerWake Ready cycles
 // and kMaxEnvelopesPerWake envelopes per wake-up (the rest wait for the next one).
@@ -83,6 +91,7 @@ struct RaftHostStats {
   uint64_t cycles = 0;               // Ready cycles (each: persist all, send all, apply all)
   uint64_t log_syncs = 0;            // shared-log Syncs issued by cycles (at most one each)
   uint64_t log_reopens = 0;
+  uint64_t awake_groups = 0;         // groups the loop still ticks (the rest are dormant)
 };
 
 class RaftHost {
@@ -163,6 +172,13 @@ class RaftHost {
   void FlushBatches();
   void RemoveDestroyedGroups();
   std::vector<GroupDriver*> Groups() const;
+  // Dormancy (see GroupDriver::Dormant): the loop ticks and cycles only awake groups.
+  // Wake (host fiber) brings a dormant group's clock up to now at once, before it is stepped;
+  // WakeLater (any fiber: a request was queued) leaves that to the next loop iteration.
+  void Wake(GroupDriver* g);
+  void WakeLater(GroupId group);
+  std::vector<GroupDriver*> AwakeGroups();
+  void SettleDormant(const std::vector<GroupDriver*>& awake);
   bool executor_gone() const { return loop_->body_destroyed && !loop_->shutdown; }
   // raft_host_log.cc: the shared log.
   absl::Status EnsureLog();
@@ -170,7 +186,7 @@ class RaftHost {
   void MaybeReopenLog(absl::Time now);
   void MaybeMaintainLog();
   absl::Status DestroyGroupData(GroupId group, const std::string& prefix);
-  GroupDriver::HostHooks Hooks();
+  GroupDriver::HostHooks Hooks(GroupId group);
 
   Env env_;
   RaftHostOptions options_;
@@ -179,6 +195,8 @@ class RaftHost {
   FiberId fiber_ = 0;
   std::deque<std::pair<NodeId, std::string>> inbox_;
   absl::btree_map<GroupId, std::unique_ptr<GroupDriver>> groups_;
+  absl::btree_set<GroupId> awake_;    // hosted groups that are not (known to be) dormant
+  absl::btree_set<GroupId> waking_;   // woken from other fibers, clock not yet advanced
   absl::btree_set<GroupId> opening_;
   // Groups to remove at the top of the next loop iteration, with the waiting caller's promise.
   std::vector<std::pair<GroupId, Promise<bool>>> to_destroy_;

@@ -119,7 +119,9 @@ class ReplicaStore {
     using is_transparent = void;
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
-      return std::tie(a.shard, a.leaf, a.key) < std::tie(b.shard, b.leaf, b.key);
+      // Keys compared as views: clang's std::tuple has no string < string_view.
+      return std::tuple(a.shard, a.leaf, std::string_view(a.key)) <
+             std::tuple(b.shard, b.leaf, std::string_view(b.key));
     }
     bool operator()(const Slot& a, const Slot& b) const {
       return std::tie(a.shard, a.leaf, a.key) < std::tie(b.shard, b.leaf, b.key);
