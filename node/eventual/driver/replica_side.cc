@@ -192,6 +192,7 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
           break;
         }
         hint_map_->Put(HintSet::StorageKey(m.target, m.key), HintSet::Encode(hint));
+        if (observer_ != nullptr) observer_->HintStamped(env_.self, hint);
         staged_hints[{m.target, m.key}] = m.record;
         effects[i] = Effect::kHint;
         break;
