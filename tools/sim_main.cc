@@ -58,7 +58,7 @@ ABSL_FLAG(std::string, drop, "", "message drop probability as N/D (overrides the
 ABSL_FLAG(std::string, duplicate, "", "message duplication probability as N/D");
 ABSL_FLAG(bool, quiet, false, "print only the summary line");
 ABSL_FLAG(std::string, history_out, "",
-          "raft-kv, cache: write the client history as JSON lines to this file "
+          "raft-kv, cache, dynamo: write the client history as JSON lines to this file "
           "(chaos/history_json.h)");
 ABSL_FLAG(bool, check_determinism, false,
           "run the scenario twice in this process and report the first differing event, if any");
@@ -93,7 +93,7 @@ void RegisterAllScenarios(crema::sim::ScenarioRegistry& registry) {
   crema::membership::RegisterMembershipScenario(registry);
   crema::kvsim::RegisterRaftKvScenario(registry, HistoryOut());
   crema::sim::RegisterCacheScenario(registry, HistoryOut());
-  crema::dynamo::RegisterDynamoScenario(registry);
+  crema::dynamo::RegisterDynamoScenario(registry, HistoryOut());
 }
 
 std::string ReproLine() {

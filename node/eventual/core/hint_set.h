@@ -12,7 +12,9 @@
 // every hint ends in exactly one of them):
 //   stored → delivered   the target acknowledged it (or already held that version or newer);
 //          → superseded  a newer hint for the same (target, key) replaced it;
-//          → expired     it was `window` old (wall time since it was stored) before delivery —
+//          → expired     it was `window` old (wall time since it was stored, stored_at_ns; a
+//                        stand-in stalled inside the commit that stores it — a long pause — has
+//                        spent that part of the window too) before delivery —
 //                        as Cassandra's max_hint_window: a target down that long is repaired by
 //                        anti-entropy instead;
 //          → orphaned    its target left the ring for good (its ranges belong to others now).
@@ -49,7 +51,9 @@ struct Hint {
   NodeId target = kNoNode;
   std::string key;
   Record record;
-  int64_t stored_at_ns = 0;  // stand-in's wall clock when stored
+  // The stand-in's wall clock when it stored the hint: read as the group commit that makes it
+  // durable begins (the same stamp is in memory and on disk, so a restart keeps the window).
+  int64_t stored_at_ns = 0;
 
   friend bool operator==(const Hint&, const Hint&) = default;
 };

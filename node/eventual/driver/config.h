@@ -140,6 +140,10 @@ const char* HintOutcomeName(HintOutcome outcome);
 class EventualObserver {
  public:
   virtual ~EventualObserver() = default;
+  // A hint was stamped (its stored_at_ns read from the stand-in's wall clock) and written to the
+  // hint map's pending group commit; HintStored follows once that commit succeeded. The hint
+  // window runs from the stamp, so a stand-in stalled inside the commit has spent part of it.
+  virtual void HintStamped(NodeId stand_in, const Hint& hint) {}
   virtual void HintStored(NodeId stand_in, const Hint& hint) {}
   virtual void HintEnded(NodeId stand_in, const Hint& hint, HintOutcome outcome) {}
   // Hints found on disk at start (including any a failed commit left behind).

@@ -30,7 +30,8 @@ uint64_t IdField(const T& m) {
   }
 }
 
-constexpr char kIdentityFile[] = "identity";
+constexpr char kIdentityFile[] = "identity";  // the completeness marker
+constexpr char kIdentityTempFile[] = "identity.tmp";
 constexpr char kRingFile[] = "ring";
 constexpr char kRingTempFile[] = "ring.tmp";
 constexpr char kRingMagic[] = "CREMARNG";
@@ -199,6 +200,12 @@ absl::Status EventualNode::Recover() {
     // An unreadable snapshot: this replica's data is lost; start empty and recover it from the
     // other replicas (the fresh-disk path below makes sure no read is served before that).
     env_.tracer->Record("eventual.data_lost", data.status().ToString());
+    // The completeness marker goes first: a crash half-way through must not leave a disk that
+    // looks complete but lacks what this node acknowledged.
+    if (absl::Status s = env_.disk->Delete(config_.disk_prefix + kIdentityFile);
+        !s.ok() && !absl::IsNotFound(s)) {
+      return s;
+    }
     absl::Status wipe = DurableMap::Wipe(env_.disk, data_prefix);
     if (!wipe.ok()) return wipe;
     ++stats_.disk_wiped;
@@ -243,17 +250,14 @@ absl::Status EventualNode::Recover() {
   stats_.recovered_hints += recovered_hints.size();
   hint_map_ = std::move(*hint_map);
 
-  // The identity marker tells an intact disk from a new or wiped one.
-  const std::string identity = config_.disk_prefix + kIdentityFile;
-  absl::StatusOr<std::unique_ptr<File>> marker = env_.disk->Open(identity, OpenMode::kOpenExisting);
-  fresh_disk_ = (wiped || absl::IsNotFound(marker.status())) && !config_.bootstrap_new_cluster;
-  if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
-  if (absl::IsNotFound(marker.status())) {
-    absl::StatusOr<std::unique_ptr<File>> created = env_.disk->Open(identity, OpenMode::kCreate);
-    if (!created.ok()) return created.status();
-    absl::Status status = (*created)->Write(0, absl::StrCat("crema-eventual node ", env_.self, "\n"));
-    if (status.ok()) status = (*created)->Sync();
-    if (!status.ok()) return status;
+  // The completeness marker tells a disk holding everything this node acknowledged from a new,
+  // wiped or not yet resynchronised one (see MarkDiskComplete).
+  absl::StatusOr<bool> complete = ReadCompleteMarker();
+  if (!complete.ok()) return complete.status();
+  fresh_disk_ = (wiped || !*complete) && !config_.bootstrap_new_cluster;
+  if (!*complete && config_.bootstrap_new_cluster) {
+    // A founding member's empty disk is complete: it never acknowledged anything.
+    if (absl::Status s = WriteCompleteMarker(); !s.ok()) return s;
   }
   // The last ring this node knew (absent, damaged or unreadable: the initial members, if any).
   remembered_members_ = config_.initial_members;
@@ -276,6 +280,51 @@ absl::Status EventualNode::Recover() {
                       absl::StrCat("records=", store_.size(), " hints=", hints_.size(),
                                    fresh_disk_ ? " fresh" : " intact"));
   return absl::OkStatus();
+}
+
+std::string EventualNode::CompleteMarkerContents() const {
+  return absl::StrCat("crema-eventual node ", env_.self, " complete\n");
+}
+
+absl::StatusOr<bool> EventualNode::ReadCompleteMarker() {
+  absl::StatusOr<std::unique_ptr<File>> marker =
+      env_.disk->Open(config_.disk_prefix + kIdentityFile, OpenMode::kOpenExisting);
+  if (absl::IsNotFound(marker.status())) return false;
+  if (!marker.ok()) return marker.status();
+  const std::string expected = CompleteMarkerContents();
+  for (int attempt = 0; attempt < kMaxRingReads; ++attempt) {
+    absl::StatusOr<std::string> bytes = (*marker)->Read(0, expected.size() + 1);
+    if (bytes.ok() && *bytes == expected) return true;
+  }
+  // Unreadable or not ours (e.g. the unsynced marker of an older version): treat the disk as
+  // incomplete — it only costs a resynchronisation.
+  env_.tracer->Record("eventual.marker_invalid", "");
+  return false;
+}
+
+absl::Status EventualNode::WriteCompleteMarker() {
+  const std::string temp = config_.disk_prefix + kIdentityTempFile;
+  absl::StatusOr<std::unique_ptr<File>> file = env_.disk->Open(temp, OpenMode::kCreate);
+  absl::Status status = file.status();
+  if (status.ok()) status = (*file)->Truncate(0);
+  if (status.ok()) status = (*file)->Write(0, CompleteMarkerContents());
+  if (status.ok()) status = (*file)->Sync();
+  if (status.ok()) status = env_.disk->Rename(temp, config_.disk_prefix + kIdentityFile);
+  return status;
+}
+
+void EventualNode::MarkDiskComplete() {
+  if (!fresh_disk_ || stopped_) return;
+  const EventualRing& ring = Ring();
+  for (ShardId shard = 0; shard < config_.store.num_shards; ++shard) {
+    if (ring.IsOwner(shard, env_.self) && !trusted_.contains(shard)) return;
+  }
+  if (absl::Status s = WriteCompleteMarker(); !s.ok()) {
+    env_.tracer->Record("eventual.marker_failed", s.ToString());  // next round tries again
+    return;
+  }
+  fresh_disk_ = false;
+  env_.tracer->Record("eventual.disk_complete", "");
 }
 
 void EventualNode::AfterRecovery() {

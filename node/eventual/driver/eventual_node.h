@@ -63,7 +63,10 @@
 // (or the fresh disk started): by then every coordinator has heard of the change, so the writes
 // that coordinators still using the old ring sent to the old owners are there to pull. Peers
 // unavailable for recovery_skip_after are skipped (liveness over a dead peer, documented).
-// Writes are always accepted. A node with an intact disk trusts the shards it owns at start.
+// Writes are always accepted. A node with an intact disk trusts the shards it owns at start; a
+// disk is intact only once it has been complete — a fresh disk becomes so when it has
+// synchronised every shard it owns (a crash before then, or a failed first recovery, must not
+// turn an empty disk into a trusted one: the completeness marker, eventual_node.cc).
 //
 // Bounds: max_inflight_requests coordinated operations, max_pending_mutations queued durable
 // mutations, message sizes (messages.h), the hint set and the store (capacity). Malformed messages
@@ -187,6 +190,16 @@ class EventualNode {
   bool ReadyFor(ShardId shard, absl::Span<const NodeId> listed);
   bool Skippable(NodeId peer);
   absl::Status Recover();
+  // The completeness marker ("identity" under disk_prefix): present, and exactly
+  // CompleteMarkerContents, only on a disk that holds every record this node acknowledged. It is
+  // written (temp, Sync, Rename) once a fresh disk has synchronised every shard it owns, and
+  // deleted before a damaged data map is wiped; until then every restart is a fresh start again.
+  std::string CompleteMarkerContents() const;
+  // False if absent, unreadable or not exactly ours; an error if the disk failed (retry).
+  absl::StatusOr<bool> ReadCompleteMarker();
+  absl::Status WriteCompleteMarker();
+  // A fresh disk whose owned shards are all trusted now: writes the marker (fiber-only).
+  void MarkDiskComplete();
   // Saves the ring's members (fiber-only; atomic write-rename). Errors only cost the next restart
   // a smaller first ring.
   void SaveRing();

@@ -37,7 +37,10 @@ void EventualNode::SyncLoop() {
       }
     }
     SaveRing();
-    if (membership_->Joined()) SyncUntrusted();
+    if (membership_->Joined()) {
+      SyncUntrusted();
+      MarkDiskComplete();
+    }
     if (!config_.bugs.no_repair && !leaving_) HandOff();
     if (Now() >= next_exchange) {
       if (!config_.bugs.no_repair) PeriodicExchange();

@@ -156,7 +156,11 @@ void EventualNode::CommitLoop() {
 
 void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
   const absl::Time wall = Wall();
-  enum class Effect : uint8_t { kNone, kData, kHint };
+  // kData/kHint: the mutation changes that map. kAfterData/kAfterHint: a no-op only because an
+  // earlier mutation of this batch staged the same or a newer record — it is acknowledged as
+  // stored only if that map's commit succeeds (a duplicated write whose first copy's commit
+  // failed must not be acknowledged: seed 2449 of the dynamo sweep).
+  enum class Effect : uint8_t { kNone, kData, kHint, kAfterData, kAfterHint };
   std::vector<Effect> effects(batch.size(), Effect::kNone);
   std::vector<ReplicaStatus> statuses(batch.size(), ReplicaStatus::kOk);
   std::vector<std::vector<std::string>> purged(batch.size());
@@ -170,7 +174,10 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
         auto it = staged.find(m.key);
         const Record* current = it != staged.end() ? &it->second : store_.Find(m.key);
         if (PurgeTime(m.record, config_.store.tombstone_grace) <= wall) break;  // too old to keep
-        if (current != nullptr && !Supersedes(m.record, *current)) break;     // stale: holds newer
+        if (current != nullptr && !Supersedes(m.record, *current)) {         // stale: holds newer
+          if (it != staged.end()) effects[i] = Effect::kAfterData;
+          break;
+        }
         if (store_.Check(m.key, m.record, wall) == ApplyOutcome::kFull) {
           statuses[i] = ReplicaStatus::kFull;
           break;
@@ -183,7 +190,10 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
       case MutationKind::kHint: {
         const Hint hint{m.target, m.key, m.record, absl::ToUnixNanos(wall)};
         auto it = staged_hints.find({m.target, m.key});
-        if (it != staged_hints.end() && !Supersedes(m.record, it->second)) break;
+        if (it != staged_hints.end() && !Supersedes(m.record, it->second)) {
+          effects[i] = Effect::kAfterHint;
+          break;
+        }
         const HintAddResult check = hints_.Check(hint);
         if (check == HintAddResult::kStale) break;
         if (check == HintAddResult::kFull) {
@@ -192,6 +202,7 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
           break;
         }
         hint_map_->Put(HintSet::StorageKey(m.target, m.key), HintSet::Encode(hint));
+        if (observer_ != nullptr) observer_->HintStamped(env_.self, hint);
         staged_hints[{m.target, m.key}] = m.record;
         effects[i] = Effect::kHint;
         break;
@@ -234,11 +245,12 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
   ++stats_.commits;
   for (size_t i = 0; i < batch.size(); ++i) {
     Mutation& m = batch[i];
-    const bool failed = (effects[i] == Effect::kData && !data_status.ok()) ||
-                        (effects[i] == Effect::kHint && !hint_status.ok());
+    const bool data = effects[i] == Effect::kData || effects[i] == Effect::kAfterData;
+    const bool hint = effects[i] == Effect::kHint || effects[i] == Effect::kAfterHint;
+    const bool failed = (data && !data_status.ok()) || (hint && !hint_status.ok());
     if (failed) {
       statuses[i] = ReplicaStatus::kUnavailable;
-    } else if (effects[i] != Effect::kNone) {
+    } else if (effects[i] == Effect::kData || effects[i] == Effect::kHint) {
       switch (m.kind) {
         case MutationKind::kStore:
           store_.Apply(m.key, m.record, wall);

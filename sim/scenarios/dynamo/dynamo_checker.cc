@@ -34,11 +34,28 @@ void DynamoChecker::DiskWiped(NodeId node) {
   for (auto it = pending_hints_.begin(); it != pending_hints_.end();) {
     it = std::get<0>(it->first) == node ? pending_hints_.erase(it) : std::next(it);
   }
+  for (auto it = stamped_hints_.begin(); it != stamped_hints_.end();) {
+    it = std::get<0>(it->first) == node ? stamped_hints_.erase(it) : std::next(it);
+  }
+}
+
+void DynamoChecker::HintStamped(NodeId stand_in, const eventual::Hint& hint) {
+  // A later stamp of the same hint (an earlier commit failed) is the one in memory.
+  stamped_hints_.insert_or_assign({stand_in, hint.target, hint.key, hint.record.version}, Now());
 }
 
 void DynamoChecker::HintStored(NodeId stand_in, const eventual::Hint& hint) {
   ++hints_stored_;
-  pending_hints_.try_emplace({stand_in, hint.target, hint.key, hint.record.version}, Now());
+  const HintKey key{stand_in, hint.target, hint.key, hint.record.version};
+  int64_t stamped_ns = Now();
+  if (auto it = stamped_hints_.find(key); it != stamped_hints_.end()) {
+    stamped_ns = it->second;
+    stamped_hints_.erase(it);
+  } else {
+    Fail(absl::StrCat("HINTS: node ", stand_in, " stored hint ", hint.key, " for node ", hint.target,
+                      " that it never stamped"));
+  }
+  pending_hints_.try_emplace(key, stamped_ns);
 }
 
 void DynamoChecker::HintEnded(NodeId stand_in, const eventual::Hint& hint,
@@ -57,8 +74,8 @@ void DynamoChecker::HintEnded(NodeId stand_in, const eventual::Hint& hint,
         hint_window_ - (slack == clock_slack_.end() ? absl::ZeroDuration() : slack->second);
     const absl::Duration age = absl::Nanoseconds(Now() - stored_ns);
     if (age < allowed) {
-      Fail(absl::StrCat("HINTS: node ", stand_in, " expired a hint for node ", hint.target, " after ",
-                        absl::FormatDuration(age), ", before the window (",
+      Fail(absl::StrCat("HINTS: node ", stand_in, " expired a hint for node ", hint.target, " ",
+                        absl::FormatDuration(age), " after stamping it, before the window (",
                         absl::FormatDuration(hint_window_), " less clock slack)"));
     }
   }
@@ -80,8 +97,10 @@ void DynamoChecker::HintsRecovered(NodeId stand_in, const std::vector<eventual::
   for (const eventual::Hint& h : hints) {
     const HintKey key{stand_in, h.target, h.key, h.record.version};
     found.insert(key);
-    // A hint on disk we were not told about: a failed commit left it behind. It is a hint now.
-    pending_hints_.try_emplace(key, Now());
+    // A hint on disk we were not told about: a failed commit left it behind. It is a hint now,
+    // from its stamp if we saw it.
+    auto stamped = stamped_hints_.find(key);
+    pending_hints_.try_emplace(key, stamped != stamped_hints_.end() ? stamped->second : Now());
   }
   for (const auto& [key, stored] : pending_hints_) {
     if (std::get<0>(key) == stand_in && !found.contains(key)) {

@@ -14,8 +14,9 @@
 //     version >= the greatest acknowledged write to it — given that at most min(N − W, W − 1)
 //     replicas were wiped for good (the scenario keeps to that budget).
 //   Hints: every stored hint ends exactly once — delivered (and the target then holds that version
-//     or newer), superseded, expired (no sooner than the hint window, less the stand-in's forward
-//     clock steps and drift), orphaned (target left the ring), or lost with a wiped stand-in; a
+//     or newer), superseded, expired (no sooner than the hint window after the stand-in stamped
+//     it, less the stand-in's forward clock steps and drift; the stamp is taken as the commit that
+//     stores the hint begins — hint_set.h), orphaned (target left the ring), or lost with a wiped stand-in; a
 //     restarted stand-in recovers every hint it held; none is left once the cluster has healed.
 //   Anti-entropy moves only divergent keys: `SnapshotDivergence` is taken once the clients have
 //     stopped and in-flight requests have ended, just before the heal; from then until
@@ -55,6 +56,7 @@ class DynamoChecker final : public eventual::EventualObserver {
   void DiskWiped(NodeId node);
 
   // --- EventualObserver ---
+  void HintStamped(NodeId stand_in, const eventual::Hint& hint) override;
   void HintStored(NodeId stand_in, const eventual::Hint& hint) override;
   void HintEnded(NodeId stand_in, const eventual::Hint& hint, eventual::HintOutcome outcome) override;
   void HintsRecovered(NodeId stand_in, const std::vector<eventual::Hint>& hints) override;
@@ -88,7 +90,10 @@ class DynamoChecker final : public eventual::EventualObserver {
   absl::Duration hint_window_;
   absl::btree_map<NodeId, absl::Duration> clock_slack_;
   DynamoCluster* cluster_ = nullptr;
-  absl::btree_map<HintKey, int64_t> pending_hints_;  // -> virtual time stored
+  // The window's start, in virtual time: when the stand-in stamped the hint (HintStamped), which
+  // precedes HintStored by the commit's duration — milliseconds, or a whole pause.
+  absl::btree_map<HintKey, int64_t> stamped_hints_;  // -> virtual time stamped, until stored
+  absl::btree_map<HintKey, int64_t> pending_hints_;  // -> virtual time stamped
   absl::btree_set<NodeId> wiped_;
   bool checking_transfers_ = false;
   absl::btree_set<std::string> divergent_;

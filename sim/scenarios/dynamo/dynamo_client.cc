@@ -2,10 +2,35 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 
 namespace crema::dynamo {
 
 std::string KeyName(int index) { return absl::StrCat("key-", index); }
+
+void WriteHistoryJson(const DynamoLedger& ledger, std::ostream& out) {
+  static constexpr const char* kOps[] = {"get", "put", "delete"};
+  static constexpr const char* kOutcomes[] = {"pending", "ok", "failed", "unknown"};
+  for (const DynamoOp& op : ledger.ops) {
+    nlohmann::ordered_json line;
+    line["client"] = op.client;
+    line["seq"] = op.seq;
+    line["server"] = op.server;
+    line["op"] = kOps[static_cast<int>(op.op)];
+    line["key"] = op.key;
+    line["value"] = op.value;
+    line["ttl_ms"] = op.ttl_ms;
+    line["invoke_ns"] = op.invoke_ns;
+    line["complete_ns"] = op.complete_ns;
+    line["outcome"] = kOutcomes[static_cast<int>(op.outcome)];
+    line["version"] = op.version.ToString();
+    line["found"] = op.found;
+    // Errors are server text: keep the line valid JSON whatever bytes they hold.
+    line["error"] = op.error;
+    out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+  out.flush();
+}
 
 DynamoClient::DynamoClient(Env env, sim::Simulator* sim, DynamoLedger* ledger,
                            DynamoClientOptions options)

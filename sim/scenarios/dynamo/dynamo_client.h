@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,17 @@ class DynamoClient final : public sim::NodeProgram {
 };
 
 std::string KeyName(int index);
+
+// The ledger as JSON lines (`--history_out` of //tools:sim), one operation per line in ledger
+// order (invocation order), e.g.
+//   {"client":101,"seq":3,"server":2,"op":"put","key":"key-5","value":"c101-3","ttl_ms":0,
+//    "invoke_ns":100,"complete_ns":250,"outcome":"ok","version":"1767225582339385855.0@2",
+//    "found":false,"error":""}                                  (on one line in a file)
+// outcome: "pending" | "ok" | "failed" (certainly not applied) | "unknown" (may have applied).
+// version: put/delete: the version written; get: the version returned ("0.0@0" when none).
+// This is the dynamo scenario's own format (it carries versions and coordinators), not
+// chaos/history_json.h's.
+void WriteHistoryJson(const DynamoLedger& ledger, std::ostream& out);
 
 }  // namespace crema::dynamo
 

@@ -354,18 +354,23 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
          << "; liveness_ms=" << (sim.now_ns() - heal_ns) / 1000000 << "; ops=" << ledger.ops.size()
          << "\ndynamo: " << (result.pass ? "PASS: " : "FAIL: ") << result.message << "\n";
   }
+  if (params.history_out != nullptr) WriteHistoryJson(ledger, *params.history_out);
   sim.Trace(kNoNode, "scenario.result", result.message);
   sim::FinishResult(sim, result);
   return result;
 }
 
-void RegisterDynamoScenario(sim::ScenarioRegistry& registry) {
+void RegisterDynamoScenario(sim::ScenarioRegistry& registry, std::ostream* history_out) {
   const absl::Status registered = registry.Register(
       "dynamo",
       "eventual-mode keyspaces (N=3, R+W>N, strict or sloppy) on 3-6 servers under the full fault "
       "model; reads see the latest acknowledged write, replicas converge, no acknowledged write "
       "lost, every hint ends, anti-entropy moves only divergent keys",
-      [](const sim::ScenarioOptions& options) { return RunDynamoScenario(options); });
+      [history_out](const sim::ScenarioOptions& options) {
+        DynamoParams params;
+        params.history_out = history_out;
+        return RunDynamoScenario(options, params);
+      });
   assert(registered.ok());
   (void)registered;
 }

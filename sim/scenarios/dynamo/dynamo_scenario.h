@@ -24,6 +24,7 @@
 #define CREMA_SIM_SCENARIOS_DYNAMO_DYNAMO_SCENARIO_H_
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@
 namespace crema::dynamo {
 
 struct DynamoParams {
+  std::ostream* history_out = nullptr;  // the client history as JSON lines (not owned)
   absl::Duration safety_duration = absl::Seconds(10);
   absl::Duration final_partition = absl::Seconds(2);  // with partitions on (see the phases)
   absl::Duration liveness_bound = absl::Seconds(15);
@@ -71,8 +73,9 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
                                       const DynamoParams& params = {},
                                       DynamoRunStats* stats = nullptr);
 
-// Registers "dynamo".
-void RegisterDynamoScenario(sim::ScenarioRegistry& registry);
+// Registers "dynamo". `history_out` (may be null) receives each run's client history as JSON
+// lines (WriteHistoryJson in dynamo_client.h).
+void RegisterDynamoScenario(sim::ScenarioRegistry& registry, std::ostream* history_out = nullptr);
 
 }  // namespace crema::dynamo
 

@@ -206,6 +206,49 @@ TEST_F(EventualNodeTest, AWipedReplicaServesNoReadsUntilItHasCaughtUp) {
   EXPECT_TRUE(later->found);
 }
 
+// The dynamo scenario's seed 1585: a wiped replica whose first recovery failed (disk full) after
+// creating its identity marker came back, on the retry, as an *intact* empty disk, trusted every
+// shard and answered a QUORUM read "absent" for an acknowledged write. The same hole opened when a
+// wiped replica crashed again before it had caught up. A disk is complete only once it has
+// synchronised every shard it owns; every restart before that is a fresh start again.
+TEST_F(EventualNodeTest, AWipedReplicaThatRestartsBeforeCatchingUpStillTrustsNothing) {
+  DynamoCluster cluster(Options(seed_, 3));
+  Settle(cluster);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(cluster.Put(1, absl::StrCat("k", i), "v", {Consistency::All()}).ok());
+  const std::vector<sim::Link> cut = {{1, 3}, {3, 1}, {2, 3}, {3, 2}};
+  cluster.sim().network().SetPartition(cut, "isolate 3");
+  cluster.sim().Amnesia(3);
+  cluster.sim().Restart(3);
+  auto trusts_any = [&] {
+    for (ShardId shard = 0; shard < cluster.options().eventual.store.num_shards; ++shard) {
+      if (cluster.node(3)->Trusted(shard)) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(3) != nullptr && cluster.node(3)->recovered(); },
+                               absl::Seconds(5)));
+  cluster.sim().RunFor(absl::Seconds(5));  // past ownership_settle: it tries to sync, and cannot
+  EXPECT_FALSE(trusts_any());
+  EXPECT_EQ(cluster.node(3)->store().size(), 0u);
+  // A crash before it caught up: the empty disk must still count as fresh.
+  cluster.sim().Crash(3);
+  cluster.sim().Restart(3);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(3) != nullptr && cluster.node(3)->recovered(); },
+                               absl::Seconds(5)));
+  EXPECT_FALSE(trusts_any()) << "an empty disk that never caught up was trusted after a restart";
+  // Healed, it catches up, and only then is its disk complete: a later restart trusts at once.
+  cluster.sim().network().HealPartition();
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.MembershipAgrees() && cluster.AllTrusted(); },
+                               absl::Seconds(40)));
+  EXPECT_EQ(cluster.node(3)->store().size(), 30u);
+  cluster.sim().RunFor(absl::Seconds(1));  // the marker is written by the sync loop's next round
+  cluster.sim().Crash(3);
+  cluster.sim().Restart(3);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(3) != nullptr && cluster.node(3)->recovered(); },
+                               absl::Seconds(5)));
+  EXPECT_TRUE(trusts_any());
+}
+
 TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
   DynamoClusterOptions o = Options(seed_, 4);
   o.spares = {5};

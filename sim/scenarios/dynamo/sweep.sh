@@ -2,12 +2,17 @@
 # Runs the dynamo scenario over many seeds, as the CI test picks them (heavy faults for seeds
 # equal to 1 mod 4), and prints every failure with its repro command plus a closing tally.
 #   sim/scenarios/dynamo/sweep.sh [count] [first_seed]      (default 2000 seeds from 1)
+# SIM=<binary> runs an already built //tools:sim instead of building one (-c opt);
+# BAZEL="bazel --output_base=..." chooses how bazel is invoked.
 set -euo pipefail
 count="${1:-2000}"
 first="${2:-1}"
 cd "$(dirname "$0")/../../.."
-bazel build -c opt //tools:sim >&2
-sim="bazel-bin/tools/sim"
+sim="${SIM:-}"
+if [[ -z "$sim" ]]; then
+  ${BAZEL:-bazel} build -c opt //tools:sim >&2
+  sim="bazel-bin/tools/sim"
+fi
 pass=0
 fail=0
 for ((seed = first; seed < first + count; seed++)); do
