@@ -166,9 +166,16 @@ class CacheNode final : public CacheApi {
     std::unique_ptr<replicated::CacheStateMachine> cache;
     std::unique_ptr<cluster::MetaStateMachine> meta;
     bool destroying = false;
-    // Local reads are served only once a ReadIndex round since this replica was opened showed
+    bool opening = false;  // CreateReplica is inside RaftHost::CreateGroup (which uses the SM)
+    // Local reads are served only once a ReadIndex round since this replica was opened — or
+    // last reopened after a disk failure, which rolls its state back to what is durable — showed
     // it holds everything committed before (so nothing this node acknowledged before a crash).
-    bool local_ready = false;
+    // 1 + the driver's reopens() when that round completed; 0: none yet (see LocalReady).
+    uint64_t ready_opening = 0;
+    bool LocalReady() const { return driver != nullptr && ready_opening == driver->reopens() + 1; }
+    void MarkLocalReady() {
+      if (driver != nullptr) ready_opening = driver->reopens() + 1;
+    }
   };
   // This node's exactly-once session with one shard (session_table.h).
   struct OriginSession {
@@ -276,7 +283,8 @@ class CacheNode final : public CacheApi {
   // group's files are wiped before a new replica (a new generation) of it is created here.
   absl::btree_map<raft::GroupId, raft::ReplicaId> corrupt_local_;
   bool reconcile_scheduled_ = false;
-  bool reconciling_ = false;
+  bool reconciling_ = false;      // ReconcileReplicas is running
+  bool reconcile_spawned_ = false;  // a fiber that will run it is spawned, not yet started
   bool fetching_map_ = false;
   absl::Time bootstrap_proposed_at_ = absl::InfinitePast();
   uint64_t pushed_version_ = 0;

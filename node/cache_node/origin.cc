@@ -226,14 +226,14 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
                       h->driver->has_core() && !h->driver->stopped() && h->cache != nullptr;
   if (consistency == ReadConsistency::kLocal) {
     ++stats_.reads_local;
-    if (usable && !h->local_ready && !options_.plant_local_read_no_floor) {
+    if (usable && !h->LocalReady() && !options_.plant_local_read_no_floor) {
       // First local read since this replica opened: learn what was committed before.
       absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
           std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
       h = Find(group);  // the wait may have let the replica go
-      if (index.ok() && h != nullptr) h->local_ready = true;
+      if (index.ok() && h != nullptr) h->MarkLocalReady();
     }
-    if (h != nullptr && h->local_ready && CaughtUp(*h, floor)) {
+    if (h != nullptr && h->LocalReady() && CaughtUp(*h, floor)) {
       return ReadLocal(*h, op, keys);
     }
     if (options_.plant_local_read_no_floor && usable && h != nullptr) {
@@ -247,7 +247,7 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
           std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
       h = Find(group);
       if (index.ok() && h != nullptr && h->cache != nullptr) {
-        h->local_ready = true;
+        h->MarkLocalReady();
         RaiseFloor(group, *index);
         ReadOutcome out = ReadLocal(*h, op, keys);
         out.index = std::max<uint64_t>(out.index, *index);

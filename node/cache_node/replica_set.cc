@@ -299,14 +299,22 @@ absl::Status CacheNode::WipeGroupFiles(raft::GroupId group) {
 
 void CacheNode::ScheduleReconcile() {
   reconcile_scheduled_ = true;
-  if (reconciling_ || shutdown_) return;
-  reconciling_ = true;
+  if (reconciling_ || reconcile_spawned_ || shutdown_) return;
+  reconcile_spawned_ = true;
   env_.executor->Spawn("replica-reconcile", [this, alive = alive_] {
-    if (*alive) ReconcileReplicas();
+    if (!*alive) return;
+    reconcile_spawned_ = false;
+    ReconcileReplicas();
   });
 }
 
 void CacheNode::ReconcileReplicas() {
+  // One reconciler at a time (Start calls it directly while a scheduled one may be pending):
+  // two would create and destroy the same replicas under each other's feet.
+  if (reconciling_) {
+    reconcile_scheduled_ = true;  // the running one goes round again
+    return;
+  }
   reconciling_ = true;
   for (int round = 0; round < 64 && reconcile_scheduled_ && !shutdown_; ++round) {
     reconcile_scheduled_ = false;
@@ -378,6 +386,7 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
   }
   Hosted& h = hosted_[group];
   h.replica = replica;
+  h.opening = true;  // DestroyReplica defers to us until CreateGroup returns (it owns `sm`)
   if (group == cluster::kMetaGroup) {
     h.meta = std::make_unique<cluster::MetaStateMachine>();
     h.meta->SetOnChange([this, alive = alive_] {
@@ -398,6 +407,14 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
   }
   absl::StatusOr<raft::GroupDriver*> driver = host_->CreateGroup(o, sm);
   Hosted* again = Find(group);
+  if (again != nullptr) again->opening = false;
+  if (again != nullptr && again->destroying) {
+    // Destroyed while it opened: finish that now that nothing uses its state machine.
+    if (driver.ok()) again->driver = *driver;
+    (void)DestroyReplica(group);
+    ScheduleReconcile();
+    return absl::AbortedError("replica destroyed while opening");
+  }
   if (!driver.ok()) {
     if (again != nullptr && again->driver == nullptr) hosted_.erase(group);
     if (absl::IsDataLoss(driver.status())) {
@@ -423,6 +440,7 @@ absl::Status CacheNode::DestroyReplica(raft::GroupId group) {
   Hosted* h = Find(group);
   if (h == nullptr) return absl::OkStatus();
   h->destroying = true;
+  if (h->opening) return absl::OkStatus();  // CreateReplica finishes the destroy
   // The host frees the driver while DestroyGroup waits: nobody may reach it through `h` now.
   const bool had_driver = h->driver != nullptr;
   h->driver = nullptr;

@@ -131,12 +131,12 @@ Reply CacheNode::ServeRead(const forward::Request& request) {
   }
   const absl::Time deadline = env_.clock->MonotonicNow() + request.timeout;
   raft::Index at_least = q->min_index;
-  if (q->consistency == ReadConsistency::kLinearizable || !h->local_ready) {
+  if (q->consistency == ReadConsistency::kLinearizable || !h->LocalReady()) {
     absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(request.timeout);
     h = Find(request.group);
     if (h == nullptr || h->cache == nullptr) return WithStatus(ReplyStatus::kNotHosted);
     if (!index.ok()) return FailedProposal(index.status(), NotLeaderReply(*h));
-    h->local_ready = true;
+    h->MarkLocalReady();
     at_least = std::max(at_least, *index);
   }
   // A local read must reflect what the origin already acknowledged: wait briefly to apply it.

@@ -160,6 +160,8 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
   const absl::Time now = absl::FromUnixNanos(sim_->now_ns());
   op->id = recorder_.InvokeOp(std::move(invoked), now);
   op->closed = false;
+  // Which node serves which history operation (the history itself does not say).
+  sim_->Trace(node_id, "cache.op", absl::StrCat("#", op->id, " client ", client, " key ", op->key));
   info_.push_back({.node = node_id, .ttl_ns = absl::ToInt64Nanoseconds(op->ttl) *
                                                (op->kind == Op::Kind::kExpire ? 0 : 1)});
   if (op_token_.size() <= static_cast<size_t>(client)) {
