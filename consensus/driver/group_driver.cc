@@ -335,7 +335,10 @@ void GroupDriver::ApplyEntry(const Entry& entry) {
 absl::Status GroupDriver::MaybeCheckpoint() {
   const CheckpointPolicy& policy = options_.checkpoint;
   const uint64_t entries = applied_ - last_checkpoint_;
-  const bool due = (policy.every_entries > 0 && entries >= policy.every_entries) ||
+  // BUGGIFY: checkpoint (and compact) early, so lagging followers need snapshots more often.
+  const bool early = entries > 0 && env_.buggify != nullptr &&
+                     env_.buggify->Fire("raft.early_checkpoint");
+  const bool due = early || (policy.every_entries > 0 && entries >= policy.every_entries) ||
                    (policy.every_log_bytes > 0 && bytes_since_checkpoint_ >= policy.every_log_bytes);
   if (!due || applied_ != raft_->applied()) return absl::OkStatus();
   const std::optional<SnapshotMeta>& latest = storage_->snapshots().latest();

@@ -322,6 +322,11 @@ void RaftHost::Run() {
       next_tick = std::max(next_tick + tick, now);
     }
     if (loop_->shutdown) return;
+    // BUGGIFY: a slow loop (a busy node): Readies wait a little before they are persisted, and
+    // more inputs pile into the next cycle.
+    if (env_.buggify != nullptr && env_.buggify->Fire("raft.host.slow_cycle")) {
+      if (!env_.executor->Sleep(absl::Milliseconds(5)).ok() || loop_->shutdown) return;
+    }
     RunCycles(groups);
     if (loop_->shutdown) return;
     SettleDormant(groups);

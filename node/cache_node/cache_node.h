@@ -173,8 +173,10 @@ class CacheNode final : public CacheApi {
     // 1 + the driver's reopens() when that round completed; 0: none yet (see LocalReady).
     uint64_t ready_opening = 0;
     bool LocalReady() const { return driver != nullptr && ready_opening == driver->reopens() + 1; }
-    void MarkLocalReady() {
-      if (driver != nullptr) ready_opening = driver->reopens() + 1;
+    // `opening`: the driver's reopens() when the ReadIndex round was started (a round that
+    // straddles a reopen proves nothing about the reopened state).
+    void MarkLocalReady(uint64_t opening) {
+      if (driver != nullptr && driver->reopens() == opening) ready_opening = opening + 1;
     }
   };
   // This node's exactly-once session with one shard (session_table.h).

@@ -75,6 +75,11 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
     }
     NodeId target = candidates[0];
     if (target == avoid && candidates.size() > 1) target = candidates[1 + attempt % (candidates.size() - 1)];
+    // BUGGIFY: a stale leader hint — ask another replica first (it answers NotLeader or serves).
+    if (candidates.size() > 1 && env_.buggify != nullptr &&
+        env_.buggify->Fire("cache.forward.stale_hint")) {
+      target = candidates.back();
+    }
     const absl::Duration budget = std::min(options_.attempt_timeout, deadline - now);
     absl::StatusOr<forward::Reply> reply;
     if (target == env_.self) {
@@ -221,17 +226,20 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
     ReadConsistency consistency, absl::Time deadline) {
   if (shutdown_) return absl::UnavailableError("node shutting down");
   const raft::Index floor = options_.plant_local_read_no_floor ? 0 : Floor(group);
-  Hosted* h = Find(group);
+  // BUGGIFY: this replica is not used (as if not caught up): the read is forwarded instead.
+  const bool skip_local = env_.buggify != nullptr && env_.buggify->Fire("cache.read.skip_local");
+  Hosted* h = skip_local ? nullptr : Find(group);
   const bool usable = h != nullptr && !h->destroying && h->driver != nullptr &&
                       h->driver->has_core() && !h->driver->stopped() && h->cache != nullptr;
   if (consistency == ReadConsistency::kLocal) {
     ++stats_.reads_local;
     if (usable && !h->LocalReady() && !options_.plant_local_read_no_floor) {
       // First local read since this replica opened: learn what was committed before.
+      const uint64_t opening = h->driver->reopens();
       absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
           std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
       h = Find(group);  // the wait may have let the replica go
-      if (index.ok() && h != nullptr) h->MarkLocalReady();
+      if (index.ok() && h != nullptr) h->MarkLocalReady(opening);
     }
     if (h != nullptr && h->LocalReady() && CaughtUp(*h, floor)) {
       return ReadLocal(*h, op, keys);
@@ -243,11 +251,12 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
     ++stats_.reads_linearizable;
     if (usable && options_.plant_linearizable_read_no_read_index) return ReadLocal(*h, op, keys);
     if (usable) {
+      const uint64_t opening = h->driver->reopens();
       absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
           std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
       h = Find(group);
       if (index.ok() && h != nullptr && h->cache != nullptr) {
-        h->MarkLocalReady();
+        h->MarkLocalReady(opening);
         RaiseFloor(group, *index);
         ReadOutcome out = ReadLocal(*h, op, keys);
         out.index = std::max<uint64_t>(out.index, *index);

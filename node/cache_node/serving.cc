@@ -132,11 +132,12 @@ Reply CacheNode::ServeRead(const forward::Request& request) {
   const absl::Time deadline = env_.clock->MonotonicNow() + request.timeout;
   raft::Index at_least = q->min_index;
   if (q->consistency == ReadConsistency::kLinearizable || !h->LocalReady()) {
+    const uint64_t opening = h->driver->reopens();
     absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(request.timeout);
     h = Find(request.group);
     if (h == nullptr || h->cache == nullptr) return WithStatus(ReplyStatus::kNotHosted);
     if (!index.ok()) return FailedProposal(index.status(), NotLeaderReply(*h));
-    h->MarkLocalReady();
+    h->MarkLocalReady(opening);
     at_least = std::max(at_least, *index);
   }
   // A local read must reflect what the origin already acknowledged: wait briefly to apply it.
