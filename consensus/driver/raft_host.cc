@@ -163,7 +163,8 @@ void ForReplicasOn(const GroupDriver& g, NodeId node, Fn fn) {
 GroupDriver::HostHooks RaftHost::Hooks() {
   return GroupDriver::HostHooks{.kick = [this] { Kick(); },
                                 .send_now = [this](Message m) { SendNow(std::move(m)); },
-                                .shared_log = log_.get()};
+                                .shared_log = log_.get(),
+                                .counters = &stats_.groups};
 }
 
 // --- network ------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -71,6 +72,9 @@ struct RaftHostOptions {
   std::string log_prefix = "raftlog/";
   storage::SharedLogOptions log;
   absl::Duration log_reopen_backoff = absl::Seconds(1);  // doubling up to 30 s while corrupt
+  // Told how long each shared-log Sync took (the write and fsync of a cycle, by the node's
+  // monotonic clock), for metrics; must not feed back into the node's decisions. Host fiber.
+  std::function<void(absl::Duration)> on_log_sync;
 };
 
 struct RaftHostStats {
@@ -83,6 +87,7 @@ struct RaftHostStats {
   uint64_t cycles = 0;               // Ready cycles (each: persist all, send all, apply all)
   uint64_t log_syncs = 0;            // shared-log Syncs issued by cycles (at most one each)
   uint64_t log_reopens = 0;
+  GroupCounters groups;              // summed over every group this host ever ran
 };
 
 class RaftHost {
@@ -178,13 +183,13 @@ class RaftHost {
   std::shared_ptr<LoopState> loop_ = std::make_shared<LoopState>();
   FiberId fiber_ = 0;
   std::deque<std::pair<NodeId, std::string>> inbox_;
+  RaftHostStats stats_;  // before groups_: their drivers count into stats_.groups
   absl::btree_map<GroupId, std::unique_ptr<GroupDriver>> groups_;
   absl::btree_set<GroupId> opening_;
   // Groups to remove at the top of the next loop iteration, with the waiting caller's promise.
   std::vector<std::pair<GroupId, Promise<bool>>> to_destroy_;
   std::vector<std::pair<NodeId, bool>> health_reports_;  // (node, up)
   absl::btree_map<NodeId, BatchBuilder> batches_;
-  RaftHostStats stats_;
   std::unique_ptr<storage::SharedLog> log_;
   storage::IoLock log_open_lock_;  // one fiber opens the log; the others wait for it
   absl::Time log_failed_at_ = absl::InfinitePast();

@@ -423,6 +423,7 @@ absl::Status CacheNode::DestroyReplica(raft::GroupId group) {
   Hosted* h = Find(group);
   if (h == nullptr) return absl::OkStatus();
   h->destroying = true;
+  FoldCacheStats(group, *h);  // its last evictions and expirations, before it goes
   absl::Status s = absl::OkStatus();
   if (h->driver != nullptr) s = host_->DestroyGroup(group, /*delete_data=*/true);
   if (!s.ok()) wipe_pending_.insert(group);  // the group is gone; its files must go before reuse
