@@ -6,10 +6,10 @@
 #      passes promtool and shows Raft, fsync and cache series that moved;
 #   3. SIGKILL of shard 0's leader under write load: service continues on the others, the killed
 #      node restarts from its data directory, and no acknowledged write is lost.
-# Usage: cluster_integration_test.sh CREMA_SERVER CREMACTL LOADGEN CLUSTER_SH
+# Usage: cluster_integration_test.sh CREMA_SERVER CREMACTL LOADGEN CLUSTER_SH ALERTS DASHBOARD
 set -euo pipefail
 export CREMA_SERVER_BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-CTL="$2"; LOADGEN="$3"; CLUSTER="$4"
+CTL="$2"; LOADGEN="$3"; CLUSTER="$4"; ALERTS="$5"; DASHBOARD="$6"
 WORK="${TEST_TMPDIR:-$(mktemp -d)}/it"; mkdir -p "$WORK"
 export CREMA_CLUSTER_DIR="$WORK/cluster"
 export CREMA_BASE_PORT=$((20000 + RANDOM % 4000)) CREMA_RESP_BASE=$((24000 + RANDOM % 4000)) \
@@ -53,11 +53,11 @@ for i in 1 2 3; do
   curl -sf "http://$(http $i)/metrics" > "$WORK/metrics$i.txt" || fail "/metrics of node $i"
   promtool check metrics < "$WORK/metrics$i.txt" || fail "promtool check metrics (node $i)"
 done
-/usr/bin/python3 - "$WORK"/metrics[123].txt <<'PY' || fail "node-side metrics"
+/usr/bin/python3 - "$ALERTS" "$DASHBOARD" "$WORK"/metrics[123].txt <<'PY' || fail "node-side metrics"
 import collections, re, sys
 sums = collections.Counter()
 has_leader = collections.defaultdict(float)
-for path in sys.argv[1:]:
+for path in sys.argv[3:]:
     for line in open(path):
         m = re.match(r'^([a-z_]+)(\{[^}]*\})? ([-+0-9.eEInfa]+)$', line.strip())
         if not m:
@@ -74,6 +74,12 @@ for name in ["crema_raft_proposals_total", "crema_raft_committed_entries_total",
     assert sums[name] > 0, f"{name} is {sums[name]} over the nodes"
 assert has_leader and all(v == 1 for v in has_leader.values()), f"shards without a leader: {has_leader}"
 assert sums["crema_membership_members"] >= 9, sums["crema_membership_members"]
+# Every metric the alert rules and the dashboard query is served by a live node.
+live = {re.sub(r'_(bucket|sum|count)$', '', n) for n in sums}
+for path in sys.argv[1:3]:
+    for name in set(re.findall(r'\b(crema_[a-z_]+)\b(?!\.)', open(path).read())):
+        base = re.sub(r'_(bucket|sum|count)$', '', name)
+        assert base in live or name in sums, f"{path} uses {name}, which no live node exposes"
 print(f"metrics: {len(has_leader)} shards with a leader, "
       f"{int(sums['crema_raft_proposals_total'])} proposals, {int(sums['crema_cache_hits_total'])} hits")
 PY
