@@ -2,10 +2,13 @@
 
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <utility>
+#include <vector>
 
 // ThreadSanitizer keeps a shadow call stack per thread; switching stacks behind its back corrupts
 // it. Under TSan each fiber is announced as a TSan fiber and every switch is reported (below, at
@@ -23,6 +26,68 @@
 #ifdef CREMA_TSAN_FIBERS
 #include <sanitizer/tsan_interface.h>
 #endif
+
+namespace crema {
+
+// Fiber stacks are reused. Mapping a guarded stack for every fiber and unmapping it when the
+// fiber ends cost about a third of a busy server's CPU (mmap, mprotect of the guard page, page
+// faults on fresh pages, munmap and the TLB shootdowns it sends to the process's other threads;
+// docs/server.md, "Where the time goes"); every RESP command runs in its own fiber. A finished
+// fiber's stack goes back to this pool, up to Executor::kMaxPooledStackBytes, and the next Spawn
+// takes it. Stacks keep their guard page. Loop thread only, like the Executor.
+// Sanitizer builds do not pool: a reused stack would carry the previous fiber's shadow state.
+class FiberStackPool {
+ public:
+  explicit FiberStackPool(size_t stack_bytes, size_t max_pooled)
+      : allocator_(stack_bytes), max_pooled_(max_pooled) {}
+  ~FiberStackPool() {
+    for (boost::context::stack_context& sc : free_) allocator_.deallocate(sc);
+  }
+  FiberStackPool(const FiberStackPool&) = delete;
+  FiberStackPool& operator=(const FiberStackPool&) = delete;
+
+  boost::context::stack_context Take() {
+    if (free_.empty()) return allocator_.allocate();
+    boost::context::stack_context sc = free_.back();
+    free_.pop_back();
+    return sc;
+  }
+  void Give(boost::context::stack_context& sc) {
+    if (free_.size() < max_pooled_) {
+      free_.push_back(sc);
+    } else {
+      allocator_.deallocate(sc);
+    }
+  }
+
+ private:
+  boost::context::protected_fixedsize_stack allocator_;
+  size_t max_pooled_;
+  std::vector<boost::context::stack_context> free_;  // bounded by max_pooled_
+};
+
+namespace {
+
+// A Boost.Context StackAllocator over the pool.
+class PooledStack {
+ public:
+  explicit PooledStack(std::shared_ptr<FiberStackPool> pool) : pool_(std::move(pool)) {}
+  boost::context::stack_context allocate() { return pool_->Take(); }
+  void deallocate(boost::context::stack_context& sc) noexcept { pool_->Give(sc); }
+
+ private:
+  std::shared_ptr<FiberStackPool> pool_;
+};
+
+#if defined(CREMA_TSAN_FIBERS) || defined(CREMA_SANITIZER) || defined(BOOST_USE_ASAN) || \
+    defined(__SANITIZE_ADDRESS__)
+constexpr bool kPoolStacks = false;
+#else
+constexpr bool kPoolStacks = true;
+#endif
+
+}  // namespace
+}  // namespace crema
 
 #if defined(BOOST_USE_UCONTEXT)
 // Boost.Context's ucontext implementation keeps each thread's running context in a thread-local
@@ -118,6 +183,8 @@ void WaitList::WakeAll(Executor& executor) {
 
 Executor::Executor(EventLoop* loop, const Clock* clock, size_t stack_bytes)
     : loop_(loop), clock_(clock), stack_bytes_(stack_bytes),
+      stacks_(std::make_shared<FiberStackPool>(
+          stack_bytes, kPoolStacks ? kMaxPooledStackBytes / std::max<size_t>(stack_bytes, 1) : 0)),
       self_(std::make_shared<Executor*>(this)) {
   assert(loop_ != nullptr && clock_ != nullptr);
 }
@@ -155,7 +222,7 @@ FiberId Executor::Spawn(std::string name, absl::AnyInvocable<void()> body) {
   raw->name = std::move(name);
   raw->body = std::move(body);
   raw->context = boost::context::fiber(
-      std::allocator_arg, boost::context::protected_fixedsize_stack(stack_bytes_),
+      std::allocator_arg, PooledStack(stacks_),
       [this, raw](boost::context::fiber&& scheduler) {
         raw->scheduler = std::move(scheduler);
         // Boost's ucontext implementation (the sanitizer builds) enters a never-started fiber

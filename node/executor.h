@@ -63,9 +63,13 @@ class WaitList {
   std::deque<Waiter> waiters_;
 };
 
+class FiberStackPool;  // executor.cc
+
 class Executor {
  public:
   static constexpr size_t kDefaultStackBytes = 256 << 10;
+  // Finished fibers' stacks kept for reuse (see executor.cc): at most this many bytes of them.
+  static constexpr size_t kMaxPooledStackBytes = 64 << 20;
   static constexpr size_t kMaxFibers = 100'000;  // a bound on live fibers per node
 
   // `loop` and `clock` must outlive the executor.
@@ -120,6 +124,8 @@ class Executor {
   EventLoop* loop_;
   const Clock* clock_;
   size_t stack_bytes_;
+  // Shared with every live fiber's stack allocator, so it outlives whichever goes last.
+  std::shared_ptr<FiberStackPool> stacks_;
   FiberId next_id_ = 1;
   absl::btree_map<FiberId, std::unique_ptr<Fiber>> fibers_;
   std::deque<FiberId> ready_;

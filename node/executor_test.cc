@@ -71,6 +71,32 @@ TEST_F(ExecutorTest, SleepAdvancesVirtualTimeInOrder) {
   EXPECT_EQ(executor.live_fibers(), 0u);
 }
 
+// Stacks of finished fibers are reused (executor.cc, FiberStackPool): waves of fibers, each wave
+// larger than the pool and alive at once, each fiber filling a local buffer with its own pattern
+// and checking it after others ran. A stack handed to two live fibers would fail the check.
+TEST_F(ExecutorTest, ReusedStacksAreNeverShared) {
+  const int kPerWave = static_cast<int>(Executor::kMaxPooledStackBytes / Executor::kDefaultStackBytes) + 64;
+  int checked = 0;
+  int intact = 0;
+  for (int wave = 0; wave < 3; ++wave) {
+    for (int f = 0; f < kPerWave; ++f) {
+      executor.Spawn("stack-user", [&, tag = static_cast<unsigned char>(wave * 31 + f)] {
+        unsigned char buffer[4096];
+        for (unsigned char& b : buffer) b = tag;
+        ASSERT_TRUE(executor.Sleep(absl::Milliseconds(1 + tag % 3)).ok());
+        bool same = true;
+        for (unsigned char b : buffer) same &= b == tag;
+        ++checked;
+        intact += same ? 1 : 0;
+      });
+    }
+    loop.Run(10'000'000);
+    EXPECT_EQ(executor.live_fibers(), 0u);
+  }
+  EXPECT_EQ(checked, 3 * kPerWave);
+  EXPECT_EQ(intact, checked);
+}
+
 TEST_F(ExecutorTest, ChannelPassesValuesAndTimesOut) {
   Channel<int> channel(&executor, 2);
   std::vector<int> got;

@@ -75,7 +75,20 @@ CacheStateMachine::CacheStateMachine(const ShardConfig& config)
 }
 
 void CacheStateMachine::ResetCache() {
-  cache_ = std::make_unique<cache::LocalCache>(clock_, CacheOptionsFor(config_));
+  cache::CacheOptions options = CacheOptionsFor(config_);
+  // Every entry that leaves (replaced, removed, evicted, expired) gives its bytes back; Store
+  // counts them in. Only bytes() reads the total: it decides nothing.
+  options.removal_listener = [this](std::string_view key, std::string_view value,
+                                    cache::RemovalCause) {
+    data_bytes_ -= static_cast<int64_t>(key.size() + value.size());
+  };
+  cache_ = std::make_unique<cache::LocalCache>(clock_, std::move(options));
+  data_bytes_ = 0;  // after the old cache is gone
+}
+
+void CacheStateMachine::Store(std::string_view key, std::string_view value, absl::Time deadline) {
+  data_bytes_ += static_cast<int64_t>(key.size() + value.size());
+  cache_->PutUntil(key, value, deadline);
 }
 
 std::string CacheStateMachine::ApplyWithResult(raft::Index index, std::string_view data) {
@@ -137,12 +150,13 @@ Result CacheStateMachine::Execute(const Command& c) {
     case CommandKind::kCas: return Cas(c);
     case CommandKind::kIncrement: return Increment(c);
     case CommandKind::kExpire: return Expire(c);
+    case CommandKind::kExpireIf: return ExpireIf(c);
     case CommandKind::kGetAndTouch: return GetAndTouch(c);
     case CommandKind::kMultiPut:
       for (const auto& [key, value] : c.entries) {
         const absl::Time deadline = Resolve(c.expiry, cache_->DeadlineOf(key), c.default_ttl_ns);
         if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
-        cache_->PutUntil(key, value, deadline);
+        Store(key, value, deadline);
       }
       return Result{};
     case CommandKind::kEvict:
@@ -164,7 +178,7 @@ Result CacheStateMachine::Put(const Command& c) {
   }
   const absl::Time deadline = Resolve(c.expiry, cache_->DeadlineOf(c.key), c.default_ttl_ns);
   if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
-  cache_->PutUntil(c.key, c.value, deadline);
+  Store(c.key, c.value, deadline);
   return r;
 }
 
@@ -175,7 +189,7 @@ Result CacheStateMachine::Cas(const Command& c) {
   if (!match) return Result{ResultCode::kNotApplied};
   const absl::Time deadline = Resolve(c.expiry, cache_->DeadlineOf(c.key), c.default_ttl_ns);
   if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
-  cache_->PutUntil(c.key, c.value, deadline);
+  Store(c.key, c.value, deadline);
   return Result{};
 }
 
@@ -191,7 +205,7 @@ Result CacheStateMachine::Increment(const Command& c) {
   if (__builtin_add_overflow(value, c.delta, &sum)) return Result{ResultCode::kNotInteger};
   const absl::Time until = Resolve(Expiry{ExpiryKind::kKeep}, deadline, c.default_ttl_ns);
   if (until != absl::InfiniteFuture()) timed_entries_hint_ = true;
-  cache_->PutUntil(c.key, absl::StrCat(sum), until);
+  Store(c.key, absl::StrCat(sum), until);
   Result r;
   r.integer = sum;
   return r;
@@ -205,6 +219,25 @@ Result CacheStateMachine::Expire(const Command& c) {
     return Result{ResultCode::kNotApplied};
   }
   const absl::Time deadline = Resolve(c.expiry, current, c.default_ttl_ns);
+  if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
+  (void)cache_->SetDeadline(c.key, deadline);  // a past deadline removes the key
+  return Result{};
+}
+
+// Redis 7's expireGenericCommand, judged by log time: absent key, then NX, XX, GT (a key without
+// a deadline never passes), LT (one without a deadline always does), then the write (a deadline
+// not after log time removes the key).
+Result CacheStateMachine::ExpireIf(const Command& c) {
+  const std::optional<absl::Time> current = cache_->DeadlineOf(c.key);
+  if (!current) return Result{ResultCode::kNotApplied};
+  const ExpireCondition& when = c.expire_condition;
+  const bool has_deadline = *current != absl::InfiniteFuture();
+  const absl::Time deadline = Resolve(c.expiry, current, c.default_ttl_ns);
+  const bool holds = !(when.if_no_expiry && has_deadline) &&
+                     !(when.if_has_expiry && !has_deadline) &&
+                     !(when.if_greater && (!has_deadline || deadline <= *current)) &&
+                     !(when.if_less && has_deadline && deadline >= *current);
+  if (!holds) return Result{ResultCode::kNotApplied};
   if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
   (void)cache_->SetDeadline(c.key, deadline);  // a past deadline removes the key
   return Result{};
@@ -323,7 +356,7 @@ absl::Status CacheStateMachine::Restore(std::string_view checkpoint) {
     }
     if (i > 0 && key <= previous_key) return fail("entries not sorted by key");
     previous_key = key;
-    cache_->PutUntil(key, value, FromUnixNs(deadline_ns));
+    Store(key, value, FromUnixNs(deadline_ns));
   }
   sessions_ = SessionTable(config_.session_ttl_ns, config_.max_request_age_ns);
   if (absl::Status s = sessions_.Decode(r); !s.ok()) return fail(std::string(s.message()));

@@ -109,6 +109,8 @@ class CacheStateMachine final : public raft::StateMachine {
   // --- leader maintenance ---
   int64_t weight() const { return cache_->weight(); }
   int64_t size() const { return cache_->size(); }
+  // Bytes held: keys + values + kEntryOverheadBytes per entry (= weight() with weigh_bytes).
+  int64_t bytes() const { return data_bytes_ + size() * kEntryOverheadBytes; }
   int64_t capacity() const { return config_.capacity; }
   int64_t HardCeiling() const {
     const int64_t headroom = config_.weigh_bytes ? kMinCeilingBytes : kMinCeilingEntries;
@@ -139,10 +141,13 @@ class CacheStateMachine final : public raft::StateMachine {
   Result Cas(const Command& c);
   Result Increment(const Command& c);
   Result Expire(const Command& c);
+  Result ExpireIf(const Command& c);
   Result GetAndTouch(const Command& c);
   absl::Time Resolve(const Expiry& expiry, std::optional<absl::Time> current,
                      int64_t default_ttl_ns) const;
   void ResetCache();
+  // PutUntil, counting the bytes in (the removal listener counts them out).
+  void Store(std::string_view key, std::string_view value, absl::Time deadline);
 
   ShardConfig config_;
   LogClock clock_;
@@ -150,6 +155,7 @@ class CacheStateMachine final : public raft::StateMachine {
   SessionTable sessions_;
   raft::Index applied_ = 0;
   bool timed_entries_hint_ = false;  // some entry was given a finite deadline
+  int64_t data_bytes_ = 0;           // keys + values of the entries in cache_ (for metrics)
   bool planted_self_eviction_ = false;
 };
 

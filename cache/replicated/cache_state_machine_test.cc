@@ -119,6 +119,95 @@ TEST(CacheStateMachineTest, CasAndIncrement) {
   EXPECT_EQ(ParseStrictInt64("0"), 0);
 }
 
+// EXPIRE NX | XX | GT | LT as redis-server 7.0 answers them (checked against it by hand with the
+// same sequence): no deadline counts as infinite; the condition is judged when applied.
+TEST(CacheStateMachineTest, ConditionalExpireFollowsRedis) {
+  CacheStateMachine sm(Config(100));
+  Proposer p;
+  raft::Index i = 0;
+  const auto put = [&](std::string key) {
+    Command c = p.Client(CommandKind::kPut, std::move(key), kT0);
+    c.value = "v";
+    Apply(sm, i, c);
+  };
+  // EXPIRE key <seconds> with a condition, at log time kT0; true if applied.
+  const auto expire = [&](std::string key, int64_t seconds, ExpireCondition when) {
+    Command c = p.Client(CommandKind::kExpireIf, std::move(key), kT0);
+    c.expire_condition = when;
+    c.expiry = seconds > 0 ? Expiry{ExpiryKind::kAfter, seconds * 1'000'000'000}
+                           : Expiry{ExpiryKind::kAt, absl::ToUnixNanos(kT0) + seconds};
+    return Apply(sm, i, c).code == ResultCode::kOk;
+  };
+  const ExpireCondition nx{.if_no_expiry = true}, xx{.if_has_expiry = true};
+  const ExpireCondition gt{.if_greater = true}, lt{.if_less = true};
+  const ExpireCondition xx_gt{.if_has_expiry = true, .if_greater = true};
+  const ExpireCondition xx_lt{.if_has_expiry = true, .if_less = true};
+  const auto ttl = [&](std::string_view key) { return *sm.DeadlineOf(key, kT0) - kT0; };
+
+  put("k");  // no deadline
+  EXPECT_FALSE(expire("k", 10, gt));  // infinite is never exceeded
+  EXPECT_FALSE(expire("k", 10, xx));
+  EXPECT_FALSE(expire("k", 10, xx_lt));
+  EXPECT_EQ(*sm.DeadlineOf("k", kT0), absl::InfiniteFuture());
+  EXPECT_TRUE(expire("k", 10, lt));  // anything is less than infinite
+  EXPECT_EQ(ttl("k"), absl::Seconds(10));
+  EXPECT_FALSE(expire("k", 20, lt));
+  EXPECT_FALSE(expire("k", 10, lt));  // equal is not less
+  EXPECT_TRUE(expire("k", 5, lt));
+  EXPECT_FALSE(expire("k", 5, gt));   // equal is not greater
+  EXPECT_TRUE(expire("k", 6, gt));
+  EXPECT_FALSE(expire("k", 100, nx));  // has a deadline
+  EXPECT_TRUE(expire("k", 100, xx_gt));
+  EXPECT_TRUE(expire("k", 50, xx_lt));
+  EXPECT_EQ(ttl("k"), absl::Seconds(50));
+  put("n");
+  EXPECT_TRUE(expire("n", 30, nx));
+  EXPECT_EQ(ttl("n"), absl::Seconds(30));
+  EXPECT_TRUE(expire("n", 40, xx));
+  EXPECT_EQ(ttl("n"), absl::Seconds(40));
+  // Absent keys: 0 whatever the condition.
+  EXPECT_FALSE(expire("absent", 10, nx));
+  EXPECT_FALSE(expire("absent", 10, lt));
+  // A deadline in the past deletes the key when the condition holds, and only then.
+  put("g");
+  EXPECT_FALSE(expire("g", -5, gt));
+  EXPECT_EQ(sm.Read("g", kT0), "v");
+  EXPECT_TRUE(expire("g", -5, lt));
+  EXPECT_EQ(sm.Read("g", kT0), std::nullopt);
+}
+
+TEST(CacheStateMachineTest, BytesCountKeysValuesAndOverhead) {
+  ShardConfig bytes_config = Config(1 << 20);
+  bytes_config.weigh_bytes = true;
+  for (const ShardConfig& config : {Config(100), bytes_config}) {
+    CacheStateMachine sm(config);
+    Proposer p;
+    raft::Index i = 0;
+    Command put = p.Client(CommandKind::kPut, "key", kT0);
+    put.value = std::string(100, 'v');
+    Apply(sm, i, put);
+    put = p.Client(CommandKind::kPut, "key", kT0);
+    put.value = std::string(10, 'w');  // replaced: the old value's bytes go
+    Apply(sm, i, put);
+    put = p.Client(CommandKind::kPut, "gone", kT0);
+    put.value = "x";
+    put.expiry = {ExpiryKind::kAt, absl::ToUnixNanos(kT0 - absl::Seconds(1))};  // never stored
+    Apply(sm, i, put);
+    EXPECT_EQ(sm.bytes(), 3 + 10 + CacheStateMachine::kEntryOverheadBytes);
+    if (config.weigh_bytes) {
+      EXPECT_EQ(sm.bytes(), sm.weight());
+    }
+    Apply(sm, i, p.Client(CommandKind::kDelete, "key", kT0));
+    EXPECT_EQ(sm.bytes(), 0);
+    Command again = p.Client(CommandKind::kPut, "k2", kT0);
+    again.value = "abc";
+    Apply(sm, i, again);
+    CacheStateMachine restored(config);
+    ASSERT_TRUE(restored.Restore(sm.Checkpoint()).ok());
+    EXPECT_EQ(restored.bytes(), 2 + 3 + CacheStateMachine::kEntryOverheadBytes);
+  }
+}
+
 TEST(CacheStateMachineTest, TtlsAreJudgedByLogTimeAndReadersClocks) {
   CacheStateMachine sm(Config(100));
   Proposer p;

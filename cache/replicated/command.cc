@@ -15,7 +15,7 @@ absl::Status Bad(std::string_view what) {
 
 bool ValidKind(uint8_t k) {
   return (k >= static_cast<uint8_t>(CommandKind::kPut) &&
-          k <= static_cast<uint8_t>(CommandKind::kMultiPut)) ||
+          k <= static_cast<uint8_t>(CommandKind::kExpireIf)) ||
          k == static_cast<uint8_t>(CommandKind::kEvict) ||
          k == static_cast<uint8_t>(CommandKind::kTick);
 }
@@ -39,6 +39,22 @@ void PutExpiry(WireWriter& w, const Expiry& e) {
   w.PutSigned(e.ns);
 }
 
+// ExpireCondition as bits: NX 1, XX 2, GT 4, LT 8.
+uint8_t ConditionBits(const ExpireCondition& c) {
+  return (c.if_no_expiry ? 1 : 0) | (c.if_has_expiry ? 2 : 0) | (c.if_greater ? 4 : 0) |
+         (c.if_less ? 8 : 0);
+}
+
+bool GetCondition(WireReader& r, ExpireCondition* c) {
+  uint8_t bits;
+  if (!r.GetU8(&bits) || bits > 15) return false;
+  *c = ExpireCondition{.if_no_expiry = (bits & 1) != 0,
+                       .if_has_expiry = (bits & 2) != 0,
+                       .if_greater = (bits & 4) != 0,
+                       .if_less = (bits & 8) != 0};
+  return true;
+}
+
 bool GetExpiry(WireReader& r, Expiry* e) {
   uint8_t kind;
   if (!r.GetU8(&kind) || kind > static_cast<uint8_t>(ExpiryKind::kKeep)) return false;
@@ -57,6 +73,7 @@ const char* CommandKindName(CommandKind kind) {
     case CommandKind::kExpire: return "expire";
     case CommandKind::kGetAndTouch: return "get-and-touch";
     case CommandKind::kMultiPut: return "multi-put";
+    case CommandKind::kExpireIf: return "expire-if";
     case CommandKind::kEvict: return "evict";
     case CommandKind::kTick: return "tick";
   }
@@ -108,8 +125,20 @@ absl::Status ValidateCommand(const Command& c) {
       break;
     case CommandKind::kTick:
       break;
+    case CommandKind::kExpireIf:
+      if (c.expire_condition.empty() || !c.expire_condition.Valid()) {
+        return Bad("expire-if needs a valid, non-empty condition");
+      }
+      if (c.expiry.kind != ExpiryKind::kAfter && c.expiry.kind != ExpiryKind::kAt) {
+        return Bad("expire-if needs a ttl or a time");
+      }
+      if (absl::Status s = ValidateKey(c.key); !s.ok()) return s;
+      break;
     default:
       if (absl::Status s = ValidateKey(c.key); !s.ok()) return s;
+  }
+  if (c.kind != CommandKind::kExpireIf && !c.expire_condition.empty()) {
+    return Bad("only expire-if carries a condition");
   }
   return absl::OkStatus();
 }
@@ -153,6 +182,11 @@ std::string EncodeCommand(const Command& c) {
     case CommandKind::kExpire:
       w.PutBytes(c.key);
       PutExpiry(w, c.expiry);
+      break;
+    case CommandKind::kExpireIf:
+      w.PutBytes(c.key);
+      PutExpiry(w, c.expiry);
+      w.PutU8(ConditionBits(c.expire_condition));
       break;
     case CommandKind::kGetAndTouch:
       w.PutBytes(c.key);
@@ -223,6 +257,10 @@ absl::StatusOr<Command> DecodeCommand(std::string_view bytes) {
       break;
     case CommandKind::kExpire:
       ok = r.GetBytes(&c.key, kMaxKeyBytes) && GetExpiry(r, &c.expiry);
+      break;
+    case CommandKind::kExpireIf:
+      ok = r.GetBytes(&c.key, kMaxKeyBytes) && GetExpiry(r, &c.expiry) &&
+           GetCondition(r, &c.expire_condition);
       break;
     case CommandKind::kGetAndTouch:
       ok = r.GetBytes(&c.key, kMaxKeyBytes) && r.GetBool(&c.touch) && GetExpiry(r, &c.expiry);

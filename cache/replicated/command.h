@@ -1,7 +1,7 @@
 // The replicated cache's log entries: commands a shard's Raft log carries, and the results its
 // state machine answers (cache_state_machine.h).
 //
-// Client commands (put, delete, cas, increment, expire, get-and-touch, multi-put) carry the
+// Client commands (put, delete, cas, increment, expire, expire-if, get-and-touch, multi-put) carry the
 // origin node's session, sequence number and acknowledgement floor (exactly-once across retries,
 // session_table.h) and the origin's wall time at the first attempt (`issued_unix_ns`: requests
 // older than the shard's max_request_age are refused rather than applied late). Maintenance
@@ -43,6 +43,7 @@ enum class CommandKind : uint8_t {
   kExpire = 5,
   kGetAndTouch = 6,
   kMultiPut = 7,
+  kExpireIf = 8,  // expire under ExpireCondition (EXPIRE NX|XX|GT|LT)
   kEvict = 20,  // leader: remove these keys for capacity
   kTick = 21,   // leader: advance log time (expiry of idle shards)
 };
@@ -76,7 +77,8 @@ struct Command {
   std::string value;                    // put, cas (new value)
   std::optional<std::string> expected;  // cas: nullopt = "only if absent"
   int64_t delta = 0;                    // increment
-  Expiry expiry;                        // put, cas, multi-put, expire; get-and-touch if touch
+  Expiry expiry;                        // put, cas, multi-put, expire(-if); get-and-touch if touch
+  ExpireCondition expire_condition;     // expire-if: Valid() and not empty()
   bool touch = false;                   // get-and-touch: change the deadline
   int64_t default_ttl_ns = 0;           // kKeep on a new key, increment creating: 0 = never
   PutCondition condition = PutCondition::kAlways;  // put

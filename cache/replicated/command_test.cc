@@ -29,7 +29,8 @@ rc::Gen<Command> GenCommand() {
     const std::vector<CommandKind> kKinds = {
         CommandKind::kPut,    CommandKind::kDelete,      CommandKind::kCas,
         CommandKind::kIncrement, CommandKind::kExpire,   CommandKind::kGetAndTouch,
-        CommandKind::kMultiPut,  CommandKind::kEvict,    CommandKind::kTick};
+        CommandKind::kMultiPut,  CommandKind::kEvict,    CommandKind::kTick,
+        CommandKind::kExpireIf};
     Command c;
     c.kind = *rc::gen::elementOf(kKinds);
     c.stamp_unix_ns = *rc::gen::arbitrary<int64_t>();
@@ -72,6 +73,18 @@ rc::Gen<Command> GenCommand() {
         c.expiry = expiry();
         c.touch = c.kind == CommandKind::kGetAndTouch && *rc::gen::arbitrary<bool>();
         break;
+      case CommandKind::kExpireIf: {
+        c.key = key();
+        c.expiry = expiry();
+        if (c.expiry.kind != ExpiryKind::kAt) c.expiry = {ExpiryKind::kAfter, c.expiry.ns > 0 ? c.expiry.ns : 1};
+        // One of the combinations Redis accepts: NX | XX | GT | LT | XX+GT | XX+LT.
+        const int pick = *rc::gen::inRange(0, 6);
+        c.expire_condition = ExpireCondition{.if_no_expiry = pick == 0,
+                                             .if_has_expiry = pick == 1 || pick >= 4,
+                                             .if_greater = pick == 2 || pick == 4,
+                                             .if_less = pick == 3 || pick == 5};
+        break;
+      }
       case CommandKind::kMultiPut:
         for (int i = *rc::gen::inRange(1, 5); i > 0; --i) {
           c.entries.emplace_back(key(), *rc::gen::arbitrary<std::string>());
@@ -134,6 +147,30 @@ TEST(CommandTest, RejectsWhatTheStateMachineMustNeverSee) {
   Command evict;
   evict.kind = CommandKind::kEvict;
   EXPECT_FALSE(ValidateCommand(evict).ok());  // no keys
+  // Conditional expire: a condition Redis accepts, a ttl or a time; nothing else carries one.
+  c = ClientCommand(CommandKind::kExpireIf);
+  c.expiry = {ExpiryKind::kAfter, 1};
+  EXPECT_FALSE(ValidateCommand(c).ok());  // empty condition: that is kExpire
+  c.expire_condition.if_has_expiry = c.expire_condition.if_greater = true;
+  EXPECT_TRUE(ValidateCommand(c).ok());
+  c.expire_condition.if_less = true;
+  EXPECT_FALSE(ValidateCommand(c).ok());  // GT and LT
+  c.expire_condition = ExpireCondition{.if_no_expiry = true, .if_greater = true};
+  EXPECT_FALSE(ValidateCommand(c).ok());  // NX and GT
+  c.expire_condition = ExpireCondition{.if_less = true};
+  c.expiry = {ExpiryKind::kNever, 0};
+  EXPECT_FALSE(ValidateCommand(c).ok());  // PERSIST has no condition
+  c = ClientCommand(CommandKind::kExpire);
+  c.expire_condition.if_no_expiry = true;
+  EXPECT_FALSE(ValidateCommand(c).ok());
+  // A condition byte outside the four bits is garbage.
+  c = ClientCommand(CommandKind::kExpireIf);
+  c.expiry = {ExpiryKind::kAfter, 1};
+  c.expire_condition.if_less = true;
+  std::string bytes = EncodeCommand(c);
+  ASSERT_TRUE(DecodeCommand(bytes).ok());
+  bytes.back() = static_cast<char>(16);
+  EXPECT_FALSE(DecodeCommand(bytes).ok());
 }
 
 TEST(CommandTest, ResultsRoundTrip) {

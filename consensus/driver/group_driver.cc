@@ -168,7 +168,18 @@ void GroupDriver::Stop(absl::Status status) {
 }
 
 void GroupDriver::TraceRole() {
-  if (raft_ == nullptr || (raft_->role() == traced_role_ && raft_->term() == traced_term_)) return;
+  if (raft_ == nullptr) return;
+  if (raft_->leader() != traced_leader_) {
+    traced_leader_ = raft_->leader();
+    if (traced_leader_ != kNoReplica && hooks_.counters) ++hooks_.counters->leader_changes;
+  }
+  // A leader campaigned in its term too (a single voter goes follower -> leader in one step).
+  const bool campaigning = raft_->role() == Role::kCandidate || raft_->role() == Role::kLeader;
+  if (campaigning && raft_->term() > counted_campaign_term_) {
+    counted_campaign_term_ = raft_->term();
+    if (hooks_.counters) ++hooks_.counters->elections;
+  }
+  if (raft_->role() == traced_role_ && raft_->term() == traced_term_) return;
   traced_role_ = raft_->role();
   traced_term_ = raft_->term();
   env_.tracer->Record("raft.role", absl::StrCat(group(), " ", RoleName(traced_role_),
@@ -287,6 +298,7 @@ void GroupDriver::ApplyAndAdvance() {
     if (stopped()) return;
   }
   for (const Entry& e : rd.committed_entries) ApplyEntry(e);
+  if (hooks_.counters) hooks_.counters->committed += rd.committed_entries.size();
   OnReadStates(rd.read_states);
   OnRejectedReads(rd.rejected_reads);
   raft_->Advance();
@@ -306,6 +318,7 @@ absl::Status GroupDriver::InstallReceivedSnapshot(const SnapshotMeta& meta) {
   last_checkpoint_ = meta.index;
   bytes_since_checkpoint_ = 0;
   ++snapshots_installed_;
+  if (hooks_.counters) ++hooks_.counters->snapshots_received;
   env_.tracer->Record("raft.snapshot_installed", absl::StrCat(group(), " @", meta.index));
   return absl::OkStatus();
 }

@@ -114,6 +114,17 @@ struct GroupOptions {
   absl::Duration max_reopen_backoff = absl::Seconds(30);  // while corrupt(): doubling up to this
 };
 
+// What a host's groups did, summed over them (RaftHostStats::groups), for metrics. Written by the
+// drivers only; nothing reads them back into a decision, so they cannot change a run.
+struct GroupCounters {
+  uint64_t proposals = 0;           // entries the core accepted from this replica as leader
+  uint64_t committed = 0;           // committed entries applied here (every entry type)
+  uint64_t elections = 0;           // terms in which a replica here campaigned (pre-votes not)
+  uint64_t leader_changes = 0;      // a replica here learned of a leader it did not know before
+  uint64_t snapshots_sent = 0;      // snapshot streams completed to a follower
+  uint64_t snapshots_received = 0;  // snapshots installed from a leader
+};
+
 class GroupDriver {
  public:
   // Hooks into the host: wake its fiber; send one message now (snapshot chunks).
@@ -123,6 +134,8 @@ class GroupDriver {
     // The node's shared log (shared_log.h), where the group keeps its entries and hard state;
     // nullptr: the group's own WAL under its storage prefix. Must outlive the driver.
     storage::SharedLog* shared_log = nullptr;
+    // Where the driver counts what it does; nullptr: not counted. Must outlive the driver.
+    GroupCounters* counters = nullptr;
   };
 
   // Opens storage (retrying DataLoss), bootstraps a founding member, restores the state machine
@@ -310,6 +323,8 @@ class GroupDriver {
   // The role and term last written to the trace ("raft.role", for the run viewer).
   Role traced_role_ = Role::kFollower;
   Term traced_term_ = 0;
+  ReplicaId traced_leader_ = kNoReplica;  // for GroupCounters::leader_changes
+  Term counted_campaign_term_ = 0;        // for GroupCounters::elections
   uint64_t snapshots_sent_ = 0;
   uint64_t reopens_ = 0;
 };

@@ -135,6 +135,8 @@ void GroupDriver::HandleRequest(Request& r) {
       if (!s.ok()) {
         it->second.promise.Set(absl::IsResourceExhausted(s) ? s : NotLeader(s.message()));
         proposals_.erase(it);
+      } else if (hooks_.counters) {
+        ++hooks_.counters->proposals;
       }
       return;
     }

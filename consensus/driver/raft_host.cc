@@ -201,7 +201,8 @@ void ForReplicasOn(const GroupDriver& g, NodeId node, Fn fn) {
 GroupDriver::HostHooks RaftHost::Hooks(GroupId group) {
   return GroupDriver::HostHooks{.kick = [this, group] { WakeLater(group); },
                                 .send_now = [this](Message m) { SendNow(std::move(m)); },
-                                .shared_log = log_.get()};
+                                .shared_log = log_.get(),
+                                .counters = &stats_.groups};
 }
 
 // --- network ------------------------------------------------------------------------------------

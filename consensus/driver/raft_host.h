@@ -52,6 +52,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -79,6 +80,9 @@ struct RaftHostOptions {
   std::string log_prefix = "raftlog/";
   storage::SharedLogOptions log;
   absl::Duration log_reopen_backoff = absl::Seconds(1);  // doubling up to 30 s while corrupt
+  // Told how long each shared-log Sync took (the write and fsync of a cycle, by the node's
+  // monotonic clock), for metrics; must not feed back into the node's decisions. Host fiber.
+  std::function<void(absl::Duration)> on_log_sync;
 };
 
 struct RaftHostStats {
@@ -92,6 +96,7 @@ struct RaftHostStats {
   uint64_t log_syncs = 0;            // shared-log Syncs issued by cycles (at most one each)
   uint64_t log_reopens = 0;
   uint64_t awake_groups = 0;         // groups the loop still ticks (the rest are dormant)
+  GroupCounters groups;              // summed over every group this host ever ran
 };
 
 class RaftHost {
@@ -194,6 +199,7 @@ class RaftHost {
   std::shared_ptr<LoopState> loop_ = std::make_shared<LoopState>();
   FiberId fiber_ = 0;
   std::deque<std::pair<NodeId, std::string>> inbox_;
+  RaftHostStats stats_;  // before groups_: their drivers count into stats_.groups
   absl::btree_map<GroupId, std::unique_ptr<GroupDriver>> groups_;
   absl::btree_set<GroupId> awake_;    // hosted groups that are not (known to be) dormant
   absl::btree_set<GroupId> waking_;   // woken from other fibers, clock not yet advanced
@@ -202,7 +208,6 @@ class RaftHost {
   std::vector<std::pair<GroupId, Promise<bool>>> to_destroy_;
   std::vector<std::pair<NodeId, bool>> health_reports_;  // (node, up)
   absl::btree_map<NodeId, BatchBuilder> batches_;
-  RaftHostStats stats_;
   std::unique_ptr<storage::SharedLog> log_;
   storage::IoLock log_open_lock_;  // one fiber opens the log; the others wait for it
   absl::Time log_failed_at_ = absl::InfinitePast();

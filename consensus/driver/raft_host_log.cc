@@ -38,7 +38,9 @@ void RaftHost::PersistAll(const std::vector<GroupDriver*>& ready) {
   absl::Status synced;
   if (needs_sync) {
     ++stats_.log_syncs;
+    const absl::Time sync_started = env_.clock->MonotonicNow();
     synced = log_->Sync();  // ONE Write and ONE File::Sync for every group of the cycle
+    if (options_.on_log_sync) options_.on_log_sync(env_.clock->MonotonicNow() - sync_started);
     if (!synced.ok() && log_failed_at_ == absl::InfinitePast()) {
       log_failed_at_ = env_.clock->MonotonicNow();
       env_.tracer->Record("raft.log_failed", std::string(synced.message()));

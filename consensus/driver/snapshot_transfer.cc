@@ -48,7 +48,10 @@ void GroupDriver::StreamSnapshot(std::shared_ptr<SendStream> st) {
   auto finish = [&](bool ok) {
     streams_.erase(st->to);
     stream_reports_.emplace_back(st->to, ok);
-    if (ok) ++snapshots_sent_;
+    if (ok) {
+      ++snapshots_sent_;
+      if (hooks_.counters) ++hooks_.counters->snapshots_sent;
+    }
     env_.tracer->Record("raft.snapshot_stream",
                         absl::StrCat(group(), " to ", st->to, ok ? " done" : " failed"));
     if (hooks_.kick) hooks_.kick();

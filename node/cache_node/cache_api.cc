@@ -10,6 +10,15 @@ const char* ReadConsistencyName(ReadConsistency c) {
   return "unknown";
 }
 
+absl::StatusOr<bool> CacheApi::ExpireIf(std::string_view key, const Expiration& expiration,
+                                        ExpireCondition condition, const WriteOptions& options) {
+  if (!condition.Valid()) return absl::InvalidArgumentError("incompatible expire conditions");
+  if (!condition.empty()) {
+    return absl::UnimplementedError("conditional expire is not supported here");
+  }
+  return Expire(key, expiration, options);
+}
+
 const char* NodeStateName(NodeState s) {
   switch (s) {
     case NodeState::kJoining: return "joining";

@@ -82,6 +82,26 @@ struct ReadOptions {
 
 enum class PutCondition : uint8_t { kAlways, kIfAbsent, kIfPresent };  // SET, NX, XX
 
+// EXPIRE's options (Redis 7): NX = only if the key has no deadline, XX = only if it has one,
+// GT = only if the new deadline is later than the current one, LT = only if it is earlier. A key
+// without a deadline counts as expiring infinitely late: GT never holds for it, LT always does.
+// Judged where the write is applied, atomically with it. NX goes with no other option, and GT
+// not with LT (Valid()); XX may go with GT or LT.
+struct ExpireCondition {
+  bool if_no_expiry = false;   // NX
+  bool if_has_expiry = false;  // XX
+  bool if_greater = false;     // GT
+  bool if_less = false;        // LT
+
+  bool empty() const { return !if_no_expiry && !if_has_expiry && !if_greater && !if_less; }
+  // The combinations Redis accepts.
+  bool Valid() const {
+    return !(if_no_expiry && (if_has_expiry || if_greater || if_less)) &&
+           !(if_greater && if_less);
+  }
+  friend bool operator==(const ExpireCondition&, const ExpireCondition&) = default;
+};
+
 struct PutOptions {
   Expiration expiration;
   PutCondition condition = PutCondition::kAlways;
@@ -175,6 +195,12 @@ class CacheApi {
   // Sets a live key's expiration (kAfter / kAt / kNever); false if the key is absent.
   virtual absl::StatusOr<bool> Expire(std::string_view key, const Expiration& expiration,
                                       const WriteOptions& options) = 0;
+  // Expire (kAfter / kAt only) if `condition` holds when the write is applied; false if the key
+  // is absent or the condition does not hold. INVALID_ARGUMENT for a combination Redis refuses.
+  // This default serves an empty condition with Expire and refuses the others (UNIMPLEMENTED):
+  // an implementation offers them only where it can decide them atomically.
+  virtual absl::StatusOr<bool> ExpireIf(std::string_view key, const Expiration& expiration,
+                                        ExpireCondition condition, const WriteOptions& options);
   // GETEX: returns the live value and, if `expiration` is set, changes its deadline.
   virtual absl::StatusOr<std::optional<std::string>> GetAndTouch(
       std::string_view key, std::optional<Expiration> expiration,

@@ -107,6 +107,10 @@ absl::Status CacheNode::StartInternal() {
   raft::RaftHostOptions host_options;
   host_options.tick_interval = config_.tick_interval;
   host_options.shared_log = config_.raft_shared_log;
+  if (options_.metrics != nullptr) {
+    metrics::Histogram fsync = options_.metrics->fsync_seconds;
+    host_options.on_log_sync = [fsync](absl::Duration took) mutable { fsync.ObserveDuration(took); };
+  }
   host_ = raft::RaftHost::Start(env_, host_options);
   rpc_ = std::make_unique<forward::Rpc>(env_, [this] { return map_.version; });
   rpc_->SetOnPeerMapVersion([this](NodeId peer, uint64_t) { FetchMap(peer); });
@@ -421,6 +425,31 @@ absl::StatusOr<bool> CacheNode::Expire(std::string_view key, const Expiration& e
   c.key = std::string(key);
   if (expiration.kind == Expiration::Kind::kAfter && expiration.ttl <= absl::ZeroDuration()) {
     c.expiry = {ExpiryKind::kAt, absl::ToUnixNanos(absl::UnixEpoch())};  // in the past: delete
+  } else {
+    c.expiry = ToExpiry(expiration);
+  }
+  absl::StatusOr<WriteOutcome> out = Write(*shard, std::move(c), options.timeout);
+  if (!out.ok()) return out.status();
+  return out->result.code == ResultCode::kOk;
+}
+
+// One kExpireIf entry: the condition is judged by the state machine when it applies the entry, so
+// it is atomic with the change and the same on every replica.
+absl::StatusOr<bool> CacheNode::ExpireIf(std::string_view key, const Expiration& expiration,
+                                         ExpireCondition condition, const WriteOptions& options) {
+  if (!condition.Valid()) return absl::InvalidArgumentError("incompatible expire conditions");
+  if (condition.empty()) return Expire(key, expiration, options);
+  absl::StatusOr<cluster::ShardId> shard = ShardOf(key);
+  if (!shard.ok()) return shard.status();
+  if (expiration.kind != Expiration::Kind::kAfter && expiration.kind != Expiration::Kind::kAt) {
+    return absl::InvalidArgumentError("a conditional expire needs a ttl or a time");
+  }
+  Command c;
+  c.kind = CommandKind::kExpireIf;
+  c.key = std::string(key);
+  c.expire_condition = condition;
+  if (expiration.kind == Expiration::Kind::kAfter && expiration.ttl <= absl::ZeroDuration()) {
+    c.expiry = {ExpiryKind::kAt, absl::ToUnixNanos(absl::UnixEpoch())};  // in the past
   } else {
     c.expiry = ToExpiry(expiration);
   }

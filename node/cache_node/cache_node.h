@@ -54,6 +54,7 @@
 #include "node/env.h"
 #include "node/forward/rpc.h"
 #include "node/membership/driver/membership_node.h"
+#include "node/metrics/crema_metrics.h"
 
 namespace crema {
 
@@ -81,6 +82,11 @@ struct CacheNodeOptions {
   // --testonly_plant=follower_reads): linearizable reads are served from this node's replica,
   // leader or not, without ReadIndex or a lease — stale on a lagging or partitioned follower.
   bool plant_linearizable_read_no_read_index = false;
+  // Where the node records its metrics (node/metrics/crema_metrics.h); nullptr: nowhere. Must
+  // outlive the node; one per registry, so it may outlive several nodes in turn (a simulated
+  // restart). Recording never feeds back into a decision. Counters read from the Raft host and
+  // the replicas, and every gauge, are brought up to date by RefreshMetrics().
+  metrics::NodeMetrics* metrics = nullptr;
 };
 
 struct CacheNodeStats {
@@ -131,6 +137,8 @@ class CacheNode final : public CacheApi {
                                     const WriteOptions& options) override;
   absl::StatusOr<bool> Expire(std::string_view key, const Expiration& expiration,
                               const WriteOptions& options) override;
+  absl::StatusOr<bool> ExpireIf(std::string_view key, const Expiration& expiration,
+                                ExpireCondition condition, const WriteOptions& options) override;
   absl::StatusOr<std::optional<std::string>> GetAndTouch(std::string_view key,
                                                          std::optional<Expiration> expiration,
                                                          const WriteOptions& options) override;
@@ -158,6 +166,9 @@ class CacheNode final : public CacheApi {
   const CacheNodeStats& stats() const { return stats_; }
   const forward::RpcStats& rpc_stats() const { return rpc_->stats(); }
   NodeId id() const { return env_.self; }
+  // Brings options.metrics up to date (node_metrics.cc): call it from the registry's collect
+  // hook, so at every scrape. No-op without metrics. Loop thread.
+  void RefreshMetrics();
 
  private:
   struct Hosted {
@@ -256,6 +267,12 @@ class CacheNode final : public CacheApi {
   void PushMap();
   bool ApplyDeltas(uint64_t from_version, const std::vector<std::string>& deltas);
 
+  // --- node_metrics.cc ---
+  void CountForward(const absl::StatusOr<forward::Reply>& reply, absl::Duration took);
+  void CountRead(bool hit);
+  // Adds the growth of the replica's eviction and expiry counts since the last fold.
+  void FoldCacheStats(raft::GroupId group, const Hosted& hosted);
+
   // --- maintenance.cc ---
   void MaintenanceLoop();
   void LeaderDuties(raft::GroupId group, Hosted& hosted, absl::Time now);
@@ -304,6 +321,16 @@ class CacheNode final : public CacheApi {
   absl::Time last_report_ = absl::InfinitePast();
   size_t last_reported_corrupt_ = 0;
   CacheNodeStats stats_;
+  // Metrics bookkeeping (node_metrics.cc): what was already added to the counters.
+  struct CacheStatsMark {
+    const replicated::CacheStateMachine* replica = nullptr;
+    uint64_t evicted = 0;
+    uint64_t expired = 0;
+  };
+  raft::GroupCounters raft_marks_;
+  absl::btree_map<raft::GroupId, CacheStatsMark> cache_marks_;
+  absl::btree_set<uint32_t> labelled_shards_;
+  absl::btree_set<NodeId> labelled_peers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "node/cache_node/cache_node.h"
+#include "node/metrics/crema_metrics.h"
 #include "sim/scenarios/cache/cache_node_program.h"
 #include "sim/simulator.h"
 #include "sim/test_seed.h"
@@ -52,6 +54,12 @@ class CacheNodeSimTest : public ::testing::Test {
       options.checkpoint.every_log_bytes = 0;
     }
     for (NodeId id : ids) {
+      if (with_metrics_) {  // one registry per node, kept across its restarts
+        auto& [registry, node_metrics] = metrics_[id];
+        registry = std::make_unique<metrics::MetricsRegistry>();
+        node_metrics = std::make_unique<metrics::NodeMetrics>(registry.get());
+        options.metrics = node_metrics.get();
+      }
       sim_->AddNode(id, [config, options](Env env) mutable {
         config.node_id = env.self;
         return std::make_unique<CacheNodeProgram>(env, config, options);
@@ -98,12 +106,89 @@ class CacheNodeSimTest : public ::testing::Test {
 
   uint64_t seed_ = 0;
   uint64_t checkpoint_every_ = 0;  // 0: the default policy
+  bool with_metrics_ = false;      // founders record into metrics_
+  std::map<NodeId, std::pair<std::unique_ptr<metrics::MetricsRegistry>,
+                             std::unique_ptr<metrics::NodeMetrics>>>
+      metrics_;
   std::unique_ptr<std::ofstream> trace_file_;
   std::unique_ptr<sim::Simulator> sim_;
 };
 
 const ReadOptions kLinearizable{.consistency = ReadConsistency::kLinearizable};
 const ReadOptions kLocal{.consistency = ReadConsistency::kLocal};
+
+// Node-side metrics move with the work: proposals, commits, an election per shard, leaders known
+// for every shard, fsyncs timed, reads counted as hits and misses where they are served, cache
+// entries and bytes; and the exposition names every series the dashboards use.
+TEST_F(CacheNodeSimTest, NodeMetricsFollowTheWork) {
+  const uint64_t seed = sim::TestSeed();
+  with_metrics_ = true;
+  StartCluster(seed);
+  if (HasFatalFailure()) return;
+  On(1, [](CacheNode& n) {
+    for (int i = 0; i < 40; ++i) {
+      ASSERT_TRUE(n.Put(absl::StrCat("k", i), std::string(100, 'v'), PutOptions{}).ok());
+    }
+  });
+  On(2, [](CacheNode& n) {
+    for (int i = 0; i < 40; ++i) EXPECT_EQ(*n.Get(absl::StrCat("k", i), kLinearizable), std::string(100, 'v'));
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(*n.Get(absl::StrCat("absent", i), kLinearizable), std::nullopt);
+  });
+  sim_->RunFor(absl::Seconds(2));  // every replica applies the last writes
+  double proposals = 0, commits = 0, elections = 0, hits = 0, misses = 0, entries = 0, bytes = 0;
+  uint64_t fsyncs = 0;
+  double forwarded_ok = 0;
+  std::map<uint32_t, double> has_leader;  // max over nodes, per shard
+  for (auto& [id, pair] : metrics_) {
+    CacheNodeProgram* p = GetCacheNodeProgram(*sim_, id);
+    ASSERT_NE(p, nullptr);
+    ASSERT_NE(p->node(), nullptr);
+    p->node()->RefreshMetrics();
+    metrics::NodeMetrics& m = *pair.second;
+    proposals += m.raft_proposals.value();
+    commits += m.raft_commits.value();
+    elections += m.raft_elections.value();
+    hits += m.cache_hits.value();
+    misses += m.cache_misses.value();
+    entries += m.cache_entries.value();
+    bytes += m.cache_bytes.value();
+    fsyncs += m.fsync_seconds.count();
+    forwarded_ok += m.forward_requests.With({{"outcome", "ok"}}).value();
+    EXPECT_GT(m.raft_groups.value(), 0) << "node " << id;
+    EXPECT_GT(m.cluster_map_version.value(), 0) << "node " << id;
+    EXPECT_EQ(m.Members("alive").value(), 3) << "node " << id;
+    EXPECT_GT(m.raft_leader_changes.value(), 0) << "node " << id;
+    for (uint32_t shard = 0; shard < 8; ++shard) {
+      has_leader[shard] = std::max(has_leader[shard], m.ShardHasLeader(shard).value());
+    }
+    const std::string text = pair.first->ExposeText();
+    for (const char* name : {"crema_raft_proposals_total", "crema_shard_has_leader{shard=\"0\"}",
+                             "crema_disk_fsync_duration_seconds_bucket", "crema_cache_hits_total",
+                             "crema_membership_phi{peer="}) {
+      EXPECT_NE(text.find(name), std::string::npos) << name << " missing on node " << id;
+    }
+  }
+  // 40 writes (and the map's, and the shards' first entries) were proposed and committed on
+  // three replicas each; each of the 8 shards and the metadata group elected a leader.
+  EXPECT_GE(proposals, 40) << sim::ReproCommand(seed);
+  EXPECT_GE(commits, 3 * 40) << sim::ReproCommand(seed);
+  EXPECT_GE(elections, 9) << sim::ReproCommand(seed);
+  EXPECT_GE(hits, 40) << sim::ReproCommand(seed);  // more only if a forwarded read was retried
+  EXPECT_GE(misses, 10) << sim::ReproCommand(seed);
+  EXPECT_LT(misses, hits) << sim::ReproCommand(seed);
+  EXPECT_GT(fsyncs, 0u) << sim::ReproCommand(seed);
+  // Node 1 leads some of the 8 shards at most: the other writes were forwarded.
+  EXPECT_GT(forwarded_ok, 0) << sim::ReproCommand(seed);
+  EXPECT_EQ(entries, 3 * 40) << sim::ReproCommand(seed);
+  // Entries mode: bytes are still keys + values + the per-entry overhead.
+  double expected_bytes = 0;
+  for (int i = 0; i < 40; ++i) {
+    expected_bytes += 3 * (absl::StrCat("k", i).size() + 100 + replicated::CacheStateMachine::kEntryOverheadBytes);
+  }
+  EXPECT_EQ(bytes, expected_bytes) << sim::ReproCommand(seed);
+  ASSERT_EQ(has_leader.size(), 8u);
+  for (const auto& [shard, v] : has_leader) EXPECT_EQ(v, 1) << "shard " << shard;
+}
 
 TEST_F(CacheNodeSimTest, EveryOperationThroughEveryNode) {
   const uint64_t seed = sim::TestSeed();

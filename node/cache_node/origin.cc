@@ -95,7 +95,9 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
       }
     } else {
       ++stats_.forwarded;
+      const absl::Time sent = env_.clock->MonotonicNow();
       reply = rpc_->Call(target, request, budget);
+      CountForward(reply, env_.clock->MonotonicNow() - sent);
     }
     if (!reply.ok()) {
       if (absl::IsCancelled(reply.status())) return reply.status();

@@ -441,6 +441,7 @@ absl::Status CacheNode::DestroyReplica(raft::GroupId group) {
   if (h == nullptr) return absl::OkStatus();
   h->destroying = true;
   if (h->opening) return absl::OkStatus();  // CreateReplica finishes the destroy
+  FoldCacheStats(group, *h);  // its last evictions and expirations, before it goes
   // The host frees the driver while DestroyGroup waits: nobody may reach it through `h` now.
   const bool had_driver = h->driver != nullptr;
   h->driver = nullptr;

@@ -81,6 +81,7 @@ CacheNode::ReadOutcome CacheNode::ReadLocal(Hosted& hosted, ReadOp op,
         item.present = true;
         item.value = *std::move(v);
       }
+      CountRead(item.present);
     } else if (std::optional<absl::Time> d = hosted.cache->DeadlineOf(key, now)) {
       item.present = true;
       item.deadline = *d;

@@ -69,6 +69,11 @@ class StrongView final : public CacheApi {
     ASSIGN_OR_RETURN_KEY(k, key);
     return api_->Expire(k, Rule(e), o);
   }
+  absl::StatusOr<bool> ExpireIf(std::string_view key, const Expiration& e, ExpireCondition when,
+                                const WriteOptions& o) override {
+    ASSIGN_OR_RETURN_KEY(k, key);
+    return api_->ExpireIf(k, Rule(e), when, o);
+  }
   absl::StatusOr<std::optional<std::string>> GetAndTouch(std::string_view key, std::optional<Expiration> e,
                                                          const WriteOptions& o) override {
     ASSIGN_OR_RETURN_KEY(k, key);

@@ -72,6 +72,8 @@ class Histogram {
   explicit Histogram(prometheus::Histogram* h) : h_(h) {}
   void Observe(double v) { if (h_) h_->Observe(v); }
   void ObserveDuration(absl::Duration d) { Observe(absl::ToDoubleSeconds(d)); }
+  // Observations so far (0 for a no-op handle); for tests and diagnostics.
+  uint64_t count() const { return h_ ? h_->Collect().histogram.sample_count : 0; }
 
  private:
   prometheus::Histogram* h_ = nullptr;

@@ -35,7 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { echo "$*" | tee -a "$OUT"; }
-rps() { tr '\r' '\n' | grep -E "^$1: [0-9.]+ requests per second" | tail -1 | awk '{print $2}'; }
+# redis-benchmark -q prints "SET: 12345.67 requests per second, p50=..." (the non-quiet output has no
+# such line); a missing figure prints n/a instead of ending the run.
+rps() { tr '\r' '\n' | grep -E "^$1: [0-9.]+ requests per second" | tail -1 | awk '{print $2}' || echo n/a; }
 field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -59,8 +61,8 @@ crema_resp() { tools/cluster.sh status | sed -n "${1}p" | sed -E 's/.*resp=([0-9
 redis_benchmark_pair() {  # label, crema port, redis port
   for P in 1 16; do
     local c r
-    c=$(redis-benchmark -p "$2" -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
-    r=$(redis-benchmark -p "$3" -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
+    c=$(redis-benchmark -p "$2" -q -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
+    r=$(redis-benchmark -p "$3" -q -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
     for op in SET GET; do
       local cv rv; cv=$(echo "$c" | rps $op); rv=$(echo "$r" | rps $op)
       say "$(printf '%-10s %-4s P=%-3s crema=%-12s redis=%-12s ratio=%s' "$1" "$op" "$P" "$cv" "$rv" "$(ratio "$cv" "$rv")")"

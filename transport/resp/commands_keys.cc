@@ -29,23 +29,37 @@ void Exists(CommandCall& call) {
   call.out.Integer(found);
 }
 
+// Redis 7's options, checked before the time as redis-server does: an unknown one, then NX with
+// any other, then GT with LT. The condition itself is judged by the node where the write is
+// applied (CacheApi::ExpireIf), atomically.
 void ExpireGeneric(CommandCall& call, ExpireUnit unit) {
   const std::string name = absl::AsciiStrToLower(call.args[0]);
+  ExpireCondition when;
+  for (size_t i = 3; i < call.args.size(); ++i) {
+    const std::string opt = absl::AsciiStrToUpper(call.args[i]);
+    if (opt == "NX") {
+      when.if_no_expiry = true;
+    } else if (opt == "XX") {
+      when.if_has_expiry = true;
+    } else if (opt == "GT") {
+      when.if_greater = true;
+    } else if (opt == "LT") {
+      when.if_less = true;
+    } else {
+      return call.ReplyError(absl::StrCat("ERR Unsupported option ", call.args[i]));
+    }
+  }
+  if (when.if_no_expiry && (when.if_has_expiry || when.if_greater || when.if_less)) {
+    return call.ReplyError("ERR NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if (when.if_greater && when.if_less) {
+    return call.ReplyError("ERR GT and LT options at the same time are not compatible");
+  }
   absl::StatusOr<Expiration> e = ParseExpireCommandTime(call.args[2], unit, name);
   if (!e.ok()) return call.ReplyError(Sv(e.status().message()));
-  if (call.args.size() > 3) {
-    // Redis 7's NX|XX|GT|LT compare against the current TTL; CacheApi::Expire has no such
-    // condition, so they are refused rather than applied non-atomically.
-    for (size_t i = 3; i < call.args.size(); ++i) {
-      const std::string opt = absl::AsciiStrToUpper(call.args[i]);
-      if (opt != "NX" && opt != "XX" && opt != "GT" && opt != "LT") {
-        return call.ReplyError(absl::StrCat("ERR Unsupported option ", call.args[i]));
-      }
-    }
-    return call.ReplyError("ERR the NX, XX, GT and LT options of " + name +
-                           " are not supported by Crema");
-  }
-  absl::StatusOr<bool> r = call.api->Expire(call.args[1], *e, call.write_options());
+  absl::StatusOr<bool> r = when.empty()
+                               ? call.api->Expire(call.args[1], *e, call.write_options())
+                               : call.api->ExpireIf(call.args[1], *e, when, call.write_options());
   if (!r.ok()) return call.ReplyStatus(r.status());
   call.out.Integer(*r ? 1 : 0);
 }

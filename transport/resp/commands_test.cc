@@ -132,8 +132,60 @@ TEST_F(CommandsTest, ExpireFamily) {
   EXPECT_EQ(Run({"EXPIRE", "nokey", "10"}), ":0\r\n");
   EXPECT_EQ(Run({"EXPIRE", "k", "-1"}), ":1\r\n");
   EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");
-  EXPECT_EQ(Run({"EXPIRE", "k", "10", "NX"}),
-            "-ERR the NX, XX, GT and LT options of expire are not supported by Crema\r\n");
+}
+
+// Redis 7's NX | XX | GT | LT: every reply below is what redis-server 7.0.15 answered to the same
+// sequence (run by hand; the session is in the commit message).
+TEST_F(CommandsTest, ExpireOptionsAnswerAsRedis) {
+  const std::string kNxWith = "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n";
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK\r\n");
+  // Options are checked before the time, in Redis's order.
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "nx", "xx"}), kNxWith);
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "gt", "lt"}),
+            "-ERR GT and LT options at the same time are not compatible\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "NX", "GT"}), kNxWith);
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "foo"}), "-ERR Unsupported option foo\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "abc", "nx", "xx"}), kNxWith);
+  EXPECT_EQ(Run({"EXPIRE", "k", "abc", "foo"}), "-ERR Unsupported option foo\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "abc", "gt"}), "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "nx", "extra"}), "-ERR Unsupported option extra\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "99999999999999999", "nx"}),
+            "-ERR invalid expire time in 'expire' command\r\n");
+  // No TTL counts as infinite.
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "xx", "gt"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "gt"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "xx"}), ":0\r\n");
+  EXPECT_EQ(Run({"TTL", "k"}), ":-1\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "10", "lt"}), ":1\r\n");
+  EXPECT_EQ(Run({"TTL", "k"}), ":10\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "20", "lt"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "5", "LT"}), ":1\r\n");
+  EXPECT_EQ(Run({"TTL", "k"}), ":5\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "5", "lt"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "6", "gt"}), ":1\r\n");
+  EXPECT_EQ(Run({"TTL", "k"}), ":6\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "100", "nx"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "100", "xx", "gt"}), ":1\r\n");
+  EXPECT_EQ(Run({"TTL", "k"}), ":100\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k", "50", "xx", "lt"}), ":1\r\n");
+  EXPECT_EQ(Run({"TTL", "k"}), ":50\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "nokey", "10", "nx"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "nokey", "10", "lt"}), ":0\r\n");
+  EXPECT_EQ(Run({"SET", "k2", "v"}), "+OK\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k2", "10", "xx", "lt"}), ":0\r\n");
+  EXPECT_EQ(Run({"TTL", "k2"}), ":-1\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k2", "-1", "lt"}), ":1\r\n");  // in the past: deleted
+  EXPECT_EQ(Run({"EXISTS", "k2"}), ":0\r\n");
+  EXPECT_EQ(Run({"SET", "k3", "v"}), "+OK\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k3", "-5", "gt"}), ":0\r\n");  // no TTL: GT fails, key stays
+  EXPECT_EQ(Run({"EXISTS", "k3"}), ":1\r\n");
+  EXPECT_EQ(Run({"PEXPIRE", "k3", "100", "gt"}), ":0\r\n");
+  EXPECT_EQ(Run({"EXPIREAT", "k3", "100", "lt"}), ":1\r\n");
+  EXPECT_EQ(Run({"EXISTS", "k3"}), ":0\r\n");
+  EXPECT_EQ(Run({"SET", "k4", "v"}), "+OK\r\n");
+  EXPECT_EQ(Run({"EXPIRE", "k4", "10", "nx", "nx"}), ":1\r\n");  // repeats are allowed
+  EXPECT_EQ(Run({"PEXPIRE", "k4", "20000", "gt", "gt"}), ":1\r\n");
+  EXPECT_EQ(Run({"PTTL", "k4"}), ":20000\r\n");
 }
 
 TEST_F(CommandsTest, ConnectionCommands) {

@@ -17,6 +17,7 @@
 #include "node/discovery/swim_source.h"
 #include "node/eventual/driver/eventual_node.h"
 #include "node/keyspace/keyspace_node.h"
+#include "node/metrics/crema_metrics.h"
 #include "transport/etcd/etcd_membership_source.h"
 #include "transport/logging/log.h"
 #include "transport/server/server_main.h"
@@ -30,7 +31,17 @@ namespace {
 
 class CacheNodeServed final : public ServedNode {
  public:
-  CacheNodeServed(std::unique_ptr<CacheNode> node, const Clock* clock) : node_(std::move(node)), clock_(clock) {}
+  CacheNodeServed(std::unique_ptr<metrics::NodeMetrics> metrics, std::unique_ptr<CacheNode> node,
+                  const Clock* clock)
+      : metrics_(std::move(metrics)), node_(std::move(node)), clock_(clock) {}
+
+  // The registry's collect hook refreshes the node's gauges and Raft/cache counters at every
+  // scrape, while this object lives (the registry outlives it).
+  void HookMetrics(metrics::MetricsRegistry* registry) {
+    registry->AddCollectHook([alive = std::weak_ptr<bool>(alive_), node = node_.get()] {
+      if (alive.lock()) node->RefreshMetrics();
+    });
+  }
 
   // Starts the eventual-mode node and the keyspaces over both (fiber-only).
   absl::Status StartKeyspaces(Env env, const ServerConfig& config, transport::AsioLoop* loop) {
@@ -115,6 +126,8 @@ class CacheNodeServed final : public ServedNode {
   }
 
  private:
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<metrics::NodeMetrics> metrics_;  // outlives node_, which records into it
   std::unique_ptr<CacheNode> node_;
   const Clock* clock_;
   std::unique_ptr<discovery::MembershipSource> source_;
@@ -126,8 +139,9 @@ class CacheNodeServed final : public ServedNode {
 absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const ServerConfig& config,
                                                            metrics::MetricsRegistry* registry,
                                                            transport::AsioLoop* loop) {
-  (void)registry;  // CacheNode does not record metrics yet (docs/server.md, node-side metrics)
+  auto node_metrics = std::make_unique<metrics::NodeMetrics>(registry);
   CacheNodeOptions options;
+  options.metrics = node_metrics.get();
   const std::string plant = absl::GetFlag(FLAGS_testonly_plant);
   if (plant == "follower_reads") {
     options.plant_linearizable_read_no_read_index = true;
@@ -139,7 +153,9 @@ absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const Server
   }
   absl::StatusOr<std::unique_ptr<CacheNode>> node = CacheNode::Start(env, config.cache, options);
   if (!node.ok()) return node.status();
-  auto served = std::make_unique<CacheNodeServed>(std::move(*node), env.clock);
+  auto served =
+      std::make_unique<CacheNodeServed>(std::move(node_metrics), std::move(*node), env.clock);
+  served->HookMetrics(registry);
   if (absl::Status s = served->StartKeyspaces(env, config, loop); !s.ok()) return s;
   return served;
 }

@@ -212,6 +212,31 @@ absl::StatusOr<bool> FakeCacheApi::Expire(std::string_view key, const Expiration
   return true;
 }
 
+// The same rules as the replicated state machine's kExpireIf (cache/replicated).
+absl::StatusOr<bool> FakeCacheApi::ExpireIf(std::string_view key, const Expiration& expiration,
+                                            ExpireCondition condition,
+                                            const WriteOptions& options) {
+  if (!condition.Valid()) return absl::InvalidArgumentError("incompatible expire conditions");
+  if (condition.empty()) return Expire(key, expiration, options);
+  CREMA_FAKE_ENTER("ExpireIf");
+  Entry* e = Find(key);
+  if (e == nullptr) return false;
+  absl::StatusOr<absl::Time> deadline = DeadlineFor(expiration, e);
+  if (!deadline.ok()) return deadline.status();
+  const bool has_deadline = e->deadline != absl::InfiniteFuture();
+  if ((condition.if_no_expiry && has_deadline) || (condition.if_has_expiry && !has_deadline) ||
+      (condition.if_greater && (!has_deadline || *deadline <= e->deadline)) ||
+      (condition.if_less && has_deadline && *deadline >= e->deadline)) {
+    return false;
+  }
+  if (*deadline <= clock_->Now()) {
+    data_.erase(std::string(key));
+  } else {
+    e->deadline = *deadline;
+  }
+  return true;
+}
+
 absl::StatusOr<std::optional<std::string>> FakeCacheApi::GetAndTouch(
     std::string_view key, std::optional<Expiration> expiration, const WriteOptions&) {
   CREMA_FAKE_ENTER("GetAndTouch");

@@ -57,6 +57,8 @@ class FakeCacheApi final : public CacheApi {
                                     const WriteOptions& options) override;
   absl::StatusOr<bool> Expire(std::string_view key, const Expiration& expiration,
                               const WriteOptions& options) override;
+  absl::StatusOr<bool> ExpireIf(std::string_view key, const Expiration& expiration,
+                                ExpireCondition condition, const WriteOptions& options) override;
   absl::StatusOr<std::optional<std::string>> GetAndTouch(std::string_view key,
                                                          std::optional<Expiration> expiration,
                                                          const WriteOptions& options) override;
