@@ -246,7 +246,8 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
     if (h != nullptr && h->LocalReady() && CaughtUp(*h, floor)) {
       return ReadLocal(*h, op, keys);
     }
-    if (options_.plant_local_read_no_floor && usable && h != nullptr) {
+    if (options_.plant_local_read_no_floor && usable && h != nullptr && h->driver != nullptr &&
+        h->cache != nullptr) {
       return ReadLocal(*h, op, keys);
     }
   } else {
@@ -256,8 +257,9 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
       const uint64_t opening = h->driver->reopens();
       absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
           std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
-      h = Find(group);
-      if (index.ok() && h != nullptr && h->cache != nullptr) {
+      h = Find(group);  // the wait may have let the replica go, or begin to (driver cleared)
+      if (index.ok() && h != nullptr && !h->destroying && h->driver != nullptr &&
+          h->cache != nullptr) {
         h->MarkLocalReady(opening);
         RaiseFloor(group, *index);
         ReadOutcome out = ReadLocal(*h, op, keys);

@@ -68,7 +68,12 @@ TEST(ShrinkTest, PlantedPingBugShrinksAndReplaysFromItsSchedule) {
   EXPECT_FALSE(r.shrunk_run.pass);
   EXPECT_EQ(r.shrunk_run.signature, r.signature);
   EXPECT_LE(r.shrunk.Size() * 3, r.original.Size()) << "at least 3x smaller";
-  EXPECT_LE(r.shrunk.ListEntries(), 3u) << "a crash or two is all this bug needs";
+  // Shrinking ends only when no single nemesis entry can be dropped and no parameter stepped
+  // down without losing the failure (ddmin's 1-minimality). How many entries that leaves depends
+  // on the seed: often a crash or two, sometimes ~10 whose timing the failure needs together
+  // (seed 8821476794980626448: 42 -> 9 entries, no single one removable), so no fixed count is
+  // promised; finishing within the budget is.
+  EXPECT_FALSE(r.budget_exhausted) << "the shrink did not reach a 1-minimal schedule";
   EXPECT_LT(r.shrunk_run.events, r.original_run.events);
 
   const std::string file = Tmp("shrunk.schedule.json");
