@@ -273,6 +273,12 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
   q.op = static_cast<uint8_t>(op);
   q.consistency = consistency;
   q.min_index = floor;
+  // No floor learned for this shard since this node started: an earlier incarnation may have
+  // acknowledged writes the serving replica (any follower, after a stale hint) has not applied.
+  // Its ReadIndex round gives the floor; later local reads use it (seed 5382523872098490946).
+  if (!floors_.contains(group) && !options_.plant_local_read_no_floor) {
+    q.consistency = ReadConsistency::kLinearizable;
+  }
   q.keys = keys;
   forward::Request request;
   request.kind = RequestKind::kRead;

@@ -65,6 +65,11 @@ TEST(CacheScenarioTest, OnceFailingSeedsPass) {
       // Two reconcilers at once (Start's and a scheduled one) destroyed a replica while the
       // other opened it: Restore ran on a freed state machine (UBSan, ASan sweep).
       {9795773504482673404u, FaultLevel::kDefault, "replica destroyed while opening"},
+      // With BUGGIFY sites in the node (2026-12-07 sweep): a restarted node forwarded a local
+      // read with no floor to a lagging follower, which served state older than that node's own
+      // acknowledged write; and a read used a replica's driver cleared by a concurrent destroy.
+      {5382523872098490946u, FaultLevel::kDefault, "floorless local read after a restart"},
+      {9074864237236180589u, FaultLevel::kDefault, "read through a destroyed replica"},
   };
   for (const KnownSeed& known : kKnown) {
     ScenarioOptions options;
