@@ -244,6 +244,12 @@ class CacheNode final : public CacheApi {
   // Reads `keys` from the local replica (now, by this node's wall clock).
   ReadOutcome ReadLocal(Hosted& hosted, ReadOp op, const std::vector<std::string>& keys);
   bool CaughtUp(const Hosted& hosted, raft::Index floor) const;
+  // A replica whose state can be read here now (not being destroyed, driver running, a cache).
+  static bool Readable(const Hosted* hosted);
+  // One ReadIndex round on this node's replica of `group` (REQUIRES: it has a running driver).
+  // On success the replica is ready for local reads (Hosted::LocalReady), unless it was reopened
+  // while the round ran. Look the replica up again afterwards: the wait may have let it go.
+  absl::StatusOr<raft::Index> ReadIndexRound(raft::GroupId group, absl::Duration timeout);
   void InstallHandlers();
 
   // --- replica_set.cc: hosting replicas by the map; following the map ---

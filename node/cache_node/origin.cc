@@ -231,36 +231,29 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
   // BUGGIFY: this replica is not used (as if not caught up): the read is forwarded instead.
   const bool skip_local = env_.buggify != nullptr && env_.buggify->Fire("cache.read.skip_local");
   Hosted* h = skip_local ? nullptr : Find(group);
-  const bool usable = h != nullptr && !h->destroying && h->driver != nullptr &&
-                      h->driver->has_core() && !h->driver->stopped() && h->cache != nullptr;
+  const bool usable = Readable(h);
+  const absl::Duration round_timeout =
+      std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow());
   if (consistency == ReadConsistency::kLocal) {
     ++stats_.reads_local;
     if (usable && !h->LocalReady() && !options_.plant_local_read_no_floor) {
       // First local read since this replica opened: learn what was committed before.
-      const uint64_t opening = h->driver->reopens();
-      absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
-          std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
-      h = Find(group);  // the wait may have let the replica go
-      if (index.ok() && h != nullptr) h->MarkLocalReady(opening);
+      (void)ReadIndexRound(group, round_timeout);
+      h = Find(group);
     }
     if (h != nullptr && h->LocalReady() && CaughtUp(*h, floor)) {
       return ReadLocal(*h, op, keys);
     }
-    if (options_.plant_local_read_no_floor && usable && h != nullptr && h->driver != nullptr &&
-        h->cache != nullptr) {
+    if (options_.plant_local_read_no_floor && usable && Readable(h)) {
       return ReadLocal(*h, op, keys);
     }
   } else {
     ++stats_.reads_linearizable;
     if (usable && options_.plant_linearizable_read_no_read_index) return ReadLocal(*h, op, keys);
     if (usable) {
-      const uint64_t opening = h->driver->reopens();
-      absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(
-          std::min(options_.attempt_timeout, deadline - env_.clock->MonotonicNow()));
-      h = Find(group);  // the wait may have let the replica go, or begin to (driver cleared)
-      if (index.ok() && h != nullptr && !h->destroying && h->driver != nullptr &&
-          h->cache != nullptr) {
-        h->MarkLocalReady(opening);
+      absl::StatusOr<raft::Index> index = ReadIndexRound(group, round_timeout);
+      h = Find(group);  // it may have gone, or begun to (driver cleared), during the round
+      if (index.ok() && Readable(h)) {
         RaiseFloor(group, *index);
         ReadOutcome out = ReadLocal(*h, op, keys);
         out.index = std::max<uint64_t>(out.index, *index);

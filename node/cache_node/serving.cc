@@ -63,6 +63,21 @@ Reply CacheNode::NotLeaderReply(const Hosted& hosted) const {
   return r;
 }
 
+bool CacheNode::Readable(const Hosted* h) {
+  return h != nullptr && !h->destroying && h->driver != nullptr && h->driver->has_core() &&
+         !h->driver->stopped() && h->cache != nullptr;
+}
+
+absl::StatusOr<raft::Index> CacheNode::ReadIndexRound(raft::GroupId group,
+                                                      absl::Duration timeout) {
+  Hosted* h = Find(group);
+  const uint64_t opening = h->driver->reopens();
+  absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(timeout);
+  h = Find(group);
+  if (index.ok() && h != nullptr) h->MarkLocalReady(opening);
+  return index;
+}
+
 bool CacheNode::CaughtUp(const Hosted& hosted, raft::Index floor) const {
   return hosted.driver != nullptr && hosted.driver->has_core() && !hosted.driver->stopped() &&
          hosted.cache != nullptr && hosted.driver->applied() >= floor &&
@@ -133,12 +148,10 @@ Reply CacheNode::ServeRead(const forward::Request& request) {
   const absl::Time deadline = env_.clock->MonotonicNow() + request.timeout;
   raft::Index at_least = q->min_index;
   if (q->consistency == ReadConsistency::kLinearizable || !h->LocalReady()) {
-    const uint64_t opening = h->driver->reopens();
-    absl::StatusOr<raft::Index> index = h->driver->ReadIndex().Wait(request.timeout);
+    absl::StatusOr<raft::Index> index = ReadIndexRound(request.group, request.timeout);
     h = Find(request.group);
     if (h == nullptr || h->cache == nullptr) return WithStatus(ReplyStatus::kNotHosted);
     if (!index.ok()) return FailedProposal(index.status(), NotLeaderReply(*h));
-    h->MarkLocalReady(opening);
     at_least = std::max(at_least, *index);
   }
   // A local read must reflect what the origin already acknowledged: wait briefly to apply it.
