@@ -92,7 +92,9 @@ TEST(EntryIndexTest, RandomChurnAgreesWithAMapAndKeepsRobinHoodInvariants) {
         model.erase(key);
       }
       ASSERT_EQ(index.size(), model.size());
-      if (step % 1'000 == 0) ASSERT_TRUE(index.Valid(HashOfEntry)) << "seed " << seed;
+      if (step % 1'000 == 0) {
+        ASSERT_TRUE(index.Valid(HashOfEntry)) << "seed " << seed;
+      }
     }
     ASSERT_TRUE(index.Valid(HashOfEntry));
     // Never beyond 7/8 full, and a full cache of 500 gets no more than its 500 need.

@@ -57,7 +57,9 @@ double HitPercent(const PolicyConfig& config, int64_t capacity, const std::vecto
     const uint64_t h = Hash(keys[i]);
     sketch.Increment(h);
     hits += shadow.Access(h, sketch) ? 1 : 0;
-    if (i % 997 == 0) EXPECT_TRUE(shadow.Valid()) << "at " << i;
+    if (i % 997 == 0) {
+      EXPECT_TRUE(shadow.Valid()) << "at " << i;
+    }
   }
   EXPECT_TRUE(shadow.Valid());
   EXPECT_LE(shadow.size(), capacity);

@@ -115,6 +115,9 @@ class AtomicStore {
         if (op.outcome == Outcome::kOk && !matches) op.outcome = Outcome::kFail;
         break;
       }
+      case OpKind::kIncr:
+      case OpKind::kExpire:
+        break;  // not generated: these histories are registers (put, get, delete, cas)
     }
   }
 

@@ -44,6 +44,11 @@ int64_t StepRegister(int64_t value, const ModelOp& op) {
           assert(false && "errors are dropped before the search");
           return kIllegalStep;
       }
+    case OpKind::kIncr:
+    case OpKind::kExpire:
+      // Cache operations: their histories are checked with the cache model (cache_model.h);
+      // as a register step they are never legal.
+      return kIllegalStep;
   }
   return kIllegalStep;
 }

@@ -52,6 +52,10 @@ std::vector<uint64_t> TestSeeds(int count) {
   for (int i = 0; i < n; ++i) seeds.push_back(FreshSeed());
   std::fprintf(stderr, "running %d fresh seeds, first CREMA_SEED=%llu\n", n,
                static_cast<unsigned long long>(seeds.empty() ? 0 : seeds[0]));
+  // All of them, up front: if one hangs until the test times out, the log still names it.
+  std::string all;
+  for (size_t i = 0; i < seeds.size() && i < 200; ++i) absl::StrAppend(&all, " ", seeds[i]);
+  std::fprintf(stderr, "seeds:%s%s\n", all.c_str(), seeds.size() > 200 ? " ..." : "");
   std::fflush(stderr);
   return seeds;
 }

@@ -114,6 +114,7 @@ void RaftHost::RemoveDestroyedGroups() {
     }
     awake_.erase(id);
     waking_.erase(id);
+    woken_since_taken_.erase(id);
     promise.Set(true);
   }
   to_destroy_.clear();
@@ -132,6 +133,7 @@ std::vector<GroupId> RaftHost::group_ids() const {
 
 void RaftHost::Wake(GroupDriver* g) {
   if (!awake_.insert(g->group()).second) return;
+  woken_since_taken_.insert(g->group());
   waking_.erase(g->group());
   // A dormant group was not ticked: its core's clock (leases, timers) moves to now before
   // anything steps it. It is quiet, so the tick only moves the clock.
@@ -141,6 +143,14 @@ void RaftHost::Wake(GroupDriver* g) {
 void RaftHost::WakeLater(GroupId group) {
   if (!awake_.contains(group)) waking_.insert(group);
   Kick();
+}
+
+std::vector<GroupId> RaftHost::TakeActiveGroups() {
+  absl::btree_set<GroupId> active;
+  active.swap(woken_since_taken_);
+  active.insert(awake_.begin(), awake_.end());
+  active.insert(waking_.begin(), waking_.end());
+  return std::vector<GroupId>(active.begin(), active.end());
 }
 
 std::vector<GroupDriver*> RaftHost::AwakeGroups() {

@@ -137,6 +137,11 @@ class RaftHost {
 
   GroupDriver* group(GroupId group) const;
   std::vector<GroupId> group_ids() const;  // ascending
+  // The groups with activity since the previous call (ascending): awake now, waking, or woken and
+  // gone dormant again in between. For one consumer that needs to look only at groups where
+  // something happened (the cache node's maintenance pass); clears the record. A dormant group
+  // absent from it has had no message, request, tick or health report since that call.
+  std::vector<GroupId> TakeActiveGroups();
   // The failure detector says node `node` is down: wakes quiet groups that depend on it (each
   // group is told about its replicas on that node).
   void ReportNodeDown(NodeId node);
@@ -203,6 +208,7 @@ class RaftHost {
   absl::btree_map<GroupId, std::unique_ptr<GroupDriver>> groups_;
   absl::btree_set<GroupId> awake_;    // hosted groups that are not (known to be) dormant
   absl::btree_set<GroupId> waking_;   // woken from other fibers, clock not yet advanced
+  absl::btree_set<GroupId> woken_since_taken_;  // see TakeActiveGroups
   absl::btree_set<GroupId> opening_;
   // Groups to remove at the top of the next loop iteration, with the waiting caller's promise.
   std::vector<std::pair<GroupId, Promise<bool>>> to_destroy_;

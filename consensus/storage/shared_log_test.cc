@@ -242,8 +242,12 @@ TEST_F(SharedLogTest, CompactedSegmentsArePurgedAndAnIdleGroupIsRewrittenNotPinn
       ASSERT_TRUE(log->Append(1, Entries(i, i, 1, 1)).ok());
       ASSERT_TRUE(log->SetHardState(1, {1, 1, i}).ok());
       ASSERT_TRUE(log->Sync().ok());
-      if (i % 10 == 0) ASSERT_TRUE(log->Compact(1, i - 2).ok());
-      if (log->NeedsMaintenance()) ASSERT_TRUE(log->Maintain().ok());
+      if (i % 10 == 0) {
+        ASSERT_TRUE(log->Compact(1, i - 2).ok());
+      }
+      if (log->NeedsMaintenance()) {
+        ASSERT_TRUE(log->Maintain().ok());
+      }
     }
     EXPECT_GT(log->stats().segments_purged, 0u);
     EXPECT_GT(log->stats().groups_rewritten, 0u);

@@ -282,7 +282,9 @@ TEST_F(WalTest, ReadCorruptionInTransitIsTransientNotDataLoss) {
   for (int i = 0; i < 20; ++i) {
     wal = Wal::Open(&disk, "g/", {}, &c);
     EXPECT_FALSE(absl::IsDataLoss(wal.status())) << wal.status();
-    if (wal.ok()) EXPECT_EQ(c.entries, Entries(1, 3, 1));
+    if (wal.ok()) {
+      EXPECT_EQ(c.entries, Entries(1, 3, 1));
+    }
     wal = absl::UnknownError("closed");
   }
   disk.config().read_corruption = {0, 1};

@@ -63,6 +63,10 @@ struct CacheNodeOptions {
   absl::Duration attempt_timeout = absl::Seconds(1);     // one forwarded attempt
   absl::Duration retry_backoff = absl::Milliseconds(20);  // doubled per retry up to 16x
   absl::Duration maintenance_interval = absl::Milliseconds(250);
+  // Each maintenance_interval visits only the shards with Raft activity since the last pass
+  // (RaftHost::TakeActiveGroups); every replica, dormant ones included, is visited once per
+  // full_pass_every (idle shards' expiry ticks, balancing, evictions a refused proposal left).
+  absl::Duration full_pass_every = absl::Seconds(5);
   absl::Duration tick_every = absl::Seconds(5);           // expiry ticks on idle shards
   absl::Duration balance_every = absl::Seconds(5);        // leadership balancing per shard
   absl::Duration map_refresh_every = absl::Seconds(10);   // map fetch when not told of changes
@@ -325,6 +329,8 @@ class CacheNode final : public CacheApi {
   // Reported by nodes (at the metadata leader): replicas whose state is corrupt.
   absl::btree_set<std::pair<raft::GroupId, raft::ReplicaId>> corrupt_reports_;
   absl::Time last_report_ = absl::InfinitePast();
+  absl::Time last_full_pass_ = absl::InfinitePast();
+  absl::btree_set<raft::GroupId> corrupt_drivers_;  // seen corrupt by the maintenance pass
   size_t last_reported_corrupt_ = 0;
   CacheNodeStats stats_;
   // Metrics bookkeeping (node_metrics.cc): what was already added to the counters.

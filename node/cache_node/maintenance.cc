@@ -101,8 +101,15 @@ void CacheNode::LeaderDuties(raft::GroupId group, Hosted& h, absl::Time now) {
 
 void CacheNode::SendReport() {
   absl::btree_map<raft::GroupId, std::vector<raft::ReplicaId>> corrupt;
-  for (const auto& [group, h] : hosted_) {
-    if (h.driver != nullptr && h.driver->corrupt()) corrupt[group].push_back(h.replica);
+  // Corrupt drivers the maintenance pass noticed (at once if active, else within a full pass).
+  for (auto it = corrupt_drivers_.begin(); it != corrupt_drivers_.end();) {
+    const Hosted* h = Find(*it);
+    if (h == nullptr || h->driver == nullptr || !h->driver->corrupt()) {
+      it = corrupt_drivers_.erase(it);
+      continue;
+    }
+    corrupt[*it].push_back(h->replica);
+    ++it;
   }
   for (const auto& [group, replica] : corrupt_local_) corrupt[group].push_back(replica);
   if (corrupt.empty()) return;
@@ -172,15 +179,27 @@ void CacheNode::MaintenanceLoop() {
   while (!shutdown_ && env_.executor->Sleep(options_.maintenance_interval).ok() && !shutdown_) {
     const absl::Time now = env_.clock->MonotonicNow();
     PersistFounderIdentity();
-    bool meta_leader = false;
-    for (auto& [group, h] : hosted_) {
-      if (h.destroying || !Leads(h.driver)) continue;
-      if (group == cluster::kMetaGroup) {
-        meta_leader = true;
-        continue;
-      }
+    // Leader duties, on the shards where something happened (writes to evict for, a new
+    // leadership to balance) and, every full_pass_every, on all: thousands of dormant shards cost
+    // one look each per full pass, not one per interval. Nothing below waits, so references into
+    // hosted_ stay valid.
+    auto duties = [&](raft::GroupId group, Hosted& h) {
+      if (h.driver != nullptr && h.driver->corrupt()) corrupt_drivers_.insert(group);
+      if (h.destroying || group == cluster::kMetaGroup || !Leads(h.driver)) return;
       LeaderDuties(group, h, now);
+    };
+    std::vector<raft::GroupId> active = host_->TakeActiveGroups();
+    if (now - last_full_pass_ >= options_.full_pass_every) {
+      last_full_pass_ = now;
+      for (auto& [group, h] : hosted_) duties(group, h);
+    } else {
+      for (raft::GroupId group : active) {
+        if (Hosted* h = Find(group)) duties(group, *h);
+      }
     }
+    const Hosted* meta_hosted = Find(cluster::kMetaGroup);
+    const bool meta_leader =
+        meta_hosted != nullptr && !meta_hosted->destroying && Leads(meta_hosted->driver);
     // A new cluster: the first metadata leader writes the founders' initial map into the log.
     if (meta_leader) {
       Hosted* meta = Find(cluster::kMetaGroup);

@@ -40,7 +40,9 @@ TEST(SweepTest, PlantedBugInPingIsFoundGroupedAndReproduced) {
   EXPECT_EQ(g.signature, "counter | acknowledged add lost | final");
   EXPECT_EQ(g.repro, ReproCommand("ping", g.smallest_seed, o.extra_args));
   for (const SeedOutcome& out : result.outcomes) {
-    if (!out.pass) EXPECT_GE(out.events, g.smallest_events) << "the smallest repro is the smallest";
+    if (!out.pass) {
+      EXPECT_GE(out.events, g.smallest_events) << "the smallest repro is the smallest";
+    }
   }
   absl::StatusOr<ChildProcess::Completed> again = ChildProcess::RunToCompletion(
       {o.sim_binary, "--quiet", "--scenario=ping", absl::StrCat("--seed=", g.smallest_seed),

@@ -69,7 +69,9 @@ TEST(RunModelTest, PingRunHasLanesArrowsFaultsAndOperations) {
   ASSERT_TRUE(chrome["traceEvents"].is_array());
   for (const nlohmann::json& e : chrome["traceEvents"]) {
     ASSERT_TRUE(e.contains("ph") && e.contains("pid")) << e.dump();
-    if (e["ph"] != "M") ASSERT_TRUE(e["ts"].is_number()) << e.dump();
+    if (e["ph"] != "M") {
+      ASSERT_TRUE(e["ts"].is_number()) << e.dump();
+    }
   }
   const std::string html = RenderHtml(m);
   EXPECT_EQ(html.find("http://"), std::string::npos) << "self-contained: no fetches";

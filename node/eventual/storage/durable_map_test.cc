@@ -69,7 +69,9 @@ TEST(DurableMapTest, CompactionKeepsEverythingAndDropsTheOldLog) {
       model[key] = value;
     }
     ASSERT_TRUE(map->Commit().ok());
-    if (map->NeedsCompaction()) ASSERT_TRUE(map->Compact(Emitter(model)).ok());
+    if (map->NeedsCompaction()) {
+      ASSERT_TRUE(map->Compact(Emitter(model)).ok());
+    }
   }
   EXPECT_GT(map->generation(), 1u);
   map.reset();

@@ -35,6 +35,8 @@ TEST_P(CacheSweepTest, PassesOnFreshSeedsAtEveryFaultLevel) {
     const char* level = options.faults == FaultLevel::kHeavy   ? "heavy"
                         : options.faults == FaultLevel::kNone ? "none"
                                                               : "default";
+    // Each seed before it runs: a seed that hangs until the test times out still has its repro.
+    std::cerr << "seed " << seed << " --faults=" << level << std::endl;
     const ScenarioResult r = RunCacheScenario(options);
     EXPECT_TRUE(r.pass) << SummaryLine(seed, r) << "\n  " << r.message
                         << "\n  reproduce: bazel run //tools:sim -- --scenario=cache --seed="
@@ -75,6 +77,8 @@ TEST(CacheScenarioTest, OnceFailingSeedsPass) {
     ScenarioOptions options;
     options.seed = known.seed;
     options.faults = known.faults;
+    // Each seed before it runs: a seed that hangs until the test times out still has its repro.
+    std::cerr << "seed " << seed << " --faults=" << level << std::endl;
     const ScenarioResult r = RunCacheScenario(options);
     EXPECT_TRUE(r.pass) << known.bug << ": " << SummaryLine(known.seed, r) << "\n  " << r.message
                         << "\n  reproduce: bazel run //tools:sim -- --scenario=cache --seed="

@@ -40,6 +40,18 @@ int Quiet(Simulator& sim, int nodes, int* groups) {
   return quiet;
 }
 
+// Raft envelopes sent so far and groups still awake, summed over the cluster's hosts.
+std::pair<uint64_t, uint64_t> RaftTraffic(Simulator& sim, int nodes) {
+  uint64_t envelopes = 0, awake = 0;
+  for (NodeId id = 1; id <= static_cast<NodeId>(nodes); ++id) {
+    CacheNodeProgram* p = GetCacheNodeProgram(sim, id);
+    if (p == nullptr || p->node() == nullptr) continue;
+    envelopes += p->node()->raft_host().stats().envelopes_sent;
+    awake += p->node()->raft_host().stats().awake_groups;
+  }
+  return {envelopes, awake};
+}
+
 int Run() {
   const int nodes = absl::GetFlag(FLAGS_nodes);
   SimOptions options;
@@ -76,6 +88,7 @@ int Run() {
               absl::ToDoubleSeconds(sim.elapsed()), absl::ToDoubleSeconds(absl::Now() - start));
   const NetworkStats before = sim.network().stats();
   const uint64_t events_before = sim.events_run();
+  const uint64_t raft_before = RaftTraffic(sim, nodes).first;
   const absl::Time wall_start = absl::Now();
   const absl::Duration measure = absl::GetFlag(FLAGS_measure);
   sim.RunFor(measure);
@@ -87,6 +100,18 @@ int Run() {
               seconds, (after.sent - before.sent) / seconds,
               (after.sent - before.sent) / seconds / nodes,
               (sim.events_run() - events_before) / seconds, wall / seconds);
+  const auto [raft_after, awake] = RaftTraffic(sim, nodes);
+  uint64_t transfers = 0, ticks = 0;
+  for (NodeId id = 1; id <= static_cast<NodeId>(nodes); ++id) {
+    if (CacheNodeProgram* p = GetCacheNodeProgram(sim, id); p != nullptr && p->node() != nullptr) {
+      transfers += p->node()->stats().leader_transfers;
+      ticks += p->node()->stats().ticks_proposed;
+    }
+  }
+  std::printf("of which Raft: %.2f envelopes/s; groups awake at the end: %llu of %d; since the "
+              "start: %llu leadership transfers (balancing), %llu expiry ticks\n",
+              (raft_after - raft_before) / seconds, static_cast<unsigned long long>(awake), groups,
+              static_cast<unsigned long long>(transfers), static_cast<unsigned long long>(ticks));
   return 0;
 }
 
