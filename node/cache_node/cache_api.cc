@@ -19,6 +19,17 @@ absl::StatusOr<bool> CacheApi::ExpireIf(std::string_view key, const Expiration& 
   return Expire(key, expiration, options);
 }
 
+std::optional<absl::StatusOr<std::optional<std::string>>> CacheApi::TryGetNow(
+    std::string_view, const ReadOptions&) {
+  return std::nullopt;
+}
+
+std::vector<absl::Status> CacheApi::MultiPutEach(
+    const std::vector<std::pair<std::string, std::string>>& entries,
+    const Expiration& expiration, const WriteOptions& options) {
+  return std::vector<absl::Status>(entries.size(), MultiPut(entries, expiration, options));
+}
+
 const char* NodeStateName(NodeState s) {
   switch (s) {
     case NodeState::kJoining: return "joining";

@@ -172,6 +172,13 @@ class CacheApi {
   virtual absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
       const std::vector<std::string>& keys, const ReadOptions& options) = 0;
   virtual absl::StatusOr<TtlResult> Ttl(std::string_view key, const ReadOptions& options) = 0;
+  // Get without waiting, for front ends that answer pipelined reads inline on the loop (not
+  // fiber-only; never blocks, never forwards). nullopt: this read cannot be decided without
+  // waiting (a ReadIndex round, forwarding, a replica catching up...) — call Get from a fiber.
+  // An answer is one Get could have given, with the same consistency guarantees. This default
+  // never answers.
+  virtual std::optional<absl::StatusOr<std::optional<std::string>>> TryGetNow(
+      std::string_view key, const ReadOptions& options);
 
   // --- writes (linearizable) ---
   virtual absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value,
@@ -179,6 +186,13 @@ class CacheApi {
   // Atomic per shard, not across shards (documented divergence from Redis's MSET).
   virtual absl::Status MultiPut(const std::vector<std::pair<std::string, std::string>>& entries,
                                 const Expiration& expiration, const WriteOptions& options) = 0;
+  // MultiPut with one outcome per entry, in order: the entries of one shard are one atomic
+  // command and share its outcome; shards are written concurrently, and a shard's failure does
+  // not stop the others. REQUIRES: 1..kMaxMultiKeys entries with distinct keys. This default
+  // runs MultiPut and gives its status to every entry.
+  virtual std::vector<absl::Status> MultiPutEach(
+      const std::vector<std::pair<std::string, std::string>>& entries,
+      const Expiration& expiration, const WriteOptions& options);
   // Returns the removed value (nullopt if there was none).
   virtual absl::StatusOr<std::optional<std::string>> Delete(std::string_view key,
                                                             const WriteOptions& options) = 0;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/membership/placement.h"
+#include "node/sync.h"
 #include "xxhash.h"
 
 namespace crema {
@@ -264,6 +265,44 @@ absl::StatusOr<std::vector<std::optional<std::string>>> CacheNode::MultiGet(
   return out;
 }
 
+std::optional<absl::StatusOr<std::optional<std::string>>> CacheNode::TryGetNow(
+    std::string_view key, const ReadOptions& options) {
+  if (shutdown_ || options_.plant_local_read_no_floor ||
+      options_.plant_linearizable_read_no_read_index) {
+    return std::nullopt;  // the planted bugs live on the slow path only
+  }
+  absl::StatusOr<cluster::ShardId> shard = ShardOf(key);
+  if (!shard.ok()) return std::nullopt;  // Get gives the error
+  const raft::GroupId group = cluster::GroupOfShard(*shard);
+  Hosted* h = Find(group);
+  if (!Readable(h)) return std::nullopt;
+  const std::vector<std::string> keys = {std::string(key)};
+  if (options.consistency.value_or(config_.default_read) == ReadConsistency::kLocal) {
+    // ExecuteRead's local rule, without its waits.
+    if (!h->LocalReady() || !CaughtUp(*h, Floor(group))) return std::nullopt;
+    ++stats_.reads_local;
+    ReadOutcome r = ReadLocal(*h, ReadOp::kGet, keys);
+    return absl::StatusOr<std::optional<std::string>>(
+        r.items[0].present ? std::optional<std::string>(std::move(r.items[0].value))
+                           : std::nullopt);
+  }
+  // Linearizable: on a leader whose lease is valid (Raft::LeaseValid: leader, an entry of its term
+  // committed, no transfer under way) a ReadIndex is answered at once with its commit index
+  // (Raft::ServeReadAsLeader); this replica must have applied all of it. Without a valid lease a
+  // round is needed: Get does it.
+  const raft::Raft& core = h->driver->core();
+  if (!core.LeaseValid(env_.clock->MonotonicNow()) || h->driver->applied() < core.commit()) {
+    return std::nullopt;
+  }
+  ++stats_.reads_linearizable;
+  const raft::Index index = core.commit();
+  RaiseFloor(group, index);
+  ReadOutcome r = ReadLocal(*h, ReadOp::kGet, keys);
+  return absl::StatusOr<std::optional<std::string>>(
+      r.items[0].present ? std::optional<std::string>(std::move(r.items[0].value))
+                         : std::nullopt);
+}
+
 absl::StatusOr<TtlResult> CacheNode::Ttl(std::string_view key, const ReadOptions& options) {
   absl::StatusOr<cluster::ShardId> shard = ShardOf(key);
   if (!shard.ok()) return shard.status();
@@ -336,34 +375,89 @@ absl::Status CacheNode::MultiPut(const std::vector<std::pair<std::string, std::s
   if (entries.empty() || entries.size() > kMaxMultiKeys) {
     return absl::InvalidArgumentError("bad number of entries");
   }
-  const absl::Time deadline = env_.clock->MonotonicNow() + Clamp(options.timeout);
-  absl::btree_map<cluster::ShardId, std::vector<std::pair<std::string, std::string>>> by_shard;
+  // Bad keys and values fail the whole call before anything is proposed.
   for (const auto& [key, value] : entries) {
-    absl::StatusOr<cluster::ShardId> shard = ShardOf(key);
-    if (!shard.ok()) return shard.status();
+    if (absl::StatusOr<cluster::ShardId> shard = ShardOf(key); !shard.ok()) return shard.status();
     if (value.size() > kMaxValueBytes) return absl::InvalidArgumentError("value too long");
-    by_shard[*shard].emplace_back(key, value);
   }
-  // One command per shard, split so that no command exceeds a quarter of the command bound.
-  for (auto& [shard, list] : by_shard) {
-    size_t i = 0;
-    while (i < list.size()) {
-      Command c;
-      c.kind = CommandKind::kMultiPut;
-      c.expiry = ToExpiry(expiration);
-      size_t bytes = 0;
-      while (i < list.size() && (c.entries.empty() ||
-                                 bytes + list[i].first.size() + list[i].second.size() <
-                                     replicated::kMaxCommandBytes / 4)) {
-        bytes += list[i].first.size() + list[i].second.size();
-        c.entries.push_back(std::move(list[i++]));
-      }
-      absl::StatusOr<WriteOutcome> out =
-          Write(shard, std::move(c), deadline - env_.clock->MonotonicNow());
-      if (!out.ok()) return out.status();
-    }
+  for (absl::Status& s : MultiPutEach(entries, expiration, options)) {
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+std::vector<absl::Status> CacheNode::MultiPutEach(
+    const std::vector<std::pair<std::string, std::string>>& entries,
+    const Expiration& expiration, const WriteOptions& options) {
+  std::vector<absl::Status> out(entries.size());
+  if (entries.empty() || entries.size() > kMaxMultiKeys) {
+    for (absl::Status& s : out) s = absl::InvalidArgumentError("bad number of entries");
+    return out;
+  }
+  const absl::Time deadline = env_.clock->MonotonicNow() + Clamp(options.timeout);
+  // Positions by shard, in shard order (deterministic).
+  absl::btree_map<cluster::ShardId, std::vector<size_t>> by_shard;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    absl::StatusOr<cluster::ShardId> shard = ShardOf(entries[i].first);
+    if (!shard.ok()) {
+      out[i] = shard.status();
+    } else if (entries[i].second.size() > kMaxValueBytes) {
+      out[i] = absl::InvalidArgumentError("value too long");
+    } else {
+      by_shard[*shard].push_back(i);
+    }
+  }
+  // One command per shard, split so that no command exceeds a quarter of the command bound.
+  struct Part {
+    cluster::ShardId shard = 0;
+    Command command;
+    std::vector<size_t> positions;
+  };
+  std::vector<Part> parts;
+  for (const auto& [shard, positions] : by_shard) {
+    size_t bytes = 0;
+    for (size_t i : positions) {
+      const size_t size = entries[i].first.size() + entries[i].second.size();
+      if (parts.empty() || parts.back().shard != shard ||
+          (!parts.back().positions.empty() &&
+           bytes + size >= replicated::kMaxCommandBytes / 4)) {
+        parts.push_back(Part{.shard = shard});
+        parts.back().command.kind = CommandKind::kMultiPut;
+        parts.back().command.expiry = ToExpiry(expiration);
+        bytes = 0;
+      }
+      bytes += size;
+      parts.back().command.entries.emplace_back(entries[i].first, entries[i].second);
+      parts.back().positions.push_back(i);
+    }
+  }
+  auto run = [this, deadline](cluster::ShardId shard, Command command) -> absl::Status {
+    return Write(shard, std::move(command), deadline - env_.clock->MonotonicNow()).status();
+  };
+  // Every part but the first in its own fiber, started before this one waits: all proposals
+  // are queued at the Raft host before its next cycle, so they share one log sync.
+  auto outcomes = std::make_shared<std::vector<absl::Status>>(parts.size());
+  std::vector<Future<bool>> others;
+  for (size_t p = 1; p < parts.size(); ++p) {
+    Promise<bool> done(env_.executor);
+    others.push_back(done.GetFuture());
+    env_.executor->Spawn("multi-put-part", [alive = alive_, run, outcomes, p,
+                                            shard = parts[p].shard,
+                                            command = std::move(parts[p].command),
+                                            done = std::move(done)]() mutable {
+      (*outcomes)[p] = *alive ? run(shard, std::move(command)) : absl::CancelledError("node gone");
+      done.Set(true);
+    });
+  }
+  if (!parts.empty()) (*outcomes)[0] = run(parts[0].shard, std::move(parts[0].command));
+  for (size_t p = 1; p < parts.size(); ++p) {
+    // A cancelled caller stops waiting; that part's write may still happen.
+    if (absl::Status s = others[p - 1].Wait().status(); !s.ok()) (*outcomes)[p] = s;
+  }
+  for (size_t p = 0; p < parts.size(); ++p) {
+    for (size_t i : parts[p].positions) out[i] = (*outcomes)[p];
+  }
+  return out;
 }
 
 absl::StatusOr<std::optional<std::string>> CacheNode::Delete(std::string_view key,

@@ -128,10 +128,22 @@ class CacheNode final : public CacheApi {
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
       const std::vector<std::string>& keys, const ReadOptions& options) override;
   absl::StatusOr<TtlResult> Ttl(std::string_view key, const ReadOptions& options) override;
+  // Answers from this node's replica when no wait is needed: `local` when the replica is ready
+  // and caught up with this node's floor (exactly ExecuteRead's local rule); `linearizable` on
+  // the shard's leader while its lease is valid (raft::Raft::LeaseValid) and it has applied its
+  // whole commit index. Anything else: nullopt (Get decides).
+  std::optional<absl::StatusOr<std::optional<std::string>>> TryGetNow(
+      std::string_view key, const ReadOptions& options) override;
   absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value,
                                 const PutOptions& options) override;
   absl::Status MultiPut(const std::vector<std::pair<std::string, std::string>>& entries,
                         const Expiration& expiration, const WriteOptions& options) override;
+  // One kMultiPut command per shard (split under the command bound), proposed concurrently: a
+  // fiber per command beyond the first, so all of them reach the Raft host in the same cycle and
+  // share its log sync.
+  std::vector<absl::Status> MultiPutEach(
+      const std::vector<std::pair<std::string, std::string>>& entries,
+      const Expiration& expiration, const WriteOptions& options) override;
   absl::StatusOr<std::optional<std::string>> Delete(std::string_view key,
                                                     const WriteOptions& options) override;
   absl::StatusOr<bool> CompareAndSet(std::string_view key, std::optional<std::string> expected,

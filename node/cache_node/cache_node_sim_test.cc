@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "node/cache_node/cache_node.h"
+#include "node/membership/placement.h"
 #include "node/metrics/crema_metrics.h"
 #include "sim/scenarios/cache/cache_node_program.h"
 #include "sim/simulator.h"
@@ -289,6 +290,80 @@ TEST_F(CacheNodeSimTest, EveryGroupOfANodePersistsIntoOneSharedLog) {
       if (f.rfind("raftlog/log-", 0) == 0) ++log_segments;
     }
     EXPECT_GE(log_segments, 1) << absl::StrJoin(*files, ", ");
+  }
+  if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
+}
+
+// The node side of pipelined front ends (docs/server.md, Performance). MultiPutEach writes the
+// shards of a batch concurrently — one command per shard, each entry with its shard's outcome —
+// so a batch over 8 shards takes about one write's time, not eight. TryGetNow answers only reads
+// that need no wait, with what Get answers; linearizable ones only on the shard's leader.
+TEST_F(CacheNodeSimTest, MultiPutEachWritesShardsConcurrentlyAndTryGetNowNeverWaits) {
+  const uint64_t seed = sim::TestSeed();
+  StartCluster(seed);
+  if (HasFatalFailure()) return;
+  std::map<uint32_t, std::string> key_of_shard;  // one key on each of the 8 shards
+  for (int i = 0; key_of_shard.size() < 8 && i < 10'000; ++i) {
+    const std::string key = absl::StrCat("p", i);
+    key_of_shard.emplace(membership::ShardOfKey(key, 8), key);
+  }
+  ASSERT_EQ(key_of_shard.size(), 8u);
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (const auto& [shard, key] : key_of_shard) entries.emplace_back(key, "batch");
+  entries.emplace_back("", "bad key");  // only this entry fails
+  int64_t one_by_one_ns = 0, together_ns = 0;
+  On(1, [&](CacheNode& n) {
+    int64_t start = 0;
+    for (const char* value : {"warm-up", "single"}) {  // timed once sessions and leaders are known
+      start = sim_->now_ns();
+      for (const auto& [key, unused] : entries) {
+        if (key.empty()) continue;
+        ASSERT_TRUE(n.Put(key, value, PutOptions{}).ok());
+      }
+    }
+    one_by_one_ns = sim_->now_ns() - start;
+    const uint64_t writes_before = n.stats().writes;
+    start = sim_->now_ns();
+    std::vector<absl::Status> outcomes = n.MultiPutEach(entries, Expiration::Default(), {});
+    together_ns = sim_->now_ns() - start;
+    ASSERT_EQ(outcomes.size(), entries.size());
+    for (size_t i = 0; i + 1 < entries.size(); ++i) EXPECT_TRUE(outcomes[i].ok()) << outcomes[i];
+    EXPECT_TRUE(absl::IsInvalidArgument(outcomes.back())) << outcomes.back();
+    EXPECT_EQ(n.stats().writes - writes_before, 8u);  // one proposal per shard, none twice
+  });
+  EXPECT_LT(together_ns * 2, one_by_one_ns)
+      << "8 shards written one after another? together " << together_ns << " ns, one by one "
+      << one_by_one_ns << " ns";
+  for (NodeId id : {1u, 2u, 3u}) {
+    On(id, [&, id](CacheNode& n) {
+      for (const auto& [shard, key] : key_of_shard) {
+        SCOPED_TRACE(absl::StrCat("node ", id, " key ", key));
+        bool leads = false;
+        for (const CacheNode::ReplicaView& r : n.Replicas()) {
+          leads = leads || (r.group == cluster::GroupOfShard(shard) && r.driver != nullptr &&
+                            r.driver->has_core() && r.driver->core().role() == raft::Role::kLeader);
+        }
+        // The slow paths first (a ReadIndex round makes the replica ready for local reads and,
+        // on the leader, renews its lease); then nothing is left to wait for.
+        ASSERT_EQ(*n.Get(key, kLinearizable), "batch");
+        ASSERT_EQ(*n.Get(key, kLocal), "batch");
+        auto local = n.TryGetNow(key, kLocal);
+        auto linearizable = n.TryGetNow(key, kLinearizable);
+        if (local.has_value()) {
+          ASSERT_TRUE(local->ok()) << local->status();
+          EXPECT_EQ(**local, "batch");
+        }
+        if (leads) {
+          ASSERT_TRUE(local.has_value());
+          ASSERT_TRUE(linearizable.has_value()) << "a leader with a fresh lease declined";
+          ASSERT_TRUE(linearizable->ok()) << linearizable->status();
+          EXPECT_EQ(**linearizable, "batch");
+        } else {
+          EXPECT_FALSE(linearizable.has_value()) << "a follower answered a linearizable read";
+        }
+      }
+      EXPECT_FALSE(n.TryGetNow("", kLocal).has_value());  // errors are Get's to give
+    });
   }
   if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
 }

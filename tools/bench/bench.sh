@@ -14,7 +14,9 @@
 # 5. failover: SIGKILL the leader of a shard under write load, time until writes succeed again,
 #              20 kills (loadgen's longest gap).               target < 2x election timeout
 # Results append to $CREMA_BENCH_OUT (default /tmp/crema-bench/results.txt). Heavy: run alone,
-# not in CI. Everything listens on 127.0.0.1 only.
+# not in CI. Everything listens on 127.0.0.1 only. $BAZEL is the bazel command (e.g.
+# "bazel --output_base=..."); $CREMA_BENCH_REDIS_PORT (default 16999) and the next port below it
+# are redis-server's; cluster.sh's port variables move Crema's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WHAT="${1:-all}"
@@ -22,8 +24,10 @@ OUT_DIR="${CREMA_BENCH_DIR:-/tmp/crema-bench}"
 OUT="${CREMA_BENCH_OUT:-$OUT_DIR/results.txt}"
 mkdir -p "$OUT_DIR"
 tools/install_deps.sh
-bazel build //transport/server:crema_server //tools/bench:loadgen >&2
-BIN_DIR="$(bazel info bazel-bin 2>/dev/null)"
+BAZEL="${BAZEL:-bazel}"
+$BAZEL build //transport/server:crema_server //tools/bench:loadgen >&2
+BIN_DIR="$($BAZEL info bazel-bin 2>/dev/null)"
+REDIS_PORT="${CREMA_BENCH_REDIS_PORT:-16999}"
 LOADGEN="$BIN_DIR/tools/bench/loadgen"
 export CREMA_SERVER_BIN="$BIN_DIR/transport/server/crema_server"
 export CREMA_CLUSTER_DIR="$OUT_DIR/cluster"
@@ -72,14 +76,14 @@ redis_benchmark_pair() {  # label, crema port, redis port
 
 bench_redis() {
   crema_up 1 "--replication_factor=1"
-  start_redis 16999 --appendonly no
-  redis_benchmark_pair "1node" "$(crema_resp 1 | cut -d: -f2)" 16999
+  start_redis "$REDIS_PORT" --appendonly no
+  redis_benchmark_pair "1node" "$(crema_resp 1 | cut -d: -f2)" "$REDIS_PORT"
 }
 
 bench_durable() {
   crema_up 1 "--replication_factor=1"
-  start_redis 16998 --appendonly yes --appendfsync always
-  redis_benchmark_pair "durable" "$(crema_resp 1 | cut -d: -f2)" 16998
+  start_redis "$((REDIS_PORT - 1))" --appendonly yes --appendfsync always
+  redis_benchmark_pair "durable" "$(crema_resp 1 | cut -d: -f2)" "$((REDIS_PORT - 1))"
 }
 
 start_etcd3() {

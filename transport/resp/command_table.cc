@@ -3,6 +3,7 @@
 #include "transport/resp/absl_view.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -171,6 +172,39 @@ absl::Status Execute(const CommandSpec& spec, const std::vector<std::string>& ar
     call.api = handle.api;
   }
   spec.handler(call);
+  return call.status;
+}
+
+std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
+                                          const std::vector<std::string>& args, Session& session,
+                                          ServerContext& server, std::string* reply) {
+  if (spec.try_now == nullptr) return std::nullopt;
+  // Execute answers refusals (NOAUTH, NOPERM, keyspace errors); they are not worth a fast path.
+  if (!session.authenticated && !server.settings.password.empty() && !(spec.flags & kNoAuth)) {
+    return std::nullopt;
+  }
+  if ((spec.flags & kAdmin) && !session.admin) return std::nullopt;
+  keyspace::KeyspaceHandle handle;
+  CacheApi* api = server.api;
+  if (server.keyspaces != nullptr) {
+    absl::StatusOr<keyspace::KeyspaceHandle> h =
+        server.keyspaces->Open(session.keyspace, session.levels);
+    if (!h.ok()) return std::nullopt;
+    handle = *std::move(h);
+    api = handle.api;
+  }
+  const size_t mark = reply->size();
+  Encoder enc(reply, session.resp_version == 3);
+  CommandCall call{&spec, args, session, server, enc, absl::OkStatus()};
+  call.api = api;
+  if (!spec.try_now(call)) {
+    assert(reply->size() == mark);  // a handler that declines writes nothing
+    reply->resize(mark);
+    return std::nullopt;
+  }
+  ++session.commands;
+  ++server.counters.commands_processed;
+  session.last_command = spec.name;
   return call.status;
 }
 

@@ -19,6 +19,7 @@
 #define CREMA_TRANSPORT_RESP_COMMAND_TABLE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,9 @@ enum CommandFlag : uint32_t {
 
 struct CommandCall;
 using CommandHandler = void (*)(CommandCall& call);
+// Answers without blocking (on the loop, outside any fiber) when it can, and returns true; or
+// returns false having written nothing, and the command runs its ordinary handler in a fiber.
+using InlineHandler = bool (*)(CommandCall& call);
 
 struct CommandSpec {
   const char* name;      // lower case
@@ -48,6 +52,7 @@ struct CommandSpec {
   int first_key, last_key, key_step;  // Redis convention; 0 = no keys; last -1 = to the end
   CommandHandler handler;
   const char* summary;
+  InlineHandler try_now = nullptr;  // null: always a fiber (GET has one: CacheApi::TryGetNow)
 };
 
 // What a handler sees.
@@ -82,6 +87,13 @@ Classified Classify(const std::vector<std::string>& args);
 // Returns the outcome status (for metrics).
 absl::Status Execute(const CommandSpec& spec, const std::vector<std::string>& args,
                      Session& session, ServerContext& server, std::string* reply);
+
+// Execute's inline path: if `spec` has a try_now handler and it answers without waiting, appends
+// the reply exactly as Execute would have and returns the outcome status; else nullopt, nothing
+// is appended or counted, and the caller runs Execute in a fiber. Not fiber-only.
+std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
+                                          const std::vector<std::string>& args, Session& session,
+                                          ServerContext& server, std::string* reply);
 
 // Redis's reply for a wrong arity, e.g. "ERR wrong number of arguments for 'get' command".
 std::string WrongArity(std::string_view name);

@@ -24,6 +24,19 @@ void Get(CommandCall& call) {
   ReplyOptional(call, *v);
 }
 
+// GET on the loop, when the node can answer without waiting (CacheApi::TryGetNow).
+bool TryGet(CommandCall& call) {
+  std::optional<absl::StatusOr<std::optional<std::string>>> v =
+      call.api->TryGetNow(call.args[1], call.read_options());
+  if (!v.has_value()) return false;
+  if (!v->ok()) {
+    call.ReplyStatus(v->status());
+  } else {
+    ReplyOptional(call, **v);
+  }
+  return true;
+}
+
 // Parses SET's options from args[3..]; on error replies and returns false.
 bool ParseSetOptions(CommandCall& call, PutOptions* options) {
   bool nx = false, xx = false, get = false, keepttl = false, has_expiry = false;
@@ -191,7 +204,7 @@ void MSet(CommandCall& call) {
 }  // namespace
 
 void RegisterStringCommands(std::vector<CommandSpec>* t) {
-  t->push_back({"get", 2, kReadOnly | kFast, 1, 1, 1, Get, "Returns the value of a key."});
+  t->push_back({"get", 2, kReadOnly | kFast, 1, 1, 1, Get, "Returns the value of a key.", TryGet});
   t->push_back({"set", -3, kWrite, 1, 1, 1, Set,
                 "Sets a key [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]."});
   t->push_back({"setnx", 3, kWrite | kFast, 1, 1, 1, SetNx, "Sets a key only if it is absent."});

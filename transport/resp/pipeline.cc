@@ -28,18 +28,27 @@ bool Pipeline::CanStart(size_t index) const {
   return true;
 }
 
-Pipeline::Item* Pipeline::NextRunnable() {
+Pipeline::Item* Pipeline::PeekRunnable() {
   for (size_t i = 0; i < items_.size(); ++i) {
     Item& item = items_[i];
     if (item.started) continue;
-    if (CanStart(i)) {
-      item.started = true;
-      ++running_;
-      return &item;
-    }
+    if (CanStart(i)) return &item;
     if (item.barrier) return nullptr;  // nothing after a waiting barrier may start
   }
   return nullptr;
+}
+
+void Pipeline::Start(uint64_t seq) {
+  Item* item = Find(seq);
+  assert(item != nullptr && !item->started);
+  item->started = true;
+  ++running_;
+}
+
+Pipeline::Item* Pipeline::NextRunnable() {
+  Item* item = PeekRunnable();
+  if (item != nullptr) Start(item->seq);
+  return item;
 }
 
 bool Pipeline::HasRunnable() const {

@@ -52,6 +52,11 @@ class Pipeline {
   // The earliest command allowed to start now, marked started; null if none.
   Item* NextRunnable();
 
+  // The command NextRunnable() would return, not started; null if none.
+  Item* PeekRunnable();
+  // Marks a command returned by PeekRunnable() started. REQUIRES: not started.
+  void Start(uint64_t seq);
+
   // Whether NextRunnable() would return a command (without starting it).
   bool HasRunnable() const;
 

@@ -69,6 +69,7 @@ void RespConnection::OnRead(size_t bytes) {
   session_.last_active = server_->clock_->MonotonicNow();
   parser_.Append(std::string_view(read_buffer_.data(), bytes));
   ParseCommands();
+  Flush();  // one write for every reply this batch could answer at once
   Read();
 }
 
@@ -83,6 +84,16 @@ void RespConnection::AddImmediate(std::string reply, std::string name) {
 }
 
 void RespConnection::ParseCommands() {
+  // A full window whose head was answered inline frees nothing until its replies are popped:
+  // pop them (in order, into the output) and go on parsing what is already buffered — no fiber
+  // completion will come to do it.
+  do {
+    ParseWindow();
+  } while (!closed_ && !stop_parsing_ && pipeline_.full() &&
+           pipeline_.PopReplies(&pending_out_) > 0);
+}
+
+void RespConnection::ParseWindow() {
   const bool resp3 = session_.resp_version == 3;
   bool parsed_any = false;
   while (!stop_parsing_ && !closed_ && !pipeline_.full()) {
@@ -126,49 +137,55 @@ void RespConnection::ParseCommands() {
     command_started_ = std::min(command_started_, now);
   }
   Schedule();
-  Flush();
 }
 
 void RespConnection::Schedule() {
   waiting_for_fiber_ = false;
-  while (!closed_ && pipeline_.HasRunnable()) {
+  while (!closed_) {
+    Pipeline::Item* item = pipeline_.PeekRunnable();
+    if (item == nullptr) break;
+    if (RunNow(*item)) continue;
     if (!server_->FiberAvailable()) {
       if (!waiting_for_fiber_) server_->WaitForFiber(shared_from_this());
       waiting_for_fiber_ = true;
       break;
     }
-    Pipeline::Item* item = pipeline_.NextRunnable();
-    if (item == nullptr) break;
+    pipeline_.Start(item->seq);
     server_->TakeFiber();
     if (!Batchable(*item)) {
       RunCommand(item->seq);
       continue;
     }
     // Consecutive runnable plain SETs (distinct keys, by the pipeline's rules) become one
-    // MultiPut: one fiber and, on the node, one proposal per shard instead of one per SET.
+    // MultiPutEach: one fiber and, on the node, one proposal per shard instead of one per SET.
     std::vector<uint64_t> batch = {item->seq};
-    std::vector<uint64_t> others;
-    while (batch.size() < kMaxSetBatch && pipeline_.HasRunnable()) {
-      Pipeline::Item* next = pipeline_.NextRunnable();
-      if (next == nullptr) break;
-      if (Batchable(*next)) {
-        batch.push_back(next->seq);
-      } else {
-        others.push_back(next->seq);
-        break;
-      }
+    while (batch.size() < kMaxSetBatch) {
+      Pipeline::Item* next = pipeline_.PeekRunnable();
+      if (next == nullptr || !Batchable(*next)) break;
+      pipeline_.Start(next->seq);
+      batch.push_back(next->seq);
     }
     if (batch.size() == 1) {
       RunCommand(batch[0]);
     } else {
       RunSetBatch(std::move(batch));
     }
-    for (uint64_t seq : others) {
-      // Already started by NextRunnable: it runs even if that overshoots the budget by one.
-      server_->TakeFiber();
-      RunCommand(seq);
-    }
   }
+}
+
+bool RespConnection::RunNow(Pipeline::Item& item) {
+  const CommandSpec* spec = static_cast<const CommandSpec*>(item.spec);
+  if (spec == nullptr || spec->try_now == nullptr) return false;
+  std::string reply;
+  std::optional<absl::Status> status =
+      TryExecuteNow(*spec, item.args, session_, server_->context_, &reply);
+  if (!status.has_value()) return false;
+  const uint64_t seq = item.seq;
+  server_->RecordRequest(item.name, *status,
+                         server_->clock_->MonotonicNow() - absl::FromUnixNanos(item.arrival_ns));
+  pipeline_.Start(seq);
+  pipeline_.Complete(seq, std::move(reply));
+  return true;
 }
 
 bool RespConnection::Batchable(const Pipeline::Item& item) const {
@@ -195,7 +212,7 @@ void RespConnection::RunSetBatch(std::vector<uint64_t> seqs) {
     options.timeout = server.settings.request_timeout;
     CacheApi* api = server.api;
     keyspace::KeyspaceHandle handle;  // SELECT is a pipeline barrier: one keyspace per batch
-    absl::Status status;
+    std::vector<absl::Status> statuses;
     if (server.keyspaces != nullptr) {
       absl::StatusOr<keyspace::KeyspaceHandle> h =
           server.keyspaces->Open(self->session_.keyspace, self->session_.levels);
@@ -203,26 +220,30 @@ void RespConnection::RunSetBatch(std::vector<uint64_t> seqs) {
         handle = *std::move(h);
         api = handle.api;
       } else {
-        status = h.status();
+        statuses.assign(seqs.size(), h.status());
       }
     }
-    if (status.ok()) status = api->MultiPut(entries, Expiration::Default(), options);
-    std::string reply;
-    Encoder enc(&reply, self->session_.resp_version == 3);
-    if (status.ok()) {
-      enc.SimpleString("OK");
-    } else {
-      static const std::vector<std::string> kNoArgs;
-      CommandCall call{nullptr, kNoArgs, self->session_, server, enc, absl::OkStatus()};
-      call.ReplyStatus(status);
-    }
+    // Each SET gets its own outcome: its shard's command's (a shard failing does not fail the
+    // SETs of other shards).
+    if (statuses.empty()) statuses = api->MultiPutEach(entries, Expiration::Default(), options);
     const absl::Duration took = self->server_->clock_->MonotonicNow() - first_arrival;
     server.counters.commands_processed += seqs.size();
     self->session_.commands += seqs.size();
     self->session_.last_command = "set";
-    for (size_t i = 0; i < seqs.size(); ++i) self->server_->RecordRequest("set", status, took);
     self->server_->ReturnFiber();
-    for (uint64_t seq : seqs) self->OnCommandDone(seq, reply);
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      std::string reply;
+      Encoder enc(&reply, self->session_.resp_version == 3);
+      if (statuses[i].ok()) {
+        enc.SimpleString("OK");
+      } else {
+        static const std::vector<std::string> kNoArgs;
+        CommandCall call{nullptr, kNoArgs, self->session_, server, enc, absl::OkStatus()};
+        call.ReplyStatus(statuses[i]);
+      }
+      self->server_->RecordRequest("set", statuses[i], took);
+      self->OnCommandDone(seqs[i], std::move(reply));
+    }
   });
 }
 
@@ -255,9 +276,19 @@ void RespConnection::OnCommandDone(uint64_t seq, std::string reply) {
     close_after_flush_ = true;
   }
   Schedule();
-  Flush();
   if (!stop_parsing_) ParseCommands();  // the window may have room for buffered commands
+  PostFlush();
   Read();
+}
+
+void RespConnection::PostFlush() {
+  if (flush_posted_ || closed_) return;
+  flush_posted_ = true;
+  server_->loop_->Post([self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->Flush();
+    self->Read();  // output drained or window freed: reading may resume
+  });
 }
 
 void RespConnection::Flush() {
@@ -281,6 +312,7 @@ void RespConnection::Flush() {
     return;
   }
   writing_ = true;
+  ++server_->context_.counters.reply_writes;
   writing_out_.swap(pending_out_);
   pending_out_.clear();
   asio::async_write(socket_, asio::buffer(writing_out_),

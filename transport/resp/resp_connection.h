@@ -1,6 +1,11 @@
 // RespConnection: one client socket of a RespServer — reads into a RequestParser, orders commands
-// through a Pipeline, runs each in a fiber, writes replies in order. Internal to resp_server.cc;
-// the contract and bounds are documented in resp_server.h.
+// through a Pipeline, answers each inline when the node can without waiting (GET) or else in a
+// fiber, writes replies in order. Internal to resp_server.cc; the contract and bounds are
+// documented in resp_server.h.
+//
+// Writes: at most one socket write per read batch and one per loop pass of fiber completions —
+// ParseCommands' caller flushes once after the whole batch, and finished fibers post one flush
+// (flush_posted_) that runs after every fiber of that pass has added its reply.
 //
 // Lifetime: owned by the server's table and by any in-flight fiber or asio handler (shared_ptr),
 // so a command finishing after the client left finds `closed_` set and drops its reply.
@@ -43,13 +48,18 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   void Read();
   bool MayRead() const;
   void OnRead(size_t bytes);
-  void ParseCommands();
+  void ParseCommands();  // parses and schedules all it can; the caller flushes
+  void ParseWindow();    // parses and schedules until the window is full or input runs out
   void AddImmediate(std::string reply, std::string name);
+  // Answers a runnable command at once if its spec has an inline path and the node can decide
+  // it without waiting; true if it did (the command is then complete).
+  bool RunNow(Pipeline::Item& item);
   void RunCommand(uint64_t seq);
   bool Batchable(const Pipeline::Item& item) const;
   void RunSetBatch(std::vector<uint64_t> seqs);
   void OnCommandDone(uint64_t seq, std::string reply);
   void Flush();
+  void PostFlush();  // one Flush after the current loop pass
   size_t output_bytes() const { return pending_out_.size() + writing_out_.size(); }
 
   RespServer* server_;
@@ -66,6 +76,7 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   bool stop_parsing_ = false;     // after a protocol error or QUIT
   bool close_after_flush_ = false;
   bool waiting_for_fiber_ = false;
+  bool flush_posted_ = false;
   absl::Time command_started_ = absl::InfiniteFuture();  // first byte of an incomplete command
 };
 

@@ -15,9 +15,15 @@
 //     or unsent output exceeds `output_buffer_soft_bytes` — a client that does not read its
 //     replies is throttled, not buffered without end; past `output_buffer_hard_bytes` it is
 //     closed (Redis's client-output-buffer-limit).
+//   * Runnable commands with an inline path (GET: CacheApi::TryGetNow) are answered on the loop
+//     at once when the node can decide them without waiting — no fiber; otherwise they run in a
+//     fiber like every other command. All complete commands of a read are parsed and scheduled
+//     before one socket write carries every reply that is ready; replies of commands finished
+//     by fibers in one loop pass also leave in one write.
 //   * Runnable pipelined plain SETs (no options; valid key and value) are batched, up to
-//     RespConnection::kMaxSetBatch, into one CacheApi::MultiPut (atomic per shard): each gets
-//     +OK, or the batch's error. Anything else runs as its own command.
+//     RespConnection::kMaxSetBatch, into one CacheApi::MultiPutEach (one atomic command per
+//     shard, the shards written concurrently): each SET gets +OK or its own shard's error.
+//     Anything else runs as its own command.
 //   * Server-wide at most `max_inflight_commands` command fibers; connections wait for budget.
 //   * `max_clients`: a connection beyond it gets "-ERR max number of clients reached" and is
 //     closed (Redis's text). `idle_timeout` (0 = never) closes connections idle that long with no

@@ -99,12 +99,103 @@ TEST_F(RespServerTest, PipelinedPlainSetsBecomeOneMultiPut) {
   StopServer();
   int multi_puts = 0, puts = 0;
   for (const std::string& call : api_.calls()) {
-    multi_puts += call == "MultiPut";
+    multi_puts += call == "MultiPutEach";
     puts += call == "Put";
   }
   EXPECT_GE(multi_puts, 1);
   EXPECT_LE(multi_puts, 3);
   EXPECT_EQ(puts, 2);  // the empty key alone, and SET with options
+  for (int i = 1; i < 20; ++i) EXPECT_EQ(api_.writes_of(absl::StrCat("b", i)), 1) << i;
+  EXPECT_EQ(api_.writes_of("b0"), 2);  // the batch, then SET b0 again EX 100
+}
+
+// Each SET of a pipelined batch gets its own outcome, in order, and is applied exactly once: a
+// failing entry answers its own error without failing (or re-running) the others.
+TEST_F(RespServerTest, PipelinedSetBatchRepliesPerCommandAndAppliesEachOnce) {
+  api_.set_delay(absl::Milliseconds(20));
+  api_.FailKey("s7", absl::UnavailableError("shard 3 has no leader"));
+  StartServer();
+  BlockingClient c(address_);
+  std::string request;
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&request, "SET s", i, " v", i, "\r\n");
+  absl::StrAppend(&request, "GET s7\r\nGET s39\r\n");
+  ASSERT_TRUE(c.Send(request));
+  std::string expected;
+  for (int i = 0; i < 40; ++i) {
+    expected += i == 7 ? "-CLUSTERDOWN shard 3 has no leader\r\n" : "+OK\r\n";
+  }
+  expected += "$-1\r\n$3\r\nv39\r\n";
+  EXPECT_EQ(c.ReadExactly(expected.size()), expected);
+  StopServer();
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(api_.writes_of(absl::StrCat("s", i)), i == 7 ? 0 : 1) << "s" << i;
+  }
+  int batches = 0;
+  for (const std::string& call : api_.calls()) {
+    EXPECT_NE(call, "Put");  // no SET ran alone as well as in a batch
+    batches += call == "MultiPutEach";
+  }
+  EXPECT_GE(batches, 1);
+  EXPECT_LE(batches, 2);
+}
+
+// GETs the node can answer without waiting are answered inline (no fiber, CacheApi::TryGetNow),
+// yet replies still leave in request order behind slower commands, and a GET still waits for an
+// earlier write of its key.
+TEST_F(RespServerTest, InlineReadsKeepReplyOrderBehindSlowCommands) {
+  api_.set_inline_reads(true);
+  api_.set_delay(absl::Milliseconds(50));  // every call but TryGetNow
+  StartServer();
+  BlockingClient c(address_);
+  ASSERT_TRUE(c.Send("SET a 1\r\nGET b\r\nGET a\r\nINCR b\r\nGET b\r\nGET c\r\nPING\r\n"));
+  const std::string expected = "+OK\r\n$-1\r\n$1\r\n1\r\n:1\r\n$1\r\n1\r\n$-1\r\n+PONG\r\n";
+  EXPECT_EQ(c.ReadExactly(expected.size()), expected);
+  StopServer();
+  int inline_reads = 0, fiber_reads = 0;
+  for (const std::string& call : api_.calls()) {
+    inline_reads += call == "TryGetNow";
+    fiber_reads += call == "Get";
+  }
+  EXPECT_EQ(inline_reads, 4);
+  EXPECT_EQ(fiber_reads, 0);
+}
+
+// More pipelined inline reads than the window holds: the answered head is popped and parsing
+// goes on with what is buffered (no fiber completion comes to restart it).
+TEST_F(RespServerTest, InlineReadsBeyondTheWindowAreAllAnswered) {
+  api_.set_inline_reads(true);
+  RespServerOptions options;
+  options.pipeline_window = 4;
+  StartServer(options);
+  BlockingClient c(address_);
+  std::string request, expected;
+  for (int i = 0; i < 50; ++i) {
+    absl::StrAppend(&request, "GET w", i, "\r\n");
+    expected += "$-1\r\n";
+  }
+  ASSERT_TRUE(c.Send(request));
+  EXPECT_EQ(c.ReadExactly(expected.size(), absl::Seconds(3)), expected);
+}
+
+// A read batch that can be answered at once leaves in one socket write, not one per reply.
+TEST_F(RespServerTest, PipelinedInlineReadsShareOneWrite) {
+  api_.set_inline_reads(true);
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(api_.Put(absl::StrCat("r", i), absl::StrCat("v", i), PutOptions{}).ok());
+  }
+  StartServer();
+  BlockingClient c(address_);
+  std::string request, expected;
+  for (int i = 0; i < 16; ++i) {
+    absl::StrAppend(&request, "GET r", i, "\r\n");
+    const std::string v = absl::StrCat("v", i);
+    absl::StrAppend(&expected, "$", v.size(), "\r\n", v, "\r\n");
+  }
+  ASSERT_TRUE(c.Send(request));
+  EXPECT_EQ(c.ReadExactly(expected.size()), expected);
+  StopServer();
+  EXPECT_EQ(server_->context().counters.reply_writes, 1u);
+  EXPECT_EQ(server_->context().counters.commands_processed, 16u);
 }
 
 TEST_F(RespServerTest, StateChangesApplyToLaterPipelinedCommandsOnly) {

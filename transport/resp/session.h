@@ -55,6 +55,7 @@ struct ServerCounters {
   uint64_t connections_rejected = 0;
   uint64_t commands_processed = 0;
   uint64_t protocol_errors = 0;
+  uint64_t reply_writes = 0;  // socket writes of replies (pipelined replies share writes)
   int64_t connected_clients = 0;
 };
 

@@ -81,6 +81,17 @@ absl::StatusOr<std::optional<std::string>> FakeCacheApi::Get(std::string_view ke
   return e->value;
 }
 
+std::optional<absl::StatusOr<std::optional<std::string>>> FakeCacheApi::TryGetNow(
+    std::string_view key, const ReadOptions& options) {
+  if (!inline_reads_ || !fail_next_.ok()) return std::nullopt;
+  calls_.push_back("TryGetNow");
+  last_read_ = options.consistency;
+  if (absl::Status s = CheckKey(key); !s.ok()) return absl::StatusOr<std::optional<std::string>>(s);
+  Entry* e = Find(key);
+  if (e == nullptr) return absl::StatusOr<std::optional<std::string>>(std::nullopt);
+  return absl::StatusOr<std::optional<std::string>>(e->value);
+}
+
 absl::StatusOr<std::vector<std::optional<std::string>>> FakeCacheApi::MultiGet(
     const std::vector<std::string>& keys, const ReadOptions& options) {
   CREMA_FAKE_ENTER("MultiGet");
@@ -129,6 +140,7 @@ absl::StatusOr<PutResult> FakeCacheApi::Put(std::string_view key, std::string_vi
     return r;
   }
   data_[std::string(key)] = Entry{std::string(value), *deadline};
+  ++writes_[std::string(key)];
   return r;
 }
 
@@ -144,8 +156,39 @@ absl::Status FakeCacheApi::MultiPut(
     absl::StatusOr<absl::Time> deadline = DeadlineFor(expiration, Find(k));
     if (!deadline.ok()) return deadline.status();
     data_[k] = Entry{v, *deadline};
+    ++writes_[k];
   }
   return absl::OkStatus();
+}
+
+std::vector<absl::Status> FakeCacheApi::MultiPutEach(
+    const std::vector<std::pair<std::string, std::string>>& entries, const Expiration& expiration,
+    const WriteOptions&) {
+  std::vector<absl::Status> out(entries.size());
+  if (absl::Status s = Enter("MultiPutEach"); !s.ok()) {
+    for (absl::Status& o : out) o = s;
+    return out;
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& [k, v] = entries[i];
+    if (absl::Status s = CheckKey(k); !s.ok()) {
+      out[i] = s;
+      continue;
+    }
+    if (auto f = fail_keys_.find(k); f != fail_keys_.end()) {
+      out[i] = f->second;
+      continue;
+    }
+    absl::StatusOr<absl::Time> deadline = DeadlineFor(expiration, Find(k));
+    if (!deadline.ok()) {
+      out[i] = deadline.status();
+      continue;
+    }
+    data_[k] = Entry{v, *deadline};
+    ++writes_[k];
+  }
+  Leave();
+  return out;
 }
 
 absl::StatusOr<std::optional<std::string>> FakeCacheApi::Delete(std::string_view key,

@@ -30,6 +30,15 @@ class FakeCacheApi final : public CacheApi {
 
   // --- test controls ---
   void set_delay(absl::Duration d) { delay_ = d; }
+  // TryGetNow answers (at once, ignoring the delay) instead of always declining.
+  void set_inline_reads(bool on) { inline_reads_ = on; }
+  // MultiPutEach fails this key's entry with `status` (every time); other entries are written.
+  void FailKey(std::string key, absl::Status status) { fail_keys_[std::move(key)] = status; }
+  // How many times a write stored a value under `key` (exactly-once checks).
+  int writes_of(const std::string& key) const {
+    auto it = writes_.find(key);
+    return it == writes_.end() ? 0 : it->second;
+  }
   // The next call (of any kind) fails with `status`.
   void FailNext(absl::Status status) { fail_next_ = std::move(status); }
   std::optional<ReadConsistency> last_read_consistency() const { return last_read_; }
@@ -44,10 +53,15 @@ class FakeCacheApi final : public CacheApi {
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
       const std::vector<std::string>& keys, const ReadOptions& options) override;
   absl::StatusOr<TtlResult> Ttl(std::string_view key, const ReadOptions& options) override;
+  std::optional<absl::StatusOr<std::optional<std::string>>> TryGetNow(
+      std::string_view key, const ReadOptions& options) override;
   absl::StatusOr<PutResult> Put(std::string_view key, std::string_view value,
                                 const PutOptions& options) override;
   absl::Status MultiPut(const std::vector<std::pair<std::string, std::string>>& entries,
                         const Expiration& expiration, const WriteOptions& options) override;
+  std::vector<absl::Status> MultiPutEach(
+      const std::vector<std::pair<std::string, std::string>>& entries,
+      const Expiration& expiration, const WriteOptions& options) override;
   absl::StatusOr<std::optional<std::string>> Delete(std::string_view key,
                                                     const WriteOptions& options) override;
   absl::StatusOr<bool> CompareAndSet(std::string_view key, std::optional<std::string> expected,
@@ -84,6 +98,9 @@ class FakeCacheApi final : public CacheApi {
   const Clock* clock_;
   Executor* executor_;
   absl::Duration delay_ = absl::ZeroDuration();
+  bool inline_reads_ = false;
+  absl::btree_map<std::string, absl::Status> fail_keys_;
+  absl::btree_map<std::string, int> writes_;
   absl::Status fail_next_;
   std::optional<ReadConsistency> last_read_;
   std::vector<std::string> calls_;
