@@ -37,11 +37,30 @@ void LocalCache::ApplyRead(const PendingRead& read) {
   if (!adaptive_window_) return;
   switch (window_adaptation_) {
     case WindowAdaptation::kMiniSimulation:
+      if (!hit) {
+        // Fine tuning: a miss the window (or main) would have caught with a little more room
+        // moves the target within the chosen configuration's bracket.
+        const int64_t adjustment = tuner_->OnMiss(read.hash);
+        if (adjustment != 0) {
+          window_target_weight_ =
+              std::clamp(window_target_weight_ + adjustment, fine_low_weight_, fine_high_weight_);
+          StepWindowTowardsTarget();
+        }
+      }
       if (shadows_->Sampled(read.hash)) {
         if (shadows_->OnSampledRead(read.hash, sketch_)) {
           const PolicyConfig& chosen = shadows_->chosen();
+          // A new configuration starts from its grid window; the same one keeps the fine
+          // tuner's target (within the bracket).
+          if (!(chosen == policy_) || fine_low_weight_ == fine_high_weight_) {
+            window_target_weight_ = max_weight_ * chosen.window_permille / 1000;
+          }
           policy_ = chosen;
-          window_target_weight_ = max_weight_ * chosen.window_permille / 1000;
+          const WindowBracket bracket = BracketOf(chosen);
+          fine_low_weight_ = max_weight_ * bracket.low_permille / 1000;
+          fine_high_weight_ = max_weight_ * bracket.high_permille / 1000;
+          window_target_weight_ =
+              std::clamp(window_target_weight_, fine_low_weight_, fine_high_weight_);
         }
         StepWindowTowardsTarget();
       }

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/clock.h"
+#include "node/random.h"
 
 namespace crema::cache {
 namespace {
@@ -298,6 +299,40 @@ TEST_F(LocalCacheTest, ReadsOfAnUntimedCacheDoNotReadTheClock) {
   cache.Put("b", "2", absl::Seconds(1));  // Now something can expire: reads look at the clock,
   cache.GetIfPresent("a");                // once per call.
   EXPECT_EQ(clock.reads, before + 2);
+}
+
+TEST(LocalCacheFineTuningTest, TheWindowMovesWithinTheChosenConfigurationsBracket) {
+  // Skewed hot keys plus one-time keys: the shadows choose Caffeine's structure with a small
+  // window, and the fine tuner moves the window off the grid's value, never out of the bracket
+  // once the configuration has settled (the window reaches a new target in bounded steps).
+  ManualClock clock;
+  CacheOptions options;
+  options.max_weight = 2000;
+  LocalCache cache(clock, std::move(options));
+  Random random(17);
+  uint64_t one_time = 1'000'000;
+  PolicyConfig previous = cache.policy();
+  int settled = 0, checked = 0, off_grid = 0;
+  for (int i = 1; i <= 300'000; ++i) {
+    const uint64_t key = random.OneIn(3) ? one_time++ : random.Uniform(random.Uniform(4000) + 1);
+    const std::string k = absl::StrCat(key);
+    if (!cache.GetIfPresent(k)) cache.Put(k, "");
+    if (i % 1000 != 0) continue;
+    const PolicyConfig policy = cache.policy();
+    settled = policy == previous ? settled + 1 : 0;
+    previous = policy;
+    if (settled < 5) continue;
+    const WindowBracket bracket = BracketOf(policy);
+    const int64_t window = cache.window_max_weight();
+    ++checked;
+    EXPECT_GE(window, 2000 * bracket.low_permille / 1000) << "at " << i;
+    EXPECT_LE(window, 2000 * bracket.high_permille / 1000) << "at " << i;
+    off_grid += window != 2000 * policy.window_permille / 1000 ? 1 : 0;
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_EQ(cache.policy().window_hit, WindowHit::kStay);
+  EXPECT_GT(off_grid, 0) << "the fine tuner never moved the window";
+  cache.CheckInvariants();
 }
 
 }  // namespace
