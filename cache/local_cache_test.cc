@@ -1,5 +1,6 @@
 #include "cache/local_cache.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -332,6 +333,44 @@ TEST(LocalCacheFineTuningTest, TheWindowMovesWithinTheChosenConfigurationsBracke
   EXPECT_GT(checked, 100);
   EXPECT_EQ(cache.policy().window_hit, WindowHit::kStay);
   EXPECT_GT(off_grid, 0) << "the fine tuner never moved the window";
+  cache.CheckInvariants();
+}
+
+TEST(LocalCacheFineTuningTest, AGrownWindowFillsWithNewKeysNotMainEntries) {
+  // Keys used twice, 1..150 requests apart (100 entries): the shadows leave the 1% window for a large one
+  // whose hits go to main. The window grows without taking main's least recent entries (it
+  // fills with new keys, as in a shadow of the new configuration), so right after the switch it
+  // is well below its new size; moving main entries in would fill it at once.
+  ManualClock clock;
+  CacheOptions options;
+  options.max_weight = 100;
+  LocalCache cache(clock, std::move(options));
+  Random random(23);
+  std::vector<std::pair<int, uint64_t>> due;  // (request index, key) of pending second uses.
+  uint64_t next = 1;
+  int64_t largest_gap = 0;
+  bool switched = false;
+  for (int i = 0; i < 40'000; ++i) {
+    uint64_t key;
+    if (!due.empty() && due.front().first <= i) {
+      key = due.front().second;
+      due.erase(due.begin());
+    } else {
+      key = next++;
+      if (!random.OneIn(4)) {
+        const int at = i + 1 + static_cast<int>(random.Uniform(150));
+        due.insert(std::upper_bound(due.begin(), due.end(), std::make_pair(at, key)),
+                   std::make_pair(at, key));
+      }
+    }
+    const std::string k = absl::StrCat(key);
+    if (!cache.GetIfPresent(k)) cache.Put(k, "");
+    if (i % 100 != 0) continue;
+    if (cache.policy().window_permille > 200) switched = true;
+    if (switched) largest_gap = std::max(largest_gap, cache.window_max_weight() - cache.window_weight());
+  }
+  ASSERT_TRUE(switched) << "the shadows never chose a large window";
+  EXPECT_GT(largest_gap, 40) << "with transfers from main it stays below 20";
   cache.CheckInvariants();
 }
 
