@@ -7,14 +7,14 @@
 //
 // Layout: counters are packed 16 to a 64-bit word, and all four counters of a key live in one
 // 64-byte block of eight words (two words per row), so an increment touches one cache line.
-// The table has kWordsPerEntry x `expected_entries` words rounded up to a power of two N (32
-// bytes per expected entry), and each row has 4N counters.
+// The table has kWordsPerEntry x `expected_entries` words (any block count: 8 bytes per expected
+// entry with one word), and each row has 4N counters for N words.
 //
-// Why 4 words per entry, not Caffeine's 1: the sketch must tell apart the keys of a whole sample
-// (10 x expected_entries accesses, most of them distinct keys on large scan-heavy workloads), and
-// a count-min sketch's over-estimate grows with the number of distinct keys per counter. With one
-// word per entry the ARC trace P3 at 100,000 entries loses 1.4 points of hit ratio to collisions
-// (38.4% vs 39.8%, measured with cache/hit_ratio_benchmark; 8 words per entry adds only 0.2 more).
+// One word per entry, as Caffeine, with conservative update (only the counters at the key's
+// minimum grow) to recover what the smaller table loses to collisions on large scan-heavy traces
+// (docs/cache.md: the ARC trace P3 at 100,000 entries gave 38.09% with one plain word, 39.27%
+// with one word and conservative update, 39.85% with four plain words, under the shadow-queue
+// tuner). Four words would cost 24 more bytes per entry, a quarter of the memory target.
 //
 // The hash must be well mixed and deterministic (the cache passes XXH3 of the key), so admission
 // decisions repeat exactly across runs of the simulator.

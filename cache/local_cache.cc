@@ -72,6 +72,8 @@ LocalCache::LocalCache(const Clock& clock, CacheOptions options)
       window_max_weight_(options.max_weight * options.initial_window_percent / 100),
       protected_max_weight_(0),
       window_target_weight_(window_max_weight_),
+      fine_low_weight_(window_max_weight_),
+      fine_high_weight_(window_max_weight_),
       sketch_(CapacityEntries(options)),
       climber_(std::max<int64_t>(options.max_weight, 1),
                options.climber_sample_size > 0
@@ -83,6 +85,7 @@ LocalCache::LocalCache(const Clock& clock, CacheOptions options)
   protected_max_weight_ = (max_weight_ - window_max_weight_) * kProtectedPercent / 100;
   if (adaptive_window_ && window_adaptation_ == WindowAdaptation::kMiniSimulation) {
     shadows_ = std::make_unique<PolicyShadows>(CapacityEntries(options));
+    tuner_ = std::make_unique<WindowTuner>(CapacityEntries(options), kFineTunerMaxRecords);
   }
   if (adaptive_window_ && window_adaptation_ == WindowAdaptation::kShadowQueues) {
     tuner_ = std::make_unique<WindowTuner>(CapacityEntries(options));
@@ -387,7 +390,8 @@ std::vector<std::string> LocalCache::KeysOf(Queue queue) const {
 
 size_t LocalCache::PolicyMemoryBytes() const {
   return sketch_.memory_bytes() + index_.memory_bytes() +
-         (shadows_ != nullptr ? shadows_->memory_bytes() : 0);
+         (shadows_ != nullptr ? shadows_->memory_bytes() : 0) +
+         (tuner_ != nullptr ? tuner_->memory_bytes() : 0);
 }
 
 void LocalCache::CheckInvariants() const {

@@ -42,8 +42,10 @@
 //     window size and two structural knobs: where a window hit goes (stays in the window, or moves
 //     to the main space as ARC moves T1 hits to T2) and whether a missed key the sketch has seen
 //     before enters the window's LRU end (competing for main at once). The window moves towards
-//     the chosen size in bounded steps. The shadow-queue tuner (window_tuner.h) and hill climbing
-//     (hill_climber.h, Caffeine's method) remain as options; they size the window only.
+//     the chosen size in bounded steps; within a bracket around it (policy_shadows.h, BracketOf)
+//     a shadow-queue tuner (window_tuner.h) refines the window on every miss, faster than the
+//     shadows' scoring periods. The shadow-queue tuner alone and hill climbing (hill_climber.h,
+//     Caffeine's method) remain as options; they size the window only.
 //   * Reads are batched: a read appends (key hash, entry) to a buffer of kReadBufferSize records;
 //     the batch is applied in order, with its memory prefetched, when it fills or before anything
 //     else looks at or changes the policy (writes, removals, expiry, introspection): sketch count,
@@ -190,6 +192,8 @@ class LocalCache {
   // Largest change of the window's size per step towards the size the shadows chose (so that one
   // operation never moves more than this many entries between queues).
   static constexpr int64_t kMaxWindowStep = 64;
+  // Bound on the fine tuner's shadow records per side (WindowTuner's max_records_per_side).
+  static constexpr int64_t kFineTunerMaxRecords = 2048;
   // Reads whose policy bookkeeping waits to be applied in one batch (see the file comment).
   static constexpr int kReadBufferSize = 64;
 
@@ -394,12 +398,17 @@ class LocalCache {
   int64_t protected_max_weight_;
   // The window size the policy wants; window_max_weight_ moves towards it in bounded steps.
   int64_t window_target_weight_;
+  // kMiniSimulation: the range in which the fine tuner (tuner_) may move the target: the chosen
+  // configuration's BracketOf (before the first scoring period, the initial window alone).
+  int64_t fine_low_weight_;
+  int64_t fine_high_weight_;
 
   FrequencySketch sketch_;
   PolicyConfig policy_;
   std::unique_ptr<PolicyShadows> shadows_;  // kMiniSimulation only.
   HillClimber climber_;
-  std::unique_ptr<WindowTuner> tuner_;  // kShadowQueues only.
+  // kShadowQueues: sizes the window alone; kMiniSimulation: refines it within the fine bracket.
+  std::unique_ptr<WindowTuner> tuner_;
   std::array<PendingRead, kReadBufferSize> read_buffer_;
   int read_buffer_size_ = 0;
   Random admission_random_;

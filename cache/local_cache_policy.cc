@@ -37,11 +37,30 @@ void LocalCache::ApplyRead(const PendingRead& read) {
   if (!adaptive_window_) return;
   switch (window_adaptation_) {
     case WindowAdaptation::kMiniSimulation:
+      if (!hit) {
+        // Fine tuning: a miss the window (or main) would have caught with a little more room
+        // moves the target within the chosen configuration's bracket.
+        const int64_t adjustment = tuner_->OnMiss(read.hash);
+        if (adjustment != 0) {
+          window_target_weight_ =
+              std::clamp(window_target_weight_ + adjustment, fine_low_weight_, fine_high_weight_);
+          StepWindowTowardsTarget();
+        }
+      }
       if (shadows_->Sampled(read.hash)) {
         if (shadows_->OnSampledRead(read.hash, sketch_)) {
           const PolicyConfig& chosen = shadows_->chosen();
+          // A new configuration starts from its grid window; the same one keeps the fine
+          // tuner's target (within the bracket).
+          if (!(chosen == policy_) || fine_low_weight_ == fine_high_weight_) {
+            window_target_weight_ = max_weight_ * chosen.window_permille / 1000;
+          }
           policy_ = chosen;
-          window_target_weight_ = max_weight_ * chosen.window_permille / 1000;
+          const WindowBracket bracket = BracketOf(chosen);
+          fine_low_weight_ = max_weight_ * bracket.low_permille / 1000;
+          fine_high_weight_ = max_weight_ * bracket.high_permille / 1000;
+          window_target_weight_ =
+              std::clamp(window_target_weight_, fine_low_weight_, fine_high_weight_);
         }
         StepWindowTowardsTarget();
       }
@@ -222,8 +241,17 @@ void LocalCache::AdjustWindow(int64_t adjustment) {
   int transfers = 0;
   if (adjustment > 0) {
     window_max_weight_ += std::min(adjustment, max_weight_ - window_max_weight_);
-    // Give the least recent main entries a place in the grown window rather than evicting them.
-    while (transfers < kMaxQueueTransfers) {
+    // Give the least recent main entries a place in the grown window rather than evicting them
+    // when the window is an LRU (Caffeine's structure, and the other tuners). Not when window hits
+    // move to main: that window holds only keys waiting for their second use, and a grown one
+    // fills with new keys while the main space, over its share, loses its least recent entries
+    // without duels, as a shadow of that configuration would. (Moving main entries in left a full
+    // window of old entries in front of a full protected segment, a state no shadow reaches: on
+    // the mixture shape at 20,000 entries, switching after two periods to the configuration the
+    // shadows chose kept the hit ratio at 66.0% against 71.0% for it from the start.)
+    const bool transfer = window_adaptation_ != WindowAdaptation::kMiniSimulation ||
+                          policy_.window_hit == WindowHit::kStay;
+    while (transfer && transfers < kMaxQueueTransfers) {
       Entry* e = probation_.front();
       if (e == nullptr) e = protected_.front();
       if (e == nullptr || window_weight_ + e->weight() > window_max_weight_) break;

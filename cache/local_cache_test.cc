@@ -1,5 +1,6 @@
 #include "cache/local_cache.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -10,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/clock.h"
+#include "node/random.h"
 
 namespace crema::cache {
 namespace {
@@ -298,6 +300,78 @@ TEST_F(LocalCacheTest, ReadsOfAnUntimedCacheDoNotReadTheClock) {
   cache.Put("b", "2", absl::Seconds(1));  // Now something can expire: reads look at the clock,
   cache.GetIfPresent("a");                // once per call.
   EXPECT_EQ(clock.reads, before + 2);
+}
+
+TEST(LocalCacheFineTuningTest, TheWindowMovesWithinTheChosenConfigurationsBracket) {
+  // Skewed hot keys plus one-time keys: the shadows choose Caffeine's structure with a small
+  // window, and the fine tuner moves the window off the grid's value, never out of the bracket
+  // once the configuration has settled (the window reaches a new target in bounded steps).
+  ManualClock clock;
+  CacheOptions options;
+  options.max_weight = 2000;
+  LocalCache cache(clock, std::move(options));
+  Random random(17);
+  uint64_t one_time = 1'000'000;
+  PolicyConfig previous = cache.policy();
+  int settled = 0, checked = 0, off_grid = 0;
+  for (int i = 1; i <= 300'000; ++i) {
+    const uint64_t key = random.OneIn(3) ? one_time++ : random.Uniform(random.Uniform(4000) + 1);
+    const std::string k = absl::StrCat(key);
+    if (!cache.GetIfPresent(k)) cache.Put(k, "");
+    if (i % 1000 != 0) continue;
+    const PolicyConfig policy = cache.policy();
+    settled = policy == previous ? settled + 1 : 0;
+    previous = policy;
+    if (settled < 5) continue;
+    const WindowBracket bracket = BracketOf(policy);
+    const int64_t window = cache.window_max_weight();
+    ++checked;
+    EXPECT_GE(window, 2000 * bracket.low_permille / 1000) << "at " << i;
+    EXPECT_LE(window, 2000 * bracket.high_permille / 1000) << "at " << i;
+    off_grid += window != 2000 * policy.window_permille / 1000 ? 1 : 0;
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_EQ(cache.policy().window_hit, WindowHit::kStay);
+  EXPECT_GT(off_grid, 0) << "the fine tuner never moved the window";
+  cache.CheckInvariants();
+}
+
+TEST(LocalCacheFineTuningTest, AGrownWindowFillsWithNewKeysNotMainEntries) {
+  // Keys used twice, 1..150 requests apart (100 entries): the shadows leave the 1% window for a large one
+  // whose hits go to main. The window grows without taking main's least recent entries (it
+  // fills with new keys, as in a shadow of the new configuration), so right after the switch it
+  // is well below its new size; moving main entries in would fill it at once.
+  ManualClock clock;
+  CacheOptions options;
+  options.max_weight = 100;
+  LocalCache cache(clock, std::move(options));
+  Random random(23);
+  std::vector<std::pair<int, uint64_t>> due;  // (request index, key) of pending second uses.
+  uint64_t next = 1;
+  int64_t largest_gap = 0;
+  bool switched = false;
+  for (int i = 0; i < 40'000; ++i) {
+    uint64_t key;
+    if (!due.empty() && due.front().first <= i) {
+      key = due.front().second;
+      due.erase(due.begin());
+    } else {
+      key = next++;
+      if (!random.OneIn(4)) {
+        const int at = i + 1 + static_cast<int>(random.Uniform(150));
+        due.insert(std::upper_bound(due.begin(), due.end(), std::make_pair(at, key)),
+                   std::make_pair(at, key));
+      }
+    }
+    const std::string k = absl::StrCat(key);
+    if (!cache.GetIfPresent(k)) cache.Put(k, "");
+    if (i % 100 != 0) continue;
+    if (cache.policy().window_permille > 200) switched = true;
+    if (switched) largest_gap = std::max(largest_gap, cache.window_max_weight() - cache.window_weight());
+  }
+  ASSERT_TRUE(switched) << "the shadows never chose a large window";
+  EXPECT_GT(largest_gap, 40) << "with transfers from main it stays below 20";
+  cache.CheckInvariants();
 }
 
 }  // namespace

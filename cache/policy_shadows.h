@@ -80,6 +80,23 @@ inline constexpr std::array<PolicyConfig, 13> kPolicyGrid = {{
     {WindowHit::kToProbation, true, 990},
 }};
 
+// Within the configuration the shadows chose, the cache refines the window between half and three
+// times its grid size (LocalCache, "fine tuning"): the grid is coarse (10, 50, 200 permille...)
+// and a scoring period is too slow to follow a workload whose best window moves by a few permille
+// over a fraction of a period (the ARC trace P3 at 100,000 entries). The bracket keeps the fine
+// tuner from undoing the shadows' choice.
+struct WindowBracket {
+  int32_t low_permille;
+  int32_t high_permille;
+};
+// Only Caffeine's structure (window hits stay) is refined: the tuner's ghost signal assumes an LRU
+// window in front of the main space; with window hits moved to main it misleads (mixture shape).
+inline constexpr WindowBracket BracketOf(const PolicyConfig& config) {
+  const int32_t w = config.window_permille;
+  if (config.window_hit != WindowHit::kStay) return {w, w};
+  return {w / 2, w * 3 < 1000 ? w * 3 : 1000};
+}
+
 // Percent of the main space given to its protected segment (the real cache uses the same).
 inline constexpr int64_t kProtectedPercent = 80;
 // A key the sketch has seen this often counts as met before (PolicyConfig::repeat_to_front).

@@ -119,6 +119,23 @@ TEST(PolicyShadowsTest, TheChoiceFollowsTheWorkloadDeterministically) {
   EXPECT_FALSE(a.empty());
 }
 
+TEST(PolicyShadowsTest, OnlyCaffeinesStructureGetsAFineTuningBracket) {
+  for (const PolicyConfig& config : kPolicyGrid) {
+    const WindowBracket b = BracketOf(config);
+    EXPECT_LE(b.low_permille, config.window_permille);
+    EXPECT_GE(b.high_permille, config.window_permille);
+    EXPECT_GE(b.low_permille, 0);
+    EXPECT_LE(b.high_permille, 1000);
+    if (config.window_hit != WindowHit::kStay) {
+      EXPECT_EQ(b.low_permille, b.high_permille);
+    } else {
+      EXPECT_LT(b.low_permille, b.high_permille);
+    }
+  }
+  EXPECT_EQ(BracketOf({WindowHit::kStay, false, 10}).low_permille, 5);
+  EXPECT_EQ(BracketOf({WindowHit::kStay, false, 10}).high_permille, 30);
+}
+
 TEST(PolicyShadowsTest, SamplingScalesTheShadowsDown) {
   PolicyShadows small(100);
   EXPECT_EQ(small.shadow_capacity(), 100);  // Below the minimum: every read is simulated.

@@ -22,6 +22,11 @@
 //
 // Memory: at most 2 x ring_capacity records (hash map entry plus ring slot, ~40 bytes each);
 // the cache uses a depth of 1/20 of its capacity in entries, so about 4 bytes per cached entry.
+// With `max_records_per_side` > 0 the tuner keeps records only for a hash-sampled share of the
+// keys (rate max_records_per_side / depth when depth is larger; spatial sampling, as SHARDS) and
+// scales each shadow hit's step by the inverse rate, so the expected adjustment is unchanged and
+// memory is bounded (LocalCache's mini-simulation uses 2,048: ~0.3 MB at most). Positions still
+// count every loss, so `depth` keeps its meaning.
 // Everything is integer and keyed by the caller's (deterministic) hash; the map is never
 // iterated, so decisions replay exactly.
 //
@@ -29,7 +34,9 @@
 #ifndef CREMA_CACHE_WINDOW_TUNER_H_
 #define CREMA_CACHE_WINDOW_TUNER_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -48,8 +55,9 @@ class WindowTuner {
   enum class Side : uint8_t { kWindow = 0, kMain = 1 };
 
   // `capacity_entries`: the cache's capacity in entries (its max weight if unweighted, else an
-  // estimate). REQUIRES: capacity_entries > 0.
-  explicit WindowTuner(int64_t capacity_entries);
+  // estimate). `max_records_per_side`: 0 keeps every loss; else the bound of the file comment.
+  // REQUIRES: capacity_entries > 0, max_records_per_side >= 0.
+  explicit WindowTuner(int64_t capacity_entries, int64_t max_records_per_side = 0);
 
   // An entry left the window for the main space (it became an admission candidate).
   void OnWindowExit() { ++losses_[0]; }
@@ -59,7 +67,16 @@ class WindowTuner {
   int64_t OnMiss(uint64_t hash);
 
   int64_t depth() const { return depth_; }
+  // Whether losses and misses of this key hash are looked at (all of them without sampling).
+  bool Sampled(uint64_t hash) const {
+    return ((hash * 0xA24BAED4963EE407ull) >> 40) < threshold_;
+  }
   int64_t shadow_size() const { return static_cast<int64_t>(shadows_.size()); }
+  // Heap bytes of the rings and the map (its slots and control bytes).
+  size_t memory_bytes() const {
+    return (rings_[0].capacity() + rings_[1].capacity()) * sizeof(RingSlot) +
+           shadows_.capacity() * (sizeof(std::pair<uint64_t, Record>) + 1);
+  }
 
  private:
   struct Record {
@@ -73,6 +90,7 @@ class WindowTuner {
   };
 
   const int64_t depth_;
+  const uint64_t threshold_;  // Sampled iff the mixed hash's top 24 bits are below this.
   // Ring i holds side i's most recent `depth_` losses; the map indexes the live ones by hash.
   std::vector<RingSlot> rings_[2];
   uint64_t ring_next_[2] = {0, 0};

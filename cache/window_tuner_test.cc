@@ -66,5 +66,38 @@ TEST(WindowTunerTest, ALaterLossOfTheSameKeyReplacesItsRecord) {
   EXPECT_EQ(tuner.OnMiss(43), -WindowTuner::kStepPerHit);
 }
 
+TEST(WindowTunerTest, SamplingBoundsRecordsAndKeepsTheExpectedAdjustment) {
+  // depth 50,000 with at most 1,000 records per side: a 1/50 sample of the keys, each sampled
+  // shadow hit worth ~50 hits.
+  WindowTuner tuner(1'000'000, /*max_records_per_side=*/1000);
+  ASSERT_EQ(tuner.depth(), 50'000);
+  int64_t sampled = 0, total_adjustment = 0;
+  for (uint64_t h = 1; h <= 50'000; ++h) {
+    const uint64_t hash = h * 0x9E3779B97F4A7C15ull;
+    sampled += tuner.Sampled(hash) ? 1 : 0;
+    tuner.OnLost(Side::kMain, hash, 1);
+  }
+  EXPECT_NEAR(static_cast<double>(sampled), 1000.0, 150.0);
+  EXPECT_LE(tuner.shadow_size(), 1250) << "the ring bounds the records";
+  for (uint64_t h = 1; h <= 50'000; ++h) {
+    const uint64_t hash = h * 0x9E3779B97F4A7C15ull;
+    const int64_t adjustment = tuner.OnMiss(hash);
+    if (!tuner.Sampled(hash)) {
+      EXPECT_EQ(adjustment, 0);
+    }
+    total_adjustment += adjustment;
+  }
+  // Unsampled, every one of the last 50,000 main losses would give -kStepPerHit.
+  EXPECT_NEAR(static_cast<double>(total_adjustment), -2.0 * 50'000, 0.2 * 2 * 50'000);
+  EXPECT_LT(tuner.memory_bytes(), size_t{200'000});
+}
+
+TEST(WindowTunerTest, NoSamplingWhenTheBoundExceedsTheDepth) {
+  WindowTuner tuner(1000, /*max_records_per_side=*/8192);
+  for (uint64_t h = 0; h < 1000; ++h) EXPECT_TRUE(tuner.Sampled(h * 0x9E3779B97F4A7C15ull));
+  tuner.OnLost(Side::kMain, 9, 1);
+  EXPECT_EQ(tuner.OnMiss(9), -WindowTuner::kStepPerHit);
+}
+
 }  // namespace
 }  // namespace crema::cache
