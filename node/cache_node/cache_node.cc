@@ -291,6 +291,12 @@ std::optional<absl::StatusOr<std::optional<std::string>>> CacheNode::TryGetNow(
   // (Raft::ServeReadAsLeader); this replica must have applied all of it. Without a valid lease a
   // round is needed: Get does it.
   const raft::Raft& core = h->driver->core();
+  if (options_.plant_inline_read_without_lease && h->LocalReady()) {
+    ReadOutcome r = ReadLocal(*h, ReadOp::kGet, keys);  // TEST ONLY: may be stale
+    return absl::StatusOr<std::optional<std::string>>(
+        r.items[0].present ? std::optional<std::string>(std::move(r.items[0].value))
+                           : std::nullopt);
+  }
   if (!core.LeaseValid(env_.clock->MonotonicNow()) || h->driver->applied() < core.commit()) {
     return std::nullopt;
   }

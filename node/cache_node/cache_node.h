@@ -82,6 +82,8 @@ struct CacheNodeOptions {
   bool plant_replica_self_eviction = false;
   bool plant_retry_new_seq = false;
   bool plant_local_read_no_floor = false;
+  // TryGetNow answers linearizable reads from any ready replica, without a leader's lease.
+  bool plant_inline_read_without_lease = false;
   // TEST ONLY planted bug (real-process chaos must catch it; crema_server's
   // --testonly_plant=follower_reads): linearizable reads are served from this node's replica,
   // leader or not, without ReadIndex or a lease — stale on a lagging or partitioned follower.

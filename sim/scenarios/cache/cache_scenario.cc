@@ -195,6 +195,7 @@ CacheNodeOptions NodeOptions(const CacheScenarioParams& params, const CacheSwarm
   o.plant_replica_self_eviction = params.plant_replica_self_eviction;
   o.plant_retry_new_seq = params.plant_retry_new_seq;
   o.plant_local_read_no_floor = params.plant_local_read_no_floor;
+  o.plant_inline_read_without_lease = params.plant_inline_read_without_lease;
   return o;
 }
 
@@ -215,6 +216,8 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   params.plant_replica_self_eviction |= options.planted_bug == kCachePlantedReplicaSelfEviction;
   params.plant_retry_new_seq |= options.planted_bug == kCachePlantedRetryNewSeq;
   params.plant_local_read_no_floor |= options.planted_bug == kCachePlantedLocalReadNoFloor;
+  params.plant_inline_read_without_lease |=
+      options.planted_bug == kCachePlantedInlineReadWithoutLease;
   params.safety_duration = std::clamp(
       in.Duration("safety_duration", params.safety_duration, absl::Seconds(1)),
       absl::ZeroDuration(), kMaxSafety);
@@ -455,6 +458,7 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   const std::vector<chaos::OracleInfo> info = workload->info();
   const uint64_t ops_done = workload->ops_done();
   const uint64_t indeterminate = workload->indeterminate();
+  const uint64_t reads_inline = workload->reads_inline();
   const uint64_t errors = workload->errors();
   const chaos::History history = std::move(*workload).TakeHistory();
   if (params.history_out) *params.history_out << chaos::HistoryToJsonLines(history);
@@ -529,6 +533,8 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   c.Sometimes("ttl_read_checked", oracles.ttl_reads_checked > 0);
   c.Sometimes("client_op_indeterminate", indeterminate > 0);
   c.Sometimes("storage_reopened_after_error", c.Get("app.raft.reopened") > 0);
+  c.Add("stat.reads_inline", reads_inline);
+  c.Sometimes("read_answered_inline", reads_inline > 0);
   sim.Trace(kNoNode, "scenario.result", result.message);
   result.schedule = in.Take("cache", options.seed);
   FinishResult(sim, result);

@@ -49,6 +49,7 @@ namespace crema::sim {
 inline constexpr char kCachePlantedReplicaSelfEviction[] = "replica-self-eviction";
 inline constexpr char kCachePlantedRetryNewSeq[] = "retry-new-seq";
 inline constexpr char kCachePlantedLocalReadNoFloor[] = "local-read-no-floor";
+inline constexpr char kCachePlantedInlineReadWithoutLease[] = "inline-read-without-lease";
 
 struct CacheScenarioParams {
   absl::Duration safety_duration = absl::Seconds(15);
@@ -62,6 +63,7 @@ struct CacheScenarioParams {
   bool plant_replica_self_eviction = false;
   bool plant_retry_new_seq = false;
   bool plant_local_read_no_floor = false;
+  bool plant_inline_read_without_lease = false;
 };
 
 ScenarioResult RunCacheScenario(const ScenarioOptions& options,

@@ -1,6 +1,7 @@
 // The cache scenario: passes on fresh seeds at every fault level, is deterministic, and catches
 // each planted bug (a replica that evicts on its own, forwarding that retries with a new sequence
-// number, local reads that ignore the node's read-your-writes floor) within 200 seeds.
+// number, local reads that ignore the node's read-your-writes floor, inline linearizable reads
+// without a lease) within 200 seeds.
 //
 // CREMA_SEED pins a seed; CREMA_SEEDS=N widens the sweep (the local soak: docs/cache-node.md).
 #include <iostream>
@@ -139,6 +140,15 @@ TEST(CacheScenarioTest, CatchesLocalReadsThatIgnoreTheFloor) {
   const int seeds = SeedsToCatch(params, &how);
   EXPECT_GT(seeds, 0) << "local reads without the floor went unnoticed for 200 seeds";
   std::cerr << "local-read-no-floor caught after " << seeds << " seed(s): " << how << "\n";
+}
+
+TEST(CacheScenarioTest, CatchesInlineLinearizableReadsWithoutALease) {
+  CacheScenarioParams params;
+  params.plant_inline_read_without_lease = true;
+  std::string how;
+  const int seeds = SeedsToCatch(params, &how);
+  EXPECT_GT(seeds, 0) << "inline linearizable reads without a lease went unnoticed for 200 seeds";
+  std::cerr << "inline-read-without-lease caught after " << seeds << " seed(s): " << how << "\n";
 }
 
 }  // namespace

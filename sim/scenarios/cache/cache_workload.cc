@@ -182,6 +182,15 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
                                                                 : Expiration::Never();
     switch (op->kind) {
       case Op::Kind::kPut: {
+        if (op->id % 3 == 0) {
+          // The pipelined-SET path (MultiPutEach, what the RESP front end batches into): this
+          // key plus an unread companion key in another namespace, so the parts usually go to
+          // different shards and run concurrently. Only this key's outcome is recorded.
+          std::vector<absl::Status> r = node->MultiPutEach(
+              {{op->key, op->value}, {absl::StrCat("m", op->key), op->value}}, expiration, w);
+          status = r[0];
+          break;
+        }
         absl::StatusOr<PutResult> r =
             node->Put(op->key, op->value, PutOptions{.expiration = expiration, .timeout = timeout});
         status = r.status();
@@ -198,11 +207,18 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
       }
       case Op::Kind::kGet:
       case Op::Kind::kGetLocal: {
-        absl::StatusOr<std::optional<std::string>> r = node->Get(
-            op->key, ReadOptions{.consistency = op->kind == Op::Kind::kGet
-                                                    ? ReadConsistency::kLinearizable
-                                                    : ReadConsistency::kLocal,
-                                 .timeout = timeout});
+        const ReadOptions options{.consistency = op->kind == Op::Kind::kGet
+                                                     ? ReadConsistency::kLinearizable
+                                                     : ReadConsistency::kLocal,
+                                  .timeout = timeout};
+        // Every other read first tries the inline path the RESP front end uses for pipelined
+        // GETs (TryGetNow: answered without waiting, or not at all), with the same oracles.
+        std::optional<absl::StatusOr<std::optional<std::string>>> now;
+        if (op->id % 2 == 0) now = node->TryGetNow(op->key, options);
+        const bool answered_inline = now.has_value();
+        if (answered_inline) ++reads_inline_;
+        absl::StatusOr<std::optional<std::string>> r =
+            answered_inline ? *std::move(now) : node->Get(op->key, options);
         status = r.status();
         if (r.ok()) read = *r;
         break;

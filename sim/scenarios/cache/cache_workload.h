@@ -69,6 +69,7 @@ class CacheWorkload {
   chaos::History TakeHistory() && { return std::move(recorder_).Finish(); }
   const std::vector<chaos::OracleInfo>& info() const { return info_; }
   uint64_t ops_done() const { return ops_done_; }
+  uint64_t reads_inline() const { return reads_inline_; }  // answered by TryGetNow
   uint64_t indeterminate() const { return indeterminate_; }
   uint64_t errors() const { return errors_; }
 
@@ -99,6 +100,7 @@ class CacheWorkload {
   absl::btree_map<int, std::string> last_error_;     // client -> its last failed status
   std::vector<std::string> all_keys_;
   uint64_t ops_done_ = 0;
+  uint64_t reads_inline_ = 0;
   uint64_t indeterminate_ = 0;
   uint64_t errors_ = 0;
 };
