@@ -78,8 +78,7 @@ TEST(CacheScenarioTest, OnceFailingSeedsPass) {
     ScenarioOptions options;
     options.seed = known.seed;
     options.faults = known.faults;
-    // Each seed before it runs: a seed that hangs until the test times out still has its repro.
-    std::cerr << "seed " << seed << " --faults=" << level << std::endl;
+    std::cerr << "seed " << known.seed << " (" << known.bug << ")" << std::endl;
     const ScenarioResult r = RunCacheScenario(options);
     EXPECT_TRUE(r.pass) << known.bug << ": " << SummaryLine(known.seed, r) << "\n  " << r.message
                         << "\n  reproduce: bazel run //tools:sim -- --scenario=cache --seed="
