@@ -73,13 +73,21 @@ grep -E '^  [0-9.]+s ' "$tmp/sim.log" | grep -v clock-step > "$tmp/sim.actions"
 diff "$tmp/real.actions" "$tmp/sim.actions" || fail "the simulator ran a different schedule"
 echo "the simulator replayed the same $(wc -l < "$tmp/real.actions") actions (plus clock steps)"
 
-echo "=== 3. the planted bug must be caught"
-"$chaos" --server_bin="$server" --duration=20s --only_partitions --mean_interval=1500ms \
-  --max_fault_duration=4s --plant=follower_reads --expect_violations \
-  --schedule_out="$tmp/planted.schedule.json" > "$tmp/planted.log" 2>&1
-status=$?
-grep -vE '^  [0-9.]+s ' "$tmp/planted.log" | tail -n 60
-[ $status -eq 0 ] || fail "the planted bug (follower reads without ReadIndex) was NOT caught"
+echo "=== 3. the planted bug must be caught (within 3 runs of 20 s, each on a fresh seed)"
+# Whether a stale follower read lands inside a partition window is timing: a 20 s run missed it
+# once in CI (docs/chaos.md). Like the simulator's planted-bug tests (caught within N seeds), the
+# bug must be caught by one of a few runs; every attempt is printed.
+status=1
+for attempt in 1 2 3; do
+  "$chaos" --server_bin="$server" --duration=20s --only_partitions --mean_interval=1500ms \
+    --max_fault_duration=4s --plant=follower_reads --expect_violations \
+    --schedule_out="$tmp/planted.schedule.json" > "$tmp/planted.log" 2>&1
+  status=$?
+  echo "--- attempt $attempt: exit $status"
+  grep -vE '^  [0-9.]+s ' "$tmp/planted.log" | tail -n 60
+  [ $status -eq 0 ] && break
+done
+[ $status -eq 0 ] || fail "the planted bug (follower reads without ReadIndex) was NOT caught in 3 runs"
 
 echo "=== 4. interrupted runs: SIGINT (the run's own teardown), SIGKILL (servers die with the harness; --cleanup_stale removes the rest)"
 interrupt() {  # $1 = signal; starts a run, sends the signal once the fault phase is under way
