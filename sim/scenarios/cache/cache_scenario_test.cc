@@ -114,41 +114,32 @@ int SeedsToCatch(const CacheScenarioParams& params, std::string* how) {
   return 0;
 }
 
-TEST(CacheScenarioTest, CatchesAReplicaThatEvictsOnItsOwn) {
+// Each planted bug (a CacheScenarioParams flag, CacheNodeOptions::plant_*) must be caught.
+struct PlantedBug {
+  const char* name;
+  bool CacheScenarioParams::*flag;
+};
+
+class CatchesPlantedBugTest : public ::testing::TestWithParam<PlantedBug> {};
+
+TEST_P(CatchesPlantedBugTest, WithinTwoHundredSeeds) {
   CacheScenarioParams params;
-  params.plant_replica_self_eviction = true;
+  params.*(GetParam().flag) = true;
   std::string how;
   const int seeds = SeedsToCatch(params, &how);
-  EXPECT_GT(seeds, 0) << "a self-evicting replica went unnoticed for 200 seeds";
-  std::cerr << "self-eviction caught after " << seeds << " seed(s): " << how << "\n";
+  EXPECT_GT(seeds, 0) << GetParam().name << " went unnoticed for 200 seeds";
+  std::cerr << GetParam().name << " caught after " << seeds << " seed(s): " << how << "\n";
 }
 
-TEST(CacheScenarioTest, CatchesRetriesWithANewSequenceNumber) {
-  CacheScenarioParams params;
-  params.plant_retry_new_seq = true;
-  std::string how;
-  const int seeds = SeedsToCatch(params, &how);
-  EXPECT_GT(seeds, 0) << "retries with new sequence numbers went unnoticed for 200 seeds";
-  std::cerr << "retry-with-new-seq caught after " << seeds << " seed(s): " << how << "\n";
-}
-
-TEST(CacheScenarioTest, CatchesLocalReadsThatIgnoreTheFloor) {
-  CacheScenarioParams params;
-  params.plant_local_read_no_floor = true;
-  std::string how;
-  const int seeds = SeedsToCatch(params, &how);
-  EXPECT_GT(seeds, 0) << "local reads without the floor went unnoticed for 200 seeds";
-  std::cerr << "local-read-no-floor caught after " << seeds << " seed(s): " << how << "\n";
-}
-
-TEST(CacheScenarioTest, CatchesInlineLinearizableReadsWithoutALease) {
-  CacheScenarioParams params;
-  params.plant_inline_read_without_lease = true;
-  std::string how;
-  const int seeds = SeedsToCatch(params, &how);
-  EXPECT_GT(seeds, 0) << "inline linearizable reads without a lease went unnoticed for 200 seeds";
-  std::cerr << "inline-read-without-lease caught after " << seeds << " seed(s): " << how << "\n";
-}
+INSTANTIATE_TEST_SUITE_P(
+    CacheScenario, CatchesPlantedBugTest,
+    ::testing::Values(
+        PlantedBug{"ReplicaSelfEviction", &CacheScenarioParams::plant_replica_self_eviction},
+        PlantedBug{"RetryWithNewSequenceNumber", &CacheScenarioParams::plant_retry_new_seq},
+        PlantedBug{"LocalReadIgnoringTheFloor", &CacheScenarioParams::plant_local_read_no_floor},
+        PlantedBug{"InlineLinearizableReadWithoutALease",
+                   &CacheScenarioParams::plant_inline_read_without_lease}),
+    [](const ::testing::TestParamInfo<PlantedBug>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace crema::sim
