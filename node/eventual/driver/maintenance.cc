@@ -36,11 +36,7 @@ void EventualNode::SyncLoop() {
         unavailable_since_.try_emplace(member, now);
       }
     }
-    SaveRing();
-    if (membership_->Joined()) {
-      SyncUntrusted();
-      MarkDiskComplete();
-    }
+    if (membership_->Joined()) SyncUntrusted();
     if (!config_.bugs.no_repair && !leaving_) HandOff();
     if (Now() >= next_exchange) {
       if (!config_.bugs.no_repair) PeriodicExchange();
@@ -96,6 +92,7 @@ void EventualNode::SyncUntrusted() {
     ++promoted;
   }
   if (promoted > 0) {
+    persist_wake_.WakeAll(*env_.executor);  // the trust record names them soon
     env_.tracer->Record("eventual.trusted", absl::StrCat(promoted, " shards, ",
                                                          untrusted.size() - promoted, " left"));
   }
