@@ -272,8 +272,10 @@ absl::Status EventualNode::Recover() {
   absl::StatusOr<std::unique_ptr<DurableMap>> hint_map =
       DurableMap::Open(env_.disk, hint_prefix, {}, &hint_contents, &recovery);
   if (absl::IsDataLoss(hint_map.status())) {
+    env_.tracer->Record("eventual.hints_lost", hint_map.status().ToString());
     absl::Status wipe = DurableMap::Wipe(env_.disk, hint_prefix);
     if (!wipe.ok()) return wipe;
+    if (observer_ != nullptr) observer_->HintsLost(env_.self);
     hint_map = DurableMap::Open(env_.disk, hint_prefix, {}, &hint_contents, &recovery);
   }
   if (!hint_map.ok()) return hint_map.status();
@@ -318,9 +320,7 @@ absl::Status EventualNode::Recover() {
       }
     }
   }
-  if (observer_ != nullptr && !recovered_hints.empty()) {
-    observer_->HintsRecovered(env_.self, recovered_hints);
-  }
+  if (observer_ != nullptr) observer_->HintsRecovered(env_.self, recovered_hints);
   env_.tracer->Record("eventual.recovered",
                       absl::StrCat("records=", store_.size(), " hints=", hints_.size(),
                                    " trusted=", recovered_trusted_.size()));
@@ -488,6 +488,15 @@ const EventualRing& EventualNode::Ring() {
     if (before) {
       recent_rings_.emplace_back(*before, now);
       if (recent_rings_.size() > kMaxRecentRings) recent_rings_.pop_front();
+    } else if (!config_.bootstrap_new_cluster && next.Contains(env_.self) &&
+               std::find(remembered_members_.begin(), remembered_members_.end(), env_.self) ==
+                   remembered_members_.end()) {
+      // A joining node's first ring already holds itself, while the others' rings do not yet:
+      // for them its arrival is a ring change, and so it is for the writes it coordinates —
+      // they must also reach the owners in the ring without it (seed 3927 of the dynamo sweep:
+      // a joiner's first W=ALL~ write went to itself and two others, and an R=ONE~ read through
+      // an owner in the old ring, which never got it, missed it).
+      recent_rings_.emplace_back(next.Without(env_.self), now);
     }
     ring_ = std::move(next);
     ring_dirty_ = true;

@@ -46,7 +46,8 @@
 //     move data (Dynamo §4.8). For ownership_settle after this node's ring changed, a write must
 //     also be acknowledged by enough of the key's previous owners (n_live_old − N + W of them, if
 //     positive) so that a coordinator still reading with the old ring meets it — Cassandra's
-//     "pending ranges" idea.
+//     "pending ranges" idea. A joining node (absent from its remembered ring) takes its own
+//     arrival as such a change: its first ring's "previous" ring is the ring without it.
 //   * Rebalancing: a node that gains a shard (a member joined or left) pulls it from the owners of
 //     the old and new ring before serving reads of it; a node holding data for shards it no longer
 //     owns pushes it to the owners and then drops it (hand-off). `Decommission` pushes everything

@@ -223,6 +223,7 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
           break;
         }
         hint_map_->Erase(HintSet::StorageKey(m.target, m.key));
+        if (observer_ != nullptr) observer_->HintRemovalStaged(env_.self, *hint, m.outcome);
         effects[i] = Effect::kHint;
         break;
       }

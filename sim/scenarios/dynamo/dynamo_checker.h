@@ -59,7 +59,10 @@ class DynamoChecker final : public eventual::EventualObserver {
   void HintStamped(NodeId stand_in, const eventual::Hint& hint) override;
   void HintStored(NodeId stand_in, const eventual::Hint& hint) override;
   void HintEnded(NodeId stand_in, const eventual::Hint& hint, eventual::HintOutcome outcome) override;
+  void HintRemovalStaged(NodeId stand_in, const eventual::Hint& hint,
+                         eventual::HintOutcome outcome) override;
   void HintsRecovered(NodeId stand_in, const std::vector<eventual::Hint>& hints) override;
+  void HintsLost(NodeId stand_in) override;
   void RecordTransferred(NodeId from, NodeId to, const std::string& key,
                          const eventual::Record& record) override;
   void ExchangeDone(const eventual::ExchangeReport& report) override;
@@ -86,6 +89,10 @@ class DynamoChecker final : public eventual::EventualObserver {
   using HintKey = std::tuple<NodeId, NodeId, std::string, eventual::Version>;  // stand-in, target, key, version
   void Fail(std::string why);
   int64_t Now() const;
+  // Ends a pending hint with `outcome`, decided at virtual time `at_ns` (the expiry check).
+  void EndHint(const HintKey& key, const eventual::Hint& hint, eventual::HintOutcome outcome,
+               int64_t at_ns);
+  void CheckDelivered(NodeId stand_in, const eventual::Hint& hint);
 
   absl::Duration hint_window_;
   absl::btree_map<NodeId, absl::Duration> clock_slack_;
@@ -94,6 +101,14 @@ class DynamoChecker final : public eventual::EventualObserver {
   // precedes HintStored by the commit's duration — milliseconds, or a whole pause.
   absl::btree_map<HintKey, int64_t> stamped_hints_;  // -> virtual time stamped, until stored
   absl::btree_map<HintKey, int64_t> pending_hints_;  // -> virtual time stamped
+  struct StagedRemoval {
+    eventual::Hint hint;
+    eventual::HintOutcome outcome;
+    int64_t staged_ns = 0;
+  };
+  // Removals written to a pending commit and not yet reported ended: if the stand-in crashes
+  // inside that commit, recovery decides whether the removal became durable.
+  absl::btree_map<HintKey, StagedRemoval> staged_removals_;
   absl::btree_set<NodeId> wiped_;
   bool checking_transfers_ = false;
   absl::btree_set<std::string> divergent_;

@@ -318,6 +318,49 @@ TEST_F(EventualNodeTest, ARestartedNodeDoesNotTrustShardsItGainedButNeverSynchro
   for (ShardId shard : gained) EXPECT_TRUE(cluster.node(4)->Trusted(shard)) << "shard " << shard;
 }
 
+// A joining node's first ring already holds itself while the others' do not yet: its writes
+// must also reach the owners of the ring without it, as every other node's writes do after a ring
+// change (the dynamo sweep's seed 3927: a joiner's W=ALL~ write reached itself and two others, and
+// an R=ONE~ read through the third owner of the old ring, which had not heard of the joiner, missed
+// it). Here: right after node 5 starts, an ALL write through it must be held by the old owner it
+// displaces.
+TEST_F(EventualNodeTest, AJoinersWritesAlsoReachTheOwnersOfTheRingWithoutIt) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.spares = {5};
+  o.eventual.anti_entropy_interval = absl::Hours(1);  // only the write itself may place the key
+  o.eventual.hint_replay_interval = absl::Hours(1);
+  o.eventual.ownership_settle = absl::Seconds(20);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  const eventual::EventualConfig& c = cluster.options().eventual;
+  const eventual::EventualRing before({1, 2, 3, 4}, c.replication, c.vnodes, c.store.num_shards);
+  const eventual::EventualRing after({1, 2, 3, 4, 5}, c.replication, c.vnodes, c.store.num_shards);
+  std::string key;
+  NodeId displaced = kNoNode;
+  for (int i = 0; i < 1000 && displaced == kNoNode; ++i) {
+    key = absl::StrCat("key", i);
+    const ShardId shard = cluster.node(1)->store().PlaceOf(key).shard;
+    if (!after.IsOwner(shard, 5)) continue;
+    for (NodeId old_owner : before.Owners(shard)) {
+      if (!after.IsOwner(shard, old_owner)) displaced = old_owner;
+    }
+  }
+  ASSERT_NE(displaced, kNoNode);
+  cluster.sim().Start(5);
+  absl::StatusOr<eventual::WriteResult> put = absl::UnavailableError("not tried");
+  for (int attempt = 0; attempt < 100 && !put.ok(); ++attempt) {
+    if (cluster.node(5) != nullptr && cluster.node(5)->recovered()) {
+      put = cluster.Put(5, key, "v", {Consistency::All()});
+    }
+    if (!put.ok()) cluster.sim().RunFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(put.ok()) << put.status();
+  const eventual::Record* held = cluster.node(displaced)->store().Find(key);
+  ASSERT_NE(held, nullptr) << "node " << displaced << ", an owner of " << key
+                           << " without the joiner, did not get the joiner's ALL write";
+  EXPECT_EQ(held->value, "v");
+}
+
 TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
   DynamoClusterOptions o = Options(seed_, 4);
   o.spares = {5};
