@@ -361,6 +361,55 @@ TEST_F(EventualNodeTest, AJoinersWritesAlsoReachTheOwnersOfTheRingWithoutIt) {
   EXPECT_EQ(held->value, "v");
 }
 
+// An expired hint may be the only copy of an acknowledged write: a stand-in cut off from every
+// owner acknowledges a W=ONE~ write with its own hint, and the hint window passes before the
+// owners are reachable again. The record must survive the expiry and reach the owners (the dynamo
+// sweep's seed 5094: the expired hint was dropped, and with it the write).
+TEST_F(EventualNodeTest, AnExpiredHintsRecordStillReachesTheOwners) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.eventual.hints.window = absl::Seconds(1);
+  o.eventual.hint_replay_interval = absl::Milliseconds(100);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  // A key node 4 does not own: node 4 will be its only (stand-in) holder.
+  std::string key;
+  for (int i = 0; i < 1000; ++i) {
+    key = absl::StrCat("key", i);
+    const std::vector<NodeId> owners = OwnersOf(cluster, key);
+    if (std::find(owners.begin(), owners.end(), NodeId{4}) == owners.end()) break;
+  }
+  std::vector<sim::Link> cut;
+  for (NodeId other : {1, 2, 3}) {
+    cut.push_back({4, other});
+    cut.push_back({other, 4});
+  }
+  cluster.sim().network().SetPartition(cut, "isolate 4");
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    for (NodeId other : {1, 2, 3}) {
+      if (cluster.server(4)->source->IsAvailable(other)) return false;
+    }
+    return true;
+  }, absl::Seconds(30)));
+  Consistency one = Consistency::One();
+  one.sloppy = true;
+  absl::StatusOr<eventual::WriteResult> put = cluster.Put(4, key, "only-here", {one});
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_EQ(put->hinted, 1);
+  ASSERT_EQ(cluster.node(4)->hints().size(), 1u);
+  // The window passes while node 4 is still cut off: the hint expires.
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(4)->stats().hints_expired >= 1; },
+                               absl::Seconds(10)));
+  cluster.sim().network().HealPartition();
+  std::string why;
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    return cluster.MembershipAgrees() && cluster.AllTrusted() && cluster.Converged(&why);
+  }, absl::Seconds(60))) << why;
+  absl::StatusOr<eventual::ReadResult> r = cluster.Get(1, key, {Consistency::All()});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->found) << "the acknowledged write was lost with its expired hint";
+  EXPECT_EQ(r->value, "only-here");
+}
+
 TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
   DynamoClusterOptions o = Options(seed_, 4);
   o.spares = {5};
