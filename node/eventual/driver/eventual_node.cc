@@ -178,6 +178,7 @@ absl::Status EventualNode::Start() {
   // Request ids start at a random point so replies meant for an earlier incarnation of this node
   // (same id space, still in flight) are not mistaken for ours.
   next_id_ = random_.Next() >> 1;
+  session_ = random_.Next() | 1;
   mutations_ = std::make_unique<Channel<Mutation>>(env_.executor, config_.max_pending_mutations);
   absl::StatusOr<discovery::MembershipSource::SubscriptionId> subscribed =
       membership_->Subscribe([this](const membership::MembershipEvent& event) {

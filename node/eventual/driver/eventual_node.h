@@ -284,6 +284,7 @@ class EventualNode {
   absl::Time started_at_;
   std::vector<FiberId> fibers_;
   size_t inflight_ = 0;
+  uint64_t session_ = 0;  // this incarnation's client-protocol session (messages.h), never 0
 
   // Client requests seen recently, so a duplicated request is answered, not coordinated twice:
   // (client, req) -> the reply (empty while in flight); at most kMaxRememberedClientRequests,
