@@ -154,9 +154,12 @@ class EventualObserver {
   virtual void HintsRecovered(NodeId stand_in, const std::vector<Hint>& hints) {}
   // The hint map was unreadable (a snapshot that stays corrupt) and was wiped: its hints are lost.
   virtual void HintsLost(NodeId stand_in) {}
-  // One record sent by anti-entropy or hand-off from `from` to `to`.
-  virtual void RecordTransferred(NodeId from, NodeId to, const std::string& key,
-                                 const Record& record) {}
+  // `initiator` begins its exchange number `exchange` (counted per incarnation): the trees it
+  // compares, and so the keys it will move, are those of now.
+  virtual void ExchangeStarted(NodeId initiator, uint64_t exchange) {}
+  // One record sent by anti-entropy or hand-off from `from` to `to`, in that exchange.
+  virtual void RecordTransferred(NodeId initiator, uint64_t exchange, NodeId from, NodeId to,
+                                 const std::string& key, const Record& record) {}
   virtual void ExchangeDone(const ExchangeReport& report) {}
 };
 

@@ -168,9 +168,21 @@ void DynamoChecker::HintsLost(NodeId stand_in) {
   }
 }
 
-void DynamoChecker::RecordTransferred(NodeId from, NodeId to, const std::string& key,
-                                      const eventual::Record& record) {
+void DynamoChecker::ExchangeStarted(NodeId initiator, uint64_t exchange) {
+  if (checking_transfers_) {
+    judged_exchanges_.insert({initiator, exchange});
+  } else {
+    judged_exchanges_.erase({initiator, exchange});  // a number reused by a new incarnation
+  }
+}
+
+void DynamoChecker::RecordTransferred(NodeId initiator, uint64_t exchange, NodeId from, NodeId to,
+                                      const std::string& key, const eventual::Record& record) {
   if (!checking_transfers_) return;
+  if (!judged_exchanges_.contains({initiator, exchange})) {
+    ++transfers_exempt_;
+    return;
+  }
   ++transfers_checked_;
   bool unknown = down_at_snapshot_.contains(from) || down_at_snapshot_.contains(to);
   if (!unknown && snapshot_ring_ && cluster_ != nullptr) {
