@@ -18,6 +18,9 @@
 //                        as Cassandra's max_hint_window: a target down that long is repaired by
 //                        anti-entropy instead;
 //          → orphaned    its target left the ring for good (its ranges belong to others now).
+// The driver ends an expired or orphaned hint only once its record is in the stand-in's own store
+// (maintenance.cc), from where hand-off pushes it to the key's owners: a hint may be the only
+// copy of a sloppy write.
 // A stand-in that loses its disk for good loses its hints with it (counted as lost replicas).
 //
 // Thread safety: none; one HintSet belongs to one node's event loop.

@@ -69,11 +69,11 @@ void Encode(WireWriter& w, const ClientRequest& m) {
   w.PutU64(m.req); w.PutU8(static_cast<uint8_t>(m.op)); w.PutBytes(m.key); w.PutBytes(m.value);
   w.PutU8(static_cast<uint8_t>(m.consistency.level));
   w.PutU32(static_cast<uint32_t>(m.consistency.count));
-  w.PutU8(m.consistency.sloppy ? 1 : 0); w.PutI64(m.ttl_ms);
+  w.PutU8(m.consistency.sloppy ? 1 : 0); w.PutI64(m.ttl_ms); w.PutU64(m.session);
 }
 void Encode(WireWriter& w, const ClientReply& m) {
   w.PutU64(m.req); w.PutU8(m.code); w.PutBytes(m.error); w.PutU8(m.found ? 1 : 0);
-  w.PutBytes(m.value); EncodeVersion(m.version, w);
+  w.PutBytes(m.value); EncodeVersion(m.version, w); w.PutU64(m.session);
 }
 
 // ---- decoding pieces (false on any malformed input) ----
@@ -173,7 +173,8 @@ bool Decode(WireReader& r, ClientRequest* m) {
   if (!r.GetU64(&m->req) || !r.GetU8(&op) || op > 2 || !r.GetBytes(&m->key, kMaxKeyBytes) ||
       !r.GetBytes(&m->value, kMaxValueBytes) || !r.GetU8(&level) || level > 3 ||
       !r.GetU32(&count) || count > static_cast<uint32_t>(kMaxReplication) ||
-      !r.GetBool(&m->consistency.sloppy) || !r.GetI64(&m->ttl_ms) || m->ttl_ms < 0) {
+      !r.GetBool(&m->consistency.sloppy) || !r.GetI64(&m->ttl_ms) || m->ttl_ms < 0 ||
+      !r.GetU64(&m->session)) {
     return false;
   }
   m->op = static_cast<ClientOp>(op);
@@ -184,7 +185,8 @@ bool Decode(WireReader& r, ClientRequest* m) {
 bool Decode(WireReader& r, ClientReply* m) {
   return r.GetU64(&m->req) && r.GetU8(&m->code) && m->code <= 16 &&
          r.GetBytes(&m->error, kMaxErrorBytes) && r.GetBool(&m->found) &&
-         r.GetBytes(&m->value, kMaxValueBytes) && DecodeVersion(r, &m->version);
+         r.GetBytes(&m->value, kMaxValueBytes) && DecodeVersion(r, &m->version) &&
+         r.GetU64(&m->session);
 }
 
 template <size_t I>

@@ -122,6 +122,11 @@ struct ClientRequest {
   std::string value;
   Consistency consistency;
   int64_t ttl_ms = 0;  // 0: no TTL
+  // The coordinator incarnation the client addresses (0: not known yet). A coordinator executes
+  // only requests carrying its own session and answers any other with FAILED_PRECONDITION and
+  // its session, executing nothing — so a copy of a request delayed across a restart (which the
+  // restarted node's duplicate table no longer knows) is never executed a second time.
+  uint64_t session = 0;
 };
 struct ClientReply {
   uint64_t req = 0;
@@ -130,6 +135,7 @@ struct ClientReply {
   bool found = false;
   std::string value;
   Version version;
+  uint64_t session = 0;  // the coordinator's session (every reply)
 };
 
 using Message = std::variant<ReplicaWrite, ReplicaWriteAck, ReplicaRead, ReplicaReadReply,

@@ -15,6 +15,9 @@ Record SomeRecord(int i) {
 std::vector<Message> Samples() {
   ClientRequest request{7, ClientOp::kPut, "key", "val", Consistency::Count(2), 1500};
   request.consistency.sloppy = true;
+  request.session = 0x1234567890abcdefULL;
+  ClientReply reply{7, 14, "unavailable", true, "val", Version{8, 0, 2}};
+  reply.session = 99;
   return {
       ReplicaWrite{1, "k", SomeRecord(0), 4},
       ReplicaWriteAck{1, ReplicaStatus::kFull, Version{5, 1, 2}},
@@ -34,7 +37,7 @@ std::vector<Message> Samples() {
       AePull{9, {"x", "y"}},
       AePullReply{9, {{"y", SomeRecord(5)}}},
       request,
-      ClientReply{7, 14, "unavailable", true, "val", Version{8, 0, 2}},
+      reply,
   };
 }
 

@@ -113,7 +113,8 @@ absl::StatusOr<ExchangeReport> EventualNode::Exchange(NodeId peer, std::vector<S
   report.peer = peer;
   report.shards = static_cast<uint32_t>(shards.size());
   ExchangeRunner run(this, peer);
-  ++stats_.exchanges;
+  const uint64_t exchange = ++stats_.exchanges;
+  if (observer_ != nullptr) observer_->ExchangeStarted(env_.self, exchange);
   auto fail = [&](const absl::Status& status) -> absl::StatusOr<ExchangeReport> {
     ++stats_.exchanges_failed;
     stats_.exchange_bytes += run.bytes();
@@ -246,7 +247,7 @@ absl::StatusOr<ExchangeReport> EventualNode::Exchange(NodeId peer, std::vector<S
     while (i < to_push.size() && push.records.size() < kMaxBatchRecords &&
            (push.records.empty() || batch_bytes + BatchBytes(to_push[i]) <= kMaxBatchBytes)) {
       batch_bytes += BatchBytes(to_push[i]);
-      if (observer_ != nullptr) observer_->RecordTransferred(env_.self, peer, to_push[i].key, to_push[i].record);
+      if (observer_ != nullptr) observer_->RecordTransferred(env_.self, exchange, env_.self, peer, to_push[i].key, to_push[i].record);
       push.records.push_back(std::move(to_push[i++]));
     }
     const size_t count = push.records.size();
@@ -272,7 +273,7 @@ absl::StatusOr<ExchangeReport> EventualNode::Exchange(NodeId peer, std::vector<S
       if (records.size() != asked) complete = false;  // gone meanwhile, or did not fit
       for (const KeyedRecord& r : records) {
         ObserveClock(r.record.version);
-        if (observer_ != nullptr) observer_->RecordTransferred(peer, env_.self, r.key, r.record);
+        if (observer_ != nullptr) observer_->RecordTransferred(env_.self, exchange, peer, env_.self, r.key, r.record);
       }
       report.keys_pulled += records.size();
       auto outcome = std::make_shared<Promise<std::vector<ReplicaStatus>>>(env_.executor);

@@ -146,11 +146,20 @@ class EventualObserver {
   virtual void HintStamped(NodeId stand_in, const Hint& hint) {}
   virtual void HintStored(NodeId stand_in, const Hint& hint) {}
   virtual void HintEnded(NodeId stand_in, const Hint& hint, HintOutcome outcome) {}
-  // Hints found on disk at start (including any a failed commit left behind).
+  // A hint's removal was written to the hint map's pending group commit; HintEnded follows once
+  // that commit succeeded. A crash inside the commit may leave the removal durable without
+  // HintEnded: recovery then no longer finds the hint (HintsRecovered).
+  virtual void HintRemovalStaged(NodeId stand_in, const Hint& hint, HintOutcome outcome) {}
+  // Hints found on disk at every start (including any a failed commit left behind; empty if none).
   virtual void HintsRecovered(NodeId stand_in, const std::vector<Hint>& hints) {}
-  // One record sent by anti-entropy or hand-off from `from` to `to`.
-  virtual void RecordTransferred(NodeId from, NodeId to, const std::string& key,
-                                 const Record& record) {}
+  // The hint map was unreadable (a snapshot that stays corrupt) and was wiped: its hints are lost.
+  virtual void HintsLost(NodeId stand_in) {}
+  // `initiator` begins its exchange number `exchange` (counted per incarnation): the trees it
+  // compares, and so the keys it will move, are those of now.
+  virtual void ExchangeStarted(NodeId initiator, uint64_t exchange) {}
+  // One record sent by anti-entropy or hand-off from `from` to `to`, in that exchange.
+  virtual void RecordTransferred(NodeId initiator, uint64_t exchange, NodeId from, NodeId to,
+                                 const std::string& key, const Record& record) {}
   virtual void ExchangeDone(const ExchangeReport& report) {}
 };
 

@@ -413,6 +413,14 @@ int EventualNode::Repair(const std::string& key, const Record& record,
 }
 
 void EventualNode::HandleClientRequest(NodeId from, ClientRequest request) {
+  if (request.session != session_) {
+    // Addressed to another incarnation (or to none yet): execute nothing (messages.h).
+    ClientReply stale{request.req, static_cast<uint8_t>(absl::StatusCode::kFailedPrecondition),
+                      "session of another coordinator incarnation", false, "", Version{}};
+    stale.session = session_;
+    Send(from, stale);
+    return;
+  }
   const std::pair<NodeId, uint64_t> id{from, request.req};
   if (auto seen = client_requests_.find(id); seen != client_requests_.end()) {
     if (seen->second) Send(from, *seen->second);  // a duplicate of a finished request
@@ -420,8 +428,10 @@ void EventualNode::HandleClientRequest(NodeId from, ClientRequest request) {
   }
   if (inflight_ >= config_.max_inflight_requests) {
     ++stats_.busy_refusals;
-    Send(from, ClientReply{request.req, static_cast<uint8_t>(absl::StatusCode::kResourceExhausted),
-                           "too many requests in flight", false, "", Version{}});
+    ClientReply busy{request.req, static_cast<uint8_t>(absl::StatusCode::kResourceExhausted),
+                     "too many requests in flight", false, "", Version{}};
+    busy.session = session_;
+    Send(from, busy);
     return;
   }
   client_requests_.emplace(id, std::nullopt);
@@ -433,6 +443,7 @@ void EventualNode::HandleClientRequest(NodeId from, ClientRequest request) {
   env_.executor->Spawn("eventual.client", [this, from, id, request = std::move(request)] {
     ClientReply reply;
     reply.req = request.req;
+    reply.session = session_;
     absl::Status status;
     switch (request.op) {
       case ClientOp::kGet: {

@@ -30,13 +30,16 @@ uint64_t IdField(const T& m) {
   }
 }
 
-constexpr char kIdentityFile[] = "identity";  // the completeness marker
+constexpr char kIdentityFile[] = "identity";  // the trust record
 constexpr char kIdentityTempFile[] = "identity.tmp";
+constexpr char kTrustMagic[] = "CREMATRS";
+constexpr uint32_t kMaxTrustShards = 1 << 20;
 constexpr char kRingFile[] = "ring";
 constexpr char kRingTempFile[] = "ring.tmp";
 constexpr char kRingMagic[] = "CREMARNG";
 constexpr uint32_t kMaxSavedMembers = 65536;
 constexpr int kMaxRingReads = 4;
+constexpr absl::Duration kPersistRecheck = absl::Milliseconds(500);
 
 std::string EncodeRing(const std::vector<NodeId>& members) {
   WireWriter w;
@@ -64,6 +67,43 @@ bool DecodeRing(std::string_view bytes, std::vector<NodeId>* members) {
     NodeId m = kNoNode;
     if (!r.GetU32(&m) || m == kNoNode) return false;
     members->push_back(m);
+  }
+  return r.done();
+}
+
+// The trust record: magic, node id, shard count, the trusted shards, an XXH3 checksum.
+std::string EncodeTrust(NodeId self, uint32_t num_shards, const absl::btree_set<ShardId>& trusted) {
+  WireWriter w;
+  w.PutBytes(kTrustMagic);
+  w.PutU32(self);
+  w.PutU32(num_shards);
+  w.PutU32(static_cast<uint32_t>(trusted.size()));
+  for (ShardId shard : trusted) w.PutU32(shard);
+  std::string body = std::move(w).Finish();
+  WireWriter sum;
+  sum.PutU64(XXH3_64bits(body.data(), body.size()));
+  return body + std::move(sum).Finish();
+}
+
+bool DecodeTrust(std::string_view bytes, NodeId self, uint32_t num_shards,
+                 absl::btree_set<ShardId>* trusted) {
+  if (bytes.size() < 8) return false;
+  const std::string_view body = bytes.substr(0, bytes.size() - 8);
+  WireReader sum(bytes.substr(bytes.size() - 8));
+  uint64_t checksum = 0;
+  if (!sum.GetU64(&checksum) || checksum != XXH3_64bits(body.data(), body.size())) return false;
+  WireReader r(body);
+  std::string magic;
+  uint32_t id = kNoNode, shards = 0, count = 0;
+  if (!r.GetBytes(&magic, 16) || magic != kTrustMagic || !r.GetU32(&id) || id != self ||
+      !r.GetU32(&shards) || shards != num_shards || !r.GetCount(&count, kMaxTrustShards)) {
+    return false;
+  }
+  trusted->clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t shard = 0;
+    if (!r.GetU32(&shard) || shard >= num_shards) return false;
+    trusted->insert(static_cast<ShardId>(shard));
   }
   return r.done();
 }
@@ -138,6 +178,7 @@ absl::Status EventualNode::Start() {
   // Request ids start at a random point so replies meant for an earlier incarnation of this node
   // (same id space, still in flight) are not mistaken for ours.
   next_id_ = random_.Next() >> 1;
+  session_ = random_.Next() | 1;
   mutations_ = std::make_unique<Channel<Mutation>>(env_.executor, config_.max_pending_mutations);
   absl::StatusOr<discovery::MembershipSource::SubscriptionId> subscribed =
       membership_->Subscribe([this](const membership::MembershipEvent& event) {
@@ -200,8 +241,8 @@ absl::Status EventualNode::Recover() {
     // An unreadable snapshot: this replica's data is lost; start empty and recover it from the
     // other replicas (the fresh-disk path below makes sure no read is served before that).
     env_.tracer->Record("eventual.data_lost", data.status().ToString());
-    // The completeness marker goes first: a crash half-way through must not leave a disk that
-    // looks complete but lacks what this node acknowledged.
+    // The trust record goes first: a crash half-way through must not leave a disk that trusts
+    // shards whose records it lost.
     if (absl::Status s = env_.disk->Delete(config_.disk_prefix + kIdentityFile);
         !s.ok() && !absl::IsNotFound(s)) {
       return s;
@@ -232,8 +273,10 @@ absl::Status EventualNode::Recover() {
   absl::StatusOr<std::unique_ptr<DurableMap>> hint_map =
       DurableMap::Open(env_.disk, hint_prefix, {}, &hint_contents, &recovery);
   if (absl::IsDataLoss(hint_map.status())) {
+    env_.tracer->Record("eventual.hints_lost", hint_map.status().ToString());
     absl::Status wipe = DurableMap::Wipe(env_.disk, hint_prefix);
     if (!wipe.ok()) return wipe;
+    if (observer_ != nullptr) observer_->HintsLost(env_.self);
     hint_map = DurableMap::Open(env_.disk, hint_prefix, {}, &hint_contents, &recovery);
   }
   if (!hint_map.ok()) return hint_map.status();
@@ -250,15 +293,20 @@ absl::Status EventualNode::Recover() {
   stats_.recovered_hints += recovered_hints.size();
   hint_map_ = std::move(*hint_map);
 
-  // The completeness marker tells a disk holding everything this node acknowledged from a new,
-  // wiped or not yet resynchronised one (see MarkDiskComplete).
-  absl::StatusOr<bool> complete = ReadCompleteMarker();
-  if (!complete.ok()) return complete.status();
-  fresh_disk_ = (wiped || !*complete) && !config_.bootstrap_new_cluster;
-  if (!*complete && config_.bootstrap_new_cluster) {
+  // The trust record names the shards whose records this disk holds completely (PersistTrust);
+  // absent on a new or wiped disk, so nothing is trusted until synchronised.
+  absl::StatusOr<std::optional<absl::btree_set<ShardId>>> recorded = ReadTrustRecord();
+  if (!recorded.ok()) return recorded.status();
+  recovered_trusted_.clear();
+  if (*recorded && !wiped) recovered_trusted_ = std::move(**recorded);
+  if (!*recorded && config_.bootstrap_new_cluster) {
     // A founding member's empty disk is complete: it never acknowledged anything.
-    if (absl::Status s = WriteCompleteMarker(); !s.ok()) return s;
+    for (ShardId shard = 0; shard < config_.store.num_shards; ++shard) {
+      recovered_trusted_.insert(shard);
+    }
+    if (absl::Status s = WriteTrustRecord(recovered_trusted_); !s.ok()) return s;
   }
+  persisted_trusted_ = recovered_trusted_;
   // The last ring this node knew (absent, damaged or unreadable: the initial members, if any).
   remembered_members_ = config_.initial_members;
   absl::StatusOr<std::unique_ptr<File>> ring_file =
@@ -273,67 +321,77 @@ absl::Status EventualNode::Recover() {
       }
     }
   }
-  if (observer_ != nullptr && !recovered_hints.empty()) {
-    observer_->HintsRecovered(env_.self, recovered_hints);
-  }
+  if (observer_ != nullptr) observer_->HintsRecovered(env_.self, recovered_hints);
   env_.tracer->Record("eventual.recovered",
                       absl::StrCat("records=", store_.size(), " hints=", hints_.size(),
-                                   fresh_disk_ ? " fresh" : " intact"));
+                                   " trusted=", recovered_trusted_.size()));
   return absl::OkStatus();
 }
 
-std::string EventualNode::CompleteMarkerContents() const {
-  return absl::StrCat("crema-eventual node ", env_.self, " complete\n");
-}
-
-absl::StatusOr<bool> EventualNode::ReadCompleteMarker() {
-  absl::StatusOr<std::unique_ptr<File>> marker =
+absl::StatusOr<std::optional<absl::btree_set<ShardId>>> EventualNode::ReadTrustRecord() {
+  absl::StatusOr<std::unique_ptr<File>> file =
       env_.disk->Open(config_.disk_prefix + kIdentityFile, OpenMode::kOpenExisting);
-  if (absl::IsNotFound(marker.status())) return false;
-  if (!marker.ok()) return marker.status();
-  const std::string expected = CompleteMarkerContents();
+  if (absl::IsNotFound(file.status())) return std::nullopt;
+  if (!file.ok()) return file.status();
   for (int attempt = 0; attempt < kMaxRingReads; ++attempt) {
-    absl::StatusOr<std::string> bytes = (*marker)->Read(0, expected.size() + 1);
-    if (bytes.ok() && *bytes == expected) return true;
+    absl::StatusOr<std::string> bytes = (*file)->Read(0, (*file)->Size());
+    absl::btree_set<ShardId> trusted;
+    if (bytes.ok() && DecodeTrust(*bytes, env_.self, config_.store.num_shards, &trusted)) {
+      return trusted;
+    }
   }
-  // Unreadable or not ours (e.g. the unsynced marker of an older version): treat the disk as
-  // incomplete — it only costs a resynchronisation.
-  env_.tracer->Record("eventual.marker_invalid", "");
-  return false;
+  // Unreadable or not ours (e.g. the completeness marker of an older version, or a different
+  // shard count): trust nothing — it only costs a resynchronisation.
+  env_.tracer->Record("eventual.trust_record_invalid", "");
+  return std::nullopt;
 }
 
-absl::Status EventualNode::WriteCompleteMarker() {
+absl::Status EventualNode::WriteTrustRecord(const absl::btree_set<ShardId>& trusted) {
   const std::string temp = config_.disk_prefix + kIdentityTempFile;
   absl::StatusOr<std::unique_ptr<File>> file = env_.disk->Open(temp, OpenMode::kCreate);
   absl::Status status = file.status();
   if (status.ok()) status = (*file)->Truncate(0);
-  if (status.ok()) status = (*file)->Write(0, CompleteMarkerContents());
+  if (status.ok()) {
+    status = (*file)->Write(0, EncodeTrust(env_.self, config_.store.num_shards, trusted));
+  }
   if (status.ok()) status = (*file)->Sync();
   if (status.ok()) status = env_.disk->Rename(temp, config_.disk_prefix + kIdentityFile);
   return status;
 }
 
-void EventualNode::MarkDiskComplete() {
-  if (!fresh_disk_ || stopped_) return;
-  const EventualRing& ring = Ring();
-  for (ShardId shard = 0; shard < config_.store.num_shards; ++shard) {
-    if (ring.IsOwner(shard, env_.self) && !trusted_.contains(shard)) return;
-  }
-  if (absl::Status s = WriteCompleteMarker(); !s.ok()) {
-    env_.tracer->Record("eventual.marker_failed", s.ToString());  // next round tries again
+void EventualNode::PersistTrust() {
+  if (trusted_ == persisted_trusted_) return;
+  const absl::btree_set<ShardId> snapshot = trusted_;
+  if (absl::Status s = WriteTrustRecord(snapshot); s.ok()) {
+    persisted_trusted_ = snapshot;
     return;
+  } else {
+    env_.tracer->Record("eventual.trust_record_failed", s.ToString());
   }
-  fresh_disk_ = false;
-  env_.tracer->Record("eventual.disk_complete", "");
+  // A failed write (disk full, say) must not leave a record that trusts a shard the node no
+  // longer trusts: then the record goes, and a restart trusts nothing (costs a resync).
+  const bool only_additions = std::includes(snapshot.begin(), snapshot.end(),
+                                            persisted_trusted_.begin(), persisted_trusted_.end());
+  if (only_additions) return;  // the old record is a subset: still true; retried next round
+  absl::Status deleted = env_.disk->Delete(config_.disk_prefix + kIdentityFile);
+  if (deleted.ok() || absl::IsNotFound(deleted)) persisted_trusted_.clear();
+}
+
+void EventualNode::PersistLoop() {
+  while (!stopped_) {
+    PersistTrust();
+    SaveRing();
+    const absl::Status waited = env_.executor->Wait(persist_wake_, Now() + kPersistRecheck);
+    if (absl::IsCancelled(waited)) return;
+  }
 }
 
 void EventualNode::AfterRecovery() {
   recovered_ = true;
-  if (!fresh_disk_) {
-    for (ShardId shard = 0; shard < config_.store.num_shards; ++shard) trusted_.insert(shard);
-  }
+  trusted_ = recovered_trusted_;  // only what the trust record names
   (void)Ring();  // prunes trusted_ to the shards owned now
   SpawnTracked("eventual.commit", [this] { CommitLoop(); });
+  SpawnTracked("eventual.persist", [this] { PersistLoop(); });
   SpawnTracked("eventual.sync", [this] { SyncLoop(); });
   SpawnTracked("eventual.hints", [this] { HintLoop(); });
   SpawnTracked("eventual.maintenance", [this] { MaintenanceLoop(); });
@@ -431,6 +489,15 @@ const EventualRing& EventualNode::Ring() {
     if (before) {
       recent_rings_.emplace_back(*before, now);
       if (recent_rings_.size() > kMaxRecentRings) recent_rings_.pop_front();
+    } else if (!config_.bootstrap_new_cluster && next.Contains(env_.self) &&
+               std::find(remembered_members_.begin(), remembered_members_.end(), env_.self) ==
+                   remembered_members_.end()) {
+      // A joining node's first ring already holds itself, while the others' rings do not yet:
+      // for them its arrival is a ring change, and so it is for the writes it coordinates —
+      // they must also reach the owners in the ring without it (seed 3927 of the dynamo sweep:
+      // a joiner's first W=ALL~ write went to itself and two others, and an R=ONE~ read through
+      // an owner in the old ring, which never got it, missed it).
+      recent_rings_.emplace_back(next.Without(env_.self), now);
     }
     ring_ = std::move(next);
     ring_dirty_ = true;
@@ -444,8 +511,14 @@ const EventualRing& EventualNode::Ring() {
 void EventualNode::OnRingChanged(const EventualRing& before, const EventualRing& after) {
   // A shard this node no longer owns is no longer trusted: should it own it again later, it has
   // missed the writes in between and must synchronise first.
+  bool distrusted = false;
   for (auto it = trusted_.begin(); it != trusted_.end();) {
-    it = after.IsOwner(*it, env_.self) ? std::next(it) : trusted_.erase(it);
+    if (after.IsOwner(*it, env_.self)) {
+      ++it;
+    } else {
+      it = trusted_.erase(it);
+      distrusted = true;
+    }
   }
   for (auto it = synced_.begin(); it != synced_.end();) {
     it = after.IsOwner(it->first, env_.self) ? std::next(it) : synced_.erase(it);
@@ -462,7 +535,11 @@ void EventualNode::OnRingChanged(const EventualRing& before, const EventualRing&
   }
   env_.tracer->Record("eventual.ring", absl::StrJoin(after.members(), ","));
   (void)before;
-  if (recovered_) sync_wake_.WakeAll(*env_.executor);
+  if (recovered_) {
+    sync_wake_.WakeAll(*env_.executor);
+    // The ring is saved, and a shard no longer trusted leaves the trust record, promptly.
+    if (distrusted || ring_dirty_) persist_wake_.WakeAll(*env_.executor);
+  }
 }
 
 void EventualNode::SaveRing() {

@@ -46,7 +46,8 @@
 //     move data (Dynamo §4.8). For ownership_settle after this node's ring changed, a write must
 //     also be acknowledged by enough of the key's previous owners (n_live_old − N + W of them, if
 //     positive) so that a coordinator still reading with the old ring meets it — Cassandra's
-//     "pending ranges" idea.
+//     "pending ranges" idea. A joining node (absent from its remembered ring) takes its own
+//     arrival as such a change: its first ring's "previous" ring is the ring without it.
 //   * Rebalancing: a node that gains a shard (a member joined or left) pulls it from the owners of
 //     the old and new ring before serving reads of it; a node holding data for shards it no longer
 //     owns pushes it to the owners and then drops it (hand-off). `Decommission` pushes everything
@@ -54,7 +55,7 @@
 //     once more after leave_settle.
 //
 // Readiness (why a replica may answer a read "not ready"): the quorum argument needs every replica
-// to hold what it acknowledged. A node whose disk came back empty (identity marker missing: a new
+// to hold what it acknowledged. A node whose disk came back empty (trust record missing: a new
 // node, or a disk wiped for good) or that gained a shard has acknowledged nothing for it yet,
 // while the coordinator may count it as a replica. So such a shard is *untrusted* until the node
 // has run an anti-entropy exchange with every peer that owns the shard in its ring (and in the
@@ -63,10 +64,12 @@
 // (or the fresh disk started): by then every coordinator has heard of the change, so the writes
 // that coordinators still using the old ring sent to the old owners are there to pull. Peers
 // unavailable for recovery_skip_after are skipped (liveness over a dead peer, documented).
-// Writes are always accepted. A node with an intact disk trusts the shards it owns at start; a
-// disk is intact only once it has been complete — a fresh disk becomes so when it has
-// synchronised every shard it owns (a crash before then, or a failed first recovery, must not
-// turn an empty disk into a trusted one: the completeness marker, eventual_node.cc).
+// Writes are always accepted. At a restart a node trusts only the shards its trust record names
+// (the shards it trusted before, persisted beside the data; see ReadTrustRecord) and still owns —
+// not a shard it gained just before a crash, or in a ring change while it was down, and never
+// synchronised; nor, on a new or wiped disk, anything. Additions to the record may lag (a restart
+// then resynchronises them); a removal is written as soon as the persist fiber runs — a crash in
+// between is the window in which the node had not heard of the ring change either.
 //
 // Bounds: max_inflight_requests coordinated operations, max_pending_mutations queued durable
 // mutations, message sizes (messages.h), the hint set and the store (capacity). Malformed messages
@@ -190,19 +193,22 @@ class EventualNode {
   bool ReadyFor(ShardId shard, absl::Span<const NodeId> listed);
   bool Skippable(NodeId peer);
   absl::Status Recover();
-  // The completeness marker ("identity" under disk_prefix): present, and exactly
-  // CompleteMarkerContents, only on a disk that holds every record this node acknowledged. It is
-  // written (temp, Sync, Rename) once a fresh disk has synchronised every shard it owns, and
-  // deleted before a damaged data map is wiped; until then every restart is a fresh start again.
-  std::string CompleteMarkerContents() const;
-  // False if absent, unreadable or not exactly ours; an error if the disk failed (retry).
-  absl::StatusOr<bool> ReadCompleteMarker();
-  absl::Status WriteCompleteMarker();
-  // A fresh disk whose owned shards are all trusted now: writes the marker (fiber-only).
-  void MarkDiskComplete();
+  // The trust record ("identity" under disk_prefix): the shards whose records this disk holds
+  // completely — every record this node acknowledged for them, and what their other owners held
+  // when it synchronised them. A restart trusts exactly the recorded shards it still owns; a
+  // new or wiped disk has no record and trusts nothing until synchronised. Written (temp, Sync,
+  // Rename) by PersistLoop whenever the trusted set changed; deleted before a damaged data map
+  // is wiped. Absent, damaged or not ours (an older version's marker): nothing is trusted.
+  absl::StatusOr<std::optional<absl::btree_set<ShardId>>> ReadTrustRecord();
+  absl::Status WriteTrustRecord(const absl::btree_set<ShardId>& trusted);
+  // Makes the record match trusted_ (fiber-only). Additions may lag (a restart then resyncs
+  // them); a failed write that would have removed a shard deletes the record instead.
+  void PersistTrust();
   // Saves the ring's members (fiber-only; atomic write-rename). Errors only cost the next restart
   // a smaller first ring.
   void SaveRing();
+  // The only writer of the trust record and the ring file: woken by ring and trust changes.
+  void PersistLoop();
   void AfterRecovery();
   absl::Status CheckServing() const;
   FiberId SpawnTracked(std::string name, absl::AnyInvocable<void()> body);
@@ -275,10 +281,10 @@ class EventualNode {
   bool stopped_ = false;
   bool leaving_ = false;
   bool left_ = false;
-  bool fresh_disk_ = false;
   absl::Time started_at_;
   std::vector<FiberId> fibers_;
   size_t inflight_ = 0;
+  uint64_t session_ = 0;  // this incarnation's client-protocol session (messages.h), never 0
 
   // Client requests seen recently, so a duplicated request is answered, not coordinated twice:
   // (client, req) -> the reply (empty while in flight); at most kMaxRememberedClientRequests,
@@ -304,6 +310,9 @@ class EventualNode {
   absl::btree_map<NodeId, absl::Time> dead_since_;
   absl::btree_map<NodeId, absl::Time> unavailable_since_;
   absl::btree_set<ShardId> trusted_;
+  absl::btree_set<ShardId> recovered_trusted_;  // the trust record read at recovery
+  absl::btree_set<ShardId> persisted_trusted_;  // what the record on disk names now
+  WaitList persist_wake_;
   absl::btree_map<ShardId, absl::Time> acquired_at_;  // untrusted owned shards: when gained
   absl::btree_map<ShardId, absl::btree_set<NodeId>> synced_;
   WaitList sync_wake_;

@@ -1,6 +1,7 @@
 // Background work of EventualNode: synchronising untrusted shards, hand-off of shards no longer
 // owned, periodic anti-entropy, hint replay and expiry, purging, and decommissioning.
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "node/eventual/driver/eventual_node.h"
@@ -36,11 +37,7 @@ void EventualNode::SyncLoop() {
         unavailable_since_.try_emplace(member, now);
       }
     }
-    SaveRing();
-    if (membership_->Joined()) {
-      SyncUntrusted();
-      MarkDiskComplete();
-    }
+    if (membership_->Joined()) SyncUntrusted();
     if (!config_.bugs.no_repair && !leaving_) HandOff();
     if (Now() >= next_exchange) {
       if (!config_.bugs.no_repair) PeriodicExchange();
@@ -96,6 +93,7 @@ void EventualNode::SyncUntrusted() {
     ++promoted;
   }
   if (promoted > 0) {
+    persist_wake_.WakeAll(*env_.executor);  // the trust record names them soon
     env_.tracer->Record("eventual.trusted", absl::StrCat(promoted, " shards, ",
                                                          untrusted.size() - promoted, " left"));
   }
@@ -159,7 +157,6 @@ void EventualNode::HintLoop() {
   while (!stopped_) {
     if (!env_.executor->Sleep(config_.hint_replay_interval).ok()) return;
     const absl::Time wall = Wall();
-    const EventualRing& ring = Ring();
     auto remove = [&](const Hint& hint, HintOutcome outcome) {
       Mutation m;
       m.kind = MutationKind::kRemoveHint;
@@ -169,20 +166,42 @@ void EventualNode::HintLoop() {
       m.outcome = outcome;
       (void)Enqueue(std::move(m));
     };
-    for (const Hint& hint : hints_.Expired(wall, kMaxHintRemovalsPerRound)) {
-      remove(hint, HintOutcome::kExpired);
-    }
+    // An expired or orphaned hint may hold the only copy of a write (a sloppy W=1 acknowledged
+    // by this stand-in alone): its record moves into this node's store first, which hand-off
+    // pushes to the key's owners once they are all healthy (seed 5094 of the dynamo sweep: a
+    // stand-in cut off for longer than the hint window dropped the only copy of a W=ONE~ write).
+    // Only hints whose record is stored (or superseded there) end; the rest wait a round.
+    auto retire = [&](std::vector<Hint> hints, HintOutcome outcome) {
+      if (hints.empty()) return true;
+      std::vector<KeyedRecord> records;
+      records.reserve(hints.size());
+      for (const Hint& hint : hints) records.push_back({hint.key, hint.record});
+      auto promise = std::make_shared<Promise<std::vector<ReplicaStatus>>>(env_.executor);
+      Future<std::vector<ReplicaStatus>> future = promise->GetFuture();
+      ApplyRecords(std::move(records), [promise](std::vector<ReplicaStatus> statuses) {
+        promise->Set(std::move(statuses));
+      });
+      absl::StatusOr<std::vector<ReplicaStatus>> statuses = future.Wait();
+      if (!statuses.ok()) return false;  // stopped
+      for (size_t i = 0; i < hints.size() && i < statuses->size(); ++i) {
+        if ((*statuses)[i] == ReplicaStatus::kOk) remove(hints[i], outcome);
+      }
+      return true;
+    };
+    if (!retire(hints_.Expired(wall, kMaxHintRemovalsPerRound), HintOutcome::kExpired)) return;
+    std::vector<Hint> orphaned;
     for (NodeId target : hints_.Targets()) {
-      if (ring.Contains(target)) continue;
-      for (const Hint& hint : hints_.Batch(target, "", kMaxHintRemovalsPerRound, SIZE_MAX)) {
-        remove(hint, HintOutcome::kOrphaned);
+      if (Ring().Contains(target)) continue;
+      for (Hint& hint : hints_.Batch(target, "", kMaxHintRemovalsPerRound, SIZE_MAX)) {
+        orphaned.push_back(std::move(hint));
       }
     }
+    if (!retire(std::move(orphaned), HintOutcome::kOrphaned)) return;
     if (config_.bugs.no_repair) continue;
     if (env_.buggify != nullptr && env_.buggify->Fire("eventual.late_hint")) continue;
     for (NodeId target : hints_.Targets()) {
       if (stopped_) return;
-      if (ring.Contains(target) && Healthy(target)) DeliverHints(target);
+      if (Ring().Contains(target) && Healthy(target)) DeliverHints(target);
     }
   }
 }

@@ -2,8 +2,10 @@
 // the one fiber that makes every mutation durable (group commit) before applying it in memory and
 // acknowledging it.
 #include <algorithm>
+#include <cassert>
 #include <memory>
 
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 #include "node/eventual/driver/eventual_node.h"
 
@@ -167,6 +169,9 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
   // Records staged earlier in this batch, so later mutations of the same key see them.
   absl::btree_map<std::string, Record> staged;
   absl::btree_map<std::pair<NodeId, std::string>, Record> staged_hints;
+  // Hints whose removal this batch staged: a second removal of the same hint (delivered and
+  // expired in one batch: seed 5485 of the dynamo sweep) is a no-op, not a second ending.
+  absl::btree_set<std::pair<NodeId, std::string>> removed_hints;
   for (size_t i = 0; i < batch.size(); ++i) {
     Mutation& m = batch[i];
     switch (m.kind) {
@@ -219,10 +224,12 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
       case MutationKind::kRemoveHint: {
         const Hint* hint = hints_.Find(m.target, m.key);
         if (hint == nullptr || hint->record.version != m.record.version ||
-            staged_hints.contains({m.target, m.key})) {
+            staged_hints.contains({m.target, m.key}) ||
+            !removed_hints.insert({m.target, m.key}).second) {
           break;
         }
         hint_map_->Erase(HintSet::StorageKey(m.target, m.key));
+        if (observer_ != nullptr) observer_->HintRemovalStaged(env_.self, *hint, m.outcome);
         effects[i] = Effect::kHint;
         break;
       }
@@ -272,7 +279,10 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
           break;
         }
         case MutationKind::kRemoveHint: {
-          const Hint removed = *hints_.Find(m.target, m.key);
+          const Hint* found = hints_.Find(m.target, m.key);
+          assert(found != nullptr);  // staged once per batch (removed_hints)
+          if (found == nullptr) break;
+          const Hint removed = *found;
           hints_.Remove(m.target, m.key, m.record.version);
           switch (m.outcome) {
             case HintOutcome::kDelivered: ++stats_.hints_delivered; break;

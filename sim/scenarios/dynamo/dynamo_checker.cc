@@ -37,6 +37,9 @@ void DynamoChecker::DiskWiped(NodeId node) {
   for (auto it = stamped_hints_.begin(); it != stamped_hints_.end();) {
     it = std::get<0>(it->first) == node ? stamped_hints_.erase(it) : std::next(it);
   }
+  for (auto it = staged_removals_.begin(); it != staged_removals_.end();) {
+    it = std::get<0>(it->first) == node ? staged_removals_.erase(it) : std::next(it);
+  }
 }
 
 void DynamoChecker::HintStamped(NodeId stand_in, const eventual::Hint& hint) {
@@ -60,8 +63,17 @@ void DynamoChecker::HintStored(NodeId stand_in, const eventual::Hint& hint) {
 
 void DynamoChecker::HintEnded(NodeId stand_in, const eventual::Hint& hint,
                               eventual::HintOutcome outcome) {
+  const HintKey key{stand_in, hint.target, hint.key, hint.record.version};
+  staged_removals_.erase(key);
+  EndHint(key, hint, outcome, Now());
+  if (outcome == eventual::HintOutcome::kDelivered) CheckDelivered(stand_in, hint);
+}
+
+void DynamoChecker::EndHint(const HintKey& key, const eventual::Hint& hint,
+                            eventual::HintOutcome outcome, int64_t at_ns) {
+  const NodeId stand_in = std::get<0>(key);
   ++hints_ended_;
-  auto it = pending_hints_.find({stand_in, hint.target, hint.key, hint.record.version});
+  auto it = pending_hints_.find(key);
   if (it == pending_hints_.end()) {
     return Fail(absl::StrCat("HINTS: node ", stand_in, " ended a hint it never stored: ", hint.key,
                              " for node ", hint.target, " (", eventual::HintOutcomeName(outcome), ")"));
@@ -72,47 +84,105 @@ void DynamoChecker::HintEnded(NodeId stand_in, const eventual::Hint& hint,
     auto slack = clock_slack_.find(stand_in);
     const absl::Duration allowed =
         hint_window_ - (slack == clock_slack_.end() ? absl::ZeroDuration() : slack->second);
-    const absl::Duration age = absl::Nanoseconds(Now() - stored_ns);
+    const absl::Duration age = absl::Nanoseconds(at_ns - stored_ns);
     if (age < allowed) {
       Fail(absl::StrCat("HINTS: node ", stand_in, " expired a hint for node ", hint.target, " ",
                         absl::FormatDuration(age), " after stamping it, before the window (",
                         absl::FormatDuration(hint_window_), " less clock slack)"));
     }
   }
-  if (outcome == eventual::HintOutcome::kDelivered && cluster_ != nullptr) {
-    eventual::EventualNode* target = cluster_->node(hint.target);
-    if (target != nullptr && target->recovered()) {
-      const eventual::Record* held = target->store().Find(hint.key);
-      if (held == nullptr || held->version < hint.record.version) {
-        Fail(absl::StrCat("HINTS: node ", stand_in, " reports hint ", hint.key, "@",
-                          hint.record.version.ToString(), " delivered, but node ", hint.target,
-                          " holds ", held ? held->version.ToString() : std::string("nothing")));
-      }
+}
+
+void DynamoChecker::CheckDelivered(NodeId stand_in, const eventual::Hint& hint) {
+  if (cluster_ == nullptr) return;
+  eventual::EventualNode* target = cluster_->node(hint.target);
+  if (target != nullptr && target->recovered()) {
+    const eventual::Record* held = target->store().Find(hint.key);
+    if (held == nullptr || held->version < hint.record.version) {
+      Fail(absl::StrCat("HINTS: node ", stand_in, " reports hint ", hint.key, "@",
+                        hint.record.version.ToString(), " delivered, but node ", hint.target,
+                        " holds ", held ? held->version.ToString() : std::string("nothing")));
     }
   }
 }
 
+void DynamoChecker::HintRemovalStaged(NodeId stand_in, const eventual::Hint& hint,
+                                      eventual::HintOutcome outcome) {
+  const HintKey key{stand_in, hint.target, hint.key, hint.record.version};
+  staged_removals_.insert_or_assign(key, StagedRemoval{hint, outcome, Now()});
+  // A delivery is acknowledged by the target before its removal is staged: it holds it now.
+  if (outcome == eventual::HintOutcome::kDelivered) CheckDelivered(stand_in, hint);
+}
+
 void DynamoChecker::HintsRecovered(NodeId stand_in, const std::vector<eventual::Hint>& hints) {
   absl::btree_set<HintKey> found;
+  absl::btree_map<std::pair<NodeId, std::string>, eventual::Version> newest_found;
   for (const eventual::Hint& h : hints) {
     const HintKey key{stand_in, h.target, h.key, h.record.version};
     found.insert(key);
+    newest_found[{h.target, h.key}] = h.record.version;
     // A hint on disk we were not told about: a failed commit left it behind. It is a hint now,
     // from its stamp if we saw it.
     auto stamped = stamped_hints_.find(key);
     pending_hints_.try_emplace(key, stamped != stamped_hints_.end() ? stamped->second : Now());
   }
+  std::vector<HintKey> pending_here;
   for (const auto& [key, stored] : pending_hints_) {
-    if (std::get<0>(key) == stand_in && !found.contains(key)) {
-      return Fail(absl::StrCat("HINTS: node ", stand_in, " lost durable hint ", std::get<2>(key),
-                               " for node ", std::get<1>(key), " across a restart"));
+    if (std::get<0>(key) == stand_in && !found.contains(key)) pending_here.push_back(key);
+  }
+  for (const HintKey& key : pending_here) {
+    const auto& [node, target, hint_key, version] = key;
+    // A removal whose commit the crash interrupted after its write reached the disk.
+    if (auto staged = staged_removals_.find(key); staged != staged_removals_.end()) {
+      const StagedRemoval removal = staged->second;
+      staged_removals_.erase(staged);
+      EndHint(key, removal.hint, removal.outcome, removal.staged_ns);
+      continue;
     }
+    // Replaced on disk by a newer hint for the same target and key whose commit the crash
+    // interrupted (the newer one is pending now).
+    if (auto newer = newest_found.find({target, hint_key});
+        newer != newest_found.end() && version < newer->second) {
+      eventual::Hint hint;
+      hint.target = target;
+      hint.key = hint_key;
+      hint.record.version = version;
+      EndHint(key, hint, eventual::HintOutcome::kSuperseded, Now());
+      continue;
+    }
+    return Fail(absl::StrCat("HINTS: node ", stand_in, " lost durable hint ", hint_key, "@",
+                             version.ToString(), " for node ", target, " across a restart"));
+  }
+  // Staged removals the crash cut off before they were durable: the hints are still pending.
+  for (auto it = staged_removals_.begin(); it != staged_removals_.end();) {
+    it = std::get<0>(it->first) == stand_in ? staged_removals_.erase(it) : std::next(it);
   }
 }
 
-void DynamoChecker::RecordTransferred(NodeId from, NodeId to, const std::string& key,
-                                      const eventual::Record& record) {
+void DynamoChecker::HintsLost(NodeId stand_in) {
+  for (auto it = pending_hints_.begin(); it != pending_hints_.end();) {
+    it = std::get<0>(it->first) == stand_in ? pending_hints_.erase(it) : std::next(it);
+  }
+  for (auto it = staged_removals_.begin(); it != staged_removals_.end();) {
+    it = std::get<0>(it->first) == stand_in ? staged_removals_.erase(it) : std::next(it);
+  }
+}
+
+void DynamoChecker::ExchangeStarted(NodeId initiator, uint64_t exchange) {
+  if (checking_transfers_) {
+    judged_exchanges_.insert({initiator, exchange});
+  } else {
+    judged_exchanges_.erase({initiator, exchange});  // a number reused by a new incarnation
+  }
+}
+
+void DynamoChecker::RecordTransferred(NodeId initiator, uint64_t exchange, NodeId from, NodeId to,
+                                      const std::string& key, const eventual::Record& record) {
   if (!checking_transfers_) return;
+  if (!judged_exchanges_.contains({initiator, exchange})) {
+    ++transfers_exempt_;
+    return;
+  }
   ++transfers_checked_;
   bool unknown = down_at_snapshot_.contains(from) || down_at_snapshot_.contains(to);
   if (!unknown && snapshot_ring_ && cluster_ != nullptr) {
@@ -212,7 +282,8 @@ std::string DynamoChecker::CheckHintsSettled() const {
   if (!pending_hints_.empty()) {
     const auto& [key, stored] = *pending_hints_.begin();
     return absl::StrCat("HINTS: ", pending_hints_.size(), " hints never ended, e.g. node ",
-                        std::get<0>(key), " holding ", std::get<2>(key), " for node ", std::get<1>(key));
+                        std::get<0>(key), " holding ", std::get<2>(key), "@", std::get<3>(key).ToString(),
+                        " for node ", std::get<1>(key), " (stamped at ", stored / 1000000, " ms)");
   }
   return "";
 }

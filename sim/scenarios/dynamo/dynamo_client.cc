@@ -89,21 +89,40 @@ void DynamoClient::RunOne(uint64_t seq) {
   const size_t index = ledger_->ops.size();
   ledger_->ops.push_back(op);
   while (replies_.TryRecv()) {}  // stale replies of earlier calls
+  uint64_t& session = sessions_[server];
+  request.session = session;
   env_.network->Send(server, Service::kEventual, eventual::EncodeMessage(request));
   const absl::Time deadline = env_.clock->MonotonicNow() + options_.timeout;
   std::optional<eventual::ClientReply> reply;
+  bool restarted = false;
   while (!reply) {
     const absl::Duration left = deadline - env_.clock->MonotonicNow();
     if (left <= absl::ZeroDuration()) break;
     absl::StatusOr<eventual::ClientReply> r = replies_.Recv(left);
     if (!r.ok()) break;
-    if (r->req == request.req) reply = *r;
+    if (r->req != request.req) continue;
+    if (r->session != request.session &&
+        static_cast<absl::StatusCode>(r->code) == absl::StatusCode::kFailedPrecondition) {
+      // Sent to another incarnation of the server: nothing was executed by this one.
+      session = r->session;
+      if (request.session != 0) {
+        restarted = true;  // an earlier incarnation may have executed a copy: outcome unknown
+        break;
+      }
+      // First contact: no incarnation executed it; send it again, under a new id so that
+      // answers to copies of the first send are not taken for answers to this one.
+      request.session = session;
+      request.req = ++next_req_;
+      env_.network->Send(server, Service::kEventual, eventual::EncodeMessage(request));
+      continue;
+    }
+    reply = *r;
   }
   DynamoOp& done = ledger_->ops[index];
   done.complete_ns = sim_->now_ns();
   if (!reply) {
     done.outcome = OpOutcome::kUnknown;
-    done.error = "no reply";
+    done.error = restarted ? "server restarted" : "no reply";
     return;
   }
   const auto code = static_cast<absl::StatusCode>(reply->code);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/time/time.h"
 #include "node/env.h"
 #include "node/eventual/core/messages.h"
@@ -84,6 +85,8 @@ class DynamoClient final : public sim::NodeProgram {
   Random random_;
   Channel<eventual::ClientReply> replies_;
   uint64_t next_req_;
+  // Each server's client-protocol session as last seen (eventual::ClientRequest::session).
+  absl::btree_map<NodeId, uint64_t> sessions_;
   uint64_t next_seq_ = 1;
   bool running_ = false;
 };

@@ -141,5 +141,67 @@ TEST(DynamoOraclesTest, DurabilityOracleCatchesAWriteLostWithEveryReplica) {
   EXPECT_TRUE(absl::StartsWith(lost, "DURABILITY:")) << lost;
 }
 
+// The hint oracle across restarts, on the checker alone. A stand-in that crashes inside the group
+// commit removing a delivered hint may come back without it (the removal's write reached the disk
+// before the crash; the dynamo sweep's seed 4397): that hint ended, delivered. A hint missing
+// after a restart with no removal staged was lost — the oracle must still say so, also when the
+// stand-in recovers no hints at all.
+eventual::Hint TestHint(NodeId target, const std::string& key, int64_t wall_ns) {
+  eventual::Hint h;
+  h.target = target;
+  h.key = key;
+  h.record.value = "v";
+  h.record.version.wall_ns = wall_ns;
+  h.record.version.node = 1;
+  return h;
+}
+
+TEST(DynamoCheckerTest, AHintWhoseRemovalACrashMadeDurableEnded) {
+  DynamoChecker checker(absl::Seconds(30), {});
+  const eventual::Hint hint = TestHint(2, "k", 100);
+  checker.HintStamped(4, hint);
+  checker.HintStored(4, hint);
+  checker.HintRemovalStaged(4, hint, eventual::HintOutcome::kDelivered);
+  checker.HintsRecovered(4, {});  // crashed inside the commit; the removal is on disk
+  EXPECT_EQ(checker.violation(), "");
+  EXPECT_EQ(checker.CheckHintsSettled(), "");
+}
+
+TEST(DynamoCheckerTest, AHintReplacedByANewerOneInACrashedCommitWasSuperseded) {
+  DynamoChecker checker(absl::Seconds(30), {});
+  const eventual::Hint old_hint = TestHint(2, "k", 100);
+  const eventual::Hint new_hint = TestHint(2, "k", 200);
+  checker.HintStamped(4, old_hint);
+  checker.HintStored(4, old_hint);
+  checker.HintStamped(4, new_hint);       // the crash cut its commit short, after the write
+  checker.HintsRecovered(4, {new_hint});  // the newer one replaced it on disk
+  EXPECT_EQ(checker.violation(), "");
+  checker.HintRemovalStaged(4, new_hint, eventual::HintOutcome::kExpired);
+  checker.HintEnded(4, new_hint, eventual::HintOutcome::kExpired);
+  EXPECT_NE(checker.violation(), "") << "expired at once: before its window";
+}
+
+TEST(DynamoCheckerTest, AHintMissingAfterARestartWithoutARemovalWasLost) {
+  DynamoChecker checker(absl::Seconds(30), {});
+  const eventual::Hint hint = TestHint(2, "k", 100);
+  checker.HintStamped(4, hint);
+  checker.HintStored(4, hint);
+  checker.HintsRecovered(4, {});
+  EXPECT_NE(checker.violation().find("lost durable hint"), std::string::npos) << checker.violation();
+}
+
+TEST(DynamoCheckerTest, AStagedRemovalTheCrashCutOffLeavesTheHintPending) {
+  DynamoChecker checker(absl::Seconds(30), {});
+  const eventual::Hint hint = TestHint(2, "k", 100);
+  checker.HintStamped(4, hint);
+  checker.HintStored(4, hint);
+  checker.HintRemovalStaged(4, hint, eventual::HintOutcome::kDelivered);
+  checker.HintsRecovered(4, {hint});  // the removal did not reach the disk
+  EXPECT_EQ(checker.violation(), "");
+  EXPECT_NE(checker.CheckHintsSettled(), "") << "the hint is still held: it has not ended";
+  checker.HintsRecovered(4, {});  // a later restart that finds it gone, with no removal staged
+  EXPECT_NE(checker.violation().find("lost durable hint"), std::string::npos) << checker.violation();
+}
+
 }  // namespace
 }  // namespace crema::dynamo

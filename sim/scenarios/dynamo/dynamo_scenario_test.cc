@@ -59,7 +59,21 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DynamoSeedTest, ::testing::Range(0, kSeedsPerRun
 //        marker restarted as an "intact" empty disk and answered a QUORUM read "absent".
 //   2449 a duplicated replica write in one group commit was acknowledged although the commit of
 //        its first copy failed (disk full); an R=ONE read then missed a W=ALL write.
-constexpr uint64_t kOnceFailingSeeds[] = {277, 1461, 1585, 2449};
+//   3927 a joining node's first writes went only to the owners of its own ring (itself among
+//        them), not also to those of the ring without it that the others still used: an R=ONE~
+//        read through such an owner missed a W=ALL~ write.
+//   4397 (oracle) a stand-in crashed inside the commit removing a delivered hint after the
+//        removal's write reached the disk; the checker, never told the hint ended, reported it
+//        "never ended" (and skipped its lost-hint check when a restart recovered no hints).
+//   5094 a stand-in cut off from the owners for longer than the 3 s hint window expired the
+//        hint that was the only copy of a W=ONE~ write, and the write was lost.
+//   5485 SIGSEGV: two removals of the same hint (delivered, expired) in one group commit; the
+//        second dereferenced the hint the first had removed.
+//   6753, 7021, 8261 a copy of a client request delayed across the coordinator's restart (which
+//        forgot its duplicate table) was executed again, writing the value at a new version;
+//        client requests now carry the coordinator's session (messages.h).
+constexpr uint64_t kOnceFailingSeeds[] = {277, 1461, 1585, 2449, 3927, 4397, 5094, 5485, 6753,
+                                          7021, 8261};
 
 class DynamoRegressionTest : public ::testing::TestWithParam<uint64_t> {};
 

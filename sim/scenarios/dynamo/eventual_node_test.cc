@@ -1,6 +1,7 @@
 // EventualNode on small simulated clusters, one behaviour per test: quorum reads and writes,
 // deletes and TTL, strict vs sloppy quorums with hinted hand-off, read repair, anti-entropy after
 // a partition, recovery of a wiped replica, joins and decommissioning.
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "sim/scenarios/dynamo/dynamo_cluster.h"
@@ -247,6 +248,166 @@ TEST_F(EventualNodeTest, AWipedReplicaThatRestartsBeforeCatchingUpStillTrustsNot
   ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(3) != nullptr && cluster.node(3)->recovered(); },
                                absl::Seconds(5)));
   EXPECT_TRUE(trusts_any());
+}
+
+// A node with an intact disk trusts at a restart only the shards it had synchronised before
+// (the trust record beside the data, eventual_node.cc) — not every shard it owns then. Here node 4
+// gains shards when node 2 leaves (node 2 cannot push to it: cut off), crashes before it has
+// synchronised them and restarts: it must not answer a ONE read of such a shard from its empty copy.
+TEST_F(EventualNodeTest, ARestartedNodeDoesNotTrustShardsItGainedButNeverSynchronised) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.eventual.anti_entropy_interval = absl::Hours(1);  // no periodic exchange fills the gained shards
+  o.eventual.hint_replay_interval = absl::Hours(1);
+  o.eventual.read_repair_one_in = 0;
+  o.eventual.ownership_settle = absl::Seconds(20);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  // Keys node 4 does not own now (their owners are 1, 2 and 3); it will own them once 2 has left.
+  std::vector<std::string> keys;
+  absl::btree_set<ShardId> gained;
+  for (int i = 0; keys.size() < 12 && i < 1000; ++i) {
+    const std::string key = absl::StrCat("key", i);
+    const std::vector<NodeId> owners = OwnersOf(cluster, key);
+    if (std::find(owners.begin(), owners.end(), NodeId{4}) != owners.end()) continue;
+    ASSERT_TRUE(cluster.Put(1, key, absl::StrCat("v", i), {Consistency::All()}).ok());
+    keys.push_back(key);
+    gained.insert(cluster.node(1)->store().PlaceOf(key).shard);
+  }
+  ASSERT_EQ(keys.size(), 12u);
+  // Node 2 leaves; its hand-off to node 4 is cut, so node 4 gains the shards empty.
+  const std::vector<sim::Link> cut = {{2, 4}, {4, 2}};
+  cluster.sim().network().SetPartition(cut, "cut 2-4");
+  absl::Status left = absl::UnknownError("not run");
+  cluster.server(2)->env.executor->Spawn("decommission", [&] {
+    left = cluster.node(2)->Decommission(absl::Seconds(2));
+  });
+  ASSERT_TRUE(cluster.RunUntil([&] { return left.code() != absl::StatusCode::kUnknown; },
+                               absl::Seconds(30)));
+  cluster.node(2)->Stop();
+  cluster.sim().Crash(2);
+  cluster.sim().network().HealPartition();
+  ASSERT_TRUE(cluster.RunUntil([&] { return !cluster.node(4)->Ring().Contains(2); }, absl::Seconds(10)));
+  cluster.sim().RunFor(absl::Seconds(1));  // the new ring is saved to disk
+  for (ShardId shard : gained) {
+    ASSERT_TRUE(cluster.node(4)->Ring().IsOwner(shard, 4));
+    ASSERT_FALSE(cluster.node(4)->Trusted(shard)) << "shard " << shard << " (still settling)";
+  }
+  for (const std::string& key : keys) ASSERT_EQ(cluster.node(4)->store().Find(key), nullptr) << key;
+  // A crash before it synchronised them, and a restart with the disk intact.
+  cluster.sim().Crash(4);
+  cluster.sim().Restart(4);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.MembershipAgrees(); }, absl::Seconds(15)));
+  for (ShardId shard : gained) {
+    ASSERT_TRUE(cluster.node(4)->Ring().IsOwner(shard, 4));
+    EXPECT_FALSE(cluster.node(4)->Trusted(shard))
+        << "shard " << shard << " gained but never synchronised is trusted after a restart";
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    absl::StatusOr<eventual::ReadResult> r = cluster.Get(4, keys[i], {Consistency::One()});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->found) << keys[i] << ": read from node 4's empty copy";
+  }
+  // Past ownership_settle it synchronises them, and then trusts them.
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.AllTrusted(); }, absl::Seconds(60)));
+  for (const std::string& key : keys) EXPECT_NE(cluster.node(4)->store().Find(key), nullptr) << key;
+  // Trusted once synchronised, it trusts them again after the next restart at once.
+  cluster.sim().RunFor(absl::Seconds(1));  // the trust record is written
+  cluster.sim().Crash(4);
+  cluster.sim().Restart(4);
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.MembershipAgrees(); }, absl::Seconds(15)));
+  for (ShardId shard : gained) EXPECT_TRUE(cluster.node(4)->Trusted(shard)) << "shard " << shard;
+}
+
+// A joining node's first ring already holds itself while the others' do not yet: its writes
+// must also reach the owners of the ring without it, as every other node's writes do after a ring
+// change (the dynamo sweep's seed 3927: a joiner's W=ALL~ write reached itself and two others, and
+// an R=ONE~ read through the third owner of the old ring, which had not heard of the joiner, missed
+// it). Here: right after node 5 starts, an ALL write through it must be held by the old owner it
+// displaces.
+TEST_F(EventualNodeTest, AJoinersWritesAlsoReachTheOwnersOfTheRingWithoutIt) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.spares = {5};
+  o.eventual.anti_entropy_interval = absl::Hours(1);  // only the write itself may place the key
+  o.eventual.hint_replay_interval = absl::Hours(1);
+  o.eventual.ownership_settle = absl::Seconds(20);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  const eventual::EventualConfig& c = cluster.options().eventual;
+  const eventual::EventualRing before({1, 2, 3, 4}, c.replication, c.vnodes, c.store.num_shards);
+  const eventual::EventualRing after({1, 2, 3, 4, 5}, c.replication, c.vnodes, c.store.num_shards);
+  std::string key;
+  NodeId displaced = kNoNode;
+  for (int i = 0; i < 1000 && displaced == kNoNode; ++i) {
+    key = absl::StrCat("key", i);
+    const ShardId shard = cluster.node(1)->store().PlaceOf(key).shard;
+    if (!after.IsOwner(shard, 5)) continue;
+    for (NodeId old_owner : before.Owners(shard)) {
+      if (!after.IsOwner(shard, old_owner)) displaced = old_owner;
+    }
+  }
+  ASSERT_NE(displaced, kNoNode);
+  cluster.sim().Start(5);
+  absl::StatusOr<eventual::WriteResult> put = absl::UnavailableError("not tried");
+  for (int attempt = 0; attempt < 100 && !put.ok(); ++attempt) {
+    if (cluster.node(5) != nullptr && cluster.node(5)->recovered()) {
+      put = cluster.Put(5, key, "v", {Consistency::All()});
+    }
+    if (!put.ok()) cluster.sim().RunFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(put.ok()) << put.status();
+  const eventual::Record* held = cluster.node(displaced)->store().Find(key);
+  ASSERT_NE(held, nullptr) << "node " << displaced << ", an owner of " << key
+                           << " without the joiner, did not get the joiner's ALL write";
+  EXPECT_EQ(held->value, "v");
+}
+
+// An expired hint may be the only copy of an acknowledged write: a stand-in cut off from every
+// owner acknowledges a W=ONE~ write with its own hint, and the hint window passes before the
+// owners are reachable again. The record must survive the expiry and reach the owners (the dynamo
+// sweep's seed 5094: the expired hint was dropped, and with it the write).
+TEST_F(EventualNodeTest, AnExpiredHintsRecordStillReachesTheOwners) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.eventual.hints.window = absl::Seconds(1);
+  o.eventual.hint_replay_interval = absl::Milliseconds(100);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  // A key node 4 does not own: node 4 will be its only (stand-in) holder.
+  std::string key;
+  for (int i = 0; i < 1000; ++i) {
+    key = absl::StrCat("key", i);
+    const std::vector<NodeId> owners = OwnersOf(cluster, key);
+    if (std::find(owners.begin(), owners.end(), NodeId{4}) == owners.end()) break;
+  }
+  std::vector<sim::Link> cut;
+  for (NodeId other : {1, 2, 3}) {
+    cut.push_back({4, other});
+    cut.push_back({other, 4});
+  }
+  cluster.sim().network().SetPartition(cut, "isolate 4");
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    for (NodeId other : {1, 2, 3}) {
+      if (cluster.server(4)->source->IsAvailable(other)) return false;
+    }
+    return true;
+  }, absl::Seconds(30)));
+  Consistency one = Consistency::One();
+  one.sloppy = true;
+  absl::StatusOr<eventual::WriteResult> put = cluster.Put(4, key, "only-here", {one});
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_EQ(put->hinted, 1);
+  ASSERT_EQ(cluster.node(4)->hints().size(), 1u);
+  // The window passes while node 4 is still cut off: the hint expires.
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(4)->stats().hints_expired >= 1; },
+                               absl::Seconds(10)));
+  cluster.sim().network().HealPartition();
+  std::string why;
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    return cluster.MembershipAgrees() && cluster.AllTrusted() && cluster.Converged(&why);
+  }, absl::Seconds(60))) << why;
+  absl::StatusOr<eventual::ReadResult> r = cluster.Get(1, key, {Consistency::All()});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->found) << "the acknowledged write was lost with its expired hint";
+  EXPECT_EQ(r->value, "only-here");
 }
 
 TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
