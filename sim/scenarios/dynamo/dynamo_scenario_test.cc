@@ -72,8 +72,11 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DynamoSeedTest, ::testing::Range(0, kSeedsPerRun
 //   6753, 7021, 8261 a copy of a client request delayed across the coordinator's restart (which
 //        forgot its duplicate table) was executed again, writing the value at a new version;
 //        client requests now carry the coordinator's session (messages.h).
-constexpr uint64_t kOnceFailingSeeds[] = {277, 1461, 1585, 2449, 3927, 4397, 5094, 5485, 6753,
-                                          7021, 8261};
+//   11411083258887890325 (a fresh seed of a CI run, heavy, W=ONE~ R=ALL~ sloppy) an ALL~ read
+//        returned an older version than one acknowledged before it began, on the code before the
+//        fixes above for 3927..8261; it passes with them (which fix: not traced).
+constexpr uint64_t kOnceFailingSeeds[] = {277,  1461, 1585, 2449, 3927, 4397,
+                                          5094, 5485, 6753, 7021, 8261, 11411083258887890325u};
 
 class DynamoRegressionTest : public ::testing::TestWithParam<uint64_t> {};
 
