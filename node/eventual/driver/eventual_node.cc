@@ -41,23 +41,33 @@ constexpr uint32_t kMaxSavedMembers = 65536;
 constexpr int kMaxRingReads = 4;
 constexpr absl::Duration kPersistRecheck = absl::Milliseconds(500);
 
-std::string EncodeRing(const std::vector<NodeId>& members) {
-  WireWriter w;
-  w.PutBytes(kRingMagic);
-  w.PutU32(static_cast<uint32_t>(members.size()));
-  for (NodeId m : members) w.PutU32(m);
-  std::string body = std::move(w).Finish();
+// A saved file's body followed by its XXH3 checksum (8 bytes, wire order).
+std::string Sealed(std::string body) {
   WireWriter sum;
   sum.PutU64(XXH3_64bits(body.data(), body.size()));
   return body + std::move(sum).Finish();
 }
 
-bool DecodeRing(std::string_view bytes, std::vector<NodeId>* members) {
+// The body of a Sealed file; false if it is too short or its checksum does not match.
+bool Unsealed(std::string_view bytes, std::string_view* body) {
   if (bytes.size() < 8) return false;
-  const std::string_view body = bytes.substr(0, bytes.size() - 8);
+  *body = bytes.substr(0, bytes.size() - 8);
   WireReader sum(bytes.substr(bytes.size() - 8));
   uint64_t checksum = 0;
-  if (!sum.GetU64(&checksum) || checksum != XXH3_64bits(body.data(), body.size())) return false;
+  return sum.GetU64(&checksum) && checksum == XXH3_64bits(body->data(), body->size());
+}
+
+std::string EncodeRing(const std::vector<NodeId>& members) {
+  WireWriter w;
+  w.PutBytes(kRingMagic);
+  w.PutU32(static_cast<uint32_t>(members.size()));
+  for (NodeId m : members) w.PutU32(m);
+  return Sealed(std::move(w).Finish());
+}
+
+bool DecodeRing(std::string_view bytes, std::vector<NodeId>* members) {
+  std::string_view body;
+  if (!Unsealed(bytes, &body)) return false;
   WireReader r(body);
   std::string magic;
   uint32_t count = 0;
@@ -79,19 +89,13 @@ std::string EncodeTrust(NodeId self, uint32_t num_shards, const absl::btree_set<
   w.PutU32(num_shards);
   w.PutU32(static_cast<uint32_t>(trusted.size()));
   for (ShardId shard : trusted) w.PutU32(shard);
-  std::string body = std::move(w).Finish();
-  WireWriter sum;
-  sum.PutU64(XXH3_64bits(body.data(), body.size()));
-  return body + std::move(sum).Finish();
+  return Sealed(std::move(w).Finish());
 }
 
 bool DecodeTrust(std::string_view bytes, NodeId self, uint32_t num_shards,
                  absl::btree_set<ShardId>* trusted) {
-  if (bytes.size() < 8) return false;
-  const std::string_view body = bytes.substr(0, bytes.size() - 8);
-  WireReader sum(bytes.substr(bytes.size() - 8));
-  uint64_t checksum = 0;
-  if (!sum.GetU64(&checksum) || checksum != XXH3_64bits(body.data(), body.size())) return false;
+  std::string_view body;
+  if (!Unsealed(bytes, &body)) return false;
   WireReader r(body);
   std::string magic;
   uint32_t id = kNoNode, shards = 0, count = 0;
