@@ -74,7 +74,9 @@ TEST(ShrinkTest, PlantedPingBugShrinksAndReplaysFromItsSchedule) {
   // (seed 8821476794980626448: 42 -> 9 entries, no single one removable), so no fixed count is
   // promised; finishing within the budget is.
   EXPECT_FALSE(r.budget_exhausted) << "the shrink did not reach a 1-minimal schedule";
-  EXPECT_LT(r.shrunk_run.events, r.original_run.events);
+  // Not compared: the shrunk run's event count. Fewer faults can mean a longer run (messages
+  // delivered instead of dropped): seed 5208678866027135259 went 71 -> 3 entries and
+  // 5,614 -> 5,720 events. The schedule's size is what shrinking minimises.
 
   const std::string file = Tmp("shrunk.schedule.json");
   std::ofstream(file) << r.shrunk.ToJson();
