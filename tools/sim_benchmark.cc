@@ -16,7 +16,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/time/clock.h"
-#include "consensus/kvsim/raft_kv_scenario.h"
+#include "sim/scenarios/raftkv/raft_kv_scenario.h"
 #include "sim/ping_scenario.h"
 
 ABSL_FLAG(std::string, scenario, "ping", "ping | raft-kv");

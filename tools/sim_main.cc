@@ -32,7 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "consensus/kvsim/raft_kv_scenario.h"
+#include "sim/scenarios/raftkv/raft_kv_scenario.h"
 #include "sim/scenarios/membership/membership_scenario.h"
 #include "sim/ping_scenario.h"
 #include "sim/result_json.h"

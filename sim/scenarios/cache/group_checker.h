@@ -6,8 +6,8 @@
 //     others each hosted replica's signature (incarnation, reopens, role, term, last index and
 //     term, commit, applied) is compared, and every group with a changed replica is checked with
 //     its own consensus/invariants.h InvariantChecker over all its running replicas (views
-//     windowed as in consensus/kvsim/cluster_checker.h: whole logs after a (re)start and when a
-//     term's leadership begins, else from just below the last checked commit).
+//     windowed as in sim/scenarios/raftkv/cluster_checker.h: whole logs after a (re)start and when
+//     a term's leadership begins, else from just below the last checked commit).
 //   * Convergence (`Converged`): by the map of the metadata leader — every node in the map that
 //     is not removed is up and has that map version; every group's recorded replicas are exactly
 //     its placement targets' (settled: no learners, nothing being added); every replica of every

@@ -22,8 +22,8 @@
 //
 // Crashed servers are simply absent from the views; a restarted one reports its recovered state.
 // Thread safety: none. `sim` must outlive the checker.
-#ifndef CREMA_CONSENSUS_KVSIM_CLUSTER_CHECKER_H_
-#define CREMA_CONSENSUS_KVSIM_CLUSTER_CHECKER_H_
+#ifndef CREMA_SIM_SCENARIOS_RAFTKV_CLUSTER_CHECKER_H_
+#define CREMA_SIM_SCENARIOS_RAFTKV_CLUSTER_CHECKER_H_
 
 #include <cstdint>
 #include <optional>
@@ -97,4 +97,4 @@ class ClusterChecker {
 
 }  // namespace crema::kvsim
 
-#endif  // CREMA_CONSENSUS_KVSIM_CLUSTER_CHECKER_H_
+#endif  // CREMA_SIM_SCENARIOS_RAFTKV_CLUSTER_CHECKER_H_

@@ -2,7 +2,7 @@
 // Each seed's cluster size (3 or 5) and fault level (heavy for 1 in 4) derive from the seed, so
 // CREMA_SEED=<seed> replays one exactly. On failure the test prints the //tools:sim command and
 // the test's own repro command.
-#include "consensus/kvsim/raft_kv_scenario.h"
+#include "sim/scenarios/raftkv/raft_kv_scenario.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "consensus/kvsim/membership_driver.h"
+#include "sim/scenarios/raftkv/membership_driver.h"
 
 #include <algorithm>
 #include <memory>

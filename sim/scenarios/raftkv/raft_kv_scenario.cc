@@ -1,4 +1,4 @@
-#include "consensus/kvsim/raft_kv_scenario.h"
+#include "sim/scenarios/raftkv/raft_kv_scenario.h"
 
 #include <algorithm>
 #include <cassert>
@@ -12,9 +12,9 @@
 #include "chaos/nemesis.h"
 #include "chaos/nemesis_json.h"
 #include "chaos/nemesis_runner.h"
-#include "consensus/kvsim/cluster_checker.h"
-#include "consensus/kvsim/kv_sim_client.h"
-#include "consensus/kvsim/membership_driver.h"
+#include "sim/scenarios/raftkv/cluster_checker.h"
+#include "sim/scenarios/raftkv/kv_sim_client.h"
+#include "sim/scenarios/raftkv/membership_driver.h"
 #include "sim/fault_config.h"
 #include "sim/fault_inputs.h"
 

@@ -23,8 +23,8 @@
 //
 // `history_out`, if set, receives the history as JSON lines (chaos/history_json.h).
 // Thread safety: none.
-#ifndef CREMA_CONSENSUS_KVSIM_RAFT_KV_SCENARIO_H_
-#define CREMA_CONSENSUS_KVSIM_RAFT_KV_SCENARIO_H_
+#ifndef CREMA_SIM_SCENARIOS_RAFTKV_RAFT_KV_SCENARIO_H_
+#define CREMA_SIM_SCENARIOS_RAFTKV_RAFT_KV_SCENARIO_H_
 
 #include <ostream>
 
@@ -62,4 +62,4 @@ void RegisterRaftKvScenario(sim::ScenarioRegistry& registry, std::ostream* histo
 
 }  // namespace crema::kvsim
 
-#endif  // CREMA_CONSENSUS_KVSIM_RAFT_KV_SCENARIO_H_
+#endif  // CREMA_SIM_SCENARIOS_RAFTKV_RAFT_KV_SCENARIO_H_

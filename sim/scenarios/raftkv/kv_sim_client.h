@@ -11,8 +11,8 @@
 // a non-linearizable read).
 //
 // Thread safety: none (simulator thread). The ledger and the simulator outlive the client.
-#ifndef CREMA_CONSENSUS_KVSIM_KV_SIM_CLIENT_H_
-#define CREMA_CONSENSUS_KVSIM_KV_SIM_CLIENT_H_
+#ifndef CREMA_SIM_SCENARIOS_RAFTKV_KV_SIM_CLIENT_H_
+#define CREMA_SIM_SCENARIOS_RAFTKV_KV_SIM_CLIENT_H_
 
 #include <cstdint>
 #include <string>
@@ -68,4 +68,4 @@ class KvSimClient final : public sim::NodeProgram {
 
 }  // namespace crema::kvsim
 
-#endif  // CREMA_CONSENSUS_KVSIM_KV_SIM_CLIENT_H_
+#endif  // CREMA_SIM_SCENARIOS_RAFTKV_KV_SIM_CLIENT_H_

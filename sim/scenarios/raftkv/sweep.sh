@@ -2,7 +2,7 @@
 # Sweeps fresh random seeds of the raft-kv scenario through a built //tools:sim binary (not
 # through `bazel test`, so the Bazel lock stays free). 3 or 5 nodes by seed parity; 1 in 4 heavy,
 # or every seed at the fault level given as the third argument (default | heavy).
-#   bazel build //tools:sim && consensus/kvsim/sweep.sh 1000 [path/to/sim] [heavy]
+#   bazel build //tools:sim && sim/scenarios/raftkv/sweep.sh 1000 [path/to/sim] [heavy]
 # Prints one line per failing seed (with its repro) and a final count.
 count=${1:-1000}
 sim=${2:-bazel-bin/tools/sim}

@@ -1,4 +1,4 @@
-#include "consensus/kvsim/cluster_checker.h"
+#include "sim/scenarios/raftkv/cluster_checker.h"
 
 #include "absl/strings/str_cat.h"
 

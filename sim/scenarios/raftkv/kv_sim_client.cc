@@ -1,4 +1,4 @@
-#include "consensus/kvsim/kv_sim_client.h"
+#include "sim/scenarios/raftkv/kv_sim_client.h"
 
 #include <utility>
 

@@ -6,15 +6,15 @@
 // on it). Called from simulator-level code only.
 //
 // Thread safety: none (the simulator's thread). `sim` and `checker` outlive the driver.
-#ifndef CREMA_CONSENSUS_KVSIM_MEMBERSHIP_DRIVER_H_
-#define CREMA_CONSENSUS_KVSIM_MEMBERSHIP_DRIVER_H_
+#ifndef CREMA_SIM_SCENARIOS_RAFTKV_MEMBERSHIP_DRIVER_H_
+#define CREMA_SIM_SCENARIOS_RAFTKV_MEMBERSHIP_DRIVER_H_
 
 #include <cstdint>
 #include <vector>
 
 #include "chaos/nemesis.h"
 #include "consensus/conf_change.h"
-#include "consensus/kvsim/cluster_checker.h"
+#include "sim/scenarios/raftkv/cluster_checker.h"
 #include "sim/simulator.h"
 
 namespace crema::kvsim {
@@ -51,4 +51,4 @@ class MembershipDriver {
 
 }  // namespace crema::kvsim
 
-#endif  // CREMA_CONSENSUS_KVSIM_MEMBERSHIP_DRIVER_H_
+#endif  // CREMA_SIM_SCENARIOS_RAFTKV_MEMBERSHIP_DRIVER_H_
