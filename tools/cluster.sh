@@ -100,6 +100,16 @@ wait_ready() {
     [ $all -eq 1 ] && break
     sleep 0.2
   done
+  # A ready node may still be electing shard leaders, and the first writes would wait an election
+  # out (a ~1.3 s stall on every client, docs/server.md): wait, within the same deadline, until
+  # the first node's /cluster shows a leader for every shard.
+  local first; first=$(ids | head -n 1)
+  while [ $SECONDS -lt $deadline ]; do
+    curl -sf -m 1 "http://$(http_of "$first")/cluster" 2>/dev/null | python3 -c \
+      'import json, sys; s = json.load(sys.stdin)["shards"]; sys.exit(0 if s and all(x["leader"] for x in s) else 1)' \
+      2>/dev/null && break
+    sleep 0.2
+  done
   print_nodes
   for id in $(ids); do [ "$(state_of "$id")" = ready ] || exit 1; done
 }

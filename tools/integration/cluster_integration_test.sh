@@ -21,6 +21,10 @@ trap '"$CLUSTER" down >/dev/null 2>&1 || true' EXIT
 resp() { sed -n "${1}p" "$WORK/up.txt" | sed -E 's/.*resp=127.0.0.1:([0-9]+).*/\1/'; }
 http() { sed -n "${1}p" "$WORK/up.txt" | sed -E 's/.*http=([0-9.:]+).*/\1/'; }
 R1=$(resp 1); R2=$(resp 2); R3=$(resp 3)
+# `up` returns only once every shard has a leader (the first writes must not wait an election out)
+curl -sf "http://$(http 2)/cluster" | python3 -c \
+  'import json, sys; s = json.load(sys.stdin)["shards"]; sys.exit(0 if s and all(x["leader"] for x in s) else 1)' ||
+  fail "up returned before every shard had a leader"
 
 # 1. write through one node, linearizable read through another
 [ "$(redis-cli -p "$R1" SET it:k hello)" = "OK" ] || fail "SET via node 1"
