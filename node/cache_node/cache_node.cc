@@ -276,37 +276,30 @@ std::optional<absl::StatusOr<std::optional<std::string>>> CacheNode::TryGetNow(
   const raft::GroupId group = cluster::GroupOfShard(*shard);
   Hosted* h = Find(group);
   if (!Readable(h)) return std::nullopt;
-  const std::vector<std::string> keys = {std::string(key)};
+  auto read_now = [&]() -> absl::StatusOr<std::optional<std::string>> {
+    ReadOutcome r = ReadLocal(*h, ReadOp::kGet, {std::string(key)});
+    if (!r.items[0].present) return std::nullopt;
+    return std::move(r.items[0].value);
+  };
   if (options.consistency.value_or(config_.default_read) == ReadConsistency::kLocal) {
     // ExecuteRead's local rule, without its waits.
     if (!h->LocalReady() || !CaughtUp(*h, Floor(group))) return std::nullopt;
     ++stats_.reads_local;
-    ReadOutcome r = ReadLocal(*h, ReadOp::kGet, keys);
-    return absl::StatusOr<std::optional<std::string>>(
-        r.items[0].present ? std::optional<std::string>(std::move(r.items[0].value))
-                           : std::nullopt);
+    return read_now();
   }
   // Linearizable: on a leader whose lease is valid (Raft::LeaseValid: leader, an entry of its term
   // committed, no transfer under way) a ReadIndex is answered at once with its commit index
   // (Raft::ServeReadAsLeader); this replica must have applied all of it. Without a valid lease a
-  // round is needed: Get does it.
-  const raft::Raft& core = h->driver->core();
-  if (options_.plant_inline_read_without_lease && h->LocalReady()) {
-    ReadOutcome r = ReadLocal(*h, ReadOp::kGet, keys);  // TEST ONLY: may be stale
-    return absl::StatusOr<std::optional<std::string>>(
-        r.items[0].present ? std::optional<std::string>(std::move(r.items[0].value))
-                           : std::nullopt);
+  // round is needed: Get does it. (The planted bug skips exactly this check.)
+  if (!(options_.plant_inline_read_without_lease && h->LocalReady())) {
+    const raft::Raft& core = h->driver->core();
+    if (!core.LeaseValid(env_.clock->MonotonicNow()) || h->driver->applied() < core.commit()) {
+      return std::nullopt;
+    }
+    ++stats_.reads_linearizable;
+    RaiseFloor(group, core.commit());
   }
-  if (!core.LeaseValid(env_.clock->MonotonicNow()) || h->driver->applied() < core.commit()) {
-    return std::nullopt;
-  }
-  ++stats_.reads_linearizable;
-  const raft::Index index = core.commit();
-  RaiseFloor(group, index);
-  ReadOutcome r = ReadLocal(*h, ReadOp::kGet, keys);
-  return absl::StatusOr<std::optional<std::string>>(
-      r.items[0].present ? std::optional<std::string>(std::move(r.items[0].value))
-                         : std::nullopt);
+  return read_now();
 }
 
 absl::StatusOr<TtlResult> CacheNode::Ttl(std::string_view key, const ReadOptions& options) {
