@@ -109,6 +109,7 @@ std::string Progress::DebugString() const {
   if (state == ProgressState::kSnapshot) absl::StrAppend(&s, " pending_snap=", pending_snapshot);
   if (inflights.count() > 0) absl::StrAppend(&s, " inflight=", inflights.count());
   if (probe_sent) absl::StrAppend(&s, " paused");
+  if (reported_down) absl::StrAppend(&s, " down");
   return s;
 }
 

@@ -436,6 +436,19 @@ void Raft::Wake() {
   }
 }
 
+std::string Raft::StatusLine() const {
+  std::string s = absl::StrCat(RoleName(role_), " term=", term_, " leader=", leader_,
+                               " commit=", log_.committed(), " applied=", log_.applied(),
+                               " last=", log_.last_index());
+  if (quiesced_) absl::StrAppend(&s, " quiet");
+  if (restart_quarantine_) absl::StrAppend(&s, " quarantine");
+  if (transfer_target_ != kNoReplica) absl::StrAppend(&s, " transfer_to=", transfer_target_);
+  for (const auto& [id, pr] : progress_) {
+    if (id != config_.id) absl::StrAppend(&s, "; ", id, ": ", pr.DebugString());
+  }
+  return s;
+}
+
 void Raft::Unquiesce() {
   assert(!ready_outstanding_);
   // The host learned something (e.g. a node is back): forget earlier down reports too, so a

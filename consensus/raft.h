@@ -243,6 +243,9 @@ class Raft {
   bool LeaseValid(absl::Time now) const;
   // True while the group is quiet on this replica (see "Quiescence").
   bool quiesced() const { return quiesced_; }
+  // One line for operators (CREMA.DIGESTS, logs): role, term, leader, commit/applied, quiet, and
+  // on a leader each replica's progress ("2: replicate match=7 next=8 down").
+  std::string StatusLine() const;
 
  private:
   Raft(const Config& config, RaftLog log, const HardState& hs);

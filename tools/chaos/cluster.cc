@@ -331,7 +331,7 @@ absl::StatusOr<std::vector<ReplicaState>> RealCluster::Digests(absl::Duration ti
                                                  r.reply ? r.reply->str : r.error));
     }
     for (const resp::RespValue& e : r.reply->elements) {
-      if (e.elements.size() != 6) return absl::InternalError("CREMA.DIGESTS: malformed entry");
+      if (e.elements.size() < 6) return absl::InternalError("CREMA.DIGESTS: malformed entry");
       out.push_back({.node = id(slot),
                      .group = static_cast<uint64_t>(e.elements[0].integer),
                      .replica = static_cast<uint64_t>(e.elements[1].integer),
@@ -341,7 +341,8 @@ absl::StatusOr<std::vector<ReplicaState>> RealCluster::Digests(absl::Duration ti
                      .leader = e.elements[5].str == "leader",
                      .not_running = e.elements[5].str == "leader" || e.elements[5].str == "follower"
                                         ? ""
-                                        : e.elements[5].str});
+                                        : e.elements[5].str,
+                     .raft_status = e.elements.size() > 6 ? e.elements[6].str : ""});
     }
   }
   return out;

@@ -56,6 +56,7 @@ struct ReplicaState {
   std::string digest;
   bool leader = false;
   std::string not_running;  // "opening" / "stopped: <why>" (CREMA.DIGESTS); empty while running
+  std::string raft_status;  // the replica's Raft status line (CREMA.DIGESTS' seventh element)
 };
 
 class RealCluster {

@@ -293,9 +293,12 @@ bool Runner::Converged(std::string* why) {
     }
     for (const ReplicaState& r : replicas) {
       if (r.applied != replicas[0].applied || r.digest != replicas[0].digest || r.applied < max_commit) {
-        *why = absl::StrCat("group ", group, ": n", r.node, " applied ", r.applied, " digest ",
-                            r.digest, " vs n", replicas[0].node, " applied ", replicas[0].applied,
-                            " digest ", replicas[0].digest, " (commit ", max_commit, ")");
+        *why = r.applied < max_commit
+                   ? absl::StrCat("group ", group, ": n", r.node, " applied ", r.applied,
+                                  " behind the group's commit ", max_commit)
+                   : absl::StrCat("group ", group, ": n", r.node, " applied ", r.applied,
+                                  " digest ", r.digest, " vs n", replicas[0].node, " applied ",
+                                  replicas[0].applied, " digest ", replicas[0].digest);
         return false;
       }
     }
@@ -307,9 +310,10 @@ void Runner::DumpReplicas() {
   absl::StatusOr<std::vector<ReplicaState>> all = cluster_->Digests(absl::Seconds(5));
   if (all.ok()) {
     for (const ReplicaState& r : *all) {
-      Log() << absl::StrFormat("chaos:   group %d n%d replica %d applied %d commit %d digest %s%s%s\n",
+      Log() << absl::StrFormat("chaos:   group %d n%d replica %d applied %d commit %d digest %s%s%s [%s]\n",
                                r.group, r.node, r.replica, r.applied, r.commit, r.digest,
-                               r.leader ? " leader" : "", r.not_running.empty() ? "" : " " + r.not_running);
+                               r.leader ? " leader" : "", r.not_running.empty() ? "" : " " + r.not_running,
+                               r.raft_status);
     }
   } else {
     Log() << "chaos:   digests: " << all.status() << "\n";

@@ -8,7 +8,8 @@
 //   CREMA.SHARD TRANSFER <shard> <node id>           (admin) move a shard's leadership
 //   CREMA.DIGESTS                                    (admin) every hosted replica as
 //       [group, replica, applied index, commit index, digest (16 hex digits),
-//        "leader"|"follower"|"opening"|"stopped: <why>"]
+//        "leader"|"follower"|"opening"|"stopped: <why>", Raft status line (role, term, leader,
+//        commit, quiet, and a leader's view of each replica's progress)]
 //       — what a convergence check compares across nodes (real-process chaos, tools/chaos/)
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -117,13 +118,14 @@ void Digests(CommandCall& call) {
   const std::vector<ReplicaDigest> digests = call.server.replica_digests();
   call.out.ArrayHeader(digests.size());
   for (const ReplicaDigest& d : digests) {
-    call.out.ArrayHeader(6);
+    call.out.ArrayHeader(7);
     call.out.Integer(static_cast<int64_t>(d.group));
     call.out.Integer(static_cast<int64_t>(d.replica));
     call.out.Integer(static_cast<int64_t>(d.applied));
     call.out.Integer(static_cast<int64_t>(d.commit));
     call.out.Bulk(absl::StrCat(absl::Hex(d.digest, absl::kZeroPad16)));
     call.out.Bulk(!d.not_running.empty() ? d.not_running : d.leader ? "leader" : "follower");
+    call.out.Bulk(d.raft_status);
   }
 }
 

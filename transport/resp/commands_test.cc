@@ -244,15 +244,17 @@ TEST_F(CommandsTest, DigestsAreAdminOnlyAndListEveryReplica) {
   EXPECT_EQ(Run({"CREMA.DIGESTS"}), "-ERR this server cannot report replica digests\r\n");
   server_.replica_digests = [] {
     return std::vector<ReplicaDigest>{{.group = 0, .replica = 7, .applied = 12, .commit = 12,
-                                       .digest = 0xabc, .leader = true},
+                                       .digest = 0xabc, .leader = true, .raft_status = "lead x"},
                                       {.group = 3, .replica = 9, .applied = 4, .commit = 5,
                                        .digest = 0xffffffffffffffff, .leader = false},
                                       {.group = 4, .replica = 2, .not_running = "stopped: disk"}};
   };
   EXPECT_EQ(Run({"CREMA.DIGESTS"}),
-            "*3\r\n*6\r\n:0\r\n:7\r\n:12\r\n:12\r\n$16\r\n0000000000000abc\r\n$6\r\nleader\r\n"
-            "*6\r\n:3\r\n:9\r\n:4\r\n:5\r\n$16\r\nffffffffffffffff\r\n$8\r\nfollower\r\n"
-            "*6\r\n:4\r\n:2\r\n:0\r\n:0\r\n$16\r\n0000000000000000\r\n$13\r\nstopped: disk\r\n");
+            "*3\r\n*7\r\n:0\r\n:7\r\n:12\r\n:12\r\n$16\r\n0000000000000abc\r\n$6\r\nleader\r\n"
+            "$6\r\nlead x\r\n"
+            "*7\r\n:3\r\n:9\r\n:4\r\n:5\r\n$16\r\nffffffffffffffff\r\n$8\r\nfollower\r\n$0\r\n\r\n"
+            "*7\r\n:4\r\n:2\r\n:0\r\n:0\r\n$16\r\n0000000000000000\r\n$13\r\nstopped: disk\r\n"
+            "$0\r\n\r\n");
   EXPECT_EQ(Run({"CREMA.DIGESTS", "x"}),
             "-ERR wrong number of arguments for 'crema.digests' command\r\n");
 }

@@ -71,6 +71,7 @@ struct ReplicaDigest {
   // Not serving: "opening" (being created or reopened) or "stopped: <why>" (a storage error
   // stopped it; it reopens after a backoff unless the data is corrupt). Empty while running.
   std::string not_running;
+  std::string raft_status;  // Raft::StatusLine() of a running replica (for operators)
 };
 
 struct ServerContext {

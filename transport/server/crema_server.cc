@@ -112,6 +112,7 @@ class CacheNodeServed final : public ServedNode {
       d.applied = r.driver->applied();
       d.commit = r.driver->core().commit();
       d.leader = r.driver->core().role() == raft::Role::kLeader;
+      d.raft_status = r.driver->core().StatusLine();
       if (r.cache != nullptr) {
         d.digest = r.cache->Digest();
       } else if (r.meta != nullptr) {
