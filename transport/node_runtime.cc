@@ -64,7 +64,9 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
 
 NodeRuntime::NodeRuntime(NodeRuntimeOptions options)
     : options_(std::move(options)), random_(SeedFromOs()) {
-  if (options_.verbose) {
+  if (options_.tracer != nullptr) {
+    tracer_ = nullptr;  // env() hands out options_.tracer
+  } else if (options_.verbose) {
     tracer_ = std::make_unique<StderrTracer>(&clock_, options_.self);
   } else {
     tracer_ = std::make_unique<NullTracer>();
@@ -83,7 +85,7 @@ Env NodeRuntime::env() {
   env.random = &random_;
   env.executor = executor_.get();
   env.buggify = &buggify_;
-  env.tracer = tracer_.get();
+  env.tracer = options_.tracer != nullptr ? options_.tracer : tracer_.get();
   return env;
 }
 

@@ -1,8 +1,9 @@
 // NodeRuntime: a crema::Env built from the real parts, and the loop that drives it.
 //
 // This is how node logic runs on a real machine: RealClock, AsioLoop, TcpNetwork, PosixDisk, a
-// Random seeded once from the OS (getrandom; only transport/ may do that), a disabled Buggify, and a
-// Tracer that logs to stderr when `verbose`. The ping node uses it today; crema_server will later.
+// Random seeded once from the OS (getrandom; only transport/ may do that), a disabled Buggify, and
+// the caller's Tracer (crema_server: the log, transport/logging/log_tracer.h) or one that writes
+// to stderr when `verbose`.
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<NodeRuntime>> runtime = NodeRuntime::Create(options);
@@ -45,7 +46,8 @@ struct NodeRuntimeOptions {
   absl::btree_map<NodeId, std::string> peers;  // NodeId -> "host:port"; self is ignored
   std::string data_dir;                        // empty = no disk (env().disk is then null)
   std::string cluster_secret;
-  bool verbose = false;  // Tracer records go to stderr
+  bool verbose = false;  // Tracer records go to stderr (unless `tracer` is set)
+  Tracer* tracer = nullptr;  // where Tracer records go (not owned; outlives the runtime)
   // File::Sync from a fiber fsyncs on a worker thread while the loop keeps serving
   // (PosixDisk::OffloadSyncs). false: fsync blocks the loop (for comparison only).
   bool fsync_on_worker = true;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -113,6 +114,7 @@ std::vector<std::string> RealCluster::Flags(int slot) const {
       "--cluster_secret_file=" + secret_file_,
       "--admin_token_file=" + token_file_,
       "--log_file=" + s.log,
+      "--log_level=debug",  // node events (Raft roles, replica lifecycle) for failure reports
       "--request_timeout=" + absl::FormatDuration(options_.request_timeout),
       "--shutdown_timeout=5s",
   };
@@ -346,6 +348,23 @@ absl::StatusOr<std::vector<ReplicaState>> RealCluster::Digests(absl::Duration ti
     }
   }
   return out;
+}
+
+std::string RealCluster::LogLinesAbout(int slot, const std::vector<uint64_t>& groups,
+                                       size_t lines) const {
+  std::vector<std::string> needles = {"level=warn", "level=error"};
+  for (uint64_t g : groups) needles.push_back(absl::StrCat("detail=\"", g, " "));
+  std::ifstream in(slots_[slot - 1].log);
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    bool keep = false;
+    for (const std::string& n : needles) keep = keep || absl::StrContains(line, n);
+    if (!keep) continue;
+    tail.push_back(line);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  return absl::StrJoin(tail, "\n");
 }
 
 std::string RealCluster::LogTail(int slot, size_t lines) const {

@@ -93,6 +93,9 @@ class RealCluster {
   absl::StatusOr<std::vector<ReplicaState>> Digests(absl::Duration timeout);
 
   std::string LogTail(int slot, size_t lines) const;
+  // The last `lines` lines of the node's log that are warnings or errors or trace events of one of
+  // `groups` (detail="<group> ..."): what a failed convergence check needs from a debug log.
+  std::string LogLinesAbout(int slot, const std::vector<uint64_t>& groups, size_t lines) const;
 
  private:
   struct Slot {

@@ -58,6 +58,7 @@ class Runner {
   bool Converged(std::string* why);
   // On a convergence failure: every reported replica, one node's view of the map, log tails.
   void DumpReplicas();
+  std::vector<uint64_t> unconverged_;  // groups the last failed convergence check named
   void Fail(std::string why) {
     Log() << "chaos: FAILURE: " << why << "\n";
     report_.failures.push_back(std::move(why));
@@ -267,6 +268,7 @@ void Runner::StopDelays() {
 }
 
 bool Runner::Converged(std::string* why) {
+  unconverged_.clear();
   absl::StatusOr<std::vector<ReplicaState>> all = cluster_->Digests(absl::Seconds(5));
   if (!all.ok()) {
     *why = std::string(all.status().message());
@@ -282,17 +284,20 @@ bool Runner::Converged(std::string* why) {
     uint64_t max_commit = 0;
     for (const ReplicaState& r : replicas) max_commit = std::max(max_commit, r.commit);
     if (replicas.size() < 3) {
+      unconverged_ = {group};
       *why = absl::StrCat("group ", group, " has ", replicas.size(), " replicas");
       return false;
     }
     for (const ReplicaState& r : replicas) {
       if (!r.not_running.empty()) {
+        unconverged_ = {group};
         *why = absl::StrCat("group ", group, ": n", r.node, "'s replica is ", r.not_running);
         return false;
       }
     }
     for (const ReplicaState& r : replicas) {
       if (r.applied != replicas[0].applied || r.digest != replicas[0].digest || r.applied < max_commit) {
+        unconverged_ = {group};
         *why = r.applied < max_commit
                    ? absl::StrCat("group ", group, ": n", r.node, " applied ", r.applied,
                                   " behind the group's commit ", max_commit)
@@ -322,7 +327,12 @@ void Runner::DumpReplicas() {
   Log() << "chaos:   CREMA.STATUS: " << (status.ok() ? *status : status.status().ToString()) << "\n";
   for (int slot = 1; slot <= s_.nodes; ++slot) {
     Log() << "chaos:   log tail of slot " << slot << " (n" << cluster_->id(slot) << "):\n"
-          << cluster_->LogTail(slot, 15);
+          << cluster_->LogTail(slot, 8) << "\n";
+    if (!unconverged_.empty()) {
+      Log() << "chaos:   warnings and events of groups " << absl::StrJoin(unconverged_, ",")
+            << " on slot " << slot << ":\n"
+            << cluster_->LogLinesAbout(slot, unconverged_, 40) << "\n";
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include "node/metrics/crema_metrics.h"
 #include "transport/http/http_server.h"
 #include "transport/logging/log.h"
+#include "transport/logging/log_tracer.h"
 #include "transport/node_runtime.h"
 #include "transport/resp/resp_server.h"
 #include "transport/server/server_config.h"
@@ -71,6 +72,9 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
     std::fprintf(stderr, "%s: %s\n", program, std::string(s.message()).c_str());
     return kExitCannotStart;
   }
+  // Node events (Raft roles, replica lifecycle, storage failures) go to the log (log_tracer.h).
+  static log::LogTracer tracer;
+  config->runtime.tracer = &tracer;
   const NodeId self = config->cache.node_id;
   absl::StatusOr<std::unique_ptr<transport::NodeRuntime>> runtime =
       transport::NodeRuntime::Create(config->runtime);
