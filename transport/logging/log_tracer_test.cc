@@ -29,7 +29,7 @@ TEST(LogTracerTest, RecordsBecomeLogLinesAtTheirLevel) {
   text << in.rdbuf();
   const std::string all = text.str();
   EXPECT_EQ(all.find("raft.role"), std::string::npos) << all;
-  EXPECT_NE(all.find("level=warn node=4 event=raft.stopped detail=\"20 disk full\""),
+  EXPECT_NE(all.find("level=warning node=4 event=raft.stopped detail=\"20 disk full\""),
             std::string::npos)
       << all;
 }
