@@ -43,6 +43,7 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(NodeRuntimeOpti
   network_options.listen_address = o.listen_address;
   network_options.peers = o.peers;
   network_options.cluster_secret = o.cluster_secret;
+  network_options.tracer = o.tracer != nullptr ? o.tracer : runtime->tracer_.get();
   absl::StatusOr<std::unique_ptr<TcpNetwork>> network =
       TcpNetwork::Create(&runtime->loop_, std::move(network_options));
   if (!network.ok()) return network.status();

@@ -314,6 +314,12 @@ void TcpNetwork::OnClosed(Connection& connection, const absl::Status& why) {
     ++stats_.auth_failures;
   }
   if (connection.authenticated()) ++stats_.disconnects;
+  if (options_.tracer != nullptr && !absl::IsCancelled(why)) {
+    options_.tracer->Record(
+        connection.authenticated() ? "net.disconnected" : "net.handshake_failed",
+        absl::StrCat(connection.peer(), connection.is_dialer() ? " dialed " : " accepted ",
+                     why.message()));
+  }
   if (!connection.is_dialer()) {
     auto by_node = inbound_by_node_.find(connection.peer());
     if (by_node != inbound_by_node_.end() && by_node->second.get() == &connection) {

@@ -54,6 +54,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/network.h"
+#include "node/tracer.h"
 #include "transport/asio_loop.h"
 #include "transport/connection.h"
 #include "transport/send_queue.h"
@@ -78,6 +79,11 @@ class TcpNetwork final : public Network, private Connection::Owner {
     absl::Duration reconnect_backoff_max = absl::Seconds(1);
     size_t max_queued_messages_per_peer = kMaxQueuedMessagesPerPeer;
     size_t max_queued_bytes_per_peer = kMaxQueuedBytesPerPeer;
+    // Connection events go here (not owned; nullptr: nowhere): "net.handshake_failed" (a
+    // connection closed before authenticating: wrong secret, wrong node, timeout),
+    // "net.disconnected" (an authenticated connection closed). Detail: "<peer> dialed|accepted
+    // <why>".
+    Tracer* tracer = nullptr;
   };
 
   // Counters since creation; for tests, logs and /metrics.

@@ -161,7 +161,8 @@ void GroupDriver::Stop(absl::Status status) {
   closed_ = true;
   if (failure_.ok()) {
     failure_ = status;
-    env_.tracer->Record("raft.stopped", absl::StrCat(group(), " ", status.message()));
+    // Closed on purpose (destroyed, shutting down): not a failure (that is "raft.stopped").
+    env_.tracer->Record("raft.closed", absl::StrCat(group(), " ", status.message()));
   }
   CancelStreams();
   FailAll(status);

@@ -54,6 +54,22 @@ Histogram FrontEndMetrics::Latency(std::string_view protocol, std::string_view c
       {{"protocol", std::string(protocol)}, {"command", std::string(command)}});
 }
 
+PeerTransportMetrics::PeerTransportMetrics(MetricsRegistry* r)
+    : messages(r->AddCounter("crema_peer_messages_total",
+                             "Messages to and from other nodes, by direction (sent = queued).")),
+      dropped(r->AddCounter("crema_peer_messages_dropped_total",
+                            "Messages to other nodes dropped before the wire, by reason.")),
+      connections(r->AddCounter(
+          "crema_peer_connection_events_total",
+          "Peer connection events: connected, accepted, connect_failed, handshake_failed, "
+          "disconnected, bad_frame, bad_tag, rejected, evicted.")) {}
+
+void PeerTransportMetrics::SetTotal(CounterFamily& family, const Labels& labels, uint64_t total) {
+  Counter c = family.With(labels);
+  const double grow = static_cast<double>(total) - c.value();
+  if (grow > 0) c.Inc(grow);
+}
+
 NodeMetrics::NodeMetrics(MetricsRegistry* r)
     : forward_requests(r->AddCounter("crema_forward_requests_total",
                                      "Requests forwarded to a shard leader, by outcome.")),

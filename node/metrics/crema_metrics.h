@@ -51,6 +51,17 @@ struct FrontEndMetrics {
   Gauge data_dir_size_bytes;              // crema_data_dir_size_bytes
 };
 
+// Peer (node-to-node) transport, refreshed from the transport's counters at each scrape.
+struct PeerTransportMetrics {
+  explicit PeerTransportMetrics(MetricsRegistry* registry);
+  // Sets the exported counters to these totals (they only grow: a smaller value is ignored).
+  void SetTotal(CounterFamily& family, const Labels& labels, uint64_t total);
+
+  CounterFamily& messages;     // crema_peer_messages_total{direction=sent|received}
+  CounterFamily& dropped;      // crema_peer_messages_dropped_total{reason}
+  CounterFamily& connections;  // crema_peer_connection_events_total{event}
+};
+
 struct NodeMetrics {
   explicit NodeMetrics(MetricsRegistry* registry);
 

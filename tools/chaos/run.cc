@@ -8,9 +8,11 @@
 #include <optional>
 
 #include "absl/container/btree_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "chaos/history_json.h"
 #include "chaos/real/real_check.h"
 #include "chaos/real/real_plan.h"
@@ -326,6 +328,15 @@ void Runner::DumpReplicas() {
   absl::StatusOr<std::string> status = cluster_->Admin({"CREMA.STATUS"}, absl::Seconds(5));
   Log() << "chaos:   CREMA.STATUS: " << (status.ok() ? *status : status.status().ToString()) << "\n";
   for (int slot = 1; slot <= s_.nodes; ++slot) {
+    // Firewall rules still in place (after the heal there should be none): a rule left behind
+    // cuts a link for good and looks exactly like a node bug.
+    CommandResult rules = RunInNetns(sandbox_->netns(slot), {"iptables", "-w", "-S"}, absl::Seconds(10));
+    std::vector<std::string> crema_rules;
+    for (absl::string_view line : absl::StrSplit(rules.output, '\n')) {
+      if (absl::StartsWith(line, "-A CREMA_")) crema_rules.emplace_back(line);
+    }
+    Log() << "chaos:   slot " << slot << " firewall rules: "
+          << (crema_rules.empty() ? std::string("none") : absl::StrJoin(crema_rules, " | ")) << "\n";
     Log() << "chaos:   log tail of slot " << slot << " (n" << cluster_->id(slot) << "):\n"
           << cluster_->LogTail(slot, 8) << "\n";
     if (!unconverged_.empty()) {

@@ -33,6 +33,26 @@ void RefreshDiskGauges(const std::string& dir, metrics::FrontEndMetrics* m) {
   m->data_dir_size_bytes.Set(static_cast<double>(st.f_blocks) * st.f_frsize);
 }
 
+// The peer transport's counters (tcp_network.h) as Prometheus counters.
+void RefreshPeerMetrics(const transport::TcpNetwork::Stats& st, metrics::PeerTransportMetrics* m) {
+  m->SetTotal(m->messages, {{"direction", "sent"}}, st.messages_sent);
+  m->SetTotal(m->messages, {{"direction", "received"}}, st.messages_received);
+  m->SetTotal(m->dropped, {{"reason", "oversize"}}, st.dropped_oversize);
+  m->SetTotal(m->dropped, {{"reason", "queue_full"}}, st.dropped_queue_full);
+  m->SetTotal(m->dropped, {{"reason", "no_route"}}, st.dropped_no_route);
+  m->SetTotal(m->dropped, {{"reason", "unreachable"}}, st.dropped_unreachable);
+  m->SetTotal(m->dropped, {{"reason", "no_handler"}}, st.dropped_no_handler);
+  m->SetTotal(m->connections, {{"event", "connected"}}, st.connects);
+  m->SetTotal(m->connections, {{"event", "accepted"}}, st.accepted);
+  m->SetTotal(m->connections, {{"event", "connect_failed"}}, st.connect_failures);
+  m->SetTotal(m->connections, {{"event", "handshake_failed"}}, st.auth_failures);
+  m->SetTotal(m->connections, {{"event", "disconnected"}}, st.disconnects);
+  m->SetTotal(m->connections, {{"event", "bad_frame"}}, st.bad_frames);
+  m->SetTotal(m->connections, {{"event", "bad_tag"}}, st.bad_tags);
+  m->SetTotal(m->connections, {{"event", "rejected"}}, st.rejected_inbound);
+  m->SetTotal(m->connections, {{"event", "evicted"}}, st.evicted_unauthenticated);
+}
+
 }  // namespace
 
 int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
@@ -87,6 +107,8 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
   metrics::FrontEndMetrics front(&registry);
   front.build_info.With({{"version", kVersion}}).Set(1);
   registry.AddCollectHook([&] { RefreshDiskGauges(config->runtime.data_dir, &front); });
+  metrics::PeerTransportMetrics peer_metrics(&registry);
+  registry.AddCollectHook([&] { RefreshPeerMetrics(rt.network().stats(), &peer_metrics); });
 
   std::unique_ptr<ServedNode> node;
   std::unique_ptr<resp::RespServer> resp_server;
