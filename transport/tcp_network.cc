@@ -251,12 +251,23 @@ void TcpNetwork::Connect(NodeId id, Peer& peer) {
       Guarded(alive_, [id](TcpNetwork& self, const boost::system::error_code& error) {
         self.OnConnected(id, error);
       }));
+  peer.connect_timer = std::make_unique<boost::asio::steady_timer>(
+      loop_->io_context(), absl::ToChronoNanoseconds(options_.handshake_timeout));
+  peer.connect_timer->async_wait(
+      Guarded(alive_, [id](TcpNetwork& self, const boost::system::error_code& error) {
+        if (error) return;  // cancelled: the connect finished first
+        auto it = self.peers_.find(id);
+        if (it == self.peers_.end() || !it->second.dialing) return;
+        boost::system::error_code ignored;
+        it->second.dialing->close(ignored);  // OnConnected sees operation_aborted and backs off
+      }));
 }
 
 void TcpNetwork::OnConnected(NodeId id, const boost::system::error_code& error) {
   auto it = peers_.find(id);
   if (it == peers_.end() || !it->second.dialing) return;
   Peer& peer = it->second;
+  peer.connect_timer.reset();  // cancels it
   std::unique_ptr<tcp::socket> socket = std::move(peer.dialing);
   if (error) {
     ++stats_.connect_failures;

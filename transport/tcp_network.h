@@ -136,6 +136,9 @@ class TcpNetwork final : public Network, private Connection::Owner {
     std::shared_ptr<SendQueue> queue;
     std::shared_ptr<Connection> connection;             // set once the TCP connect succeeded
     std::unique_ptr<boost::asio::ip::tcp::socket> dialing;  // set while connecting
+    // While connecting: gives up after handshake_timeout (a SYN into a partition would otherwise
+    // wait out the kernel's SYN retries, about two minutes, and hold every message for this peer).
+    std::unique_ptr<boost::asio::steady_timer> connect_timer;
     std::unique_ptr<boost::asio::steady_timer> retry_timer;  // set while backing off
     absl::Duration backoff;
   };

@@ -292,5 +292,32 @@ TEST_F(TcpNetworkTest, BadOptionsAreRejected) {
   EXPECT_TRUE(absl::IsUnavailable(TcpNetwork::Create(&loop, options).status()));
 }
 
+// A peer whose SYNs go unanswered (its accept queue is full, so the kernel drops them, as a
+// partition would): the dial gives up after handshake_timeout and backs off, instead of waiting out
+// the kernel's SYN retries (about two minutes) with every message for that peer held behind it.
+TEST_F(TcpNetworkTest, ADialIntoSilenceGivesUpAfterTheHandshakeTimeout) {
+  tcp::acceptor full(loop.io_context(), tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  full.listen(0);  // backlog 0: one queued connection fills it; nothing ever accepts
+  const uint16_t port = full.local_endpoint().port();
+  std::vector<tcp::socket> fillers;
+  for (int i = 0; i < 3; ++i) {
+    fillers.emplace_back(loop.io_context());
+    fillers.back().async_connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port),
+                                 [](const boost::system::error_code&) {});
+  }
+  loop.RunUntil([] { return false; }, absl::Milliseconds(300));  // let the queue fill
+  auto a = Make(1, {{2, "127.0.0.1:" + std::to_string(port)}}, "127.0.0.1:0", kSecret,
+                absl::Milliseconds(400));
+  ASSERT_TRUE(a);
+  a->Send(2, Service::kTest, "into the void");
+  // Several attempts, each abandoned after 400 ms (with backoff between them), within 10 s; the
+  // kernel alone would not give up on the first one for ~2 minutes.
+  EXPECT_TRUE(RunUntil([&] {
+    a->Send(2, Service::kTest, "again");
+    return a->stats().connect_failures >= 2;
+  })) << "connect failures: " << a->stats().connect_failures;
+  EXPECT_EQ(a->stats().connects, 0u);
+}
+
 }  // namespace
 }  // namespace crema::transport
