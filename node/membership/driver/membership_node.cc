@@ -25,7 +25,10 @@ bool ChangesLiveSet(MembershipEventKind kind) {
 }  // namespace
 
 MembershipNode::MembershipNode(Env env, MembershipNodeConfig config)
-    : env_(env), config_(std::move(config)), random_(env.random->Fork("membership")) {
+    : env_(env),
+      config_(std::move(config)),
+      random_(env.random->Fork("membership")),
+      clock_(config_.clock) {
   assert(env_.self != kNoNode && env_.clock && env_.network && env_.executor && env_.tracer);
   assert(config_.seed_reconnect_interval > absl::ZeroDuration());
   swim_ = std::make_unique<Swim>(env_.self, config_.address, config_.metadata, config_.swim,
@@ -137,7 +140,9 @@ std::shared_ptr<const ShardMap> MembershipNode::Placement() {
 void MembershipNode::OnDatagram(NodeId from, std::string bytes) {
   if (stopped_) return;
   ++stats_.datagrams_received;
-  if (!swim_->Receive(from, bytes, Now()).ok()) ++stats_.datagrams_rejected;
+  const absl::Time now = Now();
+  if (!swim_->Receive(from, bytes, now, env_.clock->Now()).ok()) ++stats_.datagrams_rejected;
+  UpdateClock(now);
   Flush();
   WakeTickerIfEarlier();
 }
@@ -159,8 +164,20 @@ void MembershipNode::TickLoop() {
       ++stats_.ticks;
     }
     MaybeReconnectSeeds(now);
+    UpdateClock(now);
     Flush();
   }
+}
+
+void MembershipNode::UpdateClock(absl::Time now) {
+  for (const ClockSample& sample : swim_->TakeClockSamples()) clock_.AddSample(sample);
+  if (!clock_.status().enabled) return;
+  std::vector<NodeId> peers = swim_->LiveMemberIds();
+  peers.erase(std::remove(peers.begin(), peers.end(), env_.self), peers.end());
+  if (!clock_.Evaluate(now, peers)) return;
+  const std::string description = clock_.Describe();
+  env_.tracer->Record("membership.clock", description);
+  if (clock_observer_) clock_observer_(clock_.status(), description);
 }
 
 void MembershipNode::MaybeReconnectSeeds(absl::Time now) {
@@ -195,6 +212,9 @@ void MembershipNode::Flush() {
 
 void MembershipNode::Deliver(const MembershipEvent& event) {
   ++stats_.events_delivered;
+  if (event.kind == MembershipEventKind::kDead || event.kind == MembershipEventKind::kLeft) {
+    clock_.Forget(event.member.id);
+  }
   if (ChangesLiveSet(event.kind)) {
     ++view_version_;
     view_waiters_.WakeAll(*env_.executor);
