@@ -18,6 +18,11 @@ std::string SignedMs(absl::Duration d) {
 
 std::string DescribeClockStatus(const ClockStatus& s, absl::Duration max_offset) {
   if (!s.enabled) return "clock monitor off";
+  if (s.out_of_bound && s.peers_estimated == 0 && s.local_steps > 0) {
+    return absl::StrCat("clock out of bound: wall clock stepped ", SignedMs(s.last_step),
+                        " (beyond ", absl::ToInt64Milliseconds(max_offset),
+                        " ms); re-measuring against peers");
+  }
   return absl::StrCat(s.out_of_bound ? "clock out of bound" : "clock in bound", ": offset ",
                       SignedMs(s.median_offset), " to the median peer (max ",
                       SignedMs(s.max_offset_seen), "; ", s.peers_beyond, " of ",
@@ -54,6 +59,27 @@ std::optional<ClockSample> ClockMonitor::SampleOf(NodeId peer) const {
   return it->second;
 }
 
+bool ClockMonitor::ObserveLocalClocks(absl::Time mono, absl::Time wall) {
+  if (!status_.enabled) return false;
+  const std::optional<std::pair<absl::Time, absl::Time>> last =
+      std::exchange(last_local_, std::make_pair(mono, wall));
+  if (!last.has_value()) return false;
+  assert(mono >= last->first);
+  const absl::Duration step = (wall - last->second) - (mono - last->first);
+  if (absl::AbsDuration(step) <= config_.max_offset) return false;
+  samples_.clear();
+  in_bound_since_.reset();
+  ++status_.local_steps;
+  status_.last_step = step;
+  status_.peers_estimated = 0;
+  status_.peers_beyond = 0;
+  if (status_.out_of_bound) return false;
+  status_.out_of_bound = true;
+  status_.since = mono;
+  ++status_.transitions;
+  return true;
+}
+
 bool ClockMonitor::Evaluate(absl::Time now, absl::Span<const NodeId> live_peers) {
   assert(now >= last_now_);
   last_now_ = now;
@@ -81,12 +107,16 @@ bool ClockMonitor::Evaluate(absl::Time now, absl::Span<const NodeId> live_peers)
     status_.max_offset_seen =
         -offsets.front() > offsets.back() ? offsets.front() : offsets.back();
   }
-  const bool beyond_majority = status_.peers_estimated > 0 && 2 * beyond > status_.peers_estimated;
+  // Majorities of the live peers, not of the estimates: right after boot a good node may hold
+  // one estimate, of the one bad peer, and must not conclude from it that it is the bad one.
+  const size_t live = live_peers.size();
+  const bool beyond_majority = 2 * beyond > live;
+  const bool within_majority = 2 * (status_.peers_estimated - beyond) > live;
   const bool was_out = status_.out_of_bound;
   if (!was_out) {
     if (beyond_majority) status_.out_of_bound = true;
-  } else if (beyond_majority || status_.peers_estimated == 0) {
-    in_bound_since_.reset();  // still beyond, or no evidence either way
+  } else if (!within_majority) {
+    in_bound_since_.reset();  // still beyond, or not enough evidence that it is back
   } else {
     if (!in_bound_since_.has_value()) in_bound_since_ = now;
     if (now - *in_bound_since_ >= config_.recovery_hold) status_.out_of_bound = false;

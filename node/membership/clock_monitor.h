@@ -17,14 +17,26 @@
 // the sample to the new clock, never widening its error.
 //
 // The rule (CockroachDB's RemoteClockMonitor, which exits the process instead):
-//   A peer is "surely beyond" if |offset| - error > max_offset. The node is OUT OF BOUND when its
-//   fresh estimates (younger than sample_ttl, of peers the caller says are live) number at least
-//   one and MORE THAN HALF of them are surely beyond. One bad node among good ones sees all its
+//   A peer is "surely beyond" if |offset| - error > max_offset. The node is OUT OF BOUND when
+//   MORE THAN HALF of its live peers (as the caller says: alive or suspect) have a fresh estimate
+//   (younger than sample_ttl) that is surely beyond. One bad node among good ones sees all its
 //   peers beyond; a good node sees only the bad one, which is never a majority when there are at
 //   least three nodes. With two nodes neither can tell which clock is wrong, and both stop (safe).
-//   Entering is immediate. Leaving needs evidence: the condition false, with at least one fresh
-//   estimate, continuously for recovery_hold (hysteresis, so a clock that flaps around the bound
-//   does not flap the node's service).
+//   The denominator is the live peers, not the estimates: right after boot a good node may hold
+//   a single estimate, of the one bad peer (seen in the simulator: 6 of 8 seeds before this rule).
+//   Entering is immediate. Leaving needs evidence: more than half of the live peers with a fresh
+//   estimate that is not surely beyond, continuously for recovery_hold (hysteresis, so a clock
+//   that flaps around the bound does not flap the node's service).
+//   sample_ttl must exceed the time to probe every member (about N probe periods; SWIM's
+//   round-robin probes each member once per pass), or a large cluster never holds a majority.
+//   A local step: the caller also reports its own (monotonic, wall) readings. When the wall clock
+//   moved more than max_offset further than the monotonic clock since the last report (an NTP or
+//   operator step, or libfaketime), every sample is stale (each was taken against the old
+//   clock): they are dropped and the node is OUT OF BOUND at once, until fresh estimates show it
+//   back in bound for recovery_hold. A step that large means the clock was, or now is, further
+//   than the bound from where it was; refusing until re-measured costs a few probe periods, and
+//   no request ever sees a stamp from a clock that has just jumped. Gradual drift is caught by
+//   the peers' estimates instead (within a probe pass).
 //   No false positives by construction: while every pair of clocks is within max_offset and the
 //   error bound holds, |offset| - error <= |true offset| <= max_offset, so no peer is surely beyond.
 //
@@ -44,6 +56,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/container/btree_map.h"
 #include "absl/time/time.h"
@@ -66,8 +79,9 @@ struct ClockMonitorConfig {
   // The skew bound (CacheConfig::max_clock_skew). Zero disables the monitor (never out of bound).
   absl::Duration max_offset = absl::ZeroDuration();
   // A sample counts for this long (a peer is probed about once per pass over the members, i.e.
-  // every N-1 probe periods; longer than that keeps every live peer's estimate fresh).
-  absl::Duration sample_ttl = absl::Seconds(30);
+  // every N-1 probe periods: 2 min keeps every live peer's estimate fresh up to ~100 members at
+  // the default 1 s period; a local step drops them all anyway).
+  absl::Duration sample_ttl = absl::Minutes(2);
   // Back in bound only after this long continuously in bound.
   absl::Duration recovery_hold = absl::Seconds(10);
 };
@@ -83,6 +97,8 @@ struct ClockStatus {
   absl::Duration max_offset_seen;
   absl::Time since = absl::InfinitePast();  // monotonic time of the last transition
   uint64_t transitions = 0;
+  uint64_t local_steps = 0;      // wall-clock steps beyond max_offset seen locally
+  absl::Duration last_step;      // the latest such step (wall minus monotonic progress)
   uint64_t samples = 0;          // accepted
   uint64_t samples_dropped = 0;  // table full
 };
@@ -99,6 +115,10 @@ class ClockMonitor {
   void AddSample(const ClockSample& s);
   // The peer is gone (dead, left): its estimate goes with it.
   void Forget(NodeId peer) { samples_.erase(peer); }
+
+  // This node's own clocks, read at the same instant. Returns true if out_of_bound changed (a
+  // step beyond max_offset). REQUIRES: `mono` never decreases across calls.
+  bool ObserveLocalClocks(absl::Time mono, absl::Time wall);
 
   // Drops expired samples and re-decides with the samples of `live_peers` (sorted or not; self
   // and unknown ids are ignored). Returns true if out_of_bound changed. REQUIRES: `now` never
@@ -117,6 +137,7 @@ class ClockMonitor {
   ClockStatus status_;
   std::optional<absl::Time> in_bound_since_;  // while out of bound: condition false since then
   absl::Time last_now_ = absl::InfinitePast();
+  std::optional<std::pair<absl::Time, absl::Time>> last_local_;  // (mono, wall)
 };
 
 }  // namespace crema::membership

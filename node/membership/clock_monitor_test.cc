@@ -72,6 +72,14 @@ TEST(ClockMonitorTest, OutOfBoundNeedsAStrictMajority) {
   EXPECT_FALSE(good.Evaluate(kT0, {2, 3}));
 }
 
+TEST(ClockMonitorTest, OneEstimateOfOneBadPeerIsNotAMajorityOfTheLivePeers) {
+  ClockMonitor m = Monitor();
+  m.AddSample(Sample(3, -absl::Seconds(5), absl::Milliseconds(1), kT0));
+  EXPECT_FALSE(m.Evaluate(kT0, kPeers)) << "1 of 4 live peers, though 1 of 1 estimates";
+  EXPECT_EQ(m.status().peers_estimated, 1u);
+  EXPECT_EQ(m.status().peers_beyond, 1u);
+}
+
 TEST(ClockMonitorTest, OnlyLivePeersCount) {
   ClockMonitor m = Monitor();
   for (NodeId p : kPeers) m.AddSample(Sample(p, absl::Seconds(5), absl::ZeroDuration(), kT0));
@@ -116,13 +124,45 @@ TEST(ClockMonitorTest, ExpiredSamplesAreNoEvidenceEitherWay) {
   EXPECT_TRUE(m.status().out_of_bound);
   EXPECT_EQ(m.status().peers_estimated, 0u);
   EXPECT_FALSE(m.SampleOf(2).has_value()) << "dropped, not just ignored";
-  // One fresh in-bound estimate is evidence (hold zero: back at once).
-  m.AddSample(Sample(3, absl::ZeroDuration(), absl::ZeroDuration(), kT0 + absl::Seconds(31)));
+  // Two fresh in-bound estimates of four live peers are not enough evidence; three are (hold
+  // zero: back at once).
+  for (NodeId p : {3, 4}) {
+    m.AddSample(Sample(p, absl::ZeroDuration(), absl::ZeroDuration(), kT0 + absl::Seconds(31)));
+  }
+  EXPECT_FALSE(m.Evaluate(kT0 + absl::Seconds(31), kPeers));
+  m.AddSample(Sample(5, absl::ZeroDuration(), absl::ZeroDuration(), kT0 + absl::Seconds(31)));
   EXPECT_TRUE(m.Evaluate(kT0 + absl::Seconds(31), kPeers));
   EXPECT_FALSE(m.status().out_of_bound);
   // Forget drops a peer's estimate (it died or left).
   m.Forget(3);
   EXPECT_FALSE(m.SampleOf(3).has_value());
+}
+
+TEST(ClockMonitorTest, ALocalStepBeyondTheBoundDropsSamplesAndLeavesTheBoundAtOnce) {
+  ClockMonitor m = Monitor(absl::Seconds(2));
+  const absl::Time wall0 = absl::FromUnixSeconds(1'700'000'000);
+  for (NodeId p : kPeers) m.AddSample(Sample(p, absl::Milliseconds(5), absl::Milliseconds(1), kT0));
+  EXPECT_FALSE(m.ObserveLocalClocks(kT0, wall0));
+  ASSERT_FALSE(m.Evaluate(kT0, kPeers));
+  // One second later the wall clock moved 1.5 s: a step of +500 ms is not beyond the bound.
+  EXPECT_FALSE(m.ObserveLocalClocks(kT0 + absl::Seconds(1), wall0 + absl::Milliseconds(1500)));
+  EXPECT_TRUE(m.SampleOf(2).has_value());
+  // Then +5 s: out at once, every sample dropped.
+  EXPECT_TRUE(m.ObserveLocalClocks(kT0 + absl::Seconds(2), wall0 + absl::Milliseconds(7500)));
+  EXPECT_TRUE(m.status().out_of_bound);
+  EXPECT_FALSE(m.SampleOf(2).has_value());
+  EXPECT_EQ(m.status().last_step, absl::Seconds(5));
+  EXPECT_EQ(m.Describe(),
+            "clock out of bound: wall clock stepped +5000 ms (beyond 500 ms); re-measuring "
+            "against peers");
+  // Fresh samples show the clock in bound after all (+5 s fixed the clock): back after the hold.
+  const absl::Time t = kT0 + absl::Seconds(3);
+  for (NodeId p : kPeers) m.AddSample(Sample(p, absl::Milliseconds(5), absl::Milliseconds(1), t));
+  EXPECT_FALSE(m.Evaluate(t, kPeers));
+  EXPECT_TRUE(m.Evaluate(t + absl::Seconds(2), kPeers));
+  EXPECT_FALSE(m.status().out_of_bound);
+  // A backward step counts the same.
+  EXPECT_TRUE(m.ObserveLocalClocks(t + absl::Seconds(3), wall0 + absl::Seconds(1)));
 }
 
 TEST(ClockMonitorTest, DisabledNeverJudges) {

@@ -141,8 +141,9 @@ void MembershipNode::OnDatagram(NodeId from, std::string bytes) {
   if (stopped_) return;
   ++stats_.datagrams_received;
   const absl::Time now = Now();
-  if (!swim_->Receive(from, bytes, now, env_.clock->Now()).ok()) ++stats_.datagrams_rejected;
-  UpdateClock(now);
+  const absl::Time wall = env_.clock->Now();
+  if (!swim_->Receive(from, bytes, now, wall).ok()) ++stats_.datagrams_rejected;
+  UpdateClock(now, wall);
   Flush();
   WakeTickerIfEarlier();
 }
@@ -164,17 +165,33 @@ void MembershipNode::TickLoop() {
       ++stats_.ticks;
     }
     MaybeReconnectSeeds(now);
-    UpdateClock(now);
+    UpdateClock(now, env_.clock->Now());
     Flush();
   }
 }
 
-void MembershipNode::UpdateClock(absl::Time now) {
+bool MembershipNode::ClockOutOfBound() {
+  if (!clock_.status().enabled) return false;
+  if (clock_.ObserveLocalClocks(env_.clock->MonotonicNow(), env_.clock->Now())) {
+    OnClockTransition();
+  }
+  return clock_.status().out_of_bound;
+}
+
+void MembershipNode::UpdateClock(absl::Time now, absl::Time wall) {
+  if (!clock_.status().enabled) {
+    (void)swim_->TakeClockSamples();
+    return;
+  }
+  // The local step check first: samples taken before a step are dropped, not these.
+  if (clock_.ObserveLocalClocks(now, wall)) OnClockTransition();
   for (const ClockSample& sample : swim_->TakeClockSamples()) clock_.AddSample(sample);
-  if (!clock_.status().enabled) return;
   std::vector<NodeId> peers = swim_->LiveMemberIds();
   peers.erase(std::remove(peers.begin(), peers.end(), env_.self), peers.end());
-  if (!clock_.Evaluate(now, peers)) return;
+  if (clock_.Evaluate(now, peers)) OnClockTransition();
+}
+
+void MembershipNode::OnClockTransition() {
   const std::string description = clock_.Describe();
   env_.tracer->Record("membership.clock", description);
   if (clock_observer_) clock_observer_(clock_.status(), description);

@@ -163,7 +163,8 @@ class MembershipNode {
   // This node's wall clock against its peers' (clock_monitor.h). `ClockOutOfBound()`: stop
   // serving what depends on the wall clock.
   const ClockStatus& clock_status() const { return clock_.status(); }
-  bool ClockOutOfBound() const { return clock_.status().out_of_bound; }
+  // Also checks for a local wall-clock step first (so a request right after a step sees it).
+  bool ClockOutOfBound();
   std::string DescribeClock() const { return clock_.Describe(); }
   const ClockMonitor& clock_monitor() const { return clock_; }
   // Called on the loop at each transition of ClockOutOfBound (after tracing it); one observer.
@@ -178,8 +179,10 @@ class MembershipNode {
   void Flush();
   void Deliver(const MembershipEvent& event);
   void WakeTickerIfEarlier();
-  // Feeds the core's clock samples to the monitor and re-evaluates it.
-  void UpdateClock(absl::Time now);
+  // Feeds the core's clock samples to the monitor and re-evaluates it. `now` (monotonic) and
+  // `wall`: this node's clocks when the core last ran.
+  void UpdateClock(absl::Time now, absl::Time wall);
+  void OnClockTransition();
   absl::Time Now() const { return env_.clock->MonotonicNow(); }
 
   Env env_;
