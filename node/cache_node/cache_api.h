@@ -150,6 +150,18 @@ struct ShardStatus {
   int64_t entries = 0;              // cached keys, as last reported
 };
 
+// This node's wall clock against its peers' (node/membership/clock_monitor.h): while it is out
+// of the skew bound the node refuses what depends on its wall clock (docs/cache-node.md).
+struct ClockView {
+  bool monitored = false;
+  bool out_of_bound = false;
+  int64_t median_offset_ms = 0;  // this node's clock minus the median peer's (estimated)
+  int64_t max_offset_ms = 0;     // the estimate of largest magnitude (signed)
+  int64_t peers_estimated = 0;   // live peers with a fresh estimate
+  int64_t peers_beyond = 0;      // of those, surely beyond the bound
+  std::string description;       // "clock in bound: offset +2 ms to the median peer (...)"
+};
+
 struct ClusterStatus {
   NodeId self = kNoNode;
   uint64_t map_version = 0;
@@ -159,6 +171,7 @@ struct ClusterStatus {
   std::vector<NodeStatus> nodes;    // by id
   std::vector<ShardStatus> shards;  // by shard
   bool ready = false;               // this node can serve requests
+  ClockView clock;
 };
 
 class CacheApi {

@@ -123,7 +123,13 @@ absl::Status CacheNode::StartInternal() {
   for (NodeId f : config_.bootstrap) m.seeds.push_back(f);
   m.address = config_.peer_address;
   m.placement.num_shards = std::max<uint32_t>(config_.num_shards, 1);
+  m.clock = options_.clock;
+  m.clock.max_offset = options_.monitor_clock ? config_.max_clock_skew : absl::ZeroDuration();
   membership_ = std::make_unique<membership::MembershipNode>(env_, std::move(m));
+  membership_->SetClockObserver(
+      [this](const membership::ClockStatus& status, const std::string& description) {
+        OnClockTransition(status, description);
+      });
   // A fresh MembershipNode starts, and subscribes, without error.
   absl::Status membership_started = membership_->Start();
   assert(membership_started.ok());
@@ -271,15 +277,17 @@ std::optional<absl::StatusOr<std::optional<std::string>>> CacheNode::TryGetNow(
       options_.plant_linearizable_read_no_read_index) {
     return std::nullopt;  // the planted bugs live on the slow path only
   }
+  if (ClockOutOfBound()) return std::nullopt;  // Get refuses or forwards (clock_guard.cc)
   absl::StatusOr<cluster::ShardId> shard = ShardOf(key);
   if (!shard.ok()) return std::nullopt;  // Get gives the error
   const raft::GroupId group = cluster::GroupOfShard(*shard);
   Hosted* h = Find(group);
   if (!Readable(h)) return std::nullopt;
   auto read_now = [&]() -> absl::StatusOr<std::optional<std::string>> {
-    ReadOutcome r = ReadLocal(*h, ReadOp::kGet, {std::string(key)});
-    if (!r.items[0].present) return std::nullopt;
-    return std::move(r.items[0].value);
+    absl::StatusOr<ReadOutcome> r = ReadLocal(*h, ReadOp::kGet, {std::string(key)});
+    if (!r.ok()) return r.status();
+    if (!r->items[0].present) return std::nullopt;
+    return std::move(r->items[0].value);
   };
   if (options.consistency.value_or(config_.default_read) == ReadConsistency::kLocal) {
     // ExecuteRead's local rule, without its waits.
@@ -646,6 +654,14 @@ ClusterStatus CacheNode::Status() {
   s.num_shards = map_.params.num_shards;
   s.replication_factor = map_.params.replication_factor;
   s.ready = ready();
+  const membership::ClockStatus& clock = membership_->clock_status();
+  s.clock.monitored = clock.enabled;
+  s.clock.out_of_bound = ClockOutOfBound();
+  s.clock.median_offset_ms = absl::ToInt64Milliseconds(clock.median_offset);
+  s.clock.max_offset_ms = absl::ToInt64Milliseconds(clock.max_offset_seen);
+  s.clock.peers_estimated = static_cast<int64_t>(clock.peers_estimated);
+  s.clock.peers_beyond = static_cast<int64_t>(clock.peers_beyond);
+  s.clock.description = membership_->DescribeClock();
   if (const Hosted* meta = Find(cluster::kMetaGroup);
       meta != nullptr && meta->driver != nullptr && meta->driver->has_core()) {
     s.meta_leader = raft::NodeOfReplica(meta->driver->core().leader());

@@ -35,6 +35,7 @@
 #define CREMA_NODE_CACHE_NODE_CACHE_NODE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,14 @@ struct CacheNodeOptions {
   absl::Duration max_request_age = absl::Minutes(2);      // cluster-wide, at bootstrap
   raft::CheckpointPolicy checkpoint{.every_entries = 10'000, .every_log_bytes = 64 << 20};
   membership::SwimConfig swim;
+  // Wall-clock bound (clock_guard.cc; docs/cache-node.md, "Clock bound"): the node estimates its
+  // wall-clock offset to its peers from SWIM acks and, while it is beyond
+  // CacheConfig::max_clock_skew to a majority of them, refuses what depends on its wall clock.
+  // `clock.max_offset` is ignored (max_clock_skew is the bound); false: never out of bound.
+  bool monitor_clock = true;
+  membership::ClockMonitorConfig clock;
+  // Called on the loop at each transition of the verdict (crema_server logs it); may be empty.
+  std::function<void(bool out_of_bound, const std::string& description)> on_clock_transition;
   size_t max_evict_keys = 1'000;  // keys per eviction proposal
   // TEST ONLY planted bugs (the cache scenario must catch each): replicas evict on their own;
   // forwarded retries use a new sequence number; local reads skip the node's floor.
@@ -107,6 +116,8 @@ struct CacheNodeStats {
   uint64_t replicas_created = 0;
   uint64_t replicas_destroyed = 0;
   uint64_t map_fetches = 0;
+  uint64_t clock_refusals = 0;   // writes and reads of TTL'd entries refused: clock out of bound
+  uint64_t clock_handoffs = 0;   // leaderships handed away: clock out of bound
 };
 
 class CacheNode final : public CacheApi {
@@ -259,8 +270,10 @@ class CacheNode final : public CacheApi {
   forward::Reply ServeMetaPropose(const forward::Request& request);
   forward::Reply ServeReport(NodeId from, const forward::Request& request);
   forward::Reply NotLeaderReply(const Hosted& hosted) const;
-  // Reads `keys` from the local replica (now, by this node's wall clock).
-  ReadOutcome ReadLocal(Hosted& hosted, ReadOp op, const std::vector<std::string>& keys);
+  // Reads `keys` from the local replica (now, by this node's wall clock). UNAVAILABLE if one of
+  // them has a deadline and this node's clock is out of bound (clock_guard.cc).
+  absl::StatusOr<ReadOutcome> ReadLocal(Hosted& hosted, ReadOp op,
+                                        const std::vector<std::string>& keys);
   bool CaughtUp(const Hosted& hosted, raft::Index floor) const;
   // A replica whose state can be read here now (not being destroyed, driver running, a cache).
   static bool Readable(const Hosted* hosted);
@@ -296,6 +309,17 @@ class CacheNode final : public CacheApi {
   void CountRead(bool hit);
   // Adds the growth of the replica's eviction and expiry counts since the last fold.
   void FoldCacheStats(raft::GroupId group, const Hosted& hosted);
+
+  // --- clock_guard.cc: what this node stops doing while its wall clock is out of bound ---
+  bool ClockOutOfBound() const;
+  // UNAVAILABLE naming the offset (counted in stats_.clock_refusals).
+  absl::Status ClockRefusal();
+  void OnClockTransition(const membership::ClockStatus& status, const std::string& description);
+  // True if `node` gossips that its clock is out of bound (never a leader to hand over to).
+  bool PeerClockOut(NodeId node) const;
+  // A leader out of bound hands the shard to an available, caught-up voter whose clock is not
+  // advertised out of bound. True if a transfer was started.
+  bool HandOffForClock(raft::GroupId group, Hosted& hosted);
 
   // --- maintenance.cc ---
   void MaintenanceLoop();
@@ -340,6 +364,7 @@ class CacheNode final : public CacheApi {
   absl::btree_set<raft::GroupId> evicting_;              // eviction proposal in flight
   absl::btree_map<raft::GroupId, absl::Time> last_tick_;
   absl::btree_map<raft::GroupId, absl::Time> last_balance_;
+  absl::btree_map<raft::GroupId, absl::Time> clock_handoff_at_;  // clock_guard.cc
   // Reported by nodes (at the metadata leader): replicas whose state is corrupt.
   absl::btree_set<std::pair<raft::GroupId, raft::ReplicaId>> corrupt_reports_;
   absl::Time last_report_ = absl::InfinitePast();

@@ -48,7 +48,9 @@ void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {
   replicated::Command evict;
   evict.kind = replicated::CommandKind::kEvict;
   evict.keys = std::move(victims);
-  evict.stamp_unix_ns = absl::ToUnixNanos(env_.clock->Now());
+  // Out of bound, this node's clock must not move log time; an eviction needs no time.
+  evict.stamp_unix_ns = absl::ToUnixNanos(ClockOutOfBound() ? h.cache->log_time()
+                                                            : env_.clock->Now());
   Future<raft::Applied> applied = h.driver->Propose(replicated::EncodeCommand(evict));
   ++stats_.evictions_proposed;
   evicting_.insert(group);
@@ -65,6 +67,14 @@ void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {
 
 void CacheNode::LeaderDuties(raft::GroupId group, Hosted& h, absl::Time now) {
   const raft::Raft& core = h.driver->core();
+  if (h.cache != nullptr && ClockOutOfBound()) {
+    // clock_guard.cc: no stamps from this clock; hand the shard to a voter with a good one
+    // (retried every attempt_timeout until a transfer takes).
+    MaybeEvict(group, h);  // stamped with log time
+    absl::Time& last = clock_handoff_at_[group];
+    if (now - last >= options_.attempt_timeout && HandOffForClock(group, h)) last = now;
+    return;
+  }
   if (h.cache != nullptr) {
     MaybeEvict(group, h);
     // Idle shards: advance log time now and then so replicas drop expired entries.
@@ -90,6 +100,7 @@ void CacheNode::LeaderDuties(raft::GroupId group, Hosted& h, absl::Time now) {
     const raft::ReplicaId r = info->ReplicaOn(node);
     if (r == raft::kNoReplica || !raft::IsVoter(core.conf(), r)) continue;
     if (node != env_.self && !membership_->IsAvailable(node)) continue;
+    if (PeerClockOut(node)) continue;  // never balance leadership to a node whose clock is out
     if (r == core.id()) return;  // we are the preferred leader
     auto p = core.progress().find(r);
     if (p == core.progress().end() || p->second.match < core.commit()) return;

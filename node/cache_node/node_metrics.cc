@@ -131,6 +131,10 @@ void CacheNode::RefreshMetrics() {
   m->cache_bytes.Set(static_cast<double>(bytes));
   m->raft_groups.Set(static_cast<double>(hosted_.size()));
   m->cluster_map_version.Set(static_cast<double>(map_.version));
+  const membership::ClockStatus& clock = membership_->clock_status();
+  m->clock_offset_median.Set(absl::ToDoubleSeconds(clock.median_offset));
+  m->clock_offset_max.Set(absl::ToDoubleSeconds(clock.max_offset_seen));
+  m->clock_out_of_bound.Set(ClockOutOfBound() ? 1 : 0);
 
   // Membership as this node's gossip sees it.
   absl::btree_map<std::string, int> by_state{{"alive", 0}, {"suspect", 0}, {"dead", 0},

@@ -242,7 +242,9 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
       h = Find(group);
     }
     if (h != nullptr && h->LocalReady() && CaughtUp(*h, floor)) {
-      return ReadLocal(*h, op, keys);
+      absl::StatusOr<ReadOutcome> out = ReadLocal(*h, op, keys);
+      // Refused for this node's clock (clock_guard.cc): the leader's clock judges instead.
+      if (out.ok() || !ClockOutOfBound()) return out;
     }
     if (options_.plant_local_read_no_floor && usable && Readable(h)) {
       return ReadLocal(*h, op, keys);
@@ -255,8 +257,8 @@ absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ExecuteRead(
       h = Find(group);  // it may have gone, or begun to (driver cleared), during the round
       if (index.ok() && Readable(h)) {
         RaiseFloor(group, *index);
-        ReadOutcome out = ReadLocal(*h, op, keys);
-        out.index = std::max<uint64_t>(out.index, *index);
+        absl::StatusOr<ReadOutcome> out = ReadLocal(*h, op, keys);
+        if (out.ok()) out->index = std::max<uint64_t>(out->index, *index);
         return out;
       }
     }

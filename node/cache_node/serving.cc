@@ -84,11 +84,19 @@ bool CacheNode::CaughtUp(const Hosted& hosted, raft::Index floor) const {
          hosted.driver->core().leader() != raft::kNoReplica;
 }
 
-CacheNode::ReadOutcome CacheNode::ReadLocal(Hosted& hosted, ReadOp op,
-                                           const std::vector<std::string>& keys) {
+absl::StatusOr<CacheNode::ReadOutcome> CacheNode::ReadLocal(
+    Hosted& hosted, ReadOp op, const std::vector<std::string>& keys) {
   ReadOutcome out;
   out.index = hosted.driver->applied();
   const absl::Time now = env_.clock->Now();
+  if (ClockOutOfBound()) {
+    // clock_guard.cc: an entry with a deadline is judged by this node's wall clock; refuse it
+    // (all or nothing, before any read touches the policy).
+    for (const std::string& key : keys) {
+      std::optional<absl::Time> d = hosted.cache->DeadlineOf(key, absl::InfinitePast());
+      if (d.has_value() && *d != absl::InfiniteFuture()) return ClockRefusal();
+    }
+  }
   for (const std::string& key : keys) {
     ReadItem item;
     if (op == ReadOp::kGet) {
@@ -122,6 +130,8 @@ Reply CacheNode::ServeWrite(const forward::Request& request) {
     return Reply::Error(absl::ResourceExhaustedError(
         "OOM command not allowed when used memory > 'maxmemory' (the shard is evicting)"));
   }
+  // clock_guard.cc: no stamp from a clock out of bound (the maintenance pass hands over).
+  if (ClockOutOfBound()) return Reply::Error(ClockRefusal());
   command->stamp_unix_ns = absl::ToUnixNanos(env_.clock->Now());
   Future<raft::Applied> applied = h->driver->Propose(replicated::EncodeCommand(*command));
   const Reply not_leader = NotLeaderReply(*h);
@@ -164,10 +174,11 @@ Reply CacheNode::ServeRead(const forward::Request& request) {
     h = Find(request.group);
     if (h == nullptr || h->cache == nullptr) return WithStatus(ReplyStatus::kNotHosted);
   }
-  ReadOutcome out = ReadLocal(*h, static_cast<ReadOp>(q->op), q->keys);
-  out.index = std::max<uint64_t>(out.index, at_least);
+  absl::StatusOr<ReadOutcome> out = ReadLocal(*h, static_cast<ReadOp>(q->op), q->keys);
+  if (!out.ok()) return Reply::Error(out.status());
+  out->index = std::max<uint64_t>(out->index, at_least);
   Reply r = WithStatus(ReplyStatus::kOk);
-  r.payload = payloads::EncodeReadReply(out);
+  r.payload = payloads::EncodeReadReply(*out);
   return r;
 }
 

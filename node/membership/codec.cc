@@ -155,6 +155,7 @@ std::string EncodeMessage(const Message& message) {
     CheckOrDie(IsEncodable(u), "update not encodable");
     total += EncodedUpdateBytes(u);
   }
+  if (message.wall_unix_ns.has_value()) total += kWallTimeTrailerBytes;
   CheckOrDie(total <= kMaxMembershipMessageBytes, "message exceeds kMaxMembershipMessageBytes");
   std::string out;
   out.reserve(total);
@@ -184,6 +185,7 @@ std::string EncodeMessage(const Message& message) {
       w.Bytes(value);
     }
   }
+  if (message.wall_unix_ns.has_value()) w.U64(static_cast<uint64_t>(*message.wall_unix_ns));
   CheckOrDie(out.size() == total, "encoded size mismatch");
   return out;
 }
@@ -225,6 +227,12 @@ absl::StatusOr<Message> DecodeMessage(std::string_view bytes) {
   for (MemberUpdate& update : message.updates) {
     absl::Status status = DecodeUpdate(r, &update);
     if (!status.ok()) return status;
+  }
+  // The wall-clock trailer came later: without it (an older peer) the time is unknown.
+  if (r.remaining() == kWallTimeTrailerBytes) {
+    uint64_t wall = 0;
+    if (!r.U64(&wall)) return Truncated("wall time");
+    message.wall_unix_ns = static_cast<int64_t>(wall);
   }
   if (r.remaining() != 0) {
     return absl::InvalidArgumentError(absl::StrCat(r.remaining(), " trailing bytes"));

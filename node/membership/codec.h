@@ -9,6 +9,12 @@
 //     u8 state | u32 member | u64 incarnation | u32 accuser
 //     u8 address_len | address | u8 metadata_count | metadata_count × (u8 key_len | key |
 //                                                                      u16 value_len | value)
+//   optional trailer (8 bytes): i64 sender's wall clock, Unix nanoseconds (acks to a direct ping,
+//     for clock-offset estimates; clock_monitor.h). It came later: a message without it (an
+//     older peer) decodes with `wall_unix_ns` unset, meaning "unknown". An OLDER decoder rejects
+//     a message carrying it (trailing bytes), exactly as with consensus' quiesce flag; so a
+//     rolling upgrade from a binary without it sees probes of upgraded nodes fail until the
+//     upgrade is done (docs/membership.md, "Clock offsets").
 //
 // Decoding never trusts the input: every length is checked against the remaining bytes and the
 // named bounds in types.h, enums are range-checked, metadata keys must be strictly increasing
@@ -21,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +39,7 @@ namespace crema::membership {
 
 inline constexpr size_t kMaxMembershipMessageBytes = 65000;  // one UDP-ish datagram
 inline constexpr size_t kMessageHeaderBytes = 26;
+inline constexpr size_t kWallTimeTrailerBytes = 8;
 // The smallest update is 19 bytes, so this is implied by kMaxMembershipMessageBytes; named for clarity.
 inline constexpr size_t kMaxUpdatesPerMessage = (kMaxMembershipMessageBytes - kMessageHeaderBytes) / 19;
 
@@ -54,6 +62,8 @@ struct Message {
   NodeId target = kNoNode;   // kPingReq: the member to probe; kAck/kNack: the member probed
   bool is_reply = false;     // kPushPull
   std::vector<MemberUpdate> updates;  // piggybacked gossip, or full state for kPushPull
+  // The sender's wall clock (Unix ns) when it wrote the message; unset: not carried (unknown).
+  std::optional<int64_t> wall_unix_ns;
 
   friend bool operator==(const Message&, const Message&) = default;
 };
@@ -64,8 +74,8 @@ size_t EncodedUpdateBytes(const MemberUpdate& update);
 // True if the update respects the bounds in types.h (so it can be encoded).
 bool IsEncodable(const MemberUpdate& update);
 
-// REQUIRES: every update IsEncodable, and the total fits in kMaxMembershipMessageBytes (callers pack
-// updates with EncodedUpdateBytes). Violations are programmer errors and abort.
+// REQUIRES: every update IsEncodable, and the total (with the trailer, if `wall_unix_ns` is set)
+// fits in kMaxMembershipMessageBytes (callers pack updates with EncodedUpdateBytes). Violations are programmer errors and abort.
 std::string EncodeMessage(const Message& message);
 
 // Parses one datagram. Any malformed, truncated, oversized or out-of-range input returns

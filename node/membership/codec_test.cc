@@ -47,6 +47,34 @@ TEST(CodecTest, EncodedSizeMatchesPrediction) {
             kMessageHeaderBytes + EncodedUpdateBytes(message.updates[0]));
 }
 
+// The wall-clock trailer came later: with it the time round-trips (negative too); without it
+// (an older peer's encoding, byte for byte what this codec produced before) the time is unknown;
+// any other number of trailing bytes is still garbage.
+TEST(CodecTest, WallClockTrailerIsOptionalAndBackwardCompatible) {
+  Message message;
+  message.type = MessageType::kAck;
+  message.from = 1;
+  message.to = 2;
+  message.seq = 5;
+  message.target = 1;
+  message.updates = {SampleUpdate(7, MemberState::kAlive)};
+  const std::string old_bytes = EncodeMessage(message);
+  absl::StatusOr<Message> decoded = DecodeMessage(old_bytes);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(decoded->wall_unix_ns.has_value());
+  for (int64_t wall : {int64_t{1'700'000'000'123'456'789}, int64_t{-5}, int64_t{0}}) {
+    message.wall_unix_ns = wall;
+    const std::string bytes = EncodeMessage(message);
+    EXPECT_EQ(bytes.size(), old_bytes.size() + kWallTimeTrailerBytes);
+    EXPECT_EQ(bytes.substr(0, old_bytes.size()), old_bytes) << "a trailer, nothing else changes";
+    decoded = DecodeMessage(bytes);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, message);
+    EXPECT_FALSE(DecodeMessage(bytes + "x").ok());
+    EXPECT_FALSE(DecodeMessage(bytes.substr(0, bytes.size() - 1)).ok());
+  }
+}
+
 TEST(CodecTest, RejectsMalformedInput) {
   Message message;
   message.from = 1;

@@ -190,6 +190,7 @@ void Swim::StartProbe(absl::Time now) {
   Probe probe;
   probe.target = *target;
   probe.seq = next_seq_++;
+  probe.sent_at = now;
   probe.timeout_at = now + health_.Scale(config_.probe_timeout);
   probe.period_end = now + health_.Scale(config_.probe_interval);
   probe_ = probe;

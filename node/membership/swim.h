@@ -77,6 +77,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "node/membership/broadcast_queue.h"
+#include "node/membership/clock_monitor.h"
 #include "node/membership/codec.h"
 #include "node/membership/lifeguard.h"
 #include "node/membership/phi_accrual.h"
@@ -92,6 +93,7 @@ inline constexpr size_t kMaxPendingBroadcasts = 2 * kMaxMembers;
 inline constexpr size_t kMaxOutboxMessages = 4096;      // driver must drain after each call
 inline constexpr size_t kMaxPendingEvents = 4 * kMaxMembers;
 inline constexpr size_t kMaxSuspicionRemindersPerPeriod = 4;  // suspects reminded per period
+inline constexpr size_t kMaxPendingClockSamples = 64;  // driver must drain after each call
 
 struct SwimConfig {
   absl::Duration probe_interval = absl::Seconds(1);
@@ -135,6 +137,7 @@ struct SwimStats {
   uint64_t gossip_messages_sent = 0;     // by the gossip timer
   uint64_t suspicion_reminders_sent = 0;
   uint64_t refutation_replies_sent = 0;  // stale accusations answered to their sender
+  uint64_t clock_samples = 0;            // acks that carried the target's wall clock
   uint64_t dropped = 0;  // outbox, event, relay or member-table overflow
 };
 
@@ -165,13 +168,19 @@ class Swim {
   void Tick(absl::Time now);
 
   // Handles one datagram from `from`. Bad input returns an error and changes nothing else.
-  absl::Status Receive(NodeId from, std::string_view bytes, absl::Time now);
+  // `wall_now`: this node's wall clock at the same instant as `now`, if the driver measures clock
+  // offsets; then acks to direct pings carry it, and an ack to our own direct probe that carries
+  // the target's yields a ClockSample (clock_monitor.h has the arithmetic; TakeClockSamples).
+  absl::Status Receive(NodeId from, std::string_view bytes, absl::Time now,
+                       std::optional<absl::Time> wall_now = std::nullopt);
 
   // The earliest time at which Tick has something to do.
   absl::Time NextTickTime() const;
 
   std::vector<OutgoingMessage> TakeOutbox();
   std::vector<MembershipEvent> TakeEvents();
+  // Clock-offset samples from acks since the last call (at most one per Receive).
+  std::vector<ClockSample> TakeClockSamples();
 
   // Views. Members() lists self first, then the table (tombstones included) in id order.
   NodeId self_id() const { return self_.id; }
@@ -204,6 +213,7 @@ class Swim {
   struct Probe {
     NodeId target = kNoNode;
     uint64_t seq = 0;
+    absl::Time sent_at;     // the direct ping (monotonic): bounds a clock sample's round trip
     absl::Time timeout_at;  // ping-req fallback
     absl::Time period_end;  // failure if not acked by then
     bool ping_reqs_sent = false;
@@ -313,6 +323,8 @@ class Swim {
 
   std::vector<OutgoingMessage> outbox_;
   std::vector<MembershipEvent> events_;
+  std::optional<absl::Time> wall_now_;  // Receive's wall_now, while it runs
+  std::vector<ClockSample> clock_samples_;
   SwimStats stats_;
 };
 

@@ -18,7 +18,8 @@ constexpr int kNackTimeoutPercent = 80;
 
 // ---- Messages -----------------------------------------------------------------------------------
 
-absl::Status Swim::Receive(NodeId from, std::string_view bytes, absl::Time now) {
+absl::Status Swim::Receive(NodeId from, std::string_view bytes, absl::Time now,
+                           std::optional<absl::Time> wall_now) {
   assert(now >= last_now_);
   last_now_ = now;
   absl::StatusOr<Message> message = DecodeMessage(bytes);
@@ -38,7 +39,9 @@ absl::Status Swim::Receive(NodeId from, std::string_view bytes, absl::Time now) 
   }
   ++stats_.messages_received;
   if (Record* record = FindRecord(from)) record->phi.Heartbeat(now);
+  wall_now_ = wall_now;
   HandleMessage(*message, now);
+  wall_now_.reset();
   return absl::OkStatus();
 }
 
@@ -73,6 +76,7 @@ void Swim::HandleMessage(const Message& message, absl::Time now) {
       ack.to = message.from;
       ack.seq = message.seq;
       ack.target = self_.id;
+      if (wall_now_.has_value()) ack.wall_unix_ns = absl::ToUnixNanos(*wall_now_);
       if (answer) {
         ack.updates.push_back(MemberUpdate{self_, self_.id});
         ++stats_.refutation_replies_sent;
@@ -112,6 +116,19 @@ void Swim::HandleAck(const Message& message, absl::Time now) {
   }
   // An ack for our own probe, direct or forwarded (then `target` names the probed member).
   if (probe_.has_value() && probe_->seq == message.seq && probe_->target == message.target) {
+    // Straight from the target (not forwarded by a relay) and carrying its wall clock: an offset
+    // sample. The target read its clock after our ping left (probe_->sent_at; any copy of the
+    // ping, however delayed or duplicated, left no earlier) and before this ack arrived.
+    if (message.from == probe_->target && message.wall_unix_ns.has_value() &&
+        wall_now_.has_value() && clock_samples_.size() < kMaxPendingClockSamples) {
+      const absl::Duration half_rtt = (now - probe_->sent_at) / 2;
+      clock_samples_.push_back(ClockSample{
+          .peer = message.from,
+          .offset = (*wall_now_ - half_rtt) - absl::FromUnixNanos(*message.wall_unix_ns),
+          .error = half_rtt,
+          .taken_at = now});
+      ++stats_.clock_samples;
+    }
     probe_.reset();
     health_.Apply(-1);
   }
@@ -145,6 +162,7 @@ void Swim::Send(Message message, bool piggyback) {
     AttachSuspicionOfRecipient(message);
     if (piggyback) {
       size_t used = kMessageHeaderBytes;
+      if (message.wall_unix_ns.has_value()) used += kWallTimeTrailerBytes;
       for (const MemberUpdate& u : message.updates) used += EncodedUpdateBytes(u);
       assert(used <= config_.max_message_bytes);
       broadcasts_.Fill(config_.max_message_bytes - used, RetransmitLimit(), &message.updates);
@@ -231,5 +249,6 @@ std::vector<NodeId> Swim::RandomLiveMembers(size_t count, NodeId exclude) {
 
 std::vector<OutgoingMessage> Swim::TakeOutbox() { return std::exchange(outbox_, {}); }
 std::vector<MembershipEvent> Swim::TakeEvents() { return std::exchange(events_, {}); }
+std::vector<ClockSample> Swim::TakeClockSamples() { return std::exchange(clock_samples_, {}); }
 
 }  // namespace crema::membership

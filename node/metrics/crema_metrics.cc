@@ -107,6 +107,21 @@ NodeMetrics::NodeMetrics(MetricsRegistry* r)
       members(r->AddGauge("crema_membership_members",
                           "Cluster members as this node's gossip sees them, by state.")),
       phi(r->AddGauge("crema_membership_phi", "Phi-accrual suspicion of each peer.")),
+      clock_offset_median(
+          r->AddGauge("crema_clock_offset_median_seconds",
+                      "This node's wall clock minus its median peer's (estimated from SWIM acks).")
+              .With({})),
+      clock_offset_max(r->AddGauge("crema_clock_offset_max_seconds",
+                                   "The estimated wall-clock offset to a peer of largest "
+                                   "magnitude (ours minus theirs).")
+                           .With({})),
+      clock_out_of_bound(r->AddGauge("crema_clock_out_of_bound",
+                                     "1 while this node's wall clock is beyond max_clock_skew to "
+                                     "a majority of its peers (it refuses TTL-dependent work).")
+                             .With({})),
+      clock_refusals(r->AddCounter("crema_clock_refusals_total",
+                                   "Requests refused because this node's clock is out of bound.")
+                         .With({})),
       cache_hits(r->AddCounter("crema_cache_hits_total", "Cache reads that found the key.")
                      .With({})),
       cache_misses(r->AddCounter("crema_cache_misses_total", "Cache reads that missed.")

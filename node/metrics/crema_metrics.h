@@ -86,6 +86,11 @@ struct NodeMetrics {
   // Membership as seen by this node.
   GaugeFamily& members;            // crema_membership_members{state=alive|suspect|dead|left}
   GaugeFamily& phi;                // crema_membership_phi{peer}
+  // This node's wall clock against its peers' (node/membership/clock_monitor.h).
+  Gauge clock_offset_median;       // crema_clock_offset_median_seconds (ours minus the median's)
+  Gauge clock_offset_max;          // crema_clock_offset_max_seconds (largest magnitude, signed)
+  Gauge clock_out_of_bound;        // crema_clock_out_of_bound 0/1
+  Counter clock_refusals;          // crema_clock_refusals_total
 
   // Cache, over the replicas this node holds.
   Counter cache_hits;              // crema_cache_hits_total

@@ -289,6 +289,13 @@ std::string ClusterJson(const ClusterStatus& st) {
               {"replication_factor", st.replication_factor},
               {"meta_leader", st.meta_leader}, {"nodes", nodes},
               {"shards", shards}};
+  doc["clock"] = {{"monitored", st.clock.monitored},
+                  {"out_of_bound", st.clock.out_of_bound},
+                  {"median_offset_ms", st.clock.median_offset_ms},
+                  {"max_offset_ms", st.clock.max_offset_ms},
+                  {"peers_estimated", st.clock.peers_estimated},
+                  {"peers_beyond", st.clock.peers_beyond},
+                  {"description", st.clock.description}};
   return doc.dump(2) + "\n";
 }
 

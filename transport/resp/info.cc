@@ -101,6 +101,9 @@ std::string RenderInfo(const std::vector<std::string>& sections, CommandCall& ca
     line("num_shards", status.num_shards);
     line("replication_factor", status.replication_factor);
     line("meta_leader", status.meta_leader);
+    line("clock_out_of_bound", status.clock.out_of_bound ? 1 : 0);
+    line("clock_offset_median_ms", status.clock.median_offset_ms);
+    line("clock_offset_max_ms", status.clock.max_offset_ms);
     int led = 0, held = 0;
     for (const ShardStatus& s : status.shards) {
       led += s.leader == status.self;
@@ -117,7 +120,7 @@ std::string RenderInfo(const std::vector<std::string>& sections, CommandCall& ca
 }
 
 void EncodeClusterStatus(const ClusterStatus& st, Encoder& out) {
-  out.MapHeader(8);
+  out.MapHeader(9);
   out.Bulk("self");
   out.Integer(st.self);
   out.Bulk("ready");
@@ -130,6 +133,22 @@ void EncodeClusterStatus(const ClusterStatus& st, Encoder& out) {
   out.Integer(st.replication_factor);
   out.Bulk("meta_leader");
   out.Integer(st.meta_leader);
+  out.Bulk("clock");
+  out.MapHeader(7);
+  out.Bulk("monitored");
+  out.Boolean(st.clock.monitored);
+  out.Bulk("out_of_bound");
+  out.Boolean(st.clock.out_of_bound);
+  out.Bulk("median_offset_ms");
+  out.Integer(st.clock.median_offset_ms);
+  out.Bulk("max_offset_ms");
+  out.Integer(st.clock.max_offset_ms);
+  out.Bulk("peers_estimated");
+  out.Integer(st.clock.peers_estimated);
+  out.Bulk("peers_beyond");
+  out.Integer(st.clock.peers_beyond);
+  out.Bulk("description");
+  out.Bulk(st.clock.description);
   out.Bulk("nodes");
   out.ArrayHeader(st.nodes.size());
   for (const NodeStatus& n : st.nodes) {

@@ -143,6 +143,15 @@ absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const Server
   auto node_metrics = std::make_unique<metrics::NodeMetrics>(registry);
   CacheNodeOptions options;
   options.metrics = node_metrics.get();
+  // The clock guard's transitions (node/cache_node/clock_guard.cc), one line each.
+  options.on_clock_transition = [](bool out_of_bound, const std::string& description) {
+    if (out_of_bound) {
+      log::Warn("clock out of bound; refusing TTL-dependent work",
+                {{"clock", description}});
+    } else {
+      log::Info("clock back in bound", {{"clock", description}});
+    }
+  };
   const std::string plant = absl::GetFlag(FLAGS_testonly_plant);
   if (plant == "follower_reads") {
     options.plant_linearizable_read_no_read_index = true;

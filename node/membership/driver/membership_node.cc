@@ -25,7 +25,10 @@ bool ChangesLiveSet(MembershipEventKind kind) {
 }  // namespace
 
 MembershipNode::MembershipNode(Env env, MembershipNodeConfig config)
-    : env_(env), config_(std::move(config)), random_(env.random->Fork("membership")) {
+    : env_(env),
+      config_(std::move(config)),
+      random_(env.random->Fork("membership")),
+      clock_(config_.clock) {
   assert(env_.self != kNoNode && env_.clock && env_.network && env_.executor && env_.tracer);
   assert(config_.seed_reconnect_interval > absl::ZeroDuration());
   swim_ = std::make_unique<Swim>(env_.self, config_.address, config_.metadata, config_.swim,
@@ -137,7 +140,10 @@ std::shared_ptr<const ShardMap> MembershipNode::Placement() {
 void MembershipNode::OnDatagram(NodeId from, std::string bytes) {
   if (stopped_) return;
   ++stats_.datagrams_received;
-  if (!swim_->Receive(from, bytes, Now()).ok()) ++stats_.datagrams_rejected;
+  const absl::Time now = Now();
+  const absl::Time wall = env_.clock->Now();
+  if (!swim_->Receive(from, bytes, now, wall).ok()) ++stats_.datagrams_rejected;
+  UpdateClock(now, wall);
   Flush();
   WakeTickerIfEarlier();
 }
@@ -159,8 +165,36 @@ void MembershipNode::TickLoop() {
       ++stats_.ticks;
     }
     MaybeReconnectSeeds(now);
+    UpdateClock(now, env_.clock->Now());
     Flush();
   }
+}
+
+bool MembershipNode::ClockOutOfBound() {
+  if (!clock_.status().enabled) return false;
+  if (clock_.ObserveLocalClocks(env_.clock->MonotonicNow(), env_.clock->Now())) {
+    OnClockTransition();
+  }
+  return clock_.status().out_of_bound;
+}
+
+void MembershipNode::UpdateClock(absl::Time now, absl::Time wall) {
+  if (!clock_.status().enabled) {
+    (void)swim_->TakeClockSamples();
+    return;
+  }
+  // The local step check first: samples taken before a step are dropped, not these.
+  if (clock_.ObserveLocalClocks(now, wall)) OnClockTransition();
+  for (const ClockSample& sample : swim_->TakeClockSamples()) clock_.AddSample(sample);
+  std::vector<NodeId> peers = swim_->LiveMemberIds();
+  peers.erase(std::remove(peers.begin(), peers.end(), env_.self), peers.end());
+  if (clock_.Evaluate(now, peers)) OnClockTransition();
+}
+
+void MembershipNode::OnClockTransition() {
+  const std::string description = clock_.Describe();
+  env_.tracer->Record("membership.clock", description);
+  if (clock_observer_) clock_observer_(clock_.status(), description);
 }
 
 void MembershipNode::MaybeReconnectSeeds(absl::Time now) {
@@ -195,6 +229,9 @@ void MembershipNode::Flush() {
 
 void MembershipNode::Deliver(const MembershipEvent& event) {
   ++stats_.events_delivered;
+  if (event.kind == MembershipEventKind::kDead || event.kind == MembershipEventKind::kLeft) {
+    clock_.Forget(event.member.id);
+  }
   if (ChangesLiveSet(event.kind)) {
     ++view_version_;
     view_waiters_.WakeAll(*env_.executor);

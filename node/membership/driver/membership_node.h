@@ -15,6 +15,12 @@
 //   * Delivers membership events to subscribers synchronously, on the loop, in the order the core
 //     produced them, subscribers called in subscription order. Callbacks must not block (spawn a
 //     fiber for slow work); they may call Leave/UpdateMetadata/Subscribe/Unsubscribe.
+//   * Clock offsets: every datagram is stepped with the node's wall clock too, so acks to direct
+//     pings carry it; the samples the core takes from its probes' acks feed a ClockMonitor,
+//     re-evaluated after every datagram and tick, with the live members. A dead or departed
+//     member's estimate is forgotten. `clock_status()` tells whether this node's wall clock is
+//     out of the skew bound; each transition is traced ("membership.clock") and handed to the
+//     clock observer (the server logs it).
 //   * Exposes the member table, per-peer health (`Phi`, `IsAvailable`, `Health`) and the shard
 //     placement (`Placement()`), rebuilt lazily from the live members after the live set changes.
 //
@@ -58,6 +64,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/env.h"
+#include "node/membership/clock_monitor.h"
 #include "node/membership/placement.h"
 #include "node/membership/swim.h"
 #include "node/membership/types.h"
@@ -77,6 +84,9 @@ struct MembershipNodeConfig {
   Metadata metadata;
   PlacementConfig placement;
   absl::Duration seed_reconnect_interval = absl::Seconds(30);  // REQUIRES: > 0
+  // Wall-clock offset monitoring (clock_monitor.h). Acks always carry this node's wall clock;
+  // with clock.max_offset > 0 the node also judges its own clock from its probes' acks.
+  ClockMonitorConfig clock;
 };
 
 // One member's health as this node sees it.
@@ -150,6 +160,16 @@ class MembershipNode {
   bool stopped() const { return stopped_; }
   const Swim& swim() const { return *swim_; }
   const MembershipNodeStats& stats() const { return stats_; }
+  // This node's wall clock against its peers' (clock_monitor.h). `ClockOutOfBound()`: stop
+  // serving what depends on the wall clock.
+  const ClockStatus& clock_status() const { return clock_.status(); }
+  // Also checks for a local wall-clock step first (so a request right after a step sees it).
+  bool ClockOutOfBound();
+  std::string DescribeClock() const { return clock_.Describe(); }
+  const ClockMonitor& clock_monitor() const { return clock_; }
+  // Called on the loop at each transition of ClockOutOfBound (after tracing it); one observer.
+  using ClockObserver = absl::AnyInvocable<void(const ClockStatus&, const std::string&)>;
+  void SetClockObserver(ClockObserver observer) { clock_observer_ = std::move(observer); }
 
  private:
   void OnDatagram(NodeId from, std::string bytes);
@@ -159,6 +179,10 @@ class MembershipNode {
   void Flush();
   void Deliver(const MembershipEvent& event);
   void WakeTickerIfEarlier();
+  // Feeds the core's clock samples to the monitor and re-evaluates it. `now` (monotonic) and
+  // `wall`: this node's clocks when the core last ran.
+  void UpdateClock(absl::Time now, absl::Time wall);
+  void OnClockTransition();
   absl::Time Now() const { return env_.clock->MonotonicNow(); }
 
   Env env_;
@@ -178,6 +202,8 @@ class MembershipNode {
   uint64_t view_version_ = 0;
   uint64_t placement_version_ = UINT64_MAX;
   std::shared_ptr<const ShardMap> placement_;
+  ClockMonitor clock_;
+  ClockObserver clock_observer_;
   MembershipNodeStats stats_;
 };
 
