@@ -48,6 +48,26 @@ InitialState InitialState::Bootstrap(const ConfState& conf) {
   return s;
 }
 
+bool InitialState::RepairUnsyncedTail() {
+  Term highest = std::max(hard_state.term, snapshot.term);
+  Index last = snapshot.index;
+  for (const Entry& e : entries) {
+    highest = std::max(highest, e.term);
+    last = std::max(last, e.index);
+  }
+  bool changed = false;
+  if (highest > hard_state.term) {
+    hard_state.term = highest;
+    hard_state.vote = kNoReplica;
+    changed = true;
+  }
+  if (hard_state.commit > last) {
+    hard_state.commit = last;
+    changed = true;
+  }
+  return changed;
+}
+
 namespace {
 
 absl::Status ValidateInitialState(const InitialState& s) {

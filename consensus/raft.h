@@ -141,6 +141,21 @@ struct InitialState {
   // receive that (or a later) snapshot from the leader.
   static InitialState Bootstrap(const ConfState& conf);
   static InitialState Joining() { return {}; }
+
+  // Makes what storage recovered after a failed write acceptable to Raft::Create. A Ready's
+  // records (snapshot, entries, then the hard state) are written in order and synced together;
+  // when the write or the sync fails, the group stops and reopens from disk, which then holds the
+  // synced state plus ANY PREFIX of the unsynced records — e.g. a new leader's entries of term
+  // T+1 without the hard state that raised the term to T+1. Such a state is repaired, not
+  // refused (refusing it kept the replica down for good):
+  //   * term := the highest term on disk (hard state, snapshot, entries); when that raises it,
+  //     vote := none. Safe: a term that only unsynced records carry was never synced as a hard
+  //     state, so no vote in it was ever sent (messages go out only after their Ready's sync)
+  //     and no entry of it was acknowledged; forgetting an unsent vote breaks no promise.
+  //   * commit := at most the last index on disk (the commit index is local knowledge; a lower
+  //     one is always safe).
+  // Returns true if anything changed. Everything else stays for Create's validation.
+  bool RepairUnsyncedTail();
 };
 
 // A ReadIndex result: once the state machine has applied `index`, reads for `context` are

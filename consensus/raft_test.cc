@@ -63,6 +63,39 @@ TEST(Raft, CreateRejectsInconsistentStorage) {
   EXPECT_FALSE(Raft::Create(bad, InitialState::Bootstrap({.voters = {1}})).ok());
 }
 
+// After a failed, unsynced write the disk may hold a new leader's entries without the hard state
+// that raised the term (the hard state record comes after the entries), or a hard state whose
+// commit covers entries that did not make it: repaired, the replica opens.
+TEST(Raft, RepairUnsyncedTailMakesAPartialWriteOpenable) {
+  const Config c = MakeConfig(1);
+  InitialState s = InitialState::Bootstrap({.voters = {1, 2, 3}});
+  s.hard_state = {.term = 2, .vote = 3, .commit = 2};
+  s.entries = {Entry{.term = 1, .index = 2}, Entry{.term = 4, .index = 3}};
+  ASSERT_FALSE(Raft::Create(c, s).ok());  // what kept a replica down for good
+  EXPECT_TRUE(s.RepairUnsyncedTail());
+  EXPECT_EQ(s.hard_state.term, 4u);
+  EXPECT_EQ(s.hard_state.vote, kNoReplica);  // a vote of term 2 says nothing about term 4
+  EXPECT_EQ(s.hard_state.commit, 2u);
+  auto r = MustCreate(c, s);
+  EXPECT_EQ(r->term(), 4u);
+  EXPECT_EQ(r->log().last_index(), 3u);
+
+  InitialState commit_ahead = InitialState::Bootstrap({.voters = {1}});
+  commit_ahead.hard_state.commit = 9;
+  EXPECT_TRUE(commit_ahead.RepairUnsyncedTail());
+  EXPECT_EQ(commit_ahead.hard_state.commit, 1u);
+  EXPECT_EQ(commit_ahead.hard_state.term, 1u);
+  MustCreate(c, commit_ahead);
+
+  // A consistent state is left alone, vote included.
+  InitialState fine = InitialState::Bootstrap({.voters = {1, 2, 3}});
+  fine.hard_state = {.term = 5, .vote = 2, .commit = 2};
+  fine.entries = {Entry{.term = 1, .index = 2}, Entry{.term = 5, .index = 3}};
+  EXPECT_FALSE(fine.RepairUnsyncedTail());
+  EXPECT_EQ(fine.hard_state.vote, 2u);
+  EXPECT_EQ(fine.hard_state.term, 5u);
+}
+
 TEST(Raft, SingleVoterBatchesProposalsIntoOneReady) {
   auto r = MustCreate(MakeConfig(1), InitialState::Bootstrap({.voters = {1}}));
   r->Campaign();

@@ -58,7 +58,23 @@ class SimDisk::SimFile final : public File {
     if (absl::Status s = Check(); !s.ok()) return s;
     if (absl::Status s = disk_->MaybeIoError("write"); !s.ok()) return s;
     const uint64_t new_size = std::max<uint64_t>(inode_->current.size(), offset + data.size());
-    if (absl::Status s = CheckRoom(new_size); !s.ok()) return s;
+    if (absl::Status s = CheckRoom(new_size); !s.ok()) {
+      // A full disk takes what fits first, as a POSIX short write before ENOSPC does (the real
+      // disk's Write loops over pwrite): the caller's file holds a prefix of the data it was told
+      // failed — recovery must cope with that unsynced prefix.
+      if (absl::IsResourceExhausted(s) && inode_->pending.size() < kMaxUnsyncedOps) {
+        const uint64_t used = disk_->UsedBytes();
+        const uint64_t room =
+            used < disk_->config_.capacity_bytes ? disk_->config_.capacity_bytes - used : 0;
+        const uint64_t end = inode_->current.size() + room;  // the file may grow to here
+        const uint64_t fits = end > offset ? std::min<uint64_t>(data.size(), end - offset) : 0;
+        if (fits > 0) {
+          ApplyWrite(inode_->current, offset, data.substr(0, fits));
+          inode_->pending.push_back({true, offset, std::string(data.substr(0, fits)), 0});
+        }
+      }
+      return s;
+    }
     ApplyWrite(inode_->current, offset, data);
     inode_->pending.push_back({true, offset, std::string(data), 0});
     return absl::OkStatus();

@@ -147,6 +147,21 @@ TEST(SimDiskTest, DiskFullRejectsGrowthButAllowsOverwrite) {
   EXPECT_TRUE(other->Write(0, "c").ok());
 }
 
+// As a POSIX short write before ENOSPC: what fits lands (unsynced), the rest does not, and the
+// call fails.
+TEST(SimDiskTest, AWriteThatOverflowsLeavesThePrefixThatFits) {
+  DiskFaultConfig config = NoFaults();
+  config.capacity_bytes = 10;
+  SimDisk disk(Random(6), config);
+  auto file = MustOpen(disk, "f");
+  ASSERT_TRUE(file->Write(0, "abcd").ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(file->Write(4, "efghijklmn")));
+  EXPECT_EQ(*disk.CurrentContent("f"), "abcdefghij");
+  EXPECT_EQ(file->Size(), 10u);
+  EXPECT_TRUE(absl::IsResourceExhausted(file->Write(10, "x")));  // nothing fits now
+  EXPECT_EQ(*disk.CurrentContent("f"), "abcdefghij");
+}
+
 TEST(SimDiskTest, InjectedIoErrorsHaveNoEffect) {
   DiskFaultConfig config = NoFaults();
   config.io_error = {1, 1};

@@ -85,7 +85,11 @@ class PosixFile final : public File {
     while (done < data.size()) {
       const ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, offset + done);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoStatus(errno, "pwrite", path_);
+      if (n < 0) {
+        // A prefix may have landed (a short write before ENOSPC): the file is that much longer.
+        size_ = std::max<uint64_t>(size_, offset + done);
+        return ErrnoStatus(errno, "pwrite", path_);
+      }
       done += static_cast<size_t>(n);
     }
     size_ = std::max<uint64_t>(size_, offset + data.size());

@@ -97,6 +97,11 @@ absl::Status GroupDriver::OpenOnce() {
   init.hard_state = rec.hard_state;
   init.snapshot = rec.snapshot.value_or(SnapshotMeta{});
   init.entries = std::move(rec.entries);
+  if (init.RepairUnsyncedTail()) {
+    env_.tracer->Record("raft.recovered_unsynced_tail",
+                        absl::StrCat(group(), " term=", init.hard_state.term,
+                                     " commit=", init.hard_state.commit));
+  }
   if (rec.snapshot) {
     absl::StatusOr<storage::Snapshot> snap = disk->snapshots().LoadLatest();
     if (!snap.ok()) return snap.status();

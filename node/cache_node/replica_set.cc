@@ -316,6 +316,7 @@ void CacheNode::ReconcileReplicas() {
     return;
   }
   reconciling_ = true;
+  bool retry_later = false;  // a replica failed to open: try again after a pause
   for (int round = 0; round < 64 && reconcile_scheduled_ && !shutdown_; ++round) {
     reconcile_scheduled_ = false;
     absl::btree_map<raft::GroupId, raft::ReplicaId> desired;
@@ -351,13 +352,13 @@ void CacheNode::ReconcileReplicas() {
       if (absl::Status s = CreateReplica(group, replica, bootstrap); !s.ok()) {
         env_.tracer->Record("cache.create_replica_failed",
                             absl::StrCat(group, " ", s.message()));
-        reconcile_scheduled_ = true;
+        retry_later = true;  // not in this call: a failing open retried at once spins the loop
       }
     }
     if (reconcile_scheduled_) (void)env_.executor->Yield();
   }
   reconciling_ = false;
-  if (reconcile_scheduled_ && !shutdown_) {
+  if ((reconcile_scheduled_ || retry_later) && !shutdown_) {
     // Failures left work: retry after a pause rather than spinning.
     env_.executor->Spawn("replica-reconcile-retry", [this, alive = alive_] {
       if (!*alive || !env_.executor->Sleep(options_.maintenance_interval).ok() || !*alive) return;
