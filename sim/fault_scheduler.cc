@@ -277,8 +277,14 @@ bool FaultScheduler::Apply(const FaultAction& a) {
       ++stats_.disk_fulls;
       sim_->coverage().Add("fault.disk_full");
       normal_capacity_bytes_[a.node] = disk.config().capacity_bytes;
-      disk.config().capacity_bytes = disk.UsedBytes();
-      sim_->Trace(a.node, "fault.disk_full", absl::StrCat("capacity=", disk.UsedBytes()));
+      // A real file system fills up mid-write: leave up to 8 KiB of room, so the next writes land
+      // in part (sim_disk.h) and recovery meets the unsynced prefix of a Ready. The room is a
+      // function of the action itself, so a replayed schedule fills the disk the same way.
+      const uint64_t room =
+          (static_cast<uint64_t>(absl::ToInt64Nanoseconds(a.at)) * 0x9E3779B97F4A7C15ull ^
+           a.node) % 8192;
+      disk.config().capacity_bytes = disk.UsedBytes() + room;
+      sim_->Trace(a.node, "fault.disk_full", absl::StrCat("capacity=", disk.UsedBytes() + room));
       Later(a.end, "fault.disk_space", [this, id = a.node] {
         sim_->disk(id).config().capacity_bytes = normal_capacity_bytes_[id];
         normal_capacity_bytes_.erase(id);
