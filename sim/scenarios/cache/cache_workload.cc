@@ -70,10 +70,17 @@ std::shared_ptr<CacheWorkload::Op> CacheWorkload::Draw(int client) {
   const bool counter = options_.counters > 0 && random_.OneIn(5);
   if (counter) {
     op->key = absl::StrCat("n", random_.Uniform(options_.counters));
-    switch (random_.Uniform(6)) {
+    switch (random_.Uniform(7)) {
       case 0: op->kind = Op::Kind::kGet; break;
       case 1: op->kind = Op::Kind::kGetLocal; break;
       case 2: op->kind = Op::Kind::kDelete; break;
+      case 3:
+        if (options_.ttls) {  // a counter with a deadline: increments must keep it
+          op->kind = Op::Kind::kExpire;
+          op->ttl = absl::Milliseconds(500 + random_.Uniform(3500));
+          break;
+        }
+        [[fallthrough]];
       default:
         op->kind = Op::Kind::kIncr;
         op->delta = static_cast<int64_t>(random_.Uniform(7)) - 2;
