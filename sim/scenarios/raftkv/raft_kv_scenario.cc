@@ -283,6 +283,9 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   }
   sim.StartAll();
   ClusterChecker checker(&sim, all_nodes);
+  if (!nemesis_options.membership) {
+    checker.SetFixedVoters(std::vector<raft::ReplicaId>(servers.begin(), servers.end()));
+  }
   MembershipDriver membership(&sim, &checker, all_nodes);
   chaos::NemesisRunner nemesis(&sim, all_nodes, nemesis_options,
                                [&](const chaos::NemesisAction& a) {
