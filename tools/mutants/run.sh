@@ -6,7 +6,7 @@
 # Writes OUT/mutants.md and OUT/mutants.json (tools/mutants/mutant_sweep.cc does the measuring).
 #
 #   tools/mutants/run.sh [--seeds=200] [--out=/tmp/crema-mutants] [--unit] [--only=a,b]
-#       [--scratch_ob=DIR] [--ob=DIR] [--first_seed=K] [--jobs=1]
+#       [--scratch_ob=DIR] [--ob=DIR] [--first_seed=K] [--jobs=1] [--extra=--faults=heavy,...]
 #
 # The patches are never compiled into a normal build: only this script applies them, and only in
 # OUT/tree (a copy of the working tree's tracked and untracked-but-not-ignored files), reverting
@@ -29,6 +29,7 @@ ob=""
 scratch_ob=""
 first_seed=0
 jobs=1
+extra=""  # appended to every patch's own `extra:` simulator flags
 for arg in "$@"; do
   case "$arg" in
     --seeds=*) seeds="${arg#*=}" ;;
@@ -39,6 +40,7 @@ for arg in "$@"; do
     --scratch_ob=*) scratch_ob="${arg#*=}" ;;
     --first_seed=*) first_seed="${arg#*=}" ;;
     --jobs=*) jobs="${arg#*=}" ;;
+    --extra=*) extra="${arg#*=}" ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -105,7 +107,7 @@ for patch in "$repo"/tools/mutants/*.patch; do
   fi
   (cd "$tree" && git apply -R "$patch")
   nice -n 10 "$out/bin/mutant_sweep" --sim="$out/bin/sim-$name" --baseline_sim="$out/bin/sim" \
-    --scenario="$scenario" --extra="$(header extra "$patch")" --seeds="$seeds" \
+    --scenario="$scenario" --extra="$(header extra "$patch"),$extra" --seeds="$seeds" \
     --first_seed="$first_seed" --jobs="$jobs" --name="$name" --area="$(header area "$patch")" \
     --description="$(header description "$patch")" --build="$build" --unit="$unit_result" \
     --unit_failed="$unit_failed" --out="$results" >&2
