@@ -151,10 +151,14 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
     switch (kind) {
       case NemesisKind::kPartition: {
         if (at < m.partition_until || m.voters.size() < 2) break;
-        sim::Partition p = sim::RandomPartition(m.voters, random);
         a.node = kNoNode;
-        a.shape = p.kind;
-        a.blocked = std::move(p.blocked);
+        if (options.leader_partitions && random.OneIn(2)) {
+          a.shape = kLeaderPartitionShape;  // its links are chosen when applied
+        } else {
+          sim::Partition p = sim::RandomPartition(m.voters, random);
+          a.shape = p.kind;
+          a.blocked = std::move(p.blocked);
+        }
         add(a);
         add({.at = until, .kind = NemesisKind::kHeal});
         m.partition_until = until;

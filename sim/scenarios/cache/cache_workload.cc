@@ -169,8 +169,7 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
   op->closed = false;
   // Which node serves which history operation (the history itself does not say).
   sim_->Trace(node_id, "cache.op", absl::StrCat("#", op->id, " client ", client, " key ", op->key));
-  info_.push_back({.node = node_id, .ttl_ns = absl::ToInt64Nanoseconds(op->ttl) *
-                                               (op->kind == Op::Kind::kExpire ? 0 : 1)});
+  info_.push_back({.node = node_id, .ttl_ns = absl::ToInt64Nanoseconds(op->ttl)});
   if (op_token_.size() <= static_cast<size_t>(client)) {
     op_token_.resize(client + 1, 0);
     writes_.resize(client + 1, 0);

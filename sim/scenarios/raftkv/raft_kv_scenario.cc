@@ -71,6 +71,7 @@ struct RaftSwarm {
   uint64_t max_entries_per_msg = 0;  // 0: Raft's default
   uint64_t max_inflight_msgs = 0;    // 0: Raft's default
   bool contention = false;           // many clients on very few keys
+  bool leader_partitions = false;    // half the partitions cut off the leader's minority
   int64_t lease_drift_ppm = 0;       // > 0: every node's clock drifts up to this
 
   std::string Describe() const {
@@ -82,6 +83,7 @@ struct RaftSwarm {
                         max_entries_per_msg ? absl::StrCat(" batch=", max_entries_per_msg) : "",
                         max_inflight_msgs ? absl::StrCat(" inflight=", max_inflight_msgs) : "",
                         contention ? " contention" : "",
+                        leader_partitions ? " leader-partitions" : "",
                         lease_drift_ppm ? absl::StrCat(" drift_ppm=", lease_drift_ppm) : "");
   }
 };
@@ -99,6 +101,7 @@ RaftSwarm DrawRaftSwarm(Random random) {
   if (random.OneIn(3)) s.max_inflight_msgs = 1 + random.Uniform(3);
   s.contention = random.OneIn(3);
   if (s.leases && random.OneIn(2)) s.lease_drift_ppm = kLeaseDriftPpm;
+  s.leader_partitions = random.OneIn(2);
   return s;
 }
 
@@ -119,6 +122,7 @@ void InputRaftSwarm(sim::RunInputs& in, RaftSwarm& s) {
   s.max_inflight_msgs = static_cast<uint64_t>(std::clamp<int64_t>(
       in.Int("raft.max_inflight_msgs", static_cast<int64_t>(s.max_inflight_msgs), 0), 0, 1024));
   s.contention = in.Flag("raft.contention", s.contention);
+  s.leader_partitions = in.Flag("raft.leader_partitions", s.leader_partitions);
   s.lease_drift_ppm = std::clamp<int64_t>(in.Int("raft.lease_drift_ppm", s.lease_drift_ppm, 0), 0,
                                           kLeaseDriftPpm);
 }
@@ -231,6 +235,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   }
   sim::InputFaultConfig(in, faults);
   nemesis_options.membership = swarm.membership && options.faults != sim::FaultLevel::kNone;
+  nemesis_options.leader_partitions = swarm.leader_partitions;
   sim::SimOptions sim_options = sim::BaseSimOptions(options);
   faults.ApplyTo(sim_options);
   // Declared before the simulator: clients reference the ledger until the simulator is gone.
@@ -291,6 +296,20 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
                                [&](const chaos::NemesisAction& a) {
                                  if (sim.HasNode(a.node)) membership.Submit(a);  // shrunk lists
                                });
+  nemesis.SetLeaderHook([&]() {  // the leader of the highest term among running replicas
+    NodeId leader = kNoNode;
+    raft::Term term = 0;
+    for (NodeId id : all_nodes) {
+      kv::KvReplica* r = checker.Replica(id);
+      if (r == nullptr || r->node() == nullptr) continue;
+      const raft::Raft& core = r->node()->core();
+      if (core.role() == raft::Role::kLeader && core.term() >= term) {
+        leader = id;
+        term = core.term();
+      }
+    }
+    return leader;
+  });
   if (!p.faults_during_bootstrap) {
     // Provisioning: every founding member has persisted its bootstrap state (see the header).
     sim.RunUntil([&] {
