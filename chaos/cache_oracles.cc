@@ -46,6 +46,7 @@ class Checker {
       if (r.outcome != Outcome::kOk && r.outcome != Outcome::kAbsent) continue;
       if (r.local) CheckLocal(i);
       if (r.outcome == Outcome::kOk) CheckTtl(i);
+      if (r.outcome == Outcome::kOk) CheckExpire(i);
     }
     return std::move(result_);
   }
@@ -155,6 +156,40 @@ class Checker {
                           " ms after its deadline plus the skew bound: ", FormatOperation(r, ri),
                           " of ", FormatOperation(w, *source), " with ttl ", wi.ttl_ns / 1'000'000,
                           " ms"));
+    }
+  }
+
+  // A value read after the deadline of the key's latest acknowledged EXPIRE (with a TTL) before
+  // the read, when nothing but increments that kept the deadline touched the key in between.
+  void CheckExpire(size_t ri) {
+    const Operation& r = h_[ri];
+    std::optional<size_t> latest;
+    for (size_t j : by_key_.at(r.key)) {
+      const Operation& e = h_[j];
+      if (e.kind != OpKind::kExpire || !e.ttl || !Acknowledged(e) || info_[j].ttl_ns <= 0) continue;
+      if (*e.return_ns >= r.invoke_ns) continue;
+      if (!latest || *e.return_ns > *h_[*latest].return_ns) latest = j;
+    }
+    if (!latest) return;
+    const Operation& e = h_[*latest];
+    const int64_t ttl_ns = info_[*latest].ttl_ns;
+    const int64_t skew_ns = absl::ToInt64Nanoseconds(o_.max_skew);
+    ++result_.expire_reads_checked;
+    const int64_t latest_ns = *e.return_ns + ttl_ns + skew_ns;
+    if (r.invoke_ns <= latest_ns) return;
+    const int64_t earliest_deadline_ns = e.invoke_ns + ttl_ns - skew_ns;
+    const Operation* e_ptr = &e;
+    const bool touched = AnyBetween(
+        r.key, e.invoke_ns, *r.return_ns,
+        [e_ptr, earliest_deadline_ns](const Operation& op, const OracleInfo&) {
+          if (&op == e_ptr || op.kind == OpKind::kGet) return false;
+          return op.kind != OpKind::kIncr || ReturnOrForever(op) >= earliest_deadline_ns;
+        });
+    if (!touched) {
+      Report(absl::StrCat("read a value ", (r.invoke_ns - latest_ns) / 1'000'000,
+                          " ms after the deadline an expire set plus the skew bound: ",
+                          FormatOperation(r, ri), " after ", FormatOperation(e, *latest),
+                          " with ttl ", ttl_ns / 1'000'000, " ms"));
     }
   }
 

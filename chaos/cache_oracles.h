@@ -12,6 +12,10 @@
 // TTLs: no read (local or linearizable) invoked later than W.return + W's TTL + `max_skew`
 // returns W's value — unless the key's expiry may have been changed in between (an expire or a
 // put/cas with keep-TTL of K invoked between W's invocation and the read's return).
+// Expiry set by EXPIRE: no read invoked later than E.return + E's TTL + `max_skew` of a key whose
+// acknowledged, applied EXPIRE E set a TTL returns a value — unless another operation of K
+// (other than a read, or an increment that surely returned before E.invoke + TTL - `max_skew`,
+// which keeps the deadline) may have taken effect between E's invocation and the read's return.
 //
 // Operations carry what the oracles need through `OracleInfo`, indexed like the history: the node
 // a client used, and the TTL a write asked for. Values written must be unique per write (the
@@ -33,7 +37,7 @@ namespace crema::chaos {
 
 struct OracleInfo {
   uint32_t node = 0;          // the node the client sent the operation to
-  int64_t ttl_ns = 0;         // put / cas: the TTL asked for (0: none)
+  int64_t ttl_ns = 0;         // put / cas / expire: the TTL asked for (0: none)
   bool keeps_ttl = false;     // put / cas that kept the key's current deadline (KEEPTTL)
 };
 
@@ -46,6 +50,7 @@ struct CacheOracleOptions {
 struct CacheOracleResult {
   size_t local_reads_checked = 0;
   size_t ttl_reads_checked = 0;
+  size_t expire_reads_checked = 0;  // reads checked against an EXPIRE's deadline
   std::vector<std::string> violations;  // the first max_reported, described
   size_t violation_count = 0;
 };

@@ -60,6 +60,34 @@ TEST(CacheOraclesTest, CounterValuesRepeat) {
   EXPECT_EQ(Check(stale, {{2}, {3}, {3}}, false).violation_count, 1u);
 }
 
+TEST(CacheOraclesTest, NoReadAfterTheDeadlineAnExpireSet) {
+  // n was incremented, then EXPIREd with a 1000 ms TTL; an increment before the deadline keeps
+  // it; a read 1300 ms after the expire returned (beyond TTL + 100 ms skew) finds a value.
+  const History kept = {IncrOp(1, "n", 1, 1, 0, 10), ExpireOp(1, "n", true, true, 20, 30),
+                        IncrOp(2, "n", 1, 2, 100, 110), GetOp(3, "n", "2", 1330, 1340)};
+  std::vector<OracleInfo> info = {{1}, {1, 1000 * kMs}, {1}, {1}};
+  History scaled = kept;
+  for (Operation& op : scaled) {
+    op.invoke_ns *= kMs;
+    *op.return_ns *= kMs;
+  }
+  EXPECT_EQ(Check(scaled, info, false).violation_count, 1u);
+  // An increment that may have run after the deadline recreated the key: no violation.
+  History late = scaled;
+  late[2].invoke_ns = 950 * kMs;
+  late[2].return_ns = 960 * kMs;
+  EXPECT_EQ(Check(late, info, false).violation_count, 0u);
+  // A read within TTL + skew: no violation.
+  History early = scaled;
+  early[3].invoke_ns = 1100 * kMs;
+  early[3].return_ns = 1110 * kMs;
+  EXPECT_EQ(Check(early, info, false).violation_count, 0u);
+  // A PERSIST in between: no violation.
+  History persisted = scaled;
+  persisted[2] = ExpireOp(2, "n", false, true, 100 * kMs, 110 * kMs);
+  EXPECT_EQ(Check(persisted, info, false).violation_count, 0u);
+}
+
 TEST(CacheOraclesTest, NoReadAfterTheDeadlinePlusSkew) {
   Operation put = PutOp(1, "t", "v", 0, 10 * kMs);
   put.ttl = true;

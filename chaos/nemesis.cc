@@ -151,10 +151,14 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
     switch (kind) {
       case NemesisKind::kPartition: {
         if (at < m.partition_until || m.voters.size() < 2) break;
-        sim::Partition p = sim::RandomPartition(m.voters, random);
         a.node = kNoNode;
-        a.shape = p.kind;
-        a.blocked = std::move(p.blocked);
+        if (options.leader_partitions && random.OneIn(2)) {
+          a.shape = kLeaderPartitionShape;  // its links are chosen when applied
+        } else {
+          sim::Partition p = sim::RandomPartition(m.voters, random);
+          a.shape = p.kind;
+          a.blocked = std::move(p.blocked);
+        }
         add(a);
         add({.at = until, .kind = NemesisKind::kHeal});
         m.partition_until = until;
@@ -190,15 +194,26 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
         break;
       }
       case NemesisKind::kRemoveVoter: {
-        // Replace a voter: remove it, add a fresh spare as learner, then promote it. Keeps the
-        // voter count (so quorums stay as large) and never reuses an id.
+        // Replace a voter: remove it, add a fresh spare as learner, then promote it — or add the
+        // learner first, then remove and promote at once (racing changes). Keeps the voter count
+        // (so quorums stay as large) and never reuses an id.
         if (at < m.membership_until || m.spares.empty() || m.voters.size() < 3) break;
         const NodeId fresh = m.spares.front();
         m.spares.erase(m.spares.begin());
-        add(a);
-        const absl::Duration learner_at = at + fault_duration();
-        const absl::Duration promote_at = learner_at + fault_duration();
-        add({.at = learner_at, .kind = NemesisKind::kAddLearner, .node = fresh});
+        absl::Duration promote_at;
+        if (random.OneIn(2)) {
+          // Racing changes: add the spare first; once it had time to catch up, remove the voter
+          // and promote the spare at the same moment (a correct leader takes one at a time).
+          promote_at = at + fault_duration();
+          add({.at = at, .kind = NemesisKind::kAddLearner, .node = fresh});
+          a.at = promote_at;
+          add(a);
+        } else {
+          add(a);
+          const absl::Duration learner_at = at + fault_duration();
+          promote_at = learner_at + fault_duration();
+          add({.at = learner_at, .kind = NemesisKind::kAddLearner, .node = fresh});
+        }
         add({.at = promote_at, .kind = NemesisKind::kPromote, .node = fresh});
         m.voters.erase(std::find(m.voters.begin(), m.voters.end(), node));
         m.voters.push_back(fresh);

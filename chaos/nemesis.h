@@ -72,6 +72,9 @@ struct NemesisOptions {
   bool disk_full = false;
   bool disk_errors = false;
   bool membership = false;
+  // Half the partitions cut off the current leader's minority (kLeaderPartitionShape), decided
+  // when applied: leader churn right after the leader replicated to a minority.
+  bool leader_partitions = false;
   absl::Duration mean_interval = absl::Seconds(1);      // between fault starts
   absl::Duration max_fault_duration = absl::Seconds(3);
   absl::Duration max_clock_step = absl::Seconds(5);
@@ -88,6 +91,12 @@ struct NemesisOptions {
 };
 
 inline constexpr size_t kMaxNemesisActions = 100'000;
+
+// A partition action with this shape and no links names its side only when applied: the node
+// leading at that moment (NemesisRunner's leader hook) plus the first (n - 1) / 2 - 1 other
+// servers (a minority: the leader alone among 3, with one follower among 5) are cut off from the
+// rest. Without a hook, or with no leader, the action is skipped.
+inline constexpr char kLeaderPartitionShape[] = "leader-minority";
 
 // Swarm testing: each kind on with probability 1/2 (membership stays off: callers opt in), at a
 // random pace. All-off draws are allowed (a fault-free run is a useful data point).

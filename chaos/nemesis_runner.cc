@@ -46,7 +46,13 @@ void NemesisRunner::Apply(const NemesisAction& a) {
   bool done = known;
   switch (a.kind) {
     case NemesisKind::kPartition:
-      sim_->network().SetPartition(a.blocked, a.shape);
+      if (a.shape == kLeaderPartitionShape && a.blocked.empty()) {
+        const std::vector<sim::Link> cut = LeaderMinorityCut();
+        done = !cut.empty();
+        if (done) sim_->network().SetPartition(cut, a.shape);
+      } else {
+        sim_->network().SetPartition(a.blocked, a.shape);
+      }
       break;
     case NemesisKind::kHeal:
       sim_->network().HealPartition();
@@ -115,6 +121,26 @@ void NemesisRunner::Apply(const NemesisAction& a) {
   }
   sim_->Trace(a.node, done ? "nemesis.apply" : "nemesis.skip", a.ToString());
   ++(done ? applied_ : skipped_);
+}
+
+std::vector<sim::Link> NemesisRunner::LeaderMinorityCut() const {
+  const NodeId leader = leader_ ? leader_() : kNoNode;
+  if (leader == kNoNode) return {};
+  std::vector<NodeId> side = {leader};
+  std::vector<NodeId> rest;
+  const size_t extra = servers_.size() >= 5 ? (servers_.size() - 1) / 2 - 1 : 0;
+  for (NodeId id : servers_) {
+    if (id == leader) continue;
+    (side.size() < 1 + extra ? side : rest).push_back(id);
+  }
+  std::vector<sim::Link> cut;
+  for (NodeId a : side) {
+    for (NodeId b : rest) {
+      cut.emplace_back(a, b);
+      cut.emplace_back(b, a);
+    }
+  }
+  return cut;
 }
 
 void NemesisRunner::HealAll() {

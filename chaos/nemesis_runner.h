@@ -36,6 +36,10 @@ class NemesisRunner {
   NemesisRunner(sim::Simulator* sim, std::vector<NodeId> servers, NemesisOptions options,
                 MembershipHook membership = nullptr);
 
+  // The node currently leading (kNoNode if none): resolves kLeaderPartitionShape actions.
+  using LeaderHook = std::function<NodeId()>;
+  void SetLeaderHook(LeaderHook hook) { leader_ = std::move(hook); }
+
   void Start(const NemesisSchedule& schedule);
   void HealAll();
 
@@ -45,6 +49,8 @@ class NemesisRunner {
  private:
   void Apply(const NemesisAction& action);
   void SaveDisk(NodeId node);
+  // The links cutting the current leader's minority off (empty: no leader known).
+  std::vector<sim::Link> LeaderMinorityCut() const;
 
   struct DiskDefaults {
     uint64_t capacity_bytes;
@@ -56,6 +62,7 @@ class NemesisRunner {
   std::vector<NodeId> servers_;
   NemesisOptions options_;
   MembershipHook membership_;
+  LeaderHook leader_;
   uint64_t epoch_ = 0;
   uint64_t applied_ = 0;
   uint64_t skipped_ = 0;

@@ -142,8 +142,9 @@ absl::Status InvariantChecker::CheckCommittedEntriesElectable(
       if (voter && AtLeastAsUpToDate(x, y)) ++would_vote;
     }
     if (would_vote < quorum) continue;
-    for (const auto& [index, c] : committed_) {
-      if (index <= x.log_offset) continue;  // in x's snapshot
+    // Entries at or below x.log_offset are in x's snapshot: start after them.
+    for (auto it = committed_.upper_bound(x.log_offset); it != committed_.end(); ++it) {
+      const auto& [index, c] = *it;
       const Entry* e = Find(x, index);
       if (e == nullptr || !(*e == c.entry)) {
         return absl::InternalError(absl::StrCat(

@@ -520,7 +520,7 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   c.Oracle("raft_invariants", checker.checks());
   c.Oracle("linearizability", lin.ok() ? lin->operations_checked : 0);
   c.Oracle("local_read_bounds", oracles.local_reads_checked);
-  c.Oracle("ttl_expiry", oracles.ttl_reads_checked);
+  c.Oracle("ttl_expiry", oracles.ttl_reads_checked + oracles.expire_reads_checked);
   c.Oracle("liveness_after_heal", 1);
   c.Oracle("convergence", 1);
   c.Add("stat.ops_done", ops_done);

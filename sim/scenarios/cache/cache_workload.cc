@@ -70,10 +70,17 @@ std::shared_ptr<CacheWorkload::Op> CacheWorkload::Draw(int client) {
   const bool counter = options_.counters > 0 && random_.OneIn(5);
   if (counter) {
     op->key = absl::StrCat("n", random_.Uniform(options_.counters));
-    switch (random_.Uniform(6)) {
+    switch (random_.Uniform(7)) {
       case 0: op->kind = Op::Kind::kGet; break;
       case 1: op->kind = Op::Kind::kGetLocal; break;
       case 2: op->kind = Op::Kind::kDelete; break;
+      case 3:
+        if (options_.ttls) {  // a counter with a deadline: increments must keep it
+          op->kind = Op::Kind::kExpire;
+          op->ttl = absl::Milliseconds(500 + random_.Uniform(3500));
+          break;
+        }
+        [[fallthrough]];
       default:
         op->kind = Op::Kind::kIncr;
         op->delta = static_cast<int64_t>(random_.Uniform(7)) - 2;
@@ -162,8 +169,7 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
   op->closed = false;
   // Which node serves which history operation (the history itself does not say).
   sim_->Trace(node_id, "cache.op", absl::StrCat("#", op->id, " client ", client, " key ", op->key));
-  info_.push_back({.node = node_id, .ttl_ns = absl::ToInt64Nanoseconds(op->ttl) *
-                                               (op->kind == Op::Kind::kExpire ? 0 : 1)});
+  info_.push_back({.node = node_id, .ttl_ns = absl::ToInt64Nanoseconds(op->ttl)});
   if (op_token_.size() <= static_cast<size_t>(client)) {
     op_token_.resize(client + 1, 0);
     writes_.resize(client + 1, 0);

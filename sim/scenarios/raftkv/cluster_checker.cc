@@ -57,6 +57,9 @@ bool ClusterChecker::AfterEvent() {
   }
   ++checks_;
   violation_ = invariants_.Check(views);
+  if (violation_.ok() && !fixed_voters_.empty()) {
+    violation_ = invariants_.CheckCommittedEntriesElectable(views, fixed_voters_);
+  }
   return violation_.ok();
 }
 
@@ -78,6 +81,7 @@ raft::ReplicaView ClusterChecker::View(NodeId id, const raft::Raft& core) {
   v.term = core.term();
   v.commit = core.commit();
   v.log_offset = from - 1;
+  v.log_offset_term = log.TermAt(from - 1).value_or(0);  // for an empty window: its last term
   if (log.last_index() >= from) v.entries.reserve(log.last_index() - from + 1);
   for (raft::Index i = from; i <= log.last_index(); ++i) v.entries.push_back(log.At(i));
   return v;

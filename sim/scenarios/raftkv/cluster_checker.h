@@ -60,6 +60,11 @@ class ClusterChecker {
   // Checks the invariants if any core changed; returns false (and keeps the first violation)
   // once one is found.
   bool AfterEvent();
+  // With a voter set that never changes (no membership changes in the run), also check after
+  // every change that no replica lacking a committed entry could win an election
+  // (InvariantChecker::CheckCommittedEntriesElectable): a commit-rule bug (Raft's Figure 8) is
+  // then caught when the bad commit happens, not only if an overwrite follows.
+  void SetFixedVoters(std::vector<raft::ReplicaId> voters) { fixed_voters_ = std::move(voters); }
   const absl::Status& violation() const { return violation_; }
   uint64_t checks() const { return checks_; }
   // Coverage: leaders first seen leading a term while a partition was in force.
@@ -85,6 +90,7 @@ class ClusterChecker {
 
   sim::Simulator* sim_;
   std::vector<NodeId> servers_;
+  std::vector<raft::ReplicaId> fixed_voters_;  // empty: membership may change
   raft::InvariantChecker invariants_;
   absl::btree_map<NodeId, Signature> signatures_;
   absl::btree_map<NodeId, raft::Index> checked_commit_;  // absent: next view is full

@@ -52,18 +52,39 @@ chaos::NemesisOptions NemesisFromFaults(sim::FaultConfig& faults) {
   return n;
 }
 
-// Raft and KV features switched on per seed (swarm), so every path gets exercised.
+// Simulated clock drift bound for seeds that test leases near their bound: with the lease's
+// margin of 50 ms (ServerOptions) over a lease of 9 ticks of 50 ms, a leader slow by p and a
+// follower fast by p stay safe while 450 ms * 2p / (1 + p) <= 50 ms, i.e. p <= 5.88%.
+constexpr int64_t kLeaseDriftPpm = 55'000;
+
+// Raft and KV features switched on per seed (swarm), so every path gets exercised — including
+// Raft's own configuration (pre-vote, check-quorum, batch and pipeline sizes), heavy contention,
+// and clock drift close to what the leases' margin allows (issue 11, mutation testing: without
+// these, classic bugs in the commit rule, log matching and leases were never reached).
 struct RaftSwarm {
   kv::ReadPath read_path = kv::ReadPath::kLog;
   bool leases = false;
   uint64_t checkpoint_every_entries = 0;  // 0: never compact
   bool membership = false;                // replace voters by spares during the faults
+  bool no_pre_vote = false;
+  bool no_check_quorum = false;
+  uint64_t max_entries_per_msg = 0;  // 0: Raft's default
+  uint64_t max_inflight_msgs = 0;    // 0: Raft's default
+  bool contention = false;           // many clients on very few keys
+  bool leader_partitions = false;    // half the partitions cut off the leader's minority
+  int64_t lease_drift_ppm = 0;       // > 0: every node's clock drifts up to this
 
   std::string Describe() const {
     const char* paths[] = {"log", "read-index", "mixed"};
     return absl::StrCat("reads=", paths[static_cast<int>(read_path)],
                         leases ? " leases" : "", " checkpoint_every=", checkpoint_every_entries,
-                        membership ? " membership" : "");
+                        membership ? " membership" : "", no_pre_vote ? " no-pre-vote" : "",
+                        no_check_quorum ? " no-check-quorum" : "",
+                        max_entries_per_msg ? absl::StrCat(" batch=", max_entries_per_msg) : "",
+                        max_inflight_msgs ? absl::StrCat(" inflight=", max_inflight_msgs) : "",
+                        contention ? " contention" : "",
+                        leader_partitions ? " leader-partitions" : "",
+                        lease_drift_ppm ? absl::StrCat(" drift_ppm=", lease_drift_ppm) : "");
   }
 };
 
@@ -73,6 +94,14 @@ RaftSwarm DrawRaftSwarm(Random random) {
   s.leases = random.OneIn(3);
   if (random.OneIn(2)) s.checkpoint_every_entries = 1 + random.Uniform(200);
   s.membership = random.OneIn(2);
+  // Drawn after the fields above, so those keep their values per seed.
+  s.no_pre_vote = random.OneIn(3);
+  s.no_check_quorum = !s.leases && random.OneIn(3);  // leases need check-quorum
+  if (random.OneIn(3)) s.max_entries_per_msg = 1 + random.Uniform(4);
+  if (random.OneIn(3)) s.max_inflight_msgs = 1 + random.Uniform(3);
+  s.contention = random.OneIn(3);
+  if (s.leases && random.OneIn(2)) s.lease_drift_ppm = kLeaseDriftPpm;
+  s.leader_partitions = random.OneIn(2);
   return s;
 }
 
@@ -85,6 +114,17 @@ void InputRaftSwarm(sim::RunInputs& in, RaftSwarm& s) {
   s.checkpoint_every_entries = static_cast<uint64_t>(std::max<int64_t>(
       0, in.Int("raft.checkpoint_every", static_cast<int64_t>(s.checkpoint_every_entries), 0)));
   s.membership = in.Flag("raft.membership", s.membership);
+  s.no_pre_vote = in.Flag("raft.no_pre_vote", s.no_pre_vote);
+  s.no_check_quorum = in.Flag("raft.no_check_quorum", s.no_check_quorum);
+  s.max_entries_per_msg = static_cast<uint64_t>(std::clamp<int64_t>(
+      in.Int("raft.max_entries_per_msg", static_cast<int64_t>(s.max_entries_per_msg), 0), 0,
+      raft::kMaxEntriesPerMessage));
+  s.max_inflight_msgs = static_cast<uint64_t>(std::clamp<int64_t>(
+      in.Int("raft.max_inflight_msgs", static_cast<int64_t>(s.max_inflight_msgs), 0), 0, 1024));
+  s.contention = in.Flag("raft.contention", s.contention);
+  s.leader_partitions = in.Flag("raft.leader_partitions", s.leader_partitions);
+  s.lease_drift_ppm = std::clamp<int64_t>(in.Int("raft.lease_drift_ppm", s.lease_drift_ppm, 0), 0,
+                                          kLeaseDriftPpm);
 }
 
 // The failure's signature for //tools:farm (sim/scenario.h), from the message's prefix.
@@ -147,6 +187,10 @@ raft::RaftNodeOptions ServerOptions(NodeId id, const std::vector<NodeId>& server
   o.proposal_timeout = absl::Seconds(1);
   o.read_timeout = absl::Seconds(1);
   o.raft.lease_based_reads = swarm.leases;
+  o.raft.pre_vote = !swarm.no_pre_vote;
+  o.raft.check_quorum = !swarm.no_check_quorum;
+  if (swarm.max_entries_per_msg > 0) o.raft.max_entries_per_msg = swarm.max_entries_per_msg;
+  if (swarm.max_inflight_msgs > 0) o.raft.max_inflight_msgs = swarm.max_inflight_msgs;
   // Far above the simulator's worst drift (1000 ppm over a lease is < 1 ms).
   o.raft.max_clock_drift = absl::Milliseconds(50);
   o.checkpoint.every_entries = swarm.checkpoint_every_entries;
@@ -167,21 +211,36 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   const int n = static_cast<int>(std::clamp<int64_t>(
       in.Int("nodes", options.nodes > 0 ? options.nodes : (root.Fork("size").OneIn(2) ? 3 : 5), 3),
       1, kMaxServers));
+  RaftSwarm swarm = DrawRaftSwarm(root.Fork("raft"));
+  InputRaftSwarm(in, swarm);
   RaftKvParams p = params;  // the workload shape, as schedule params
+  if (swarm.contention) {
+    p.clients = std::max(p.clients, 12);
+    p.keys = std::min(p.keys, 3);
+  }
   p.clients = static_cast<int>(std::clamp<int64_t>(in.Int("clients", p.clients, 1), 1, kMaxClients));
   p.keys = static_cast<int>(std::clamp<int64_t>(in.Int("keys", p.keys, 1), 1, kMaxKeys));
   p.safety_duration = std::clamp(in.Duration("safety", p.safety_duration, absl::Seconds(1)),
                                  absl::ZeroDuration(), kMaxSafety);
-  sim::FaultConfig faults = sim::MakeFaultConfig(options.faults, root.Fork("swarm"));
+  // A third of the default-level seeds run heavy faults (every family on, higher rates), on 3 as
+  // on 5 nodes: several classic bugs are reached only there (issue 11, mutation testing).
+  const bool heavy = options.faults == sim::FaultLevel::kDefault &&
+                     in.Flag("faults.heavy", root.Fork("level").OneIn(3));
+  sim::FaultConfig faults =
+      sim::MakeFaultConfig(heavy ? sim::FaultLevel::kHeavy : options.faults, root.Fork("swarm"));
   sim::ApplyOverrides(options.overrides, faults);
   chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
   nemesis_options.disk_io_error = in.Rate("nemesis.disk_io_error", nemesis_options.disk_io_error);
   nemesis_options.disk_read_corruption =
       in.Rate("nemesis.disk_read_corruption", nemesis_options.disk_read_corruption);
+  const bool clock_faults_off =
+      options.overrides.clock_faults.has_value() && !*options.overrides.clock_faults;
+  if (swarm.lease_drift_ppm > 0 && options.faults != sim::FaultLevel::kNone && !clock_faults_off) {
+    faults.clock.max_drift_ppm = swarm.lease_drift_ppm;
+  }
   sim::InputFaultConfig(in, faults);
-  RaftSwarm swarm = DrawRaftSwarm(root.Fork("raft"));
-  InputRaftSwarm(in, swarm);
   nemesis_options.membership = swarm.membership && options.faults != sim::FaultLevel::kNone;
+  nemesis_options.leader_partitions = swarm.leader_partitions;
   sim::SimOptions sim_options = sim::BaseSimOptions(options);
   faults.ApplyTo(sim_options);
   // Declared before the simulator: clients reference the ledger until the simulator is gone.
@@ -234,11 +293,28 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   }
   sim.StartAll();
   ClusterChecker checker(&sim, all_nodes);
+  if (!nemesis_options.membership) {
+    checker.SetFixedVoters(std::vector<raft::ReplicaId>(servers.begin(), servers.end()));
+  }
   MembershipDriver membership(&sim, &checker, all_nodes);
   chaos::NemesisRunner nemesis(&sim, all_nodes, nemesis_options,
                                [&](const chaos::NemesisAction& a) {
                                  if (sim.HasNode(a.node)) membership.Submit(a);  // shrunk lists
                                });
+  nemesis.SetLeaderHook([&]() {  // the leader of the highest term among running replicas
+    NodeId leader = kNoNode;
+    raft::Term term = 0;
+    for (NodeId id : all_nodes) {
+      kv::KvReplica* r = checker.Replica(id);
+      if (r == nullptr || r->node() == nullptr) continue;
+      const raft::Raft& core = r->node()->core();
+      if (core.role() == raft::Role::kLeader && core.term() >= term) {
+        leader = id;
+        term = core.term();
+      }
+    }
+    return leader;
+  });
   if (!p.faults_during_bootstrap) {
     // Provisioning: every founding member has persisted its bootstrap state (see the header).
     sim.RunUntil([&] {

@@ -9,10 +9,14 @@
 //      shape, clogging, crashes + restarts, pauses, clock steps, disk full, windows of disk I/O
 //      errors and read corruption; in half the seeds membership changes during the faults
 //      (replace a voter: remove it, add a spare as learner, promote it; membership_driver.h).
-//      Amnesia is never applied to voters (see chaos/nemesis.h).
+//      Amnesia is never applied to voters (see chaos/nemesis.h). The swarm also varies Raft's
+//      configuration (pre-vote, check-quorum, batch and pipeline sizes), contention, leader-
+//      targeted partitions, lease-bound clock drift and (in a third of default seeds) heavy
+//      faults: see RaftSwarm in the .cc and docs/farm.md "Mutation testing".
 //   2. Safety phase (`safety_duration`): the schedule runs while clients put/get/cas/delete.
 //      After EVERY simulator event, the five Raft invariants are checked over all running cores
-//      (cluster_checker.h).
+//      (cluster_checker.h), and with a fixed voter set that no replica lacking a committed entry
+//      could win an election.
 //   3. Heal everything: the nemesis' faults, and random message loss and long-tail delays (the
 //      network still reorders and duplicates). Liveness phase: within `liveness_bound`, the
 //      healed cluster must acknowledge `liveness_writes` client writes invoked after the heal.
