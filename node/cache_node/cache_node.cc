@@ -101,7 +101,7 @@ absl::Status CacheNode::StartInternal() {
     for (size_t i = 0; i < founders.size(); ++i) {
       if (founders[i] == env_.self) addresses[i] = config_.peer_address;
     }
-    initial_map = cluster::InitialClusterMap(founders, addresses, params);
+    initial_map = cluster::InitialClusterMap(founders, addresses, params, config_.keyspaces);
   }
 
   // From here on nothing fails.

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 
 namespace crema::keyspace {
 namespace {
@@ -129,6 +130,16 @@ absl::StatusOr<std::vector<KeyspaceSpec>> ParseKeyspaces(std::string_view std_te
   }
   std::sort(specs.begin(), specs.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
   return specs;
+}
+
+absl::StatusOr<KeyspaceSpec> ParseKeyspaceSpec(std::string_view std_text) {
+  const absl::string_view text(std_text.data(), std_text.size());
+  if (text.size() > kMaxKeyspaceSpecBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keyspace spec: longer than ", kMaxKeyspaceSpecBytes, " bytes"));
+  }
+  if (absl::StrContains(text, ',')) return Bad(text, "one keyspace only (no ',')");
+  return ParseOne(absl::StripAsciiWhitespace(text));
 }
 
 bool AnyEventual(const std::vector<KeyspaceSpec>& specs) {

@@ -49,10 +49,20 @@ struct KeyspaceSpec {
   eventual::Consistency write = eventual::Consistency::Quorum();  // eventual only
 
   std::string ToString() const;  // the spec syntax, round-trippable
+  friend bool operator==(const KeyspaceSpec&, const KeyspaceSpec&) = default;
 };
+
+// Bound on one spec's text (a cluster-map record or a CREATE argument): the longest valid spec is
+// well under it.
+inline constexpr size_t kMaxKeyspaceSpecBytes = 256;
 
 // INVALID_ARGUMENT naming the offending keyspace and field.
 absl::StatusOr<std::vector<KeyspaceSpec>> ParseKeyspaces(std::string_view text);
+
+// One keyspace's spec (no ',' lists, no default added): what CREMA.KEYSPACE CREATE takes and what
+// the cluster map stores (ToString's output parses back to an equal spec). INVALID_ARGUMENT
+// naming the field, also for text longer than kMaxKeyspaceSpecBytes.
+absl::StatusOr<KeyspaceSpec> ParseKeyspaceSpec(std::string_view text);
 
 // Whether any keyspace is eventual (the server then starts the eventual-mode node).
 bool AnyEventual(const std::vector<KeyspaceSpec>& specs);
