@@ -42,16 +42,27 @@ inline std::optional<eventual::Consistency> ParseLevel(std::string_view text) {
   return eventual::ParseConsistency(text);
 }
 
+// A keyspace as the cluster map has it: its spec and its generation (0: declared by flags at
+// bootstrap; node/cluster/cluster_map.h).
+struct Keyspace {
+  KeyspaceSpec spec;
+  uint64_t generation = 0;
+  friend bool operator==(const Keyspace&, const Keyspace&) = default;
+};
+
 struct KeyspaceHandle {
-  const KeyspaceSpec* spec = nullptr;
-  CacheApi* api = nullptr;            // valid while the handle lives
-  std::shared_ptr<CacheApi> owned;    // keeps a per-request view alive (may be null)
+  const KeyspaceSpec* spec = nullptr;  // valid while the handle lives
+  uint64_t generation = 0;
+  CacheApi* api = nullptr;             // valid while the handle lives
+  std::shared_ptr<CacheApi> owned;     // keeps the view alive (may be null)
+  std::shared_ptr<const void> keep;    // keeps *spec alive (the node's keyspace table)
 };
 
 class KeyspaceApi {
  public:
   virtual ~KeyspaceApi() = default;
-  virtual const std::vector<KeyspaceSpec>& keyspaces() const = 0;
+  // The live keyspaces, by index (a copy: the table may change at any fiber switch).
+  virtual std::vector<KeyspaceSpec> keyspaces() const = 0;
   virtual absl::StatusOr<KeyspaceHandle> Open(uint32_t index, const RequestLevels& levels) = 0;
   virtual absl::StatusOr<KeyspaceHandle> OpenByName(std::string_view name,
                                                     const RequestLevels& levels) = 0;

@@ -8,18 +8,55 @@
 
 namespace crema::keyspace {
 
-std::string StoredKey(const KeyspaceSpec& spec, std::string_view key) {
-  const char index = static_cast<char>(spec.index);
+namespace {
+
+constexpr unsigned char kGenerationBit = 0x80;
+
+void AppendVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// <index> for generation 0, else <0x80 | index><generation varint>.
+void AppendKeyspaceId(std::string& out, uint32_t index, uint64_t generation) {
+  if (generation == 0) {
+    out.push_back(static_cast<char>(index));
+    return;
+  }
+  out.push_back(static_cast<char>(kGenerationBit | index));
+  AppendVarint(out, generation);
+}
+
+}  // namespace
+
+std::string StoredKey(const KeyspaceSpec& spec, uint64_t generation, std::string_view key) {
   std::string out;
   if (spec.mode == Mode::kEventual) {
-    out.push_back(index);
-  } else if (spec.index != 0) {
+    AppendKeyspaceId(out, spec.index, generation);
+  } else if (spec.index != 0 || generation != 0) {
     out = "\xffks";
-    out.push_back(index);
+    AppendKeyspaceId(out, spec.index, generation);
     out.push_back(':');
   }
   out.append(key.data(), key.size());
   return out;
+}
+
+std::optional<StoredKeyspace> EventualKeyspaceOf(std::string_view stored) {
+  if (stored.empty()) return std::nullopt;
+  const auto first = static_cast<unsigned char>(stored[0]);
+  if ((first & kGenerationBit) == 0) return StoredKeyspace{first, 0, 1};
+  uint64_t generation = 0;
+  // At most 10 varint bytes (64 bits).
+  for (size_t i = 1, shift = 0; i < stored.size() && i <= 10; ++i, shift += 7) {
+    const auto byte = static_cast<unsigned char>(stored[i]);
+    generation |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return StoredKeyspace{first & 0x7fu, generation, i + 1};
+  }
+  return std::nullopt;
 }
 
 std::optional<absl::Duration> EffectiveTtl(const KeyspaceSpec& spec, const Expiration& e, absl::Time now) {
@@ -37,46 +74,67 @@ std::optional<absl::Duration> EffectiveTtl(const KeyspaceSpec& spec, const Expir
 
 KeyspaceNode::KeyspaceNode(CacheApi* strong, eventual::EventualNode* eventual, const Clock* clock,
                            std::vector<KeyspaceSpec> specs, absl::Duration usage_refresh)
-    : strong_(strong), eventual_(eventual), clock_(clock), specs_(std::move(specs)),
-      usage_refresh_(usage_refresh) {
-  several_strong_ = std::count_if(specs_.begin(), specs_.end(),
-                                  [](const KeyspaceSpec& s) { return s.mode == Mode::kStrong; }) > 1;
+    : strong_(strong), eventual_(eventual), clock_(clock), usage_refresh_(usage_refresh) {
+  std::vector<Keyspace> keyspaces;
+  for (KeyspaceSpec& spec : specs) keyspaces.push_back(Keyspace{std::move(spec), 0});
+  table_ = MakeTable(std::move(keyspaces));
+}
+
+std::shared_ptr<const KeyspaceNode::Table> KeyspaceNode::MakeTable(std::vector<Keyspace> keyspaces) const {
+  auto table = std::make_shared<Table>();
+  std::sort(keyspaces.begin(), keyspaces.end(),
+            [](const Keyspace& a, const Keyspace& b) { return a.spec.index < b.spec.index; });
+  table->keyspaces = std::move(keyspaces);
+  // Strong views do not depend on the request: one per keyspace and table, shared by requests.
+  for (const Keyspace& k : table->keyspaces) {
+    table->strong.push_back(k.spec.mode == Mode::kStrong ? MakeStrongView(k, strong_, clock_) : nullptr);
+  }
+  return table;
+}
+
+std::vector<KeyspaceSpec> KeyspaceNode::keyspaces() const {
+  std::vector<KeyspaceSpec> out;
+  for (const Keyspace& k : table_->keyspaces) out.push_back(k.spec);
+  return out;
 }
 
 absl::StatusOr<KeyspaceHandle> KeyspaceNode::Open(uint32_t index, const RequestLevels& levels) {
-  for (const KeyspaceSpec& spec : specs_) {
-    if (spec.index == index) return OpenSpec(spec, levels);
+  const std::shared_ptr<const Table> table = table_;
+  for (size_t i = 0; i < table->keyspaces.size(); ++i) {
+    if (table->keyspaces[i].spec.index == index) return OpenAt(table, i, levels);
   }
   return absl::NotFoundError(absl::StrCat("no keyspace ", index));
 }
 
 absl::StatusOr<KeyspaceHandle> KeyspaceNode::OpenByName(std::string_view name, const RequestLevels& levels) {
-  for (const KeyspaceSpec& spec : specs_) {
-    if (spec.name == name) return OpenSpec(spec, levels);
+  const std::shared_ptr<const Table> table = table_;
+  for (size_t i = 0; i < table->keyspaces.size(); ++i) {
+    if (table->keyspaces[i].spec.name == name) return OpenAt(table, i, levels);
   }
   return absl::NotFoundError(absl::StrCat("no keyspace '", std::string(name), "'"));
 }
 
-absl::StatusOr<KeyspaceHandle> KeyspaceNode::OpenSpec(const KeyspaceSpec& spec, const RequestLevels& levels) {
+absl::StatusOr<KeyspaceHandle> KeyspaceNode::OpenAt(const std::shared_ptr<const Table>& table, size_t i,
+                                                    const RequestLevels& levels) {
+  const Keyspace& k = table->keyspaces[i];
   KeyspaceHandle h;
-  h.spec = &spec;
-  if (spec.mode == Mode::kStrong) {
-    if (spec.index == 0 && !several_strong_ && !spec.default_ttl && !spec.max_ttl) {
-      h.api = strong_;  // the plain cache: no view needed
-      return h;
-    }
-    h.owned = MakeStrongView(&spec, strong_, clock_, several_strong_);
+  h.spec = &k.spec;
+  h.generation = k.generation;
+  h.keep = table;
+  if (k.spec.mode == Mode::kStrong) {
+    h.owned = table->strong[i];
   } else {
     if (eventual_ == nullptr) return absl::UnavailableError("the eventual-mode node is not running");
-    const uint32_t index = spec.index;
-    h.owned = MakeEventualView(&spec, strong_, eventual_, clock_, levels,
-                               [this, index] { return UsageBytes(index); });
+    const uint32_t index = k.spec.index;
+    const uint64_t generation = k.generation;
+    h.owned = MakeEventualView(k, strong_, eventual_, clock_, levels,
+                               [this, index, generation] { return UsageBytes(index, generation); });
   }
   h.api = h.owned.get();
   return h;
 }
 
-uint64_t KeyspaceNode::UsageBytes(uint32_t index) {
+uint64_t KeyspaceNode::UsageBytes(uint32_t index, uint64_t generation) {
   if (eventual_ == nullptr) return 0;
   const absl::Time now = clock_->MonotonicNow();
   if (now - usage_counted_ >= usage_refresh_) {
@@ -84,11 +142,13 @@ uint64_t KeyspaceNode::UsageBytes(uint32_t index) {
     usage_.clear();
     const absl::Time wall = clock_->Now();
     eventual_->store().ForEach([&](const std::string& key, const eventual::Record& record) {
-      if (key.empty() || !eventual::IsLive(record, wall)) return;
-      usage_[static_cast<unsigned char>(key[0])] += key.size() - 1 + record.value.size();
+      if (!eventual::IsLive(record, wall)) return;
+      if (std::optional<StoredKeyspace> ks = EventualKeyspaceOf(key)) {
+        usage_[{ks->index, ks->generation}] += key.size() - ks->prefix_bytes + record.value.size();
+      }
     });
   }
-  auto it = usage_.find(index);
+  auto it = usage_.find({index, generation});
   return it == usage_.end() ? 0 : it->second;
 }
 

@@ -2,12 +2,19 @@
 // CacheNode) and an eventual-mode EventualNode running side by side on one server.
 //
 // Namespacing: all strong keyspaces share the Raft cache, all eventual keyspaces share the
-// EventualNode's replicated store; a keyspace's keys are stored under a prefix —
-//   strong keyspace 0:        the key itself (what clients that never SELECT always saw)
-//   strong keyspace i > 0:    "\xff" "ks" <i as one byte> ":" key
-//   eventual keyspace i:      <i as one byte> key
-// When more than one strong keyspace exists, keyspace 0 refuses keys starting with "\xffks"
-// (INVALID_ARGUMENT) so no two keyspaces can name the same stored key.
+// EventualNode's replicated store; a keyspace's keys are stored under a prefix that names its
+// index i and, for keyspaces created at run time, its generation g > 0 (cluster_map.h):
+//   strong keyspace 0:           the key itself (what clients that never SELECT always saw)
+//   strong keyspace i > 0, g 0:  "\xff" "ks" <i as one byte> ":" key
+//   strong keyspace i, g > 0:    "\xff" "ks" <0x80 | i as one byte> <g as a varint> ":" key
+//   eventual keyspace i, g 0:    <i as one byte> key
+//   eventual keyspace i, g > 0:  <0x80 | i as one byte> <g as a varint> key
+// Generation 0 keeps the prefixes keyspaces always had, so data written before keyspaces could
+// be created stays readable. The 0x80 bit keeps the two forms apart (without it, generation 0's
+// key "\x05k" and generation 5's key "k" would both be "<i>\x05k"), and varints are prefix-free,
+// so no two (index, generation) pairs share a stored key: an index reused after a drop never sees
+// the dropped keyspace's data. Keyspace 0 refuses keys starting with "\xffks" (INVALID_ARGUMENT),
+// so no key of it can be another keyspace's stored key.
 //
 // TTL: a write without a TTL gets the keyspace's default TTL; a TTL above max_ttl (or none) is
 // cut to max_ttl. Capacity (eventual keyspaces): the bytes (key + value) of the keyspace's live
@@ -35,8 +42,15 @@
 
 namespace crema::keyspace {
 
-// The stored key of `key` in `spec` (see the file comment).
-std::string StoredKey(const KeyspaceSpec& spec, std::string_view key);
+// The stored key of `key` in keyspace (`spec`, `generation`) (see the file comment).
+std::string StoredKey(const KeyspaceSpec& spec, uint64_t generation, std::string_view key);
+// Which eventual keyspace a stored key belongs to, and its prefix's length; nullopt if malformed.
+struct StoredKeyspace {
+  uint32_t index = 0;
+  uint64_t generation = 0;
+  size_t prefix_bytes = 0;
+};
+std::optional<StoredKeyspace> EventualKeyspaceOf(std::string_view stored);
 
 class KeyspaceNode final : public KeyspaceApi {
  public:
@@ -47,25 +61,32 @@ class KeyspaceNode final : public KeyspaceApi {
                std::vector<KeyspaceSpec> specs,
                absl::Duration usage_refresh = absl::Seconds(1));
 
-  const std::vector<KeyspaceSpec>& keyspaces() const override { return specs_; }
+  std::vector<KeyspaceSpec> keyspaces() const override;
   absl::StatusOr<KeyspaceHandle> Open(uint32_t index, const RequestLevels& levels) override;
   absl::StatusOr<KeyspaceHandle> OpenByName(std::string_view name,
                                             const RequestLevels& levels) override;
 
-  // Bytes of keyspace `index` in this node's replica store (eventual keyspaces), as last counted.
-  uint64_t UsageBytes(uint32_t index);
+  // Bytes of keyspace (`index`, `generation`) in this node's replica store (eventual keyspaces),
+  // as last counted.
+  uint64_t UsageBytes(uint32_t index, uint64_t generation);
 
  private:
-  absl::StatusOr<KeyspaceHandle> OpenSpec(const KeyspaceSpec& spec, const RequestLevels& levels);
+  // An immutable table of keyspaces, swapped whole; handles keep the one they opened alive.
+  struct Table {
+    std::vector<Keyspace> keyspaces;                   // by index
+    std::vector<std::shared_ptr<CacheApi>> strong;     // per keyspace: its view (null: eventual)
+  };
+  std::shared_ptr<const Table> MakeTable(std::vector<Keyspace> keyspaces) const;
+  absl::StatusOr<KeyspaceHandle> OpenAt(const std::shared_ptr<const Table>& table, size_t i,
+                                        const RequestLevels& levels);
 
   CacheApi* strong_;
   eventual::EventualNode* eventual_;
   const Clock* clock_;
-  std::vector<KeyspaceSpec> specs_;
-  bool several_strong_ = false;
+  std::shared_ptr<const Table> table_;
   absl::Duration usage_refresh_;
   absl::Time usage_counted_ = absl::InfinitePast();
-  absl::btree_map<uint32_t, uint64_t> usage_;
+  absl::btree_map<std::pair<uint32_t, uint64_t>, uint64_t> usage_;
 };
 
 }  // namespace crema::keyspace

@@ -111,8 +111,8 @@ TEST_F(EventualKeyspaceTest, CapacityRefusesWritesOnceTheNodesShareIsFullButDele
     EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted) << last;
     EXPECT_GE(written, 9);  // 1 KiB of ~104-byte entries, every node holding all (N = 3)
     EXPECT_LE(written, 11);
-    EXPECT_GE(node.UsageBytes(2), 1024u);
-    EXPECT_EQ(node.UsageBytes(1), 0u);
+    EXPECT_GE(node.UsageBytes(2, 0), 1024u);
+    EXPECT_EQ(node.UsageBytes(1, 0), 0u);
     EXPECT_TRUE(b->Delete("key0", {}).ok());
   });
 }
