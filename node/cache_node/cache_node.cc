@@ -603,16 +603,7 @@ absl::Status CacheNode::RemoveNode(NodeId node, const WriteOptions& options) {
 }
 
 absl::Status CacheNode::MetaChange(cluster::MetaCommand command, absl::Duration timeout) {
-  forward::Request q;
-  q.kind = forward::RequestKind::kMetaPropose;
-  q.group = cluster::kMetaGroup;
-  q.payload = cluster::EncodeMetaCommand(command);
-  bool maybe = false;
-  absl::StatusOr<forward::Reply> reply = CallLeader(
-      cluster::kMetaGroup, std::move(q), env_.clock->MonotonicNow() + Clamp(timeout), &maybe);
-  if (!reply.ok()) return reply.status();
-  if (reply->status == forward::ReplyStatus::kError) return reply->ErrorStatus();
-  return absl::OkStatus();
+  return MetaPropose(std::move(command), timeout).status();
 }
 
 absl::Status CacheNode::TransferShardLeader(uint32_t shard, NodeId to,

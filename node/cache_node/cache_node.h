@@ -167,6 +167,14 @@ class CacheNode final : public CacheApi {
   absl::Status TransferShardLeader(uint32_t shard, NodeId to,
                                    const WriteOptions& options) override;
   ClusterStatus Status() override;
+  // keyspaces.cc
+  std::optional<KeyspaceTable> Keyspaces() override;
+  uint64_t KeyspacesVersion() override { return keyspaces_version_; }
+  absl::StatusOr<keyspace::Keyspace> CreateKeyspace(std::string_view spec,
+                                                    const WriteOptions& options) override;
+  absl::Status DropKeyspace(uint32_t index, uint64_t generation,
+                            const WriteOptions& options) override;
+  absl::Status CatchUpMap(absl::Duration timeout) override;
 
   // --- introspection (oracles, metrics, tests) ---
   struct ReplicaView {
@@ -236,6 +244,13 @@ class CacheNode final : public CacheApi {
                                      absl::Duration timeout);
   absl::Status MetaChange(cluster::MetaCommand command, absl::Duration timeout);
 
+  // --- keyspaces.cc ---
+  // Proposes a metadata command at the metadata leader; its outcome (version reached, or why not).
+  absl::StatusOr<cluster::MetaStateMachine::Outcome> MetaPropose(cluster::MetaCommand command,
+                                                                 absl::Duration timeout);
+  // Waits (fetching) until this node's map has `version`; DEADLINE_EXCEEDED at `deadline`.
+  absl::Status WaitForMap(uint64_t version, absl::Time deadline);
+
   // --- origin.cc: sessions, routing, forwarding ---
   absl::StatusOr<WriteOutcome> ExecuteWrite(raft::GroupId group, replicated::Command command,
                                             absl::Time deadline);
@@ -257,6 +272,7 @@ class CacheNode final : public CacheApi {
   forward::Reply ServeTransfer(const forward::Request& request);
   forward::Reply ServeStatus(const forward::Request& request);
   forward::Reply ServeMetaPropose(const forward::Request& request);
+  forward::Reply ServeMetaRead(const forward::Request& request);
   forward::Reply ServeReport(NodeId from, const forward::Request& request);
   forward::Reply NotLeaderReply(const Hosted& hosted) const;
   // Reads `keys` from the local replica (now, by this node's wall clock).
@@ -317,6 +333,8 @@ class CacheNode final : public CacheApi {
   std::unique_ptr<cluster::PlacementController> controller_;
 
   cluster::ClusterMap map_;
+  // map_'s version when its keyspaces last changed (KeyspacesVersion).
+  uint64_t keyspaces_version_ = 0;
   std::unique_ptr<cluster::TargetPlacement> targets_;  // for map_
   uint64_t persisted_version_ = 0;
   absl::btree_map<raft::GroupId, Hosted> hosted_;

@@ -68,7 +68,9 @@ bool CancelIntent(ClusterMap& map, raft::GroupId group, ReplicaId replica) {
 }
 
 absl::Status CreateKeyspace(ClusterMap& map, const MetaCommand& c) {
-  if (!map.bootstrapped()) return absl::FailedPreconditionError("the cluster is not bootstrapped");
+  if (!map.bootstrapped()) {
+    return absl::UnavailableError("the metadata group has not applied the bootstrap map yet; retry");
+  }
   absl::StatusOr<keyspace::KeyspaceSpec> spec = keyspace::ParseKeyspaceSpec(c.keyspace_spec);
   if (!spec.ok()) return spec.status();
   if (const KeyspaceRecord* taken = map.LiveKeyspace(spec->index)) {

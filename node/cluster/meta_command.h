@@ -21,7 +21,7 @@
 //                                  (INVALID_ARGUMENT naming the field), its index or name is
 //                                  taken by a live keyspace (ALREADY_EXISTS), or
 //                                  kMaxDroppingKeyspaces dropped keyspaces still wait for their
-//                                  purge (RESOURCE_EXHAUSTED)
+//                                  purge (RESOURCE_EXHAUSTED); UNAVAILABLE before the bootstrap
 //   drop-keyspace(index, generation)
 //                                  the live keyspace (index, generation) becomes `dropping`;
 //                                  refused if there is none (NOT_FOUND) or it is keyspace 0

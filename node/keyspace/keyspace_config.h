@@ -52,6 +52,14 @@ struct KeyspaceSpec {
   friend bool operator==(const KeyspaceSpec&, const KeyspaceSpec&) = default;
 };
 
+// A keyspace as the cluster map has it: its spec and its generation (0: declared by flags at
+// bootstrap; node/cluster/cluster_map.h).
+struct Keyspace {
+  KeyspaceSpec spec;
+  uint64_t generation = 0;
+  friend bool operator==(const Keyspace&, const Keyspace&) = default;
+};
+
 // Bound on one spec's text (a cluster-map record or a CREATE argument): the longest valid spec is
 // well under it.
 inline constexpr size_t kMaxKeyspaceSpecBytes = 256;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "node/eventual/core/record.h"
 #include "node/keyspace/views.h"
 
@@ -92,26 +94,89 @@ std::shared_ptr<const KeyspaceNode::Table> KeyspaceNode::MakeTable(std::vector<K
   return table;
 }
 
-std::vector<KeyspaceSpec> KeyspaceNode::keyspaces() const {
-  std::vector<KeyspaceSpec> out;
-  for (const Keyspace& k : table_->keyspaces) out.push_back(k.spec);
-  return out;
+std::shared_ptr<const KeyspaceNode::Table> KeyspaceNode::Current() {
+  const uint64_t version = strong_->KeyspacesVersion();
+  if (version != table_version_) {
+    table_version_ = version;
+    if (std::optional<KeyspaceTable> map = strong_->Keyspaces()) {
+      table_ = MakeTable(std::move(map->live));
+      follows_map_ = true;
+    }
+  }
+  return table_;
 }
 
-absl::StatusOr<KeyspaceHandle> KeyspaceNode::Open(uint32_t index, const RequestLevels& levels) {
-  const std::shared_ptr<const Table> table = table_;
-  for (size_t i = 0; i < table->keyspaces.size(); ++i) {
-    if (table->keyspaces[i].spec.index == index) return OpenAt(table, i, levels);
+std::optional<size_t> KeyspaceNode::FindIndex(const Table& table, uint32_t index) {
+  for (size_t i = 0; i < table.keyspaces.size(); ++i) {
+    if (table.keyspaces[i].spec.index == index) return i;
   }
+  return std::nullopt;
+}
+
+std::optional<size_t> KeyspaceNode::FindName(const Table& table, std::string_view name) {
+  for (size_t i = 0; i < table.keyspaces.size(); ++i) {
+    if (table.keyspaces[i].spec.name == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::vector<Keyspace> KeyspaceNode::List() { return Current()->keyspaces; }
+
+absl::StatusOr<KeyspaceHandle> KeyspaceNode::TryOpen(uint32_t index, const RequestLevels& levels) {
+  const std::shared_ptr<const Table> table = Current();
+  if (std::optional<size_t> i = FindIndex(*table, index)) return OpenAt(table, *i, levels);
   return absl::NotFoundError(absl::StrCat("no keyspace ", index));
 }
 
+absl::StatusOr<KeyspaceHandle> KeyspaceNode::Open(uint32_t index, const RequestLevels& levels) {
+  absl::StatusOr<KeyspaceHandle> h = TryOpen(index, levels);
+  if (!absl::IsNotFound(h.status()) || !follows_map_) return h;
+  // Not in this node's map: created a moment ago through another node? One catch-up decides.
+  if (absl::Status s = strong_->CatchUpMap(kCatchUpTimeout); !s.ok()) return s;
+  return TryOpen(index, levels);
+}
+
 absl::StatusOr<KeyspaceHandle> KeyspaceNode::OpenByName(std::string_view name, const RequestLevels& levels) {
-  const std::shared_ptr<const Table> table = table_;
-  for (size_t i = 0; i < table->keyspaces.size(); ++i) {
-    if (table->keyspaces[i].spec.name == name) return OpenAt(table, i, levels);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (attempt == 1) {
+      if (!follows_map_) break;
+      if (absl::Status s = strong_->CatchUpMap(kCatchUpTimeout); !s.ok()) return s;
+    }
+    const std::shared_ptr<const Table> table = Current();
+    if (std::optional<size_t> i = FindName(*table, name)) return OpenAt(table, *i, levels);
   }
   return absl::NotFoundError(absl::StrCat("no keyspace '", std::string(name), "'"));
+}
+
+absl::StatusOr<Keyspace> KeyspaceNode::Create(std::string_view text, absl::Duration timeout) {
+  absl::StatusOr<KeyspaceSpec> spec = ParseKeyspaceSpec(text);
+  if (!spec.ok()) return spec.status();
+  if (spec->mode == Mode::kEventual && eventual_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "mode: this server runs without the eventual-mode node (declare an eventual keyspace in "
+        "--keyspaces to start it)");
+  }
+  return strong_->CreateKeyspace(spec->ToString(), WriteOptions{.timeout = timeout});
+}
+
+absl::Status KeyspaceNode::Drop(std::string_view index_or_name, absl::Duration timeout) {
+  uint32_t index = 0;
+  const bool by_index = absl::SimpleAtoi(absl::string_view(index_or_name.data(), index_or_name.size()), &index);
+  if (by_index && index >= kMaxKeyspaces) {
+    return absl::InvalidArgumentError(absl::StrCat("index: must be 0..", kMaxKeyspaces - 1));
+  }
+  // Resolved against this node's map after a catch-up, so a keyspace just created elsewhere is
+  // found; the command names the generation, so it never drops a later keyspace of that index.
+  if (absl::Status s = strong_->CatchUpMap(kCatchUpTimeout); !s.ok()) return s;
+  const std::shared_ptr<const Table> table = Current();
+  const std::optional<size_t> i = by_index ? FindIndex(*table, index) : FindName(*table, index_or_name);
+  if (!i) {
+    return absl::NotFoundError(absl::StrCat("no keyspace ", by_index ? "" : "'",
+                                            std::string(index_or_name.substr(0, kMaxKeyspaceNameBytes)),
+                                            by_index ? "" : "'"));
+  }
+  const Keyspace& k = table->keyspaces[*i];
+  return strong_->DropKeyspace(k.spec.index, k.generation, WriteOptions{.timeout = timeout});
 }
 
 absl::StatusOr<KeyspaceHandle> KeyspaceNode::OpenAt(const std::shared_ptr<const Table>& table, size_t i,

@@ -27,6 +27,11 @@
 // reports), then writes a tombstone at W. The timeout of the options is not used: the
 // EventualNode's request_timeout bounds every call.
 //
+// Following the map: the table of keyspaces is immutable and swapped whole when the strong
+// CacheApi's KeyspacesVersion() moves (checked at every Open); a handle keeps the table it was
+// opened from alive. A strong CacheApi whose map has no keyspaces (a cluster bootstrapped before
+// keyspaces were kept in the map, or a test's fake) leaves the table `specs` from the flags.
+//
 // Thread safety: the node's loop thread; calls are fiber-only.
 #ifndef CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
 #define CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
@@ -61,10 +66,16 @@ class KeyspaceNode final : public KeyspaceApi {
                std::vector<KeyspaceSpec> specs,
                absl::Duration usage_refresh = absl::Seconds(1));
 
-  std::vector<KeyspaceSpec> keyspaces() const override;
+  std::vector<Keyspace> List() override;
   absl::StatusOr<KeyspaceHandle> Open(uint32_t index, const RequestLevels& levels) override;
   absl::StatusOr<KeyspaceHandle> OpenByName(std::string_view name,
                                             const RequestLevels& levels) override;
+  absl::StatusOr<KeyspaceHandle> TryOpen(uint32_t index, const RequestLevels& levels) override;
+  absl::StatusOr<Keyspace> Create(std::string_view spec, absl::Duration timeout) override;
+  absl::Status Drop(std::string_view index_or_name, absl::Duration timeout) override;
+
+  // Bound on one catch-up of the map on a miss (Open of an unknown keyspace).
+  static constexpr absl::Duration kCatchUpTimeout = absl::Seconds(2);
 
   // Bytes of keyspace (`index`, `generation`) in this node's replica store (eventual keyspaces),
   // as last counted.
@@ -77,6 +88,11 @@ class KeyspaceNode final : public KeyspaceApi {
     std::vector<std::shared_ptr<CacheApi>> strong;     // per keyspace: its view (null: eventual)
   };
   std::shared_ptr<const Table> MakeTable(std::vector<Keyspace> keyspaces) const;
+  // The current table, rebuilt first if the map's keyspaces changed.
+  std::shared_ptr<const Table> Current();
+  // The position in `table` of the keyspace named by index or name; nullopt if none.
+  static std::optional<size_t> FindIndex(const Table& table, uint32_t index);
+  static std::optional<size_t> FindName(const Table& table, std::string_view name);
   absl::StatusOr<KeyspaceHandle> OpenAt(const std::shared_ptr<const Table>& table, size_t i,
                                         const RequestLevels& levels);
 
@@ -84,6 +100,8 @@ class KeyspaceNode final : public KeyspaceApi {
   eventual::EventualNode* eventual_;
   const Clock* clock_;
   std::shared_ptr<const Table> table_;
+  uint64_t table_version_ = 0;  // strong_->KeyspacesVersion() table_ was built at (0: flags)
+  bool follows_map_ = false;    // table_ is the map's (else the flags': no catch-up on a miss)
   absl::Duration usage_refresh_;
   absl::Time usage_counted_ = absl::InfinitePast();
   absl::btree_map<std::pair<uint32_t, uint64_t>, uint64_t> usage_;
