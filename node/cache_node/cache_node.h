@@ -250,6 +250,10 @@ class CacheNode final : public CacheApi {
                                                                  absl::Duration timeout);
   // Waits (fetching) until this node's map has `version`; DEADLINE_EXCEEDED at `deadline`.
   absl::Status WaitForMap(uint64_t version, absl::Time deadline);
+  // The metadata leader's duty (maintenance.cc calls it every pass): purge the data of a dropped
+  // keyspace, then propose forget-keyspace. One at a time, in a fiber; retried after a failure.
+  void MaybePurgeKeyspaces();
+  absl::Status PurgeKeyspace(uint32_t index, uint64_t generation, keyspace::Mode mode);
 
   // --- origin.cc: sessions, routing, forwarding ---
   absl::StatusOr<WriteOutcome> ExecuteWrite(raft::GroupId group, replicated::Command command,
@@ -335,6 +339,8 @@ class CacheNode final : public CacheApi {
   cluster::ClusterMap map_;
   // map_'s version when its keyspaces last changed (KeyspacesVersion).
   uint64_t keyspaces_version_ = 0;
+  bool purging_keyspace_ = false;                          // a purge fiber runs
+  absl::Time next_purge_attempt_ = absl::InfinitePast();  // after a failed purge
   std::unique_ptr<cluster::TargetPlacement> targets_;  // for map_
   uint64_t persisted_version_ = 0;
   absl::btree_map<raft::GroupId, Hosted> hosted_;

@@ -121,11 +121,13 @@ TEST_F(KeyspaceSimTest, CreateUseDropAndRecreate) {
     ASSERT_TRUE(h->api->Put("k", "in-carts", PutOptions{}).ok());
     EXPECT_EQ(**h->api->Get("k", kLinearizable), "in-carts");
   });
+  const std::string stored = keyspace::StrongKeyspacePrefix(3, 1) + "k";  // in the Raft cache
   On(3, [&](KeyspaceNode& ks, CacheNode& n) {
     EXPECT_GE(n.map().version, created_at);
     absl::StatusOr<KeyspaceHandle> h = ks.Open(3, {});
     ASSERT_TRUE(h.ok()) << h.status();
     EXPECT_EQ(**h->api->Get("k", kLinearizable), "in-carts");
+    EXPECT_EQ(**n.Get(keyspace::StrongKeyspacePrefix(3, 1) + "k", kLinearizable), "in-carts");
     absl::StatusOr<KeyspaceHandle> zero = ks.Open(0, {});
     ASSERT_TRUE(zero.ok());
     EXPECT_EQ(*zero->api->Get("k", kLinearizable), std::nullopt);  // keyspaces are disjoint
@@ -143,6 +145,17 @@ TEST_F(KeyspaceSimTest, CreateUseDropAndRecreate) {
     ASSERT_TRUE(ks.Drop("carts", kTimeout).ok());
     EXPECT_EQ(ks.Open(3, {}).status().code(), absl::StatusCode::kNotFound);
     EXPECT_EQ(ks.Drop("3", kTimeout).code(), absl::StatusCode::kNotFound);
+  });
+  // The metadata leader purges its data (a delete-prefix per shard), then forgets it.
+  ASSERT_TRUE(sim_->RunUntil(
+      [&] {
+        CacheNodeProgram* p = GetCacheNodeProgram(*sim_, 1);
+        return p != nullptr && p->node() != nullptr && !p->node()->map().keyspaces.contains({3, 1});
+      },
+      absl::Seconds(20)))
+      << "the dropped keyspace never left the map; reproduce: " << sim::ReproCommand(seed_);
+  On(2, [&](KeyspaceNode&, CacheNode& n) {
+    EXPECT_EQ(*n.Get(stored, kLinearizable), std::nullopt);
   });
   // A node refuses it once its map has the drop: at once after a catch-up of the map...
   On(1, [&](KeyspaceNode& ks, CacheNode& n) {

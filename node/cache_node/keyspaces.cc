@@ -5,6 +5,16 @@
 // command was refused. The caller then waits until this node's own map has that version, so the
 // creator's next request through this node finds the keyspace (read-your-writes).
 //
+// Purging a dropped keyspace (MaybePurgeKeyspaces, at the metadata leader): a strong keyspace's
+// data goes by one replicated delete-prefix command per shard (cache/replicated/command.h;
+// exactly-once like every write, so a retry after a leader change is harmless); then the leader
+// proposes forget-keyspace and the record leaves the map. A new metadata leader simply starts the
+// purge again. Eventual keyspaces are forgotten without a purge (not built yet): their records stay
+// in the replica stores under a generation no keyspace will have again, unreadable, until their
+// TTL (docs/dynamo.md). A node whose map had not yet heard of the drop may still write into the
+// dropped keyspace after the purge passed its shard: such keys are unreadable too, and the cache
+// evicts them like any cold entry.
+//
 // Catching up (CatchUpMap): a linearizable read of the metadata group — a ReadIndex round at one
 // of its replicas, which answers with its map's version once it has applied that index
 // (ServeMetaRead) — then a wait until this node's map has that version (fetches and pushes of
@@ -142,6 +152,47 @@ absl::Status CacheNode::DropKeyspace(uint32_t index, uint64_t generation,
     return absl::InternalError("the metadata group refused the command without a reason");
   }
   return WaitForMap(outcome->version, deadline);
+}
+
+void CacheNode::MaybePurgeKeyspaces() {
+  if (purging_keyspace_ || shutdown_ || env_.clock->MonotonicNow() < next_purge_attempt_) return;
+  for (const auto& [key, record] : map_.keyspaces) {
+    if (record.state != cluster::KeyspaceState::kDropping) continue;
+    // Copies: the map may change while the fiber waits.
+    const uint32_t index = key.first;
+    const uint64_t generation = key.second;
+    const keyspace::Mode mode = record.spec.mode;
+    purging_keyspace_ = true;
+    env_.executor->Spawn("keyspace-purge", [this, alive = alive_, index, generation, mode] {
+      if (!*alive) return;
+      const absl::Status s = PurgeKeyspace(index, generation, mode);
+      if (!*alive) return;
+      purging_keyspace_ = false;
+      env_.tracer->Record("cache.keyspace_purge",
+                          absl::StrCat("ks", index, "/", generation, " ", s.ToString()));
+      if (!s.ok()) next_purge_attempt_ = env_.clock->MonotonicNow() + absl::Seconds(1);
+    });
+    return;
+  }
+}
+
+absl::Status CacheNode::PurgeKeyspace(uint32_t index, uint64_t generation, keyspace::Mode mode) {
+  if (mode == keyspace::Mode::kStrong) {
+    const std::string prefix = keyspace::StrongKeyspacePrefix(index, generation);
+    // num_shards is fixed at bootstrap: reading it after each wait is safe.
+    for (cluster::ShardId shard = 0; shard < map_.params.num_shards; ++shard) {
+      replicated::Command c;
+      c.kind = replicated::CommandKind::kDeletePrefix;
+      c.key = prefix;
+      absl::StatusOr<WriteOutcome> out = Write(shard, std::move(c), options_.attempt_timeout * 5);
+      if (!out.ok()) return out.status();
+    }
+  }
+  cluster::MetaCommand forget;
+  forget.kind = cluster::MetaCommandKind::kForgetKeyspace;
+  forget.keyspace_index = index;
+  forget.keyspace_generation = generation;
+  return MetaPropose(std::move(forget), options_.attempt_timeout * 5).status();
 }
 
 }  // namespace crema

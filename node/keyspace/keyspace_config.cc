@@ -142,6 +142,24 @@ absl::StatusOr<KeyspaceSpec> ParseKeyspaceSpec(std::string_view std_text) {
   return ParseOne(absl::StripAsciiWhitespace(text));
 }
 
+std::string StrongKeyspacePrefix(uint32_t index, uint64_t generation) {
+  std::string out = "\xffks";
+  if (generation == 0) {
+    out.push_back(static_cast<char>(index));
+  } else {
+    out.push_back(static_cast<char>(0x80 | index));
+    for (uint64_t v = generation; ; v >>= 7) {
+      if (v < 0x80) {
+        out.push_back(static_cast<char>(v));
+        break;
+      }
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    }
+  }
+  out.push_back(':');
+  return out;
+}
+
 bool AnyEventual(const std::vector<KeyspaceSpec>& specs) {
   return std::any_of(specs.begin(), specs.end(), [](const auto& s) { return s.mode == Mode::kEventual; });
 }

@@ -72,6 +72,12 @@ absl::StatusOr<std::vector<KeyspaceSpec>> ParseKeyspaces(std::string_view text);
 // naming the field, also for text longer than kMaxKeyspaceSpecBytes.
 absl::StatusOr<KeyspaceSpec> ParseKeyspaceSpec(std::string_view text);
 
+// The prefix of every stored key of strong keyspace (`index`, `generation`) in the Raft cache:
+// "\xffks" <index> ":" for generation 0, "\xffks" <0x80 | index> <generation varint> ":" after
+// (node/keyspace/keyspace_node.h explains the layout). REQUIRES: index > 0 or generation > 0
+// (keyspace 0 of generation 0 stores keys as they are).
+std::string StrongKeyspacePrefix(uint32_t index, uint64_t generation);
+
 // Whether any keyspace is eventual (the server then starts the eventual-mode node).
 bool AnyEventual(const std::vector<KeyspaceSpec>& specs);
 

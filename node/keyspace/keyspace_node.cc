@@ -39,9 +39,7 @@ std::string StoredKey(const KeyspaceSpec& spec, uint64_t generation, std::string
   if (spec.mode == Mode::kEventual) {
     AppendKeyspaceId(out, spec.index, generation);
   } else if (spec.index != 0 || generation != 0) {
-    out = "\xffks";
-    AppendKeyspaceId(out, spec.index, generation);
-    out.push_back(':');
+    out = StrongKeyspacePrefix(spec.index, generation);
   }
   out.append(key.data(), key.size());
   return out;
