@@ -155,6 +155,7 @@ struct ShardStatus {
 struct KeyspaceTable {
   uint64_t version = 0;                  // the map version they are from
   std::vector<keyspace::Keyspace> live;  // by index
+  uint64_t next_generation = 0;          // every generation below it was issued
 };
 
 struct ClusterStatus {

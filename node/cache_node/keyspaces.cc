@@ -9,9 +9,8 @@
 // data goes by one replicated delete-prefix command per shard (cache/replicated/command.h;
 // exactly-once like every write, so a retry after a leader change is harmless); then the leader
 // proposes forget-keyspace and the record leaves the map. A new metadata leader simply starts the
-// purge again. Eventual keyspaces are forgotten without a purge (not built yet): their records stay
-// in the replica stores under a generation no keyspace will have again, unreadable, until their
-// TTL (docs/dynamo.md). A node whose map had not yet heard of the drop may still write into the
+// purge again. An eventual keyspace is forgotten at once: every eventual node erases the records
+// of keyspaces its map no longer has live (KeyspaceNode as eventual::DeadKeys), whenever it is. A node whose map had not yet heard of the drop may still write into the
 // dropped keyspace after the purge passed its shard: such keys are unreadable too, and the cache
 // evicts them like any cold entry.
 //
@@ -45,6 +44,7 @@ std::optional<KeyspaceTable> CacheNode::Keyspaces() {
   if (!map_.bootstrapped() || map_.keyspaces.empty()) return std::nullopt;
   KeyspaceTable table;
   table.version = map_.version;
+  table.next_generation = map_.next_keyspace_generation;
   for (const auto& [key, record] : map_.keyspaces) {
     if (record.state == cluster::KeyspaceState::kLive) {
       table.live.push_back(keyspace::Keyspace{record.spec, record.generation});

@@ -78,9 +78,29 @@ KeyspaceNode::KeyspaceNode(CacheApi* strong, eventual::EventualNode* eventual, c
   std::vector<Keyspace> keyspaces;
   for (KeyspaceSpec& spec : specs) keyspaces.push_back(Keyspace{std::move(spec), 0});
   table_ = MakeTable(std::move(keyspaces));
+  if (eventual_ != nullptr) eventual_->SetDeadKeys(this);
 }
 
-std::shared_ptr<const KeyspaceNode::Table> KeyspaceNode::MakeTable(std::vector<Keyspace> keyspaces) const {
+KeyspaceNode::~KeyspaceNode() {
+  if (eventual_ != nullptr) eventual_->SetDeadKeys(nullptr);
+}
+
+bool KeyspaceNode::IsDead(std::string_view key) {
+  (void)Current();  // no wait below: table_ stays this one
+  if (!follows_map_) return false;
+  const Table& table = *table_;
+  const std::optional<StoredKeyspace> ks = EventualKeyspaceOf(key);
+  if (!ks) return false;  // not a keyspace's key: not ours to judge
+  if (ks->generation != 0 && ks->generation >= table.next_generation) return false;  // unknown yet
+  for (const Keyspace& k : table.keyspaces) {
+    if (k.spec.index == ks->index && k.generation == ks->generation) {
+      return k.spec.mode != Mode::kEventual;
+    }
+  }
+  return true;
+}
+
+std::shared_ptr<KeyspaceNode::Table> KeyspaceNode::MakeTable(std::vector<Keyspace> keyspaces) const {
   auto table = std::make_shared<Table>();
   std::sort(keyspaces.begin(), keyspaces.end(),
             [](const Keyspace& a, const Keyspace& b) { return a.spec.index < b.spec.index; });
@@ -97,7 +117,9 @@ std::shared_ptr<const KeyspaceNode::Table> KeyspaceNode::Current() {
   if (version != table_version_) {
     table_version_ = version;
     if (std::optional<KeyspaceTable> map = strong_->Keyspaces()) {
-      table_ = MakeTable(std::move(map->live));
+      std::shared_ptr<Table> table = MakeTable(std::move(map->live));
+      table->next_generation = map->next_generation;
+      table_ = std::move(table);
       follows_map_ = true;
     }
   }

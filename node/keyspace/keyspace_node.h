@@ -32,6 +32,11 @@
 // opened from alive. A strong CacheApi whose map has no keyspaces (a cluster bootstrapped before
 // keyspaces were kept in the map, or a test's fake) leaves the table `specs` from the flags.
 //
+// Dropped eventual keyspaces: the node tells its EventualNode which stored keys are dead
+// (eventual::DeadKeys): those of an (index, generation) that the followed map does not have live,
+// and whose generation the map has issued (a keyspace created after this node's map is not dead,
+// only unknown yet). The EventualNode then erases them and refuses them on arrival.
+//
 // Thread safety: the node's loop thread; calls are fiber-only.
 #ifndef CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
 #define CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
@@ -57,7 +62,7 @@ struct StoredKeyspace {
 };
 std::optional<StoredKeyspace> EventualKeyspaceOf(std::string_view stored);
 
-class KeyspaceNode final : public KeyspaceApi {
+class KeyspaceNode final : public KeyspaceApi, public eventual::DeadKeys {
  public:
   // `strong` must be non-null (admin and status calls go there); `eventual` may be null only if
   // no keyspace is eventual. Both, and `clock`, outlive this object. REQUIRES: `specs` came from
@@ -65,6 +70,13 @@ class KeyspaceNode final : public KeyspaceApi {
   KeyspaceNode(CacheApi* strong, eventual::EventualNode* eventual, const Clock* clock,
                std::vector<KeyspaceSpec> specs,
                absl::Duration usage_refresh = absl::Seconds(1));
+  ~KeyspaceNode() override;
+  KeyspaceNode(const KeyspaceNode&) = delete;
+  KeyspaceNode& operator=(const KeyspaceNode&) = delete;
+
+  // --- eventual::DeadKeys ---
+  uint64_t version() override { return strong_->KeyspacesVersion(); }
+  bool IsDead(std::string_view key) override;
 
   std::vector<Keyspace> List() override;
   absl::StatusOr<KeyspaceHandle> Open(uint32_t index, const RequestLevels& levels) override;
@@ -86,8 +98,9 @@ class KeyspaceNode final : public KeyspaceApi {
   struct Table {
     std::vector<Keyspace> keyspaces;                   // by index
     std::vector<std::shared_ptr<CacheApi>> strong;     // per keyspace: its view (null: eventual)
+    uint64_t next_generation = 0;                      // the map's (0: the flags' table)
   };
-  std::shared_ptr<const Table> MakeTable(std::vector<Keyspace> keyspaces) const;
+  std::shared_ptr<Table> MakeTable(std::vector<Keyspace> keyspaces) const;
   // The current table, rebuilt first if the map's keyspaces changed.
   std::shared_ptr<const Table> Current();
   // The position in `table` of the keyspace named by index or name; nullopt if none.

@@ -341,6 +341,7 @@ std::optional<KeyspaceTable> FakeCacheApi::Keyspaces() {
   if (!map_) return std::nullopt;
   KeyspaceTable table;
   table.version = map_->version;
+  table.next_generation = map_->next_keyspace_generation;
   for (const auto& [key, record] : map_->keyspaces) {
     if (record.state == cluster::KeyspaceState::kLive) {
       table.live.push_back({record.spec, record.generation});
