@@ -74,7 +74,8 @@ std::optional<absl::Duration> EffectiveTtl(const KeyspaceSpec& spec, const Expir
 
 KeyspaceNode::KeyspaceNode(CacheApi* strong, eventual::EventualNode* eventual, const Clock* clock,
                            std::vector<KeyspaceSpec> specs, absl::Duration usage_refresh)
-    : strong_(strong), eventual_(eventual), clock_(clock), usage_refresh_(usage_refresh) {
+    : strong_(strong), eventual_(eventual), clock_(clock), usage_refresh_(usage_refresh),
+      flag_specs_(specs) {
   std::vector<Keyspace> keyspaces;
   for (KeyspaceSpec& spec : specs) keyspaces.push_back(Keyspace{std::move(spec), 0});
   table_ = MakeTable(std::move(keyspaces));
@@ -117,6 +118,17 @@ std::shared_ptr<const KeyspaceNode::Table> KeyspaceNode::Current() {
   if (version != table_version_) {
     table_version_ = version;
     if (std::optional<KeyspaceTable> map = strong_->Keyspaces()) {
+      if (!follows_map_ && on_flag_mismatch_) {
+        std::string flags, bootstrap;
+        for (const KeyspaceSpec& s : flag_specs_) absl::StrAppend(&flags, flags.empty() ? "" : ",", s.ToString());
+        for (const Keyspace& k : map->live) {
+          if (k.generation == 0) absl::StrAppend(&bootstrap, bootstrap.empty() ? "" : ",", k.spec.ToString());
+        }
+        if (flags != bootstrap) {
+          on_flag_mismatch_(absl::StrCat("--keyspaces=", flags, " but the cluster map was bootstrapped with ",
+                                         bootstrap, " (the map rules)"));
+        }
+      }
       std::shared_ptr<Table> table = MakeTable(std::move(map->live));
       table->next_generation = map->next_generation;
       table_ = std::move(table);

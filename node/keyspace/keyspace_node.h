@@ -41,6 +41,7 @@
 #ifndef CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
 #define CREMA_NODE_KEYSPACE_KEYSPACE_NODE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,13 @@ class KeyspaceNode final : public KeyspaceApi, public eventual::DeadKeys {
   absl::StatusOr<Keyspace> Create(std::string_view spec, absl::Duration timeout) override;
   absl::Status Drop(std::string_view index_or_name, absl::Duration timeout) override;
 
+  // Called once, when the table first comes from the map, if the flags' keyspaces (`specs` of
+  // the constructor) differ from the map's bootstrap keyspaces (generation 0): the map rules, the
+  // host logs the difference. Not called for a map without keyspaces (the flags rule).
+  void SetOnFlagMismatch(std::function<void(std::string)> on_mismatch) {
+    on_flag_mismatch_ = std::move(on_mismatch);
+  }
+
   // Bound on one catch-up of the map on a miss (Open of an unknown keyspace).
   static constexpr absl::Duration kCatchUpTimeout = absl::Seconds(2);
 
@@ -115,6 +123,8 @@ class KeyspaceNode final : public KeyspaceApi, public eventual::DeadKeys {
   std::shared_ptr<const Table> table_;
   uint64_t table_version_ = 0;  // strong_->KeyspacesVersion() table_ was built at (0: flags)
   bool follows_map_ = false;    // table_ is the map's (else the flags': no catch-up on a miss)
+  std::vector<KeyspaceSpec> flag_specs_;
+  std::function<void(std::string)> on_flag_mismatch_;
   absl::Duration usage_refresh_;
   absl::Time usage_counted_ = absl::InfinitePast();
   absl::btree_map<std::pair<uint32_t, uint64_t>, uint64_t> usage_;

@@ -86,6 +86,23 @@ TEST_F(StrongKeyspaceTest, KeyspaceZeroRefusesTheReservedPrefixEvenAlone) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A node follows the map's keyspaces, not its flags, and says when they differ.
+TEST_F(StrongKeyspaceTest, TheMapRulesAndAFlagMismatchIsReported) {
+  api_.EnableKeyspaces(*ParseKeyspaces("1:main:strong"));
+  KeyspaceNode node = Node("2:other:strong");
+  std::vector<std::string> mismatches;
+  node.SetOnFlagMismatch([&](std::string m) { mismatches.push_back(std::move(m)); });
+  EXPECT_EQ(node.Open(2, {}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(node.Open(1, {}).ok());
+  ASSERT_EQ(mismatches.size(), 1u);
+  EXPECT_EQ(mismatches[0], "--keyspaces=0:default:strong,2:other:strong but the cluster map was "
+                           "bootstrapped with 0:default:strong,1:main:strong (the map rules)");
+  // A keyspace created (by any node) appears at the next Open; no second report.
+  ASSERT_TRUE(api_.CreateKeyspace("4:late:strong", {}).ok());
+  EXPECT_EQ(node.Open(4, {})->generation, 1u);
+  EXPECT_EQ(mismatches.size(), 1u);
+}
+
 // --- stored keys carry the generation (keyspace_node.h) ---
 
 // A byte string from a literal that may hold NULs or hex escapes.
