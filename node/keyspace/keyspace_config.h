@@ -2,9 +2,11 @@
 // declared — `strong` (the Raft-backed cache, node/cache_node) or `eventual` (Dynamo-style,
 // node/eventual) — and its own default TTL, TTL ceiling, capacity and default request levels.
 //
-// Keyspaces are declared in the server's configuration (crema_server --keyspaces), identically on
-// every node; a node refuses requests to keyspaces it does not know. Keyspace 0 always exists: if
-// not declared it is the strong default keyspace, reached by clients that never SELECT.
+// Keyspaces live in the cluster map (node/cluster/cluster_map.h): a new cluster's come from its
+// founders' configuration (crema_server --keyspaces), later ones are created and dropped at run
+// time (CREMA.KEYSPACE CREATE|DROP, docs/dynamo.md); a node refuses requests to keyspaces its map
+// does not have. Keyspace 0 always exists: if not declared it is the strong default keyspace,
+// reached by clients that never SELECT.
 //
 // Spec syntax (one flag, keyspaces separated by ','; fields by ':'):
 //   <index>:<name>:<strong|eventual>[:ttl=<dur>][:max_ttl=<dur>][:capacity=<bytes>]
