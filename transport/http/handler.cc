@@ -75,7 +75,9 @@ HttpResponse JsonResponse(int status, const json& body) {
   HttpResponse r;
   r.status = status;
   r.content_type = "application/json";
-  r.body = body.dump() + "\n";
+  // Messages may echo client bytes that are not UTF-8 (a key, a keyspace name, a spec): replaced
+  // (U+FFFD), not thrown — dump()'s default throws, and an exception here ends the process.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
 }
 
@@ -340,7 +342,7 @@ std::string ClusterJson(const ClusterStatus& st) {
               {"replication_factor", st.replication_factor},
               {"meta_leader", st.meta_leader}, {"nodes", nodes},
               {"shards", shards}};
-  return doc.dump(2) + "\n";
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 HttpResponse ErrorResponse(int status, std::string_view message, std::string_view code) {

@@ -171,6 +171,18 @@ TEST_F(HandlerTest, KeyspacesAreCreatedListedAndDroppedByTheAdmin) {
   EXPECT_EQ(Call("DELETE", "/keyspaces/%zz", "", admin).status, 400);
   EXPECT_EQ(Call("DELETE", "/keyspaces/0", "", admin).status, 400);
   EXPECT_EQ(Call("DELETE", "/keyspaces/nosuch", "", admin).status, 404);
+  // Bytes that are not UTF-8 are echoed in error messages: the JSON still encodes (replaced).
+  HttpResponse binary = Call("POST", "/keyspaces", "4:\xff\xfe:strong", admin);
+  EXPECT_EQ(binary.status, 400);
+  EXPECT_TRUE(nlohmann::json::accept(binary.body)) << binary.body;
+  HttpResponse binary_name = Call("DELETE", "/keyspaces/%FF%C0", "", admin);
+  EXPECT_EQ(binary_name.status, 404);
+  EXPECT_TRUE(nlohmann::json::accept(binary_name.body)) << binary_name.body;
+  // The same for any client (no token) naming a keyspace that way: it used to end the process
+  // (nlohmann's dump() threw on the echoed name).
+  HttpResponse binary_kv = Call("GET", "/kv/k?keyspace=%FF");
+  EXPECT_EQ(binary_kv.status, 404);
+  EXPECT_TRUE(nlohmann::json::accept(binary_kv.body)) << binary_kv.body;
   // Drop: gone at once; re-created under the same index it holds none of the old data.
   EXPECT_EQ(Call("DELETE", "/keyspaces/carts", "", admin).status, 200);
   EXPECT_EQ(Call("GET", "/kv/k?keyspace=carts").status, 404);
