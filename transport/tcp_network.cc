@@ -271,6 +271,9 @@ void TcpNetwork::OnConnected(NodeId id, const boost::system::error_code& error) 
   std::unique_ptr<tcp::socket> socket = std::move(peer.dialing);
   if (error) {
     ++stats_.connect_failures;
+    if (options_.tracer != nullptr) {
+      options_.tracer->Record("net.connect_failed", absl::StrCat(id, " ", error.message()));
+    }
     stats_.dropped_unreachable += peer.queue->Clear();
     ScheduleRetry(id, peer, peer.backoff);
     peer.backoff = std::min(peer.backoff * 2, options_.reconnect_backoff_max);
@@ -297,6 +300,11 @@ void TcpNetwork::ScheduleRetry(NodeId id, Peer& peer, absl::Duration delay) {
 }
 
 void TcpNetwork::OnAuthenticated(Connection& connection) {
+  if (options_.tracer != nullptr) {
+    options_.tracer->Record("net.connected", absl::StrCat(connection.peer(), connection.is_dialer()
+                                                                                 ? " dialed"
+                                                                                 : " accepted"));
+  }
   if (connection.is_dialer()) {
     ++stats_.connects;
     auto it = peers_.find(connection.peer());

@@ -79,10 +79,11 @@ class TcpNetwork final : public Network, private Connection::Owner {
     absl::Duration reconnect_backoff_max = absl::Seconds(1);
     size_t max_queued_messages_per_peer = kMaxQueuedMessagesPerPeer;
     size_t max_queued_bytes_per_peer = kMaxQueuedBytesPerPeer;
-    // Connection events go here (not owned; nullptr: nowhere): "net.handshake_failed" (a
+    // Connection events go here (not owned; nullptr: nowhere): "net.connected" (authenticated),
+    // "net.connect_failed" (the TCP connect failed or timed out), "net.handshake_failed" (a
     // connection closed before authenticating: wrong secret, wrong node, timeout),
     // "net.disconnected" (an authenticated connection closed). Detail: "<peer> dialed|accepted
-    // <why>".
+    // [<why>]".
     Tracer* tracer = nullptr;
   };
 

@@ -147,6 +147,14 @@ Result CacheStateMachine::Execute(const Command& c) {
       }
       return r;
     }
+    case CommandKind::kDeletePrefix: {
+      const std::string_view prefix = c.key;
+      Result r;
+      r.integer = cache_->InvalidateIf([prefix](std::string_view key, std::string_view) {
+        return key.substr(0, prefix.size()) == prefix;
+      });
+      return r;
+    }
     case CommandKind::kCas: return Cas(c);
     case CommandKind::kIncrement: return Increment(c);
     case CommandKind::kExpire: return Expire(c);

@@ -79,6 +79,34 @@ TEST(CacheStateMachineTest, PutsConditionsAndPreviousValues) {
   EXPECT_EQ(Apply(sm, i, p.Client(CommandKind::kDelete, "k", kT0)).value, std::nullopt);
 }
 
+// The purge of a dropped keyspace: every key with the prefix goes, on every replica alike, and
+// nothing else; a retry (same session and sequence) is answered, not applied again.
+TEST(CacheStateMachineTest, DeletePrefixRemovesExactlyThePrefixedKeys) {
+  CacheStateMachine sm(Config(1000));
+  CacheStateMachine other(Config(1000));
+  Proposer p;
+  raft::Index i = 0, j = 0;
+  for (const char* key : {"\xffks\x83\x01:a", "\xffks\x83\x01:b", "\xffks\x83\x02:a", "\xffks\x83", "plain"}) {
+    Command put = p.Client(CommandKind::kPut, key, kT0);
+    put.value = "v";
+    Apply(sm, i, put);
+    Apply(other, j, put);
+  }
+  const Command purge = p.Client(CommandKind::kDeletePrefix, "\xffks\x83\x01:", kT0);
+  Result r = Apply(sm, i, purge);
+  EXPECT_EQ(r.code, ResultCode::kOk);
+  EXPECT_EQ(r.integer, 2);
+  EXPECT_EQ(sm.Read("\xffks\x83\x01:a", kT0), std::nullopt);
+  EXPECT_EQ(sm.Read("\xffks\x83\x01:b", kT0), std::nullopt);
+  EXPECT_EQ(sm.Read("\xffks\x83\x02:a", kT0), "v");
+  EXPECT_EQ(sm.Read("\xffks\x83", kT0), "v");
+  EXPECT_EQ(sm.Read("plain", kT0), "v");
+  EXPECT_EQ(Apply(sm, i, purge).integer, 2);  // the session's recorded answer
+  Apply(other, j, purge);
+  Apply(other, j, purge);
+  EXPECT_EQ(other.Digest(), sm.Digest());
+}
+
 TEST(CacheStateMachineTest, CasAndIncrement) {
   CacheStateMachine sm(Config(100));
   Proposer p;

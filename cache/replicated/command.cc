@@ -15,7 +15,7 @@ absl::Status Bad(std::string_view what) {
 
 bool ValidKind(uint8_t k) {
   return (k >= static_cast<uint8_t>(CommandKind::kPut) &&
-          k <= static_cast<uint8_t>(CommandKind::kExpireIf)) ||
+          k <= static_cast<uint8_t>(CommandKind::kDeletePrefix)) ||
          k == static_cast<uint8_t>(CommandKind::kEvict) ||
          k == static_cast<uint8_t>(CommandKind::kTick);
 }
@@ -74,6 +74,7 @@ const char* CommandKindName(CommandKind kind) {
     case CommandKind::kGetAndTouch: return "get-and-touch";
     case CommandKind::kMultiPut: return "multi-put";
     case CommandKind::kExpireIf: return "expire-if";
+    case CommandKind::kDeletePrefix: return "delete-prefix";
     case CommandKind::kEvict: return "evict";
     case CommandKind::kTick: return "tick";
   }
@@ -164,6 +165,7 @@ std::string EncodeCommand(const Command& c) {
       w.PutBool(c.return_previous);
       break;
     case CommandKind::kDelete:
+    case CommandKind::kDeletePrefix:
       w.PutBytes(c.key);
       break;
     case CommandKind::kCas:
@@ -240,6 +242,7 @@ absl::StatusOr<Command> DecodeCommand(std::string_view bytes) {
       c.condition = static_cast<PutCondition>(condition);
       break;
     case CommandKind::kDelete:
+    case CommandKind::kDeletePrefix:
       ok = r.GetBytes(&c.key, kMaxKeyBytes);
       break;
     case CommandKind::kCas:

@@ -1,7 +1,8 @@
 // The replicated cache's log entries: commands a shard's Raft log carries, and the results its
 // state machine answers (cache_state_machine.h).
 //
-// Client commands (put, delete, cas, increment, expire, expire-if, get-and-touch, multi-put) carry the
+// Client commands (put, delete, cas, increment, expire, expire-if, get-and-touch, multi-put,
+// delete-prefix) carry the
 // origin node's session, sequence number and acknowledgement floor (exactly-once across retries,
 // session_table.h) and the origin's wall time at the first attempt (`issued_unix_ns`: requests
 // older than the shard's max_request_age are refused rather than applied late). Maintenance
@@ -44,6 +45,9 @@ enum class CommandKind : uint8_t {
   kGetAndTouch = 6,
   kMultiPut = 7,
   kExpireIf = 8,  // expire under ExpireCondition (EXPIRE NX|XX|GT|LT)
+  // Remove every key beginning with `key` (1..kMaxKeyBytes): the purge of a dropped keyspace's
+  // prefix (node/keyspace/keyspace_node.h), proposed by nodes, never by a client request.
+  kDeletePrefix = 9,
   kEvict = 20,  // leader: remove these keys for capacity
   kTick = 21,   // leader: advance log time (expiry of idle shards)
 };

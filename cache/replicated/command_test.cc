@@ -30,7 +30,7 @@ rc::Gen<Command> GenCommand() {
         CommandKind::kPut,    CommandKind::kDelete,      CommandKind::kCas,
         CommandKind::kIncrement, CommandKind::kExpire,   CommandKind::kGetAndTouch,
         CommandKind::kMultiPut,  CommandKind::kEvict,    CommandKind::kTick,
-        CommandKind::kExpireIf};
+        CommandKind::kExpireIf,  CommandKind::kDeletePrefix};
     Command c;
     c.kind = *rc::gen::elementOf(kKinds);
     c.stamp_unix_ns = *rc::gen::arbitrary<int64_t>();
@@ -95,6 +95,7 @@ rc::Gen<Command> GenCommand() {
         for (int i = *rc::gen::inRange(1, 5); i > 0; --i) c.keys.push_back(key());
         break;
       case CommandKind::kDelete:
+      case CommandKind::kDeletePrefix:
         c.key = key();
         break;
       case CommandKind::kTick:

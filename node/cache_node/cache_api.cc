@@ -30,6 +30,20 @@ std::vector<absl::Status> CacheApi::MultiPutEach(
   return std::vector<absl::Status>(entries.size(), MultiPut(entries, expiration, options));
 }
 
+std::optional<KeyspaceTable> CacheApi::Keyspaces() { return std::nullopt; }
+
+uint64_t CacheApi::KeyspacesVersion() { return 0; }
+
+absl::StatusOr<keyspace::Keyspace> CacheApi::CreateKeyspace(std::string_view, const WriteOptions&) {
+  return absl::UnimplementedError("this node cannot create keyspaces");
+}
+
+absl::Status CacheApi::DropKeyspace(uint32_t, uint64_t, const WriteOptions&) {
+  return absl::UnimplementedError("this node cannot drop keyspaces");
+}
+
+absl::Status CacheApi::CatchUpMap(absl::Duration) { return absl::OkStatus(); }
+
 const char* NodeStateName(NodeState s) {
   switch (s) {
     case NodeState::kJoining: return "joining";

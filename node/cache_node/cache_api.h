@@ -28,7 +28,7 @@
 //                        for writes: it may or may not have happened if it had been proposed —
 //                        then the code is DEADLINE_EXCEEDED, see below)
 //   DEADLINE_EXCEEDED    no decision within the timeout: a write may or may not take effect
-//   PERMISSION_DENIED, NOT_FOUND, ALREADY_EXISTS   admin calls only
+//   PERMISSION_DENIED, NOT_FOUND, ALREADY_EXISTS   admin calls only (keyspace calls: see below)
 //
 // Thread safety: none; the node's event loop. The thread-safe embedded facade is
 // transport/embedded/distributed_cache.h.
@@ -44,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "node/keyspace/keyspace_config.h"
 #include "node/network.h"
 
 namespace crema {
@@ -162,6 +163,13 @@ struct ClockView {
   std::string description;       // "clock in bound: offset +2 ms to the median peer (...)"
 };
 
+// The cluster map's live keyspaces (node/cluster/cluster_map.h), as this node last followed it.
+struct KeyspaceTable {
+  uint64_t version = 0;                  // the map version they are from
+  std::vector<keyspace::Keyspace> live;  // by index
+  uint64_t next_generation = 0;          // every generation below it was issued
+};
+
 struct ClusterStatus {
   NodeId self = kNoNode;
   uint64_t map_version = 0;
@@ -247,6 +255,32 @@ class CacheApi {
   virtual absl::Status TransferShardLeader(uint32_t shard, NodeId to,
                                            const WriteOptions& options) = 0;
   virtual ClusterStatus Status() = 0;
+
+  // --- keyspaces created at run time (through the metadata group; front ends reach them through
+  // node/keyspace/keyspace_api.h, which adds names and the eventual mode) ---
+  // The map's live keyspaces; nullopt when the map has none — not bootstrapped yet, or
+  // bootstrapped before keyspaces were kept in the map (then the server's --keyspaces rule).
+  // Not fiber-only. This default: nullopt.
+  virtual std::optional<KeyspaceTable> Keyspaces();
+  // A number that changes whenever Keyspaces() may have changed (cheap: read per request). Not
+  // fiber-only. This default: 0.
+  virtual uint64_t KeyspacesVersion();
+  // Proposes create-keyspace(spec) (keyspace_config.h syntax) and waits until this node's map has
+  // applied it (read-your-writes for the creator); returns the keyspace with its generation.
+  // INVALID_ARGUMENT naming the field, ALREADY_EXISTS (index or name taken), RESOURCE_EXHAUSTED
+  // (too many dropped keyspaces not yet purged), UNAVAILABLE (no metadata quorum; nothing
+  // happened), DEADLINE_EXCEEDED (it may have happened). This default: UNIMPLEMENTED.
+  virtual absl::StatusOr<keyspace::Keyspace> CreateKeyspace(std::string_view spec,
+                                                            const WriteOptions& options);
+  // Proposes drop-keyspace(index, generation) and waits until this node's map has applied it:
+  // every node then refuses the keyspace. NOT_FOUND (no such live keyspace), INVALID_ARGUMENT
+  // (keyspace 0), UNAVAILABLE, DEADLINE_EXCEEDED. This default: UNIMPLEMENTED.
+  virtual absl::Status DropKeyspace(uint32_t index, uint64_t generation,
+                                    const WriteOptions& options);
+  // One catch-up of this node's map (fiber-only): a ReadIndex round on the metadata group, then a
+  // wait until this node's map has reached the version it showed. After it, every keyspace
+  // change committed before the call is in Keyspaces(). This default: OK at once.
+  virtual absl::Status CatchUpMap(absl::Duration timeout);
 };
 
 }  // namespace crema

@@ -48,6 +48,18 @@ absl::Status CacheConfig::Validate() const {
   if (!founders.empty() && !std::binary_search(founders.begin(), founders.end(), node_id)) {
     return bad("bootstrap must include this node (or be empty to join an existing cluster)");
   }
+  // The initial keyspaces: what ParseKeyspaces guarantees (the map's decoder checks it again).
+  if (keyspaces.size() > keyspace::kMaxKeyspaces) return bad("more than 16 keyspaces");
+  for (size_t i = 0; i < keyspaces.size(); ++i) {
+    absl::StatusOr<keyspace::KeyspaceSpec> again =
+        keyspace::ParseKeyspaceSpec(keyspaces[i].ToString());
+    if (!again.ok()) return bad(std::string(again.status().message()));
+    for (size_t j = 0; j < i; ++j) {
+      if (keyspaces[j].index == keyspaces[i].index || keyspaces[j].name == keyspaces[i].name) {
+        return bad("keyspaces: index and name must be unique");
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

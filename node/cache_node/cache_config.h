@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "node/cache_node/cache_api.h"
+#include "node/keyspace/keyspace_config.h"
 #include "node/network.h"
 
 namespace crema {
@@ -59,6 +60,9 @@ struct CacheConfig {
   uint32_t num_shards = 64;
   int replication_factor = 3;
   int meta_replication_factor = 3;  // voters of the metadata group (3 or 5)
+  // The cluster map's initial keyspaces (generation 0), from keyspace::ParseKeyspaces; empty: the
+  // strong default keyspace 0 only. Later keyspaces are created at run time (CreateKeyspace).
+  std::vector<keyspace::KeyspaceSpec> keyspaces;
 
   // --- membership and placement ---
   // Admit every node gossip reports alive (convenient for local clusters); off = explicit admit.

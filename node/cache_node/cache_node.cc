@@ -101,7 +101,7 @@ absl::Status CacheNode::StartInternal() {
     for (size_t i = 0; i < founders.size(); ++i) {
       if (founders[i] == env_.self) addresses[i] = config_.peer_address;
     }
-    initial_map = cluster::InitialClusterMap(founders, addresses, params);
+    initial_map = cluster::InitialClusterMap(founders, addresses, params, config_.keyspaces);
   }
 
   // From here on nothing fails.
@@ -611,16 +611,7 @@ absl::Status CacheNode::RemoveNode(NodeId node, const WriteOptions& options) {
 }
 
 absl::Status CacheNode::MetaChange(cluster::MetaCommand command, absl::Duration timeout) {
-  forward::Request q;
-  q.kind = forward::RequestKind::kMetaPropose;
-  q.group = cluster::kMetaGroup;
-  q.payload = cluster::EncodeMetaCommand(command);
-  bool maybe = false;
-  absl::StatusOr<forward::Reply> reply = CallLeader(
-      cluster::kMetaGroup, std::move(q), env_.clock->MonotonicNow() + Clamp(timeout), &maybe);
-  if (!reply.ok()) return reply.status();
-  if (reply->status == forward::ReplyStatus::kError) return reply->ErrorStatus();
-  return absl::OkStatus();
+  return MetaPropose(std::move(command), timeout).status();
 }
 
 absl::Status CacheNode::TransferShardLeader(uint32_t shard, NodeId to,

@@ -178,6 +178,14 @@ class CacheNode final : public CacheApi {
   absl::Status TransferShardLeader(uint32_t shard, NodeId to,
                                    const WriteOptions& options) override;
   ClusterStatus Status() override;
+  // keyspaces.cc
+  std::optional<KeyspaceTable> Keyspaces() override;
+  uint64_t KeyspacesVersion() override { return keyspaces_version_; }
+  absl::StatusOr<keyspace::Keyspace> CreateKeyspace(std::string_view spec,
+                                                    const WriteOptions& options) override;
+  absl::Status DropKeyspace(uint32_t index, uint64_t generation,
+                            const WriteOptions& options) override;
+  absl::Status CatchUpMap(absl::Duration timeout) override;
 
   // --- introspection (oracles, metrics, tests) ---
   struct ReplicaView {
@@ -247,6 +255,17 @@ class CacheNode final : public CacheApi {
                                      absl::Duration timeout);
   absl::Status MetaChange(cluster::MetaCommand command, absl::Duration timeout);
 
+  // --- keyspaces.cc ---
+  // Proposes a metadata command at the metadata leader; its outcome (version reached, or why not).
+  absl::StatusOr<cluster::MetaStateMachine::Outcome> MetaPropose(cluster::MetaCommand command,
+                                                                 absl::Duration timeout);
+  // Waits (fetching) until this node's map has `version`; DEADLINE_EXCEEDED at `deadline`.
+  absl::Status WaitForMap(uint64_t version, absl::Time deadline);
+  // The metadata leader's duty (maintenance.cc calls it every pass): purge the data of a dropped
+  // keyspace, then propose forget-keyspace. One at a time, in a fiber; retried after a failure.
+  void MaybePurgeKeyspaces();
+  absl::Status PurgeKeyspace(uint32_t index, uint64_t generation, keyspace::Mode mode);
+
   // --- origin.cc: sessions, routing, forwarding ---
   absl::StatusOr<WriteOutcome> ExecuteWrite(raft::GroupId group, replicated::Command command,
                                             absl::Time deadline);
@@ -268,6 +287,7 @@ class CacheNode final : public CacheApi {
   forward::Reply ServeTransfer(const forward::Request& request);
   forward::Reply ServeStatus(const forward::Request& request);
   forward::Reply ServeMetaPropose(const forward::Request& request);
+  forward::Reply ServeMetaRead(const forward::Request& request);
   forward::Reply ServeReport(NodeId from, const forward::Request& request);
   forward::Reply NotLeaderReply(const Hosted& hosted) const;
   // Reads `keys` from the local replica (now, by this node's wall clock). UNAVAILABLE if one of
@@ -341,6 +361,10 @@ class CacheNode final : public CacheApi {
   std::unique_ptr<cluster::PlacementController> controller_;
 
   cluster::ClusterMap map_;
+  // map_'s version when its keyspaces last changed (KeyspacesVersion).
+  uint64_t keyspaces_version_ = 0;
+  bool purging_keyspace_ = false;                          // a purge fiber runs
+  absl::Time next_purge_attempt_ = absl::InfinitePast();  // after a failed purge
   std::unique_ptr<cluster::TargetPlacement> targets_;  // for map_
   uint64_t persisted_version_ = 0;
   absl::btree_map<raft::GroupId, Hosted> hosted_;

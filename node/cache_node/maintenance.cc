@@ -227,6 +227,7 @@ void CacheNode::MaintenanceLoop() {
         Find(cluster::kMetaGroup)->meta->map().bootstrapped()) {
       PushMap();
       controller_->SetActive(true);
+      MaybePurgeKeyspaces();
       if (config_.auto_admit) {
         for (NodeId n : membership_->LiveMembers()) {
           auto it = map_.nodes.find(n);

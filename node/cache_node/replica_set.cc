@@ -133,6 +133,7 @@ absl::StatusOr<cluster::ClusterMap> CacheNode::LoadPersistedMap() {
 void CacheNode::SetMap(cluster::ClusterMap map) {
   if (map.version < map_.version) return;  // older than what we have
   if (map.version == map_.version && map_.bootstrapped()) return;
+  if (map.keyspaces != map_.keyspaces) keyspaces_version_ = map.version;
   map_ = std::move(map);
   targets_ = std::make_unique<cluster::TargetPlacement>(map_);
   for (const auto& [id, info] : map_.nodes) {

@@ -148,6 +148,7 @@ Reply CacheNode::ServeWrite(const forward::Request& request) {
 }
 
 Reply CacheNode::ServeRead(const forward::Request& request) {
+  if (request.group == cluster::kMetaGroup) return ServeMetaRead(request);
   Hosted* h = Find(request.group);
   if (h == nullptr || h->destroying || h->cache == nullptr) return WithStatus(ReplyStatus::kNotHosted);
   absl::StatusOr<payloads::ReadRequest> q = payloads::DecodeReadRequest(request.payload);
@@ -179,6 +180,39 @@ Reply CacheNode::ServeRead(const forward::Request& request) {
   out->index = std::max<uint64_t>(out->index, at_least);
   Reply r = WithStatus(ReplyStatus::kOk);
   r.payload = payloads::EncodeReadReply(*out);
+  return r;
+}
+
+// A linearizable read of the metadata group (CacheNode::CatchUpMap): its map's version once this
+// replica has applied a read index (keyspaces.cc).
+Reply CacheNode::ServeMetaRead(const forward::Request& request) {
+  Hosted* h = Find(cluster::kMetaGroup);
+  if (h == nullptr || h->destroying || h->meta == nullptr) return WithStatus(ReplyStatus::kNotHosted);
+  if (h->driver == nullptr || !h->driver->has_core() || h->driver->stopped()) {
+    return NotLeaderReply(*h);
+  }
+  const absl::Time deadline = env_.clock->MonotonicNow() + request.timeout;
+  absl::StatusOr<raft::Index> index = ReadIndexRound(cluster::kMetaGroup, request.timeout);
+  // Looked up again after every wait: the replica may have gone meanwhile.
+  h = Find(cluster::kMetaGroup);
+  if (h == nullptr || h->meta == nullptr || h->driver == nullptr) {
+    return WithStatus(ReplyStatus::kNotHosted);
+  }
+  if (!index.ok()) return FailedProposal(index.status(), NotLeaderReply(*h));
+  while (h->driver->applied() < *index) {
+    const absl::Time now = env_.clock->MonotonicNow();
+    if (now >= deadline || !env_.executor->Sleep(std::min(absl::Milliseconds(5), deadline - now)).ok()) {
+      return WithStatus(ReplyStatus::kUnknown);
+    }
+    h = Find(cluster::kMetaGroup);
+    if (h == nullptr || h->meta == nullptr || h->driver == nullptr) {
+      return WithStatus(ReplyStatus::kNotHosted);
+    }
+  }
+  payloads::ReadReply out;
+  out.index = h->meta->map().version;  // the map version as of the read index
+  Reply r = WithStatus(ReplyStatus::kOk);
+  r.payload = payloads::EncodeReadReply(out);
   return r;
 }
 

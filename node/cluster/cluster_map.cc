@@ -9,7 +9,9 @@
 namespace crema::cluster {
 namespace {
 
-constexpr uint8_t kVersion = 1;
+// 1: before keyspaces were kept in the map (still decoded: no keyspaces); 2: with them.
+constexpr uint8_t kVersionWithoutKeyspaces = 1;
+constexpr uint8_t kVersion = 2;
 
 bool Contains(const std::vector<ReplicaId>& v, ReplicaId r) {
   return std::find(v.begin(), v.end(), r) != v.end();
@@ -52,6 +54,56 @@ bool GetShard(WireReader& r, ShardInfo* s) {
          (s->next_generation = static_cast<uint32_t>(generation), true);
 }
 
+void PutKeyspaces(WireWriter& w, const ClusterMap& map) {
+  w.PutVarint(map.next_keyspace_generation);
+  w.PutVarint(map.keyspaces.size());
+  for (const auto& [key, record] : map.keyspaces) {
+    w.PutVarint(key.first);
+    w.PutVarint(key.second);
+    w.PutU8(static_cast<uint8_t>(record.state));
+    w.PutBytes(record.spec.ToString());
+  }
+}
+
+// Reads the keyspace records and checks the invariants of cluster_map.h; nullptr or the reason.
+const char* GetKeyspaces(WireReader& r, ClusterMap* map) {
+  uint64_t count;
+  if (!r.GetVarint(&map->next_keyspace_generation) || map->next_keyspace_generation == 0 ||
+      !r.GetVarint(&count, keyspace::kMaxKeyspaces + kMaxDroppingKeyspaces)) {
+    return "bad keyspace count";
+  }
+  absl::btree_map<std::string, uint32_t> live_names;
+  size_t dropping = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t index, generation;
+    uint8_t state;
+    std::string_view text;
+    if (!r.GetVarint(&index, keyspace::kMaxKeyspaces - 1) || !r.GetVarint(&generation) ||
+        !r.GetU8(&state) || state > static_cast<uint8_t>(KeyspaceState::kDropping) ||
+        !r.GetView(&text, keyspace::kMaxKeyspaceSpecBytes)) {
+      return "bad keyspace record";
+    }
+    absl::StatusOr<keyspace::KeyspaceSpec> spec = keyspace::ParseKeyspaceSpec(text);
+    if (!spec.ok() || spec->index != index) return "bad keyspace spec";
+    if (generation != 0 && generation >= map->next_keyspace_generation) {
+      return "keyspace generation not yet issued";
+    }
+    const KeyspaceKey key{static_cast<uint32_t>(index), generation};
+    if (!map->keyspaces.empty() && key <= map->keyspaces.rbegin()->first) {
+      return "keyspaces not sorted";
+    }
+    KeyspaceRecord record{*std::move(spec), generation, static_cast<KeyspaceState>(state)};
+    if (record.state == KeyspaceState::kDropping) {
+      if (++dropping > kMaxDroppingKeyspaces) return "too many dropping keyspaces";
+    } else if (map->LiveKeyspace(key.first) != nullptr ||
+               !live_names.emplace(record.spec.name, key.first).second) {
+      return "two live keyspaces share an index or a name";
+    }
+    map->keyspaces.emplace(key, std::move(record));
+  }
+  return nullptr;
+}
+
 std::vector<ReplicaId> SortedReplicas(const std::vector<NodeId>& nodes) {
   std::vector<ReplicaId> v(nodes.begin(), nodes.end());  // generation 0: replica id = node id
   std::sort(v.begin(), v.end());
@@ -79,6 +131,32 @@ std::vector<NodeId> ShardInfo::VoterNodes() const {
   std::vector<NodeId> nodes;
   for (ReplicaId r : voters) nodes.push_back(raft::NodeOfReplica(r));
   return nodes;
+}
+
+const char* KeyspaceStateName(KeyspaceState state) {
+  return state == KeyspaceState::kLive ? "live" : "dropping";
+}
+
+const KeyspaceRecord* ClusterMap::LiveKeyspace(uint32_t index) const {
+  // Records of one index are adjacent, ordered by generation; at most one of them is live.
+  for (auto it = keyspaces.lower_bound({index, 0}); it != keyspaces.end() && it->first.first == index;
+       ++it) {
+    if (it->second.state == KeyspaceState::kLive) return &it->second;
+  }
+  return nullptr;
+}
+
+const KeyspaceRecord* ClusterMap::LiveKeyspaceNamed(std::string_view name) const {
+  for (const auto& [key, record] : keyspaces) {
+    if (record.state == KeyspaceState::kLive && record.spec.name == name) return &record;
+  }
+  return nullptr;
+}
+
+size_t ClusterMap::DroppingKeyspaces() const {
+  size_t n = 0;
+  for (const auto& [key, record] : keyspaces) n += record.state == KeyspaceState::kDropping;
+  return n;
 }
 
 std::vector<NodeId> ClusterMap::ActiveNodes() const {
@@ -112,7 +190,8 @@ TargetPlacement::TargetPlacement(const ClusterMap& map) {
 
 ClusterMap InitialClusterMap(const std::vector<NodeId>& founders,
                              const std::vector<std::string>& addresses,
-                             const ClusterParams& params) {
+                             const ClusterParams& params,
+                             const std::vector<keyspace::KeyspaceSpec>& keyspaces) {
   ClusterMap map;
   map.version = 1;
   map.params = params;
@@ -126,6 +205,12 @@ ClusterMap InitialClusterMap(const std::vector<NodeId>& founders,
     map.shards[s].voters = SortedReplicas(targets.ShardTargets(s));
   }
   map.meta.voters = SortedReplicas(targets.MetaTargets());
+  for (const keyspace::KeyspaceSpec& spec : keyspaces) {
+    map.keyspaces[{spec.index, 0}] = KeyspaceRecord{spec, 0, KeyspaceState::kLive};
+  }
+  if (map.LiveKeyspace(0) == nullptr) {
+    map.keyspaces[{0, 0}] = KeyspaceRecord{keyspace::KeyspaceSpec{}, 0, KeyspaceState::kLive};
+  }
   return map;
 }
 
@@ -164,6 +249,7 @@ std::string EncodeClusterMap(const ClusterMap& map) {
   PutShard(w, map.meta);
   w.PutVarint(map.shards.size());
   for (const ShardInfo& s : map.shards) PutShard(w, s);
+  PutKeyspaces(w, map);
   return std::move(w).Finish();
 }
 
@@ -175,7 +261,9 @@ absl::StatusOr<ClusterMap> DecodeClusterMap(std::string_view bytes) {
   ClusterMap map;
   uint8_t version;
   uint64_t shards, rf, meta_rf, nodes;
-  if (!r.GetU8(&version) || version != kVersion) return bad("unknown version");
+  if (!r.GetU8(&version) || (version != kVersion && version != kVersionWithoutKeyspaces)) {
+    return bad("unknown version");
+  }
   if (!r.GetVarint(&map.version) || !r.GetVarint(&shards, kMaxShards) ||
       !r.GetVarint(&rf, kMaxReplicasPerShard) || !r.GetVarint(&meta_rf, kMaxReplicasPerShard) ||
       !r.GetSigned(&map.params.shard.capacity) || !r.GetBool(&map.params.shard.weigh_bytes) ||
@@ -218,6 +306,9 @@ absl::StatusOr<ClusterMap> DecodeClusterMap(std::string_view bytes) {
   for (ShardInfo& s : map.shards) {
     if (!GetShard(r, &s)) return bad("bad shard");
   }
+  if (version == kVersion) {
+    if (const char* why = GetKeyspaces(r, &map)) return bad(why);
+  }
   if (!r.done()) return bad("trailing bytes");
   return map;
 }
@@ -226,7 +317,8 @@ std::string DescribeClusterMap(const ClusterMap& map) {
   return absl::StrCat("v", map.version, " nodes=", map.nodes.size(),
                       " active=", map.ActiveNodes().size(), " shards=", map.params.num_shards,
                       " rf=", map.params.replication_factor, " meta=",
-                      map.meta.voters.size(), "v/", map.meta.learners.size(), "l");
+                      map.meta.voters.size(), "v/", map.meta.learners.size(), "l",
+                      " keyspaces=", map.keyspaces.size() - map.DroppingKeyspaces());
 }
 
 }  // namespace crema::cluster

@@ -23,6 +23,19 @@
 // preferred leader. The metadata group's target is the first meta_replication_factor active
 // nodes from kMetaPoint.
 //
+// Keyspaces (node/keyspace/keyspace_config.h): the cluster's keyspaces, created and dropped only
+// through metadata commands (meta_command.h). Each record has its spec, a generation and a state.
+// Keyspaces in the bootstrap map (the founders' --keyspaces) have generation 0; every keyspace
+// created later gets the map's next_keyspace_generation (then incremented), so a keyspace
+// re-created under an index that was dropped is a different keyspace (its stored keys differ:
+// node/keyspace/keyspace_node.h). A dropped keyspace stays in the map, `dropping`, until its data
+// is purged; requests to it are refused at once.
+// Invariants (checked by DecodeClusterMap): keyed by (index, generation); at most one live
+// record per index and per name (so at most kMaxKeyspaces live); at most kMaxDroppingKeyspaces
+// dropping; a record's spec.index is its key's index; generations of created keyspaces are below
+// next_keyspace_generation. A map without keyspaces is one bootstrapped before they were kept in
+// the map (encoding version 1): nodes then use their own flags (docs/dynamo.md).
+//
 // Encoding: versioned, deterministic (sorted), bounded; decoding never crashes on garbage.
 // Thread safety: values and pure functions.
 #ifndef CREMA_NODE_CLUSTER_CLUSTER_MAP_H_
@@ -38,6 +51,7 @@
 #include "cache/replicated/cache_state_machine.h"
 #include "consensus/types.h"
 #include "node/cache_node/cache_api.h"
+#include "node/keyspace/keyspace_config.h"
 #include "node/network.h"
 
 namespace crema::cluster {
@@ -90,13 +104,35 @@ struct ShardInfo {
   std::vector<NodeId> VoterNodes() const;
 };
 
+inline constexpr size_t kMaxDroppingKeyspaces = keyspace::kMaxKeyspaces;
+
+enum class KeyspaceState : uint8_t { kLive = 0, kDropping = 1 };
+const char* KeyspaceStateName(KeyspaceState state);  // "live", "dropping"
+
+struct KeyspaceRecord {
+  keyspace::KeyspaceSpec spec;
+  uint64_t generation = 0;  // 0: declared at bootstrap
+  KeyspaceState state = KeyspaceState::kLive;
+  friend bool operator==(const KeyspaceRecord&, const KeyspaceRecord&) = default;
+};
+
+// (index, generation)
+using KeyspaceKey = std::pair<uint32_t, uint64_t>;
+
 struct ClusterMap {
   uint64_t version = 0;  // 0: not bootstrapped; +1 per effective metadata command
   ClusterParams params;
   absl::btree_map<NodeId, NodeInfo> nodes;
   std::vector<ShardInfo> shards;  // index = shard id
   ShardInfo meta;                 // the metadata group's own replicas
+  absl::btree_map<KeyspaceKey, KeyspaceRecord> keyspaces;  // see the file comment
+  uint64_t next_keyspace_generation = 1;
   friend bool operator==(const ClusterMap&, const ClusterMap&) = default;
+
+  // The live keyspace with this index / name; nullptr if none.
+  const KeyspaceRecord* LiveKeyspace(uint32_t index) const;
+  const KeyspaceRecord* LiveKeyspaceNamed(std::string_view name) const;
+  size_t DroppingKeyspaces() const;
 
   bool bootstrapped() const { return version > 0; }
   // Nodes in state kActive, ascending.
@@ -111,10 +147,13 @@ struct ClusterMap {
 
 // The map a brand-new cluster starts from: `founders` (sorted, distinct) all active with the
 // given addresses (may be empty strings), every shard and the metadata group placed by the ring
-// with generation-0 replicas (replica id = node id). Every founder computes the same map.
+// with generation-0 replicas (replica id = node id), and `keyspaces` live at generation 0 (none
+// given: the strong default keyspace 0). Every founder computes the same map.
+// REQUIRES: `keyspaces` came from keyspace::ParseKeyspaces (unique indexes and names).
 ClusterMap InitialClusterMap(const std::vector<NodeId>& founders,
                              const std::vector<std::string>& addresses,
-                             const ClusterParams& params);
+                             const ClusterParams& params,
+                             const std::vector<keyspace::KeyspaceSpec>& keyspaces = {});
 
 // Placement targets over the map's active nodes (see the file comment), preferred leader first.
 // Compute a TargetPlacement once per map version: it builds the ring.
@@ -138,7 +177,7 @@ std::vector<std::pair<raft::GroupId, ReplicaId>> HostedReplicas(const ClusterMap
 
 std::string EncodeClusterMap(const ClusterMap& map);
 [[nodiscard]] absl::StatusOr<ClusterMap> DecodeClusterMap(std::string_view bytes);
-// One line, e.g. "v12 nodes=3 active=3 shards=64 rf=3".
+// One line, e.g. "v12 nodes=3 active=3 shards=64 rf=3 meta=3v/0l keyspaces=2".
 std::string DescribeClusterMap(const ClusterMap& map);
 
 }  // namespace crema::cluster

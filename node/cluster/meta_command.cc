@@ -67,6 +67,56 @@ bool CancelIntent(ClusterMap& map, raft::GroupId group, ReplicaId replica) {
   return Applied(map);
 }
 
+absl::Status CreateKeyspace(ClusterMap& map, const MetaCommand& c) {
+  if (!map.bootstrapped()) {
+    return absl::UnavailableError("the metadata group has not applied the bootstrap map yet; retry");
+  }
+  absl::StatusOr<keyspace::KeyspaceSpec> spec = keyspace::ParseKeyspaceSpec(c.keyspace_spec);
+  if (!spec.ok()) return spec.status();
+  if (const KeyspaceRecord* taken = map.LiveKeyspace(spec->index)) {
+    return absl::AlreadyExistsError(absl::StrCat("index: keyspace ", spec->index, " exists ('",
+                                                 taken->spec.name, "')"));
+  }
+  if (map.LiveKeyspaceNamed(spec->name) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("name: keyspace '", spec->name, "' exists"));
+  }
+  if (map.DroppingKeyspaces() >= kMaxDroppingKeyspaces) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        kMaxDroppingKeyspaces, " dropped keyspaces still wait for their data to be purged"));
+  }
+  const uint64_t generation = map.next_keyspace_generation++;
+  const uint32_t index = spec->index;
+  map.keyspaces[{index, generation}] =
+      KeyspaceRecord{*std::move(spec), generation, KeyspaceState::kLive};
+  Applied(map);
+  return absl::OkStatus();
+}
+
+absl::Status DropKeyspace(ClusterMap& map, const MetaCommand& c) {
+  if (c.keyspace_index == 0) {
+    return absl::InvalidArgumentError("index: keyspace 0 (the default) cannot be dropped");
+  }
+  auto it = map.keyspaces.find({c.keyspace_index, c.keyspace_generation});
+  if (it == map.keyspaces.end() || it->second.state != KeyspaceState::kLive) {
+    return absl::NotFoundError(absl::StrCat("no live keyspace ", c.keyspace_index,
+                                            " of generation ", c.keyspace_generation));
+  }
+  it->second.state = KeyspaceState::kDropping;
+  Applied(map);
+  return absl::OkStatus();
+}
+
+absl::Status ForgetKeyspace(ClusterMap& map, const MetaCommand& c) {
+  auto it = map.keyspaces.find({c.keyspace_index, c.keyspace_generation});
+  if (it == map.keyspaces.end() || it->second.state != KeyspaceState::kDropping) {
+    return absl::NotFoundError(absl::StrCat("no dropping keyspace ", c.keyspace_index,
+                                            " of generation ", c.keyspace_generation));
+  }
+  map.keyspaces.erase(it);
+  Applied(map);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const char* MetaCommandKindName(MetaCommandKind kind) {
@@ -77,8 +127,22 @@ const char* MetaCommandKindName(MetaCommandKind kind) {
     case MetaCommandKind::kAddIntent: return "add-intent";
     case MetaCommandKind::kRecordConf: return "record-conf";
     case MetaCommandKind::kCancelIntent: return "cancel-intent";
+    case MetaCommandKind::kCreateKeyspace: return "create-keyspace";
+    case MetaCommandKind::kDropKeyspace: return "drop-keyspace";
+    case MetaCommandKind::kForgetKeyspace: return "forget-keyspace";
   }
   return "?";
+}
+
+absl::Status ApplyMetaCommandOrWhy(ClusterMap& map, const MetaCommand& c) {
+  switch (c.kind) {
+    case MetaCommandKind::kCreateKeyspace: return CreateKeyspace(map, c);
+    case MetaCommandKind::kDropKeyspace: return DropKeyspace(map, c);
+    case MetaCommandKind::kForgetKeyspace: return ForgetKeyspace(map, c);
+    default: break;
+  }
+  if (!ApplyMetaCommand(map, c)) return absl::FailedPreconditionError("no change");
+  return absl::OkStatus();
 }
 
 bool ApplyMetaCommand(ClusterMap& map, const MetaCommand& c) {
@@ -111,6 +175,10 @@ bool ApplyMetaCommand(ClusterMap& map, const MetaCommand& c) {
       return RecordConf(map, c);
     case MetaCommandKind::kCancelIntent:
       return CancelIntent(map, c.group, c.replica);
+    case MetaCommandKind::kCreateKeyspace:
+    case MetaCommandKind::kDropKeyspace:
+    case MetaCommandKind::kForgetKeyspace:
+      return ApplyMetaCommandOrWhy(map, c).ok();
   }
   return false;
 }
@@ -145,6 +213,14 @@ std::string EncodeMetaCommand(const MetaCommand& c) {
       w.PutVarint(c.group);
       w.PutVarint(c.replica);
       break;
+    case MetaCommandKind::kCreateKeyspace:
+      w.PutBytes(c.keyspace_spec);
+      break;
+    case MetaCommandKind::kDropKeyspace:
+    case MetaCommandKind::kForgetKeyspace:
+      w.PutVarint(c.keyspace_index);
+      w.PutVarint(c.keyspace_generation);
+      break;
   }
   return std::move(w).Finish();
 }
@@ -162,7 +238,8 @@ absl::StatusOr<MetaCommand> DecodeMetaCommand(std::string_view bytes) {
   std::string map_bytes;
   if (!r.GetU8(&version) || version != kVersion) return bad("unknown version");
   uint64_t replica = 0;
-  if (!r.GetU8(&kind) || kind < 1 || kind > static_cast<uint8_t>(MetaCommandKind::kCancelIntent)) {
+  if (!r.GetU8(&kind) || kind < 1 ||
+      kind > static_cast<uint8_t>(MetaCommandKind::kForgetKeyspace)) {
     return bad("unknown kind");
   }
   c.kind = static_cast<MetaCommandKind>(kind);
@@ -201,6 +278,17 @@ absl::StatusOr<MetaCommand> DecodeMetaCommand(std::string_view bytes) {
            replica != raft::kNoReplica;
       c.replica = static_cast<ReplicaId>(replica);
       break;
+    case MetaCommandKind::kCreateKeyspace:
+      // Only bounded here: a spec that does not parse is refused when applied, with its reason.
+      ok = r.GetBytes(&c.keyspace_spec, keyspace::kMaxKeyspaceSpecBytes);
+      break;
+    case MetaCommandKind::kDropKeyspace:
+    case MetaCommandKind::kForgetKeyspace: {
+      uint64_t index = 0;
+      ok = r.GetVarint(&index, keyspace::kMaxKeyspaces - 1) && r.GetVarint(&c.keyspace_generation);
+      c.keyspace_index = static_cast<uint32_t>(index);
+      break;
+    }
   }
   if (!ok || !r.done()) return bad("truncated, out of range or trailing bytes");
   return c;
@@ -227,6 +315,13 @@ std::string FormatMetaCommand(const MetaCommand& c) {
       break;
     case MetaCommandKind::kCancelIntent:
       absl::StrAppend(&out, " g", c.group, " r", c.replica);
+      break;
+    case MetaCommandKind::kCreateKeyspace:
+      absl::StrAppend(&out, " ", c.keyspace_spec);
+      break;
+    case MetaCommandKind::kDropKeyspace:
+    case MetaCommandKind::kForgetKeyspace:
+      absl::StrAppend(&out, " ks", c.keyspace_index, "/", c.keyspace_generation);
       break;
   }
   return out;

@@ -16,6 +16,18 @@
 //                                  the group's Raft configuration as of its log index conf_index
 //                                  (ignored unless newer than the recorded one); members leave
 //                                  `adding`
+//   create-keyspace(spec)          a new live keyspace (keyspace_config.h syntax) with the map's
+//                                  next keyspace generation; refused if the spec is invalid
+//                                  (INVALID_ARGUMENT naming the field), its index or name is
+//                                  taken by a live keyspace (ALREADY_EXISTS), or
+//                                  kMaxDroppingKeyspaces dropped keyspaces still wait for their
+//                                  purge (RESOURCE_EXHAUSTED); UNAVAILABLE before the bootstrap
+//   drop-keyspace(index, generation)
+//                                  the live keyspace (index, generation) becomes `dropping`;
+//                                  refused if there is none (NOT_FOUND) or it is keyspace 0
+//                                  (INVALID_ARGUMENT: clients that never SELECT use it)
+//   forget-keyspace(index, generation)
+//                                  a dropping keyspace whose data is purged leaves the map
 // A command that changes nothing (a stale record-conf, admitting an active node again, ...) is a
 // no-op: the version does not move. Otherwise the version increases by exactly one.
 //
@@ -41,6 +53,9 @@ enum class MetaCommandKind : uint8_t {
   kAddIntent = 4,
   kRecordConf = 5,
   kCancelIntent = 6,
+  kCreateKeyspace = 7,
+  kDropKeyspace = 8,
+  kForgetKeyspace = 9,
 };
 const char* MetaCommandKindName(MetaCommandKind kind);
 
@@ -55,6 +70,9 @@ struct MetaCommand {
   std::vector<ReplicaId> voters;    // record-conf (sorted)
   std::vector<ReplicaId> learners;  // record-conf (sorted)
   raft::Index conf_index = 0;       // record-conf
+  std::string keyspace_spec;        // create-keyspace (<= keyspace::kMaxKeyspaceSpecBytes)
+  uint32_t keyspace_index = 0;      // drop-keyspace, forget-keyspace (< keyspace::kMaxKeyspaces)
+  uint64_t keyspace_generation = 0; // drop-keyspace, forget-keyspace
   friend bool operator==(const MetaCommand&, const MetaCommand&) = default;
 };
 
@@ -64,6 +82,9 @@ std::string FormatMetaCommand(const MetaCommand& command);
 
 // Applies `command` to `map`; returns whether it changed (then map.version was incremented).
 bool ApplyMetaCommand(ClusterMap& map, const MetaCommand& command);
+// The same, with the reason a command changed nothing: OK if it changed the map; for the keyspace
+// commands the refusal above; for the others FAILED_PRECONDITION ("no change").
+absl::Status ApplyMetaCommandOrWhy(ClusterMap& map, const MetaCommand& command);
 
 }  // namespace crema::cluster
 

@@ -1,5 +1,8 @@
 #include "node/cluster/meta_state_machine.h"
 
+#include <algorithm>
+
+#include "absl/strings/string_view.h"
 #include "node/wire.h"
 
 namespace crema::cluster {
@@ -8,6 +11,11 @@ std::string MetaStateMachine::EncodeOutcome(const Outcome& outcome) {
   WireWriter w;
   w.PutBool(outcome.changed);
   w.PutVarint(outcome.version);
+  if (!outcome.changed && !outcome.refusal.ok()) {
+    w.PutU8(static_cast<uint8_t>(outcome.refusal.code()));
+    const absl::string_view message = outcome.refusal.message();
+    w.PutBytes(std::string_view(message.data(), std::min(message.size(), kMaxRefusalBytes)));
+  }
   return std::move(w).Finish();
 }
 
@@ -15,8 +23,18 @@ absl::StatusOr<MetaStateMachine::Outcome> MetaStateMachine::DecodeOutcome(
     std::string_view bytes) {
   WireReader r(bytes);
   Outcome o;
-  if (!r.GetBool(&o.changed) || !r.GetVarint(&o.version) || !r.done()) {
+  if (!r.GetBool(&o.changed) || !r.GetVarint(&o.version)) {
     return absl::InvalidArgumentError("meta outcome: malformed");
+  }
+  if (!r.done()) {
+    uint8_t code = 0;
+    std::string message;
+    // The largest absl::StatusCode is kUnauthenticated (16); OK is not a refusal.
+    if (o.changed || !r.GetU8(&code) || code == 0 || code > 16 ||
+        !r.GetBytes(&message, kMaxRefusalBytes) || !r.done()) {
+      return absl::InvalidArgumentError("meta outcome: malformed refusal");
+    }
+    o.refusal = absl::Status(static_cast<absl::StatusCode>(code), message);
   }
   return o;
 }
@@ -24,7 +42,10 @@ absl::StatusOr<MetaStateMachine::Outcome> MetaStateMachine::DecodeOutcome(
 std::string MetaStateMachine::ApplyWithResult(raft::Index, std::string_view data) {
   absl::StatusOr<MetaCommand> command = DecodeMetaCommand(data);
   Outcome outcome;
-  if (command.ok()) outcome.changed = ApplyMetaCommand(map_, *command);
+  if (command.ok()) {
+    outcome.refusal = ApplyMetaCommandOrWhy(map_, *command);
+    outcome.changed = outcome.refusal.ok();
+  }
   outcome.version = map_.version;
   if (outcome.changed) {
     deltas_.emplace_back(map_.version, std::string(data));

@@ -29,11 +29,15 @@ class MetaStateMachine final : public raft::StateMachine {
  public:
   static constexpr size_t kMaxDeltas = 4096;
 
-  // The result of applying a command: whether it changed the map, and the version after it.
+  // The result of applying a command: whether it changed the map, the version after it, and for
+  // a command that changed nothing, why (ApplyMetaCommandOrWhy; OK when the command did not
+  // decode). Older outcomes without the reason decode with an OK one.
   struct Outcome {
     bool changed = false;
     uint64_t version = 0;
+    absl::Status refusal;
   };
+  static constexpr size_t kMaxRefusalBytes = 512;
   static std::string EncodeOutcome(const Outcome& outcome);
   static absl::StatusOr<Outcome> DecodeOutcome(std::string_view bytes);
 

@@ -17,15 +17,16 @@ absl::Status Fix(absl::Status s) {
 
 class EventualView final : public CacheApi {
  public:
-  EventualView(const KeyspaceSpec* spec, CacheApi* strong, eventual::EventualNode* node,
+  EventualView(const Keyspace& keyspace, CacheApi* strong, eventual::EventualNode* node,
                const Clock* clock, const RequestLevels& levels, std::function<uint64_t()> usage)
-      : spec_(spec), strong_(strong), node_(node), clock_(clock), usage_(std::move(usage)) {
-    read_.consistency = levels.read.value_or(spec->read);
-    write_.consistency = levels.write.value_or(spec->write);
+      : keyspace_(keyspace), spec_(&keyspace_.spec), strong_(strong), node_(node), clock_(clock),
+        usage_(std::move(usage)) {
+    read_.consistency = levels.read.value_or(spec_->read);
+    write_.consistency = levels.write.value_or(spec_->write);
   }
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key, const ReadOptions&) override {
-    absl::StatusOr<eventual::ReadResult> r = node_->Get(StoredKey(*spec_, key), read_);
+    absl::StatusOr<eventual::ReadResult> r = node_->Get(Stored(key), read_);
     if (!r.ok()) return Fix(r.status());
     if (!r->found) return std::nullopt;
     return std::move(r->value);
@@ -42,7 +43,7 @@ class EventualView final : public CacheApi {
     return out;
   }
   absl::StatusOr<TtlResult> Ttl(std::string_view key, const ReadOptions&) override {
-    absl::StatusOr<eventual::ReadResult> r = node_->Get(StoredKey(*spec_, key), read_);
+    absl::StatusOr<eventual::ReadResult> r = node_->Get(Stored(key), read_);
     if (!r.ok()) return Fix(r.status());
     TtlResult t;
     if (!r->found) return t;
@@ -74,7 +75,7 @@ class EventualView final : public CacheApi {
   absl::StatusOr<std::optional<std::string>> Delete(std::string_view key, const WriteOptions& o) override {
     absl::StatusOr<std::optional<std::string>> before = Get(key, ReadOptions{});
     if (!before.ok()) return before.status();
-    absl::StatusOr<eventual::WriteResult> d = node_->Delete(StoredKey(*spec_, key), write_);
+    absl::StatusOr<eventual::WriteResult> d = node_->Delete(Stored(key), write_);
     if (!d.ok()) return Fix(d.status());
     return before;
   }
@@ -103,6 +104,8 @@ class EventualView final : public CacheApi {
   ClusterStatus Status() override { return strong_->Status(); }
 
  private:
+  std::string Stored(std::string_view key) const { return StoredKey(*spec_, keyspace_.generation, key); }
+
   absl::Status Refuse(std::string_view what) const {
     return absl::UnimplementedError(absl::StrCat(std::string(what), " is not available in eventual keyspace '",
                                                  spec_->name, "' (LWW replicas cannot make it atomic)"));
@@ -118,7 +121,7 @@ class EventualView final : public CacheApi {
       return absl::ResourceExhaustedError(absl::StrCat("keyspace '", spec_->name, "' is at its capacity of ",
                                                        spec_->capacity_bytes, " bytes on this node"));
     }
-    const std::string stored = StoredKey(*spec_, key);
+    const std::string stored = Stored(key);
     const std::optional<absl::Duration> ttl = EffectiveTtl(*spec_, e, clock_->Now());
     if (ttl && *ttl <= absl::ZeroDuration()) {  // EXAT in the past: the key goes
       absl::StatusOr<eventual::WriteResult> d = node_->Delete(stored, write_);
@@ -129,7 +132,8 @@ class EventualView final : public CacheApi {
     return Fix(node_->Put(stored, value, w).status());
   }
 
-  const KeyspaceSpec* spec_;
+  const Keyspace keyspace_;  // a copy: the view may outlive the node's table
+  const KeyspaceSpec* spec_;  // &keyspace_.spec
   CacheApi* strong_;
   eventual::EventualNode* node_;
   const Clock* clock_;
@@ -140,10 +144,10 @@ class EventualView final : public CacheApi {
 
 }  // namespace
 
-std::shared_ptr<CacheApi> MakeEventualView(const KeyspaceSpec* spec, CacheApi* strong,
+std::shared_ptr<CacheApi> MakeEventualView(const Keyspace& keyspace, CacheApi* strong,
                                            eventual::EventualNode* node, const Clock* clock,
                                            const RequestLevels& levels, std::function<uint64_t()> usage) {
-  return std::make_shared<EventualView>(spec, strong, node, clock, levels, std::move(usage));
+  return std::make_shared<EventualView>(keyspace, strong, node, clock, levels, std::move(usage));
 }
 
 }  // namespace crema::keyspace

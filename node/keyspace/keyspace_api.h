@@ -8,11 +8,19 @@
 // Per-request levels apply to eventual keyspaces only (strong keyspaces are linearizable for
 // writes and take ReadOptions::consistency for reads); unset levels use the keyspace's defaults.
 //
+// Keyspaces live in the cluster map (node/cluster/cluster_map.h) and are created and dropped at
+// run time (Create / Drop, through the metadata group); the node follows the map. Open of an index
+// or name this node's map does not have is answered NOT_FOUND only after one catch-up of the map
+// (CacheApi::CatchUpMap), so a keyspace created through another node a moment ago is found.
+//
 // Errors of Open: NOT_FOUND for an unknown keyspace. Errors of the handle's calls: CacheApi's,
 // plus UNIMPLEMENTED for operations an eventual keyspace does not offer (conditional and
 // read-modify-write commands: NX/XX/GET on SET, INCR, GETEX, EXPIRE/PERSIST, CAS, DBSIZE — LWW
 // replicas cannot make them atomic), and RESOURCE_EXHAUSTED when the keyspace's capacity is
 // reached on the coordinating node.
+//
+// Errors of Create and Drop: CacheApi::CreateKeyspace's and DropKeyspace's; Create also
+// FAILED_PRECONDITION for an eventual keyspace on a server without the eventual-mode node.
 //
 // Thread safety: the node's loop thread; a handle's calls are fiber-only and the handle must not
 // outlive the KeyspaceApi.
@@ -43,18 +51,35 @@ inline std::optional<eventual::Consistency> ParseLevel(std::string_view text) {
 }
 
 struct KeyspaceHandle {
-  const KeyspaceSpec* spec = nullptr;
-  CacheApi* api = nullptr;            // valid while the handle lives
-  std::shared_ptr<CacheApi> owned;    // keeps a per-request view alive (may be null)
+  const KeyspaceSpec* spec = nullptr;  // valid while the handle lives
+  uint64_t generation = 0;
+  CacheApi* api = nullptr;             // valid while the handle lives
+  std::shared_ptr<CacheApi> owned;     // keeps the view alive (may be null)
+  std::shared_ptr<const void> keep;    // keeps *spec alive (the node's keyspace table)
 };
 
 class KeyspaceApi {
  public:
   virtual ~KeyspaceApi() = default;
-  virtual const std::vector<KeyspaceSpec>& keyspaces() const = 0;
+  // The live keyspaces, by index (a copy: the table may change at any fiber switch).
+  virtual std::vector<Keyspace> List() = 0;
+  std::vector<KeyspaceSpec> keyspaces() {
+    std::vector<KeyspaceSpec> specs;
+    for (Keyspace& k : List()) specs.push_back(std::move(k.spec));
+    return specs;
+  }
+  // Fiber-only when the keyspace is not in this node's table (a catch-up of the map runs).
   virtual absl::StatusOr<KeyspaceHandle> Open(uint32_t index, const RequestLevels& levels) = 0;
   virtual absl::StatusOr<KeyspaceHandle> OpenByName(std::string_view name,
                                                     const RequestLevels& levels) = 0;
+  // Open without ever waiting (for inline paths on the loop): NOT_FOUND without a catch-up.
+  virtual absl::StatusOr<KeyspaceHandle> TryOpen(uint32_t index, const RequestLevels& levels) = 0;
+
+  // --- administration (fiber-only) ---
+  // Creates a keyspace from its spec (keyspace_config.h syntax); returns it with its generation.
+  virtual absl::StatusOr<Keyspace> Create(std::string_view spec, absl::Duration timeout) = 0;
+  // Drops the live keyspace with that index ("3") or name ("carts").
+  virtual absl::Status Drop(std::string_view index_or_name, absl::Duration timeout) = 0;
 };
 
 }  // namespace crema::keyspace

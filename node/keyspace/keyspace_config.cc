@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 
 namespace crema::keyspace {
 namespace {
@@ -129,6 +130,34 @@ absl::StatusOr<std::vector<KeyspaceSpec>> ParseKeyspaces(std::string_view std_te
   }
   std::sort(specs.begin(), specs.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
   return specs;
+}
+
+absl::StatusOr<KeyspaceSpec> ParseKeyspaceSpec(std::string_view std_text) {
+  const absl::string_view text(std_text.data(), std_text.size());
+  if (text.size() > kMaxKeyspaceSpecBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keyspace spec: longer than ", kMaxKeyspaceSpecBytes, " bytes"));
+  }
+  if (absl::StrContains(text, ',')) return Bad(text, "one keyspace only (no ',')");
+  return ParseOne(absl::StripAsciiWhitespace(text));
+}
+
+std::string StrongKeyspacePrefix(uint32_t index, uint64_t generation) {
+  std::string out = "\xffks";
+  if (generation == 0) {
+    out.push_back(static_cast<char>(index));
+  } else {
+    out.push_back(static_cast<char>(0x80 | index));
+    for (uint64_t v = generation; ; v >>= 7) {
+      if (v < 0x80) {
+        out.push_back(static_cast<char>(v));
+        break;
+      }
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    }
+  }
+  out.push_back(':');
+  return out;
 }
 
 bool AnyEventual(const std::vector<KeyspaceSpec>& specs) {

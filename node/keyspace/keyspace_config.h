@@ -2,9 +2,11 @@
 // declared — `strong` (the Raft-backed cache, node/cache_node) or `eventual` (Dynamo-style,
 // node/eventual) — and its own default TTL, TTL ceiling, capacity and default request levels.
 //
-// Keyspaces are declared in the server's configuration (crema_server --keyspaces), identically on
-// every node; a node refuses requests to keyspaces it does not know. Keyspace 0 always exists: if
-// not declared it is the strong default keyspace, reached by clients that never SELECT.
+// Keyspaces live in the cluster map (node/cluster/cluster_map.h): a new cluster's come from its
+// founders' configuration (crema_server --keyspaces), later ones are created and dropped at run
+// time (CREMA.KEYSPACE CREATE|DROP, docs/dynamo.md); a node refuses requests to keyspaces its map
+// does not have. Keyspace 0 always exists: if not declared it is the strong default keyspace,
+// reached by clients that never SELECT.
 //
 // Spec syntax (one flag, keyspaces separated by ','; fields by ':'):
 //   <index>:<name>:<strong|eventual>[:ttl=<dur>][:max_ttl=<dur>][:capacity=<bytes>]
@@ -49,10 +51,34 @@ struct KeyspaceSpec {
   eventual::Consistency write = eventual::Consistency::Quorum();  // eventual only
 
   std::string ToString() const;  // the spec syntax, round-trippable
+  friend bool operator==(const KeyspaceSpec&, const KeyspaceSpec&) = default;
 };
+
+// A keyspace as the cluster map has it: its spec and its generation (0: declared by flags at
+// bootstrap; node/cluster/cluster_map.h).
+struct Keyspace {
+  KeyspaceSpec spec;
+  uint64_t generation = 0;
+  friend bool operator==(const Keyspace&, const Keyspace&) = default;
+};
+
+// Bound on one spec's text (a cluster-map record or a CREATE argument): the longest valid spec is
+// well under it.
+inline constexpr size_t kMaxKeyspaceSpecBytes = 256;
 
 // INVALID_ARGUMENT naming the offending keyspace and field.
 absl::StatusOr<std::vector<KeyspaceSpec>> ParseKeyspaces(std::string_view text);
+
+// One keyspace's spec (no ',' lists, no default added): what CREMA.KEYSPACE CREATE takes and what
+// the cluster map stores (ToString's output parses back to an equal spec). INVALID_ARGUMENT
+// naming the field, also for text longer than kMaxKeyspaceSpecBytes.
+absl::StatusOr<KeyspaceSpec> ParseKeyspaceSpec(std::string_view text);
+
+// The prefix of every stored key of strong keyspace (`index`, `generation`) in the Raft cache:
+// "\xffks" <index> ":" for generation 0, "\xffks" <0x80 | index> <generation varint> ":" after
+// (node/keyspace/keyspace_node.h explains the layout). REQUIRES: index > 0 or generation > 0
+// (keyspace 0 of generation 0 stores keys as they are).
+std::string StrongKeyspacePrefix(uint32_t index, uint64_t generation);
 
 // Whether any keyspace is eventual (the server then starts the eventual-mode node).
 bool AnyEventual(const std::vector<KeyspaceSpec>& specs);

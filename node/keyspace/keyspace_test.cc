@@ -4,6 +4,8 @@
 #include "node/keyspace/keyspace_node.h"
 
 #include "gtest/gtest.h"
+#include "rapidcheck.h"
+#include "rapidcheck/gtest.h"
 #include "transport/testing/fake_cache_api.h"
 
 namespace crema::keyspace {
@@ -73,6 +75,89 @@ TEST_F(StrongKeyspaceTest, KeyspacesAreDisjointAndTheReservedPrefixIsRefused) {
   EXPECT_EQ(zero->Get(std::string("\xffks\x01:k", 6), {}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(node.Open(2, {}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(node.OpenByName("other", {})->spec->index, 1u);
+}
+
+TEST_F(StrongKeyspaceTest, KeyspaceZeroRefusesTheReservedPrefixEvenAlone) {
+  KeyspaceNode node = Node("");
+  CacheApi* zero = Open(node, 0);
+  ASSERT_TRUE(zero->Put("plain", "v", {}).ok());
+  EXPECT_EQ(**api_.Get("plain", {}), "v");  // keyspace 0 stores keys as they are
+  EXPECT_EQ(zero->Put(std::string("\xffks\x85\x01:k", 7), "v", {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A node follows the map's keyspaces, not its flags, and says when they differ.
+TEST_F(StrongKeyspaceTest, TheMapRulesAndAFlagMismatchIsReported) {
+  api_.EnableKeyspaces(*ParseKeyspaces("1:main:strong"));
+  KeyspaceNode node = Node("2:other:strong");
+  std::vector<std::string> mismatches;
+  node.SetOnFlagMismatch([&](std::string m) { mismatches.push_back(std::move(m)); });
+  EXPECT_EQ(node.Open(2, {}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(node.Open(1, {}).ok());
+  ASSERT_EQ(mismatches.size(), 1u);
+  EXPECT_EQ(mismatches[0], "--keyspaces=0:default:strong,2:other:strong but the cluster map was "
+                           "bootstrapped with 0:default:strong,1:main:strong (the map rules)");
+  // A keyspace created (by any node) appears at the next Open; no second report.
+  ASSERT_TRUE(api_.CreateKeyspace("4:late:strong", {}).ok());
+  EXPECT_EQ(node.Open(4, {})->generation, 1u);
+  EXPECT_EQ(mismatches.size(), 1u);
+}
+
+// --- stored keys carry the generation (keyspace_node.h) ---
+
+// A byte string from a literal that may hold NULs or hex escapes.
+template <size_t N>
+std::string Bytes(const char (&literal)[N]) {
+  return std::string(literal, N - 1);
+}
+
+TEST(StoredKeyTest, GenerationZeroKeepsTheOldPrefixesAndLaterGenerationsAreMarked) {
+  KeyspaceSpec strong{.index = 3, .name = "s"};
+  KeyspaceSpec eventual{.index = 3, .name = "e", .mode = Mode::kEventual};
+  EXPECT_EQ(StoredKey(KeyspaceSpec{}, 0, "k"), "k");
+  EXPECT_EQ(StoredKey(strong, 0, "k"), Bytes("\xffks\x03:k"));
+  EXPECT_EQ(StoredKey(strong, 1, "k"), Bytes("\xffks\x83\x01:k"));
+  EXPECT_EQ(StoredKey(strong, 300, "k"), Bytes("\xffks\x83\xac\x02:k"));
+  EXPECT_EQ(StoredKey(eventual, 0, "k"), Bytes("\x03k"));
+  EXPECT_EQ(StoredKey(eventual, 5, "k"), Bytes("\x83\x05k"));
+  // Without the marker bit, generation 0's key "\x05k" would be generation 5's key "k".
+  EXPECT_NE(StoredKey(eventual, 0, "\x05k"), StoredKey(eventual, 5, "k"));
+  std::optional<StoredKeyspace> of = EventualKeyspaceOf(StoredKey(eventual, 300, "key"));
+  ASSERT_TRUE(of.has_value());
+  EXPECT_EQ(of->index, 3u);
+  EXPECT_EQ(of->generation, 300u);
+  EXPECT_EQ(of->prefix_bytes, 3u);
+  EXPECT_FALSE(EventualKeyspaceOf("").has_value());
+  EXPECT_FALSE(EventualKeyspaceOf("\x83\xff").has_value());  // a varint cut short
+  EXPECT_FALSE(EventualKeyspaceOf(std::string("\x83") + std::string(12, '\xff') + "k").has_value());
+}
+
+// No two (index, generation, key) triples of one mode share a stored key, and keyspace 0's own
+// keys (which may not start with "\xffks") never look like another strong keyspace's.
+RC_GTEST_PROP(StoredKeyTest, DistinctKeyspacesNeverShareAStoredKey,
+              (bool eventual, uint8_t i1, uint8_t i2, uint16_t g1, uint16_t g2)) {
+  const auto key = [] {
+    return *rc::gen::container<std::string>(
+        rc::gen::element('k', '\x03', '\x05', '\x80', '\x83', '\xff', ':', 's'));
+  };
+  const std::string k1 = key(), k2 = key();
+  KeyspaceSpec a{.index = i1 % kMaxKeyspaces, .mode = eventual ? Mode::kEventual : Mode::kStrong};
+  KeyspaceSpec b{.index = i2 % kMaxKeyspaces, .mode = a.mode};
+  const uint64_t ga = g1 % 300, gb = g2 % 300;
+  const bool same = a.index == b.index && ga == gb && k1 == k2;
+  const std::string sa = StoredKey(a, ga, k1), sb = StoredKey(b, gb, k2);
+  if (!eventual && ((a.index == 0 && ga == 0 && k1.starts_with("\xffks")) ||
+                    (b.index == 0 && gb == 0 && k2.starts_with("\xffks")))) {
+    return;  // refused by keyspace 0
+  }
+  RC_ASSERT((sa == sb) == same);
+  if (eventual) {
+    std::optional<StoredKeyspace> of = EventualKeyspaceOf(sa);
+    RC_ASSERT(of.has_value());
+    RC_ASSERT(of->index == a.index);
+    RC_ASSERT(of->generation == ga);
+    RC_ASSERT(sa.substr(of->prefix_bytes) == k1);
+  }
 }
 
 TEST_F(StrongKeyspaceTest, DefaultAndMaximumTtlApply) {

@@ -16,12 +16,21 @@ constexpr std::string_view kReserved = "\xffks";
 
 class StrongView final : public CacheApi {
  public:
-  StrongView(const KeyspaceSpec* spec, CacheApi* strong, const Clock* clock, bool reserve_prefix)
-      : spec_(*spec), api_(strong), clock_(clock), reserve_(reserve_prefix) {}
+  StrongView(const Keyspace& keyspace, CacheApi* strong, const Clock* clock)
+      : spec_(keyspace.spec), generation_(keyspace.generation), api_(strong), clock_(clock) {}
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key, const ReadOptions& o) override {
     ASSIGN_OR_RETURN_KEY(k, key);
     return api_->Get(k, o);
+  }
+  // The Raft cache's inline reads (pipelined GETs answered on the loop) for every strong keyspace.
+  std::optional<absl::StatusOr<std::optional<std::string>>> TryGetNow(std::string_view key,
+                                                                       const ReadOptions& o) override {
+    if (Plain()) {
+      if (Reserved(key)) return std::nullopt;  // Get refuses it
+      return api_->TryGetNow(key, o);
+    }
+    return api_->TryGetNow(StoredKey(spec_, generation_, key), o);
   }
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(const std::vector<std::string>& keys,
                                                                    const ReadOptions& o) override {
@@ -95,14 +104,17 @@ class StrongView final : public CacheApi {
   ClusterStatus Status() override { return api_->Status(); }
 
  private:
+  // Keyspace 0 of generation 0 stores keys as they are (what clients that never SELECT saw).
+  bool Plain() const { return spec_.index == 0 && generation_ == 0; }
+  static bool Reserved(std::string_view key) { return key.substr(0, kReserved.size()) == kReserved; }
   absl::StatusOr<std::string> Key(std::string_view key) const {
-    if (spec_.index == 0) {
-      if (reserve_ && key.substr(0, kReserved.size()) == kReserved) {
+    if (Plain()) {
+      if (Reserved(key)) {
         return absl::InvalidArgumentError("keys starting with \\xffks are reserved for keyspaces");
       }
       return std::string(key);
     }
-    return StoredKey(spec_, key);
+    return StoredKey(spec_, generation_, key);
   }
   // The keyspace's TTL rules as a CacheApi expiration.
   Expiration Rule(const Expiration& e) const {
@@ -118,18 +130,17 @@ class StrongView final : public CacheApi {
   }
 
   KeyspaceSpec spec_;
+  uint64_t generation_;
   CacheApi* api_;
   const Clock* clock_;
-  bool reserve_;
 };
 
 #undef ASSIGN_OR_RETURN_KEY
 
 }  // namespace
 
-std::shared_ptr<CacheApi> MakeStrongView(const KeyspaceSpec* spec, CacheApi* strong, const Clock* clock,
-                                         bool reserve_prefix) {
-  return std::make_shared<StrongView>(spec, strong, clock, reserve_prefix);
+std::shared_ptr<CacheApi> MakeStrongView(const Keyspace& keyspace, CacheApi* strong, const Clock* clock) {
+  return std::make_shared<StrongView>(keyspace, strong, clock);
 }
 
 }  // namespace crema::keyspace

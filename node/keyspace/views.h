@@ -20,11 +20,12 @@ namespace crema::keyspace {
 std::optional<absl::Duration> EffectiveTtl(const KeyspaceSpec& spec, const Expiration& e,
                                            absl::Time now);
 
-std::shared_ptr<CacheApi> MakeStrongView(const KeyspaceSpec* spec, CacheApi* strong,
-                                         const Clock* clock, bool reserve_prefix);
+// Keyspace 0 refuses keys beginning with the strong keyspaces' reserved prefix "\xffks".
+std::shared_ptr<CacheApi> MakeStrongView(const Keyspace& keyspace, CacheApi* strong,
+                                         const Clock* clock);
 
 // `usage` returns this node's bytes of the keyspace (for the capacity check).
-std::shared_ptr<CacheApi> MakeEventualView(const KeyspaceSpec* spec, CacheApi* strong,
+std::shared_ptr<CacheApi> MakeEventualView(const Keyspace& keyspace, CacheApi* strong,
                                            eventual::EventualNode* node, const Clock* clock,
                                            const RequestLevels& levels,
                                            std::function<uint64_t()> usage);

@@ -26,6 +26,7 @@
 #include "node/cluster/cluster_map.h"
 #include "node/cluster/meta_command.h"
 #include "node/forward/rpc.h"
+#include "node/keyspace/keyspace_config.h"
 #include "node/membership/codec.h"
 #include "node/ping/ping_codec.h"
 #include "node/ping/state_file.h"
@@ -248,6 +249,13 @@ void Cache(Random& random) {
   evict.stamp_unix_ns = put.stamp_unix_ns;
   evict.keys = {"a", "user:42"};
   Write(dir, "evict", Mode(0, EncodeCommand(evict)));
+  Command purge = put;  // a dropped keyspace's purge (node/cache_node/keyspaces.cc)
+  purge.kind = CommandKind::kDeletePrefix;
+  purge.key = "\xffks\x83\x01:";
+  purge.value.clear();
+  purge.expiry = {};
+  purge.default_ttl_ns = 0;
+  Write(dir, "delete-prefix", Mode(0, EncodeCommand(purge)));
   Write(dir, "result", Mode(1, EncodeResult({ResultCode::kOk, "prev", 0})));
   Write(dir, "replicas", Mode(2, RandomBytes(random, 400)));
 
@@ -277,6 +285,32 @@ void Cache(Random& random) {
         Mode(3, std::string(1, '\0') + Field(cluster::EncodeMetaCommand(bootstrap), 512) +
                     Field(cluster::EncodeMetaCommand(admit), 512) +
                     Field(cluster::EncodeMetaCommand(conf), 512)));
+  // Keyspaces created at run time: the commands, a map holding live and dropping ones, and a
+  // state machine that creates, drops and forgets.
+  cluster::MetaCommand create;
+  create.kind = cluster::MetaCommandKind::kCreateKeyspace;
+  create.keyspace_spec = "3:carts:eventual:ttl=1h:capacity=64MiB:read=one:write=quorum~";
+  cluster::MetaCommand drop;
+  drop.kind = cluster::MetaCommandKind::kDropKeyspace;
+  drop.keyspace_index = 3;
+  drop.keyspace_generation = 1;
+  cluster::MetaCommand forget = drop;
+  forget.kind = cluster::MetaCommandKind::kForgetKeyspace;
+  Write(cdir, "create-keyspace", Mode(1, cluster::EncodeMetaCommand(create)));
+  Write(cdir, "drop-keyspace", Mode(1, cluster::EncodeMetaCommand(drop)));
+  cluster::ClusterMap with_keyspaces = cluster::InitialClusterMap(
+      {1, 2, 3}, {"10.0.0.1:7001", "10.0.0.2:7001", "10.0.0.3:7001"}, params,
+      *keyspace::ParseKeyspaces("1:sessions:eventual:ttl=30m,2:flags:strong"));
+  (void)cluster::ApplyMetaCommand(with_keyspaces, create);
+  (void)cluster::ApplyMetaCommand(with_keyspaces, drop);
+  create.keyspace_spec = "3:carts:strong:max_ttl=2h";
+  (void)cluster::ApplyMetaCommand(with_keyspaces, create);
+  Write(cdir, "map-keyspaces", Mode(0, cluster::EncodeClusterMap(with_keyspaces)));
+  Write(cdir, "state-machine-keyspaces",
+        Mode(3, std::string(1, '\0') + Field(cluster::EncodeMetaCommand(bootstrap), 512) +
+                    Field(cluster::EncodeMetaCommand(create), 512) +
+                    Field(cluster::EncodeMetaCommand(drop), 512) +
+                    Field(cluster::EncodeMetaCommand(forget), 512)));
 
   forward::Request request;
   request.id = 99;

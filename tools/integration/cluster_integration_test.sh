@@ -4,8 +4,12 @@
 #   1. a SET through node 1 and a linearizable GET through node 2 (and node 3 over HTTP);
 #   2. python3-redis pipelines and errors; redis-benchmark runs clean; every node's /metrics
 #      passes promtool and shows Raft, fsync and cache series that moved;
+#   1b. keyspaces created at run time: CREMA.KEYSPACE CREATE through node 1 (admin), used through
+#      node 2 at once, HTTP POST/DELETE /keyspaces through node 3, dropped and refused on every
+#      node, re-created under the same index without the old data;
 #   3. SIGKILL of shard 0's leader under write load: service continues on the others, the killed
-#      node restarts from its data directory, and no acknowledged write is lost.
+#      node restarts from its data directory (and still knows the keyspace created at run time),
+#      and no acknowledged write is lost.
 # Usage: cluster_integration_test.sh CREMA_SERVER CREMACTL LOADGEN CLUSTER_SH ALERTS DASHBOARD
 set -euo pipefail
 export CREMA_SERVER_BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -34,6 +38,62 @@ got=$(printf 'CREMA.CONSISTENCY linearizable\nGET it:k\n' | redis-cli -p "$R2" |
 [ "$("$CTL" --server="$(http 2)" get it:k --consistency=linearizable)" = "hello" ] || fail "cremactl get"
 "$CTL" --server="$(http 1)" status | grep "ready=true" >/dev/null || fail "cremactl status"
 [ "$("$CTL" --server="$(http 1)" shards | wc -l)" -ge 1 ] || fail "cremactl shards"
+
+# 1b. keyspaces created at run time
+TOKEN=$(cat "$CREMA_CLUSTER_DIR/admin_token")
+/usr/bin/python3 - "$R1" "$R2" "$R3" "$TOKEN" <<'PY' || fail "CREMA.KEYSPACE create and use"
+import sys, redis
+r1, r2, r3, token = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+admin = redis.Redis(port=r1, decode_responses=True)
+try:
+    admin.execute_command("CREMA.KEYSPACE", "CREATE", "5:carts:strong:ttl=1h")
+    raise AssertionError("CREMA.KEYSPACE without AUTH admin was accepted")
+except redis.ResponseError as e:
+    assert "admin commands need" in str(e), e
+admin.execute_command("AUTH", "admin", token)
+assert admin.execute_command("CREMA.KEYSPACE", "CREATE", "5:carts:strong:ttl=1h") == ["5:carts:strong:ttl=1h", 1]
+for bad, want in [("5:other:strong", "ALREADY_EXISTS"), ("6:Bad:strong", "name must be"),
+                  ("6:x:weak", "mode must be")]:
+    try:
+        admin.execute_command("CREMA.KEYSPACE", "CREATE", bad)
+        raise AssertionError(f"CREATE {bad} was accepted")
+    except redis.ResponseError as e:
+        assert want in str(e), (bad, e)
+# Node 2, at once: the keyspace is there (a catch-up of the map if node 2 had not heard of it).
+carts = redis.Redis(port=r2, db=5, decode_responses=True)
+carts.set("cart:1", "apples")
+assert carts.get("cart:1") == "apples"
+assert 3500 < carts.ttl("cart:1") <= 3600, carts.ttl("cart:1")  # the keyspace's default TTL
+assert redis.Redis(port=r3, decode_responses=True).get("cart:1") is None  # not in keyspace 0
+assert ["5:carts:strong:ttl=1h", 1] in admin.execute_command("CREMA.KEYSPACE", "LIST")
+print("keyspace 5 created through node 1 and used through node 2")
+PY
+H3="http://$(http 3)"
+code=$(curl -s -o "$WORK/ks.json" -w '%{http_code}' -X POST --data '7:kept:strong' "$H3/keyspaces")
+[ "$code" = 401 ] || fail "POST /keyspaces without the admin token: $code"
+code=$(curl -s -o "$WORK/ks.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+  --data '7:kept:strong' "$H3/keyspaces")
+[ "$code" = 201 ] || fail "POST /keyspaces: $code $(cat "$WORK/ks.json")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data kept "http://$(http 1)/kv/k7?keyspace=kept")" = 204 ] ||
+  fail "PUT into the keyspace created over HTTP"
+code=$(curl -s -o "$WORK/ks.json" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" "$H3/keyspaces/carts")
+[ "$code" = 200 ] || fail "DELETE /keyspaces/carts: $code $(cat "$WORK/ks.json")"
+sleep 1  # every node's map has the drop after the metadata leader's next push (250 ms)
+/usr/bin/python3 - "$R1" "$R2" "$R3" "$TOKEN" <<'PY' || fail "dropped keyspace refused and re-created empty"
+import sys, redis
+ports, token = [int(p) for p in sys.argv[1:4]], sys.argv[4]
+for port in ports:
+    try:
+        redis.Redis(port=port, db=5, decode_responses=True).get("cart:1")
+        raise AssertionError(f"node on {port} still serves the dropped keyspace")
+    except redis.ResponseError as e:
+        assert "out of range" in str(e), e
+admin = redis.Redis(port=ports[1], decode_responses=True)
+admin.execute_command("AUTH", "admin", token)
+assert admin.execute_command("CREMA.KEYSPACE", "CREATE", "5:carts:strong") == ["5:carts:strong", 3]
+assert redis.Redis(port=ports[2], db=5, decode_responses=True).get("cart:1") is None
+print("keyspace 5 dropped, refused on every node, re-created empty (generation 3)")
+PY
 
 # 2. real clients
 /usr/bin/python3 - "$R1" "$R3" <<'PY' || fail "python3-redis"
@@ -131,5 +191,7 @@ for start in range(0, len(acked), 500):
 assert not missing, f"{len(missing)} acknowledged writes missing, e.g. {missing[:5]}"
 print(f"{len(acked)} acknowledged writes all present (read through the restarted node)")
 PY
+[ "$(curl -s "http://$(http "$leader")/kv/k7?keyspace=kept&consistency=linearizable")" = "kept" ] ||
+  fail "the restarted node lost the keyspace created at run time"
 "$CLUSTER" down >/dev/null
 echo PASS

@@ -7,6 +7,8 @@
 #      node 3 is read back at QUORUM through node 1;
 #   2. keyspaces are disjoint (strong 0, eventual 1 and 2); the keyspace's default TTL applies;
 #      operations LWW cannot make atomic are refused; /keyspaces and CREMA.KEYSPACES list them;
+#   2b. an eventual keyspace created at run time (CREMA.KEYSPACE CREATE, admin) is written through
+#      one node and read through another; dropped, it is refused; re-created, it is empty;
 #   3. each node holds its etcd key; after a SIGKILL of node 3 its lease expires and its key
 #      goes, while QUORUM writes and reads through nodes 1 and 2 go on.
 # Usage: eventual_integration_test.sh CREMA_SERVER CLUSTER_SH
@@ -76,6 +78,22 @@ curl -s "http://$(http 2)/keyspaces" | grep -q '"carts"' || fail "/keyspaces"
 [ "$(redis-cli -p "$R1" SET strong:k s)" = "OK" ] || fail "SET in strong keyspace 0"
 got=$(printf 'CREMA.CONSISTENCY linearizable\nGET strong:k\n' | redis-cli -p "$R2" -n 0 | tail -1)
 [ "$got" = "s" ] || fail "linearizable GET in strong keyspace 0: '$got'"
+
+# 2b. an eventual keyspace created at run time
+TOKEN=$(cat "$CREMA_CLUSTER_DIR/admin_token")
+admin() { printf 'AUTH admin %s\n%s\n' "$TOKEN" "$1" | redis-cli -p "$R1" | tail -n +2; }
+[ "$(admin 'CREMA.KEYSPACE CREATE 4:feeds:eventual:read=one:write=all' | head -1)" = "4:feeds:eventual:read=one:write=all" ] ||
+  fail "CREMA.KEYSPACE CREATE of an eventual keyspace"
+[ "$(redis-cli -p "$R2" -n 4 SET feed:1 news)" = "OK" ] || fail "SET in the created eventual keyspace via node 2"
+[ "$(redis-cli -p "$R3" -n 4 GET feed:1)" = "news" ] || fail "GET in the created eventual keyspace via node 3"
+[ -z "$(redis-cli -p "$R3" -n 1 GET feed:1)" ] || fail "keyspace 1 sees the created keyspace's key"
+[ "$(admin 'CREMA.KEYSPACE DROP feeds')" = "OK" ] || fail "CREMA.KEYSPACE DROP feeds"
+sleep 1  # every node's map has the drop after the metadata leader's next push
+for r in "$R1" "$R2" "$R3"; do
+  [ "$(redis-cli -p "$r" SELECT 4)" = "ERR DB index is out of range" ] || fail "dropped keyspace 4 still served on $r"
+done
+admin 'CREMA.KEYSPACE CREATE 4:feeds:eventual:read=all:write=all' | grep -q "^4:feeds:eventual" || fail "re-CREATE feeds"
+[ -z "$(redis-cli -p "$R2" -n 4 GET feed:1)" ] || fail "the re-created keyspace sees the dropped one's data"
 
 # 3. etcd membership: every node holds a key; a SIGKILLed node's lease expires
 keys=$(etcdctl_ get --prefix --keys-only /crema-it/ | grep -c /crema-it/ || true)

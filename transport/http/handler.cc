@@ -75,7 +75,9 @@ HttpResponse JsonResponse(int status, const json& body) {
   HttpResponse r;
   r.status = status;
   r.content_type = "application/json";
-  r.body = body.dump() + "\n";
+  // Messages may echo client bytes that are not UTF-8 (a key, a keyspace name, a spec): replaced
+  // (U+FFFD), not thrown — dump()'s default throws, and an exception here ends the process.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
 }
 
@@ -188,7 +190,8 @@ std::optional<uint32_t> ParseU32(std::string_view s) {
   return v;
 }
 
-HttpResponse Admin(HttpContext& ctx, const HttpRequest& req, const Target& t) {
+// The refusal of an admin call without the right token; nullopt: the caller is the admin.
+std::optional<HttpResponse> AdminRefusal(const HttpContext& ctx, const HttpRequest& req) {
   if (ctx.admin_token.empty()) {
     return ErrorResponse(403, "the admin API is disabled (start the server with an admin token)",
                          "PERMISSION_DENIED");
@@ -202,6 +205,56 @@ HttpResponse Admin(HttpContext& ctx, const HttpRequest& req, const Target& t) {
   if (!TokenMatches(req.authorization, ctx.admin_token)) {
     return ErrorResponse(403, "wrong admin token", "PERMISSION_DENIED");
   }
+  return std::nullopt;
+}
+
+json KeyspaceJson(const keyspace::Keyspace& k) {
+  const keyspace::KeyspaceSpec& s = k.spec;
+  json one = {{"index", s.index}, {"name", s.name}, {"mode", keyspace::ModeName(s.mode)},
+              {"spec", s.ToString()}, {"generation", k.generation}};
+  if (s.mode == keyspace::Mode::kEventual) {
+    one["read"] = s.read.ToString();
+    one["write"] = s.write.ToString();
+  }
+  return one;
+}
+
+// GET /keyspaces (anyone), POST /keyspaces (admin; body: the spec), DELETE /keyspaces/{name or
+// index} (admin).
+HttpResponse Keyspaces(HttpContext& ctx, const HttpRequest& req, const Target& t) {
+  const bool collection = t.segments.size() == 1;
+  if (collection && (req.method == "GET" || req.method == "HEAD")) {
+    json list = json::array();
+    if (ctx.keyspaces == nullptr) {
+      list.push_back({{"index", 0}, {"name", "default"}, {"mode", "strong"}, {"generation", 0}});
+    } else {
+      for (const keyspace::Keyspace& k : ctx.keyspaces->List()) list.push_back(KeyspaceJson(k));
+    }
+    return JsonResponse(200, list);
+  }
+  if (t.segments.size() > 2) return ErrorResponse(404, "no such endpoint", "NOT_FOUND");
+  if (collection ? req.method != "POST" : req.method != "DELETE") {
+    return MethodNotAllowed(collection ? "GET, HEAD, POST" : "DELETE");
+  }
+  if (std::optional<HttpResponse> refused = AdminRefusal(ctx, req)) return *refused;
+  if (ctx.keyspaces == nullptr) {
+    return ErrorResponse(501, "this server cannot create or drop keyspaces", "UNIMPLEMENTED");
+  }
+  if (collection) {
+    absl::StatusOr<keyspace::Keyspace> created = ctx.keyspaces->Create(req.body, ctx.request_timeout);
+    if (!created.ok()) return StatusResponse(created.status());
+    return JsonResponse(201, KeyspaceJson(*created));
+  }
+  std::optional<std::string> name = PercentDecode(t.segments[1]);
+  if (!name || name->empty()) return ErrorResponse(400, "malformed keyspace name", "INVALID_ARGUMENT");
+  if (absl::Status st = ctx.keyspaces->Drop(*name, ctx.request_timeout); !st.ok()) {
+    return StatusResponse(st);
+  }
+  return JsonResponse(200, json{{"ok", true}, {"dropped", *name}});
+}
+
+HttpResponse Admin(HttpContext& ctx, const HttpRequest& req, const Target& t) {
+  if (std::optional<HttpResponse> refused = AdminRefusal(ctx, req)) return *refused;
   if (req.method != "POST") return MethodNotAllowed("POST");
   WriteOptions options;
   options.timeout = ctx.request_timeout;
@@ -296,7 +349,7 @@ std::string ClusterJson(const ClusterStatus& st) {
                   {"peers_estimated", st.clock.peers_estimated},
                   {"peers_beyond", st.clock.peers_beyond},
                   {"description", st.clock.description}};
-  return doc.dump(2) + "\n";
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 HttpResponse ErrorResponse(int status, std::string_view message, std::string_view code) {
@@ -329,23 +382,7 @@ HttpResponse HandleHttp(HttpContext& ctx, const HttpRequest& req) {
   const std::string first = t.segments.empty() ? "" : t.segments[0];
   const bool single = t.segments.size() == 1;
   if (first == "kv") return Kv(ctx, req, t);
-  if (single && first == "keyspaces") {
-    json list = json::array();
-    if (ctx.keyspaces == nullptr) {
-      list.push_back({{"index", 0}, {"name", "default"}, {"mode", "strong"}});
-    } else {
-      for (const keyspace::KeyspaceSpec& s : ctx.keyspaces->keyspaces()) {
-        json one = {{"index", s.index}, {"name", s.name}, {"mode", keyspace::ModeName(s.mode)},
-                    {"spec", s.ToString()}};
-        if (s.mode == keyspace::Mode::kEventual) {
-          one["read"] = s.read.ToString();
-          one["write"] = s.write.ToString();
-        }
-        list.push_back(one);
-      }
-    }
-    return JsonResponse(200, list);
-  }
+  if (first == "keyspaces") return Keyspaces(ctx, req, t);
   if (first == "admin") return Admin(ctx, req, t);
   if (single && (first == "healthz" || first == "readyz" || first == "metrics" ||
                  first == "cluster")) {

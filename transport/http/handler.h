@@ -6,7 +6,12 @@
 //   GET    /metrics                 Prometheus text format 0.0.4
 //   GET    /cluster                 JSON: nodes (state, gossip, phi), shards (replicas, leader,
 //                                   lag), map version — crema::CacheApi::Status()
-//   GET    /keyspaces               JSON: the keyspaces (index, name, mode, spec)
+//   GET    /keyspaces               JSON: the keyspaces (index, name, mode, spec, generation)
+//   POST   /keyspaces               (admin token) body = a keyspace spec (keyspace_config.h),
+//                                   e.g. "3:carts:strong:ttl=1h": 201 + the keyspace's JSON;
+//                                   409 ALREADY_EXISTS, 400 INVALID_ARGUMENT naming the field,
+//                                   503 UNAVAILABLE without a metadata quorum
+//   DELETE /keyspaces/{name|index}  (admin token) drop: 200 | 404 | 400 (keyspace 0)
 //   GET    /kv/{key}[?consistency=local|linearizable]     200 value | 404
 //   PUT    /kv/{key}[?ttl=30s|1500ms|10]  body = value    204
 //   DELETE /kv/{key}                                      204 | 404

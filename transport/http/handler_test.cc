@@ -7,6 +7,7 @@
 #include "node/clock.h"
 #include "node/executor.h"
 #include "transport/asio_loop.h"
+#include "node/keyspace/keyspace_node.h"
 #include "transport/testing/fake_cache_api.h"
 
 namespace crema::http {
@@ -127,6 +128,67 @@ TEST(HttpPiecesTest, PercentDecodeAndTtl) {
   EXPECT_EQ(*ParseTtl("1500ms"), absl::Milliseconds(1500));
   EXPECT_FALSE(ParseTtl("0").ok());
   EXPECT_FALSE(ParseTtl("-1s").ok());
+}
+
+// POST /keyspaces, GET /keyspaces, DELETE /keyspaces/{name}: parsing, the admin token, the codes.
+TEST_F(HandlerTest, KeyspacesAreCreatedListedAndDroppedByTheAdmin) {
+  api_.EnableKeyspaces(*keyspace::ParseKeyspaces(""));
+  keyspace::KeyspaceNode keyspaces(&api_, nullptr, &clock_, *keyspace::ParseKeyspaces(""));
+  context_.keyspaces = &keyspaces;
+  const std::string admin = "Bearer secret";
+  // Only the admin creates and drops; anyone lists.
+  EXPECT_EQ(Call("POST", "/keyspaces", "3:carts:strong").status, 401);
+  EXPECT_EQ(Call("POST", "/keyspaces", "3:carts:strong", "Bearer wrong").status, 403);
+  EXPECT_EQ(Call("DELETE", "/keyspaces/carts").status, 401);
+  HttpResponse created = Call("POST", "/keyspaces", "3:carts:strong:ttl=1h\n", admin);
+  ASSERT_EQ(created.status, 201) << created.body;
+  nlohmann::json k = nlohmann::json::parse(created.body);
+  EXPECT_EQ(k["name"], "carts");
+  EXPECT_EQ(k["index"], 3);
+  EXPECT_EQ(k["generation"], 1);
+  HttpResponse list = Call("GET", "/keyspaces");
+  ASSERT_EQ(list.status, 200);
+  nlohmann::json all = nlohmann::json::parse(list.body);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["spec"], "3:carts:strong:ttl=1h");
+  // The new keyspace takes data at once.
+  EXPECT_EQ(Call("PUT", "/kv/k?keyspace=carts", "v").status, 204);
+  EXPECT_EQ(Call("GET", "/kv/k?keyspace=3").body, "v");
+  EXPECT_EQ(Call("GET", "/kv/k").status, 404);
+  // Refusals with their codes, the field named.
+  HttpResponse dup = Call("POST", "/keyspaces", "3:other:strong", admin);
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(nlohmann::json::parse(dup.body)["code"], "ALREADY_EXISTS");
+  HttpResponse bad = Call("POST", "/keyspaces", "4:Bad Name:strong", admin);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("name"), std::string::npos) << bad.body;
+  EXPECT_EQ(Call("POST", "/keyspaces", "", admin).status, 400);
+  EXPECT_EQ(Call("POST", "/keyspaces", std::string(10'000, 'x'), admin).status, 400);
+  EXPECT_EQ(Call("POST", "/keyspaces", "4:ev:eventual", admin).status, 409);  // no eventual node
+  EXPECT_EQ(Call("PUT", "/keyspaces", "4:x:strong", admin).status, 405);
+  EXPECT_EQ(Call("GET", "/keyspaces/carts", "", admin).status, 405);
+  EXPECT_EQ(Call("DELETE", "/keyspaces/a/b", "", admin).status, 404);
+  EXPECT_EQ(Call("DELETE", "/keyspaces/%zz", "", admin).status, 400);
+  EXPECT_EQ(Call("DELETE", "/keyspaces/0", "", admin).status, 400);
+  EXPECT_EQ(Call("DELETE", "/keyspaces/nosuch", "", admin).status, 404);
+  // Bytes that are not UTF-8 are echoed in error messages: the JSON still encodes (replaced).
+  HttpResponse binary = Call("POST", "/keyspaces", "4:\xff\xfe:strong", admin);
+  EXPECT_EQ(binary.status, 400);
+  EXPECT_TRUE(nlohmann::json::accept(binary.body)) << binary.body;
+  HttpResponse binary_name = Call("DELETE", "/keyspaces/%FF%C0", "", admin);
+  EXPECT_EQ(binary_name.status, 404);
+  EXPECT_TRUE(nlohmann::json::accept(binary_name.body)) << binary_name.body;
+  // The same for any client (no token) naming a keyspace that way: it used to end the process
+  // (nlohmann's dump() threw on the echoed name).
+  HttpResponse binary_kv = Call("GET", "/kv/k?keyspace=%FF");
+  EXPECT_EQ(binary_kv.status, 404);
+  EXPECT_TRUE(nlohmann::json::accept(binary_kv.body)) << binary_kv.body;
+  // Drop: gone at once; re-created under the same index it holds none of the old data.
+  EXPECT_EQ(Call("DELETE", "/keyspaces/carts", "", admin).status, 200);
+  EXPECT_EQ(Call("GET", "/kv/k?keyspace=carts").status, 404);
+  EXPECT_EQ(Call("DELETE", "/keyspaces/carts", "", admin).status, 404);
+  ASSERT_EQ(Call("POST", "/keyspaces", "3:carts:strong", admin).status, 201);
+  EXPECT_EQ(Call("GET", "/kv/k?keyspace=carts").status, 404);
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 // Fuzz target: HTTP request handling — the bytes a client sends to the HTTP port, parsed exactly
 // as http_server.cc parses them (its RequestParser with the server's limits, then RequestOf), then
-// routed by HandleHttp (handler.h) onto a FakeCacheApi (an in-memory CacheApi: the front end is
-// what is fuzzed here; the cluster behind it has its own tests).
+// routed by HandleHttp (handler.h) onto a KeyspaceNode over a FakeCacheApi (an in-memory CacheApi
+// whose keyspaces follow the metadata group's own rules: the front end is what is fuzzed here; the
+// cluster behind it has its own tests).
 //
 // Modes (first byte):
 //   0  raw: the rest is the request stream (possibly several pipelined requests);
 //   1  structured: a sequence of (method, target, authorization, body) requests sent to HandleHttp
-//      directly, the targets built from fuzz bytes under /kv/, /admin/ and the other routes.
+//      directly, the targets built from fuzz bytes under /kv/, /admin/, /keyspaces/ and the other
+//      routes.
 // Oracles: no crash or sanitizer report; memory proportional to the input (MemoryBudget); Beast
 // never hands over a body over max_body_bytes; every response has a status in 200..599 and never
 // 500 (bad input is the client's error, not the server's); error bodies are JSON; admin routes
@@ -15,10 +17,12 @@
 #include <boost/beast/http.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "nlohmann/json.hpp"
 #include "node/clock.h"
+#include "node/keyspace/keyspace_node.h"
 #include "tools/fuzz/fuzz_input.h"
 #include "tools/fuzz/memory_budget.h"
 #include "transport/http/handler.h"
@@ -40,8 +44,13 @@ constexpr char kToken[] = "fuzz-admin-token";
 struct World {
   ManualClock clock;
   crema::testing::FakeCacheApi api{&clock, nullptr};
+  std::unique_ptr<keyspace::KeyspaceNode> keyspaces;
   HttpContext context;
   World() {
+    api.EnableKeyspaces(*keyspace::ParseKeyspaces("1:sessions:strong:ttl=1h"));
+    keyspaces = std::make_unique<keyspace::KeyspaceNode>(&api, nullptr, &clock,
+                                                         *keyspace::ParseKeyspaces(""));
+    context.keyspaces = keyspaces.get();
     context.api = &api;
     context.admin_token = kToken;
     context.metrics_text = [] { return std::string("crema_up 1\n"); };
@@ -114,7 +123,7 @@ void Structured(World& w, fuzz::FuzzInput& in) {
     HttpRequest request;
     request.method = kMethods[in.InRange(0, 6)];
     const uint8_t shape = in.U8();
-    request.target = kRoutes[shape % 8];
+    request.target = (shape & 128) != 0 ? "/keyspaces/" : kRoutes[shape % 8];
     std::string key = in.Bytes(64);
     request.target += (shape & 8) != 0 ? PercentEncode(key) : key;
     if ((shape & 16) != 0) request.target += in.Bytes(32);  // query, suffixes, raw garbage
@@ -123,7 +132,7 @@ void Structured(World& w, fuzz::FuzzInput& in) {
     request.body = in.Bytes(256);
     const HttpResponse r = Handle(w, request);
     // A write that succeeded is read back (no TTL query: bit 16 off; the fake has no other writer).
-    if (request.method == "PUT" && r.status == 204 && shape % 8 == 0 && (shape & 24) == 8) {
+    if (request.method == "PUT" && r.status == 204 && shape % 8 == 0 && (shape & 152) == 8) {
       HttpRequest get{"GET", request.target, "", ""};
       const HttpResponse back = Handle(w, get);
       if (back.status != 200 || back.body != request.body) Fail("a 204 PUT was not read back");

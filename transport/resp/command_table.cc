@@ -187,8 +187,9 @@ std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
   keyspace::KeyspaceHandle handle;
   CacheApi* api = server.api;
   if (server.keyspaces != nullptr) {
+    // Never waits on the loop: a keyspace this node does not know is left to Execute (a fiber).
     absl::StatusOr<keyspace::KeyspaceHandle> h =
-        server.keyspaces->Open(session.keyspace, session.levels);
+        server.keyspaces->TryOpen(session.keyspace, session.levels);
     if (!h.ok()) return std::nullopt;
     handle = *std::move(h);
     api = handle.api;

@@ -3,6 +3,12 @@
 //   CREMA.CONSISTENCY [READ|WRITE] <level>           eventual keyspaces: R and/or W for this
 //                                                    connection; level one|quorum|all|<n>[~]
 //   CREMA.KEYSPACES                                  the keyspaces (keyspace_config.h syntax)
+//   CREMA.KEYSPACE CREATE <spec>                     (admin) create a keyspace at run time;
+//                                                    reply [spec, generation]
+//   CREMA.KEYSPACE LIST                              (admin) [[spec, generation], ...]
+//   CREMA.KEYSPACE DROP <index|name>                 (admin) drop one (not keyspace 0)
+//       errors: -ERR ALREADY_EXISTS: ..., -ERR NOT_FOUND: ..., -ERR <field>: ... (bad spec),
+//       -CLUSTERDOWN ... (no metadata quorum), -TIMEOUT ... (it may or may not have happened)
 //   CREMA.STATUS                                     the node's view of the cluster
 //   CREMA.NODE ADMIT|DRAIN|REMOVE <node id>          (admin) membership of data nodes
 //   CREMA.SHARD TRANSFER <shard> <node id>           (admin) move a shard's leadership
@@ -65,6 +71,52 @@ void Keyspaces(CommandCall& call) {
   const std::vector<keyspace::KeyspaceSpec>& specs = call.server.keyspaces->keyspaces();
   call.out.ArrayHeader(specs.size());
   for (const keyspace::KeyspaceSpec& spec : specs) call.out.Bulk(spec.ToString());
+}
+
+void ReplyKeyspace(CommandCall& call, const keyspace::Keyspace& k) {
+  call.out.ArrayHeader(2);
+  call.out.Bulk(k.spec.ToString());
+  call.out.Integer(static_cast<int64_t>(k.generation));
+}
+
+// Errors keep their code's name: FAILED_PRECONDITION and RESOURCE_EXHAUSTED mean something else
+// for keyspaces than the "not an integer" and "OOM" ReplyStatus gives data commands.
+void ReplyKeyspaceError(CommandCall& call, const absl::Status& s) {
+  if (absl::IsInvalidArgument(s) || absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) {
+    return call.ReplyStatus(s);
+  }
+  call.ReplyError(absl::StrCat("ERR ", absl::StatusCodeToString(s.code()), ": ", s.message()),
+                  s.code());
+}
+
+void Keyspace(CommandCall& call) {
+  const std::string sub = absl::AsciiStrToLower(call.args[1]);
+  const size_t want = sub == "list" ? 2 : 3;
+  if ((sub == "list" || sub == "create" || sub == "drop") && call.args.size() != want) {
+    return call.ReplyError(WrongArity(absl::StrCat("crema.keyspace|", sub)));
+  }
+  if (call.server.keyspaces == nullptr) {
+    return call.ReplyError("ERR this server has no keyspaces to manage");
+  }
+  keyspace::KeyspaceApi& keyspaces = *call.server.keyspaces;
+  const absl::Duration timeout = call.write_options().timeout;
+  if (sub == "list") {
+    const std::vector<keyspace::Keyspace> list = keyspaces.List();
+    call.out.ArrayHeader(list.size());
+    for (const keyspace::Keyspace& k : list) ReplyKeyspace(call, k);
+  } else if (sub == "create") {
+    absl::StatusOr<keyspace::Keyspace> k = keyspaces.Create(call.args[2], timeout);
+    if (!k.ok()) return ReplyKeyspaceError(call, k.status());
+    ReplyKeyspace(call, *k);
+  } else if (sub == "drop") {
+    if (absl::Status s = keyspaces.Drop(call.args[2], timeout); !s.ok()) {
+      return ReplyKeyspaceError(call, s);
+    }
+    call.out.SimpleString("OK");
+  } else {
+    call.ReplyError(absl::StrCat("ERR unknown subcommand '", call.args[1].substr(0, 128),
+                                 "'. Try CREATE, LIST or DROP."));
+  }
 }
 
 void Status(CommandCall& call) { EncodeClusterStatus(call.server.api->Status(), call.out); }
@@ -136,6 +188,8 @@ void RegisterCremaCommands(std::vector<CommandSpec>* t) {
                 "CREMA.CONSISTENCY [local|linearizable|default] | [READ|WRITE] one|quorum|all|<n>[~]."});
   t->push_back({"crema.keyspaces", 1, kFast, 0, 0, 0, Keyspaces,
                 "The keyspaces: <index>:<name>:<mode>[:options]."});
+  t->push_back({"crema.keyspace", -2, kAdmin | kConnection, 0, 0, 0, Keyspace,
+                "CREMA.KEYSPACE CREATE <spec> | LIST | DROP <index|name> (admin)."});
   t->push_back({"crema.status", 1, 0, 0, 0, 0, Status, "The node's view of the cluster."});
   t->push_back({"crema.node", 3, kAdmin | kConnection, 0, 0, 0, Node,
                 "CREMA.NODE ADMIT|DRAIN|REMOVE <id> (admin)."});

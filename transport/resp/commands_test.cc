@@ -7,6 +7,7 @@
 #include "node/executor.h"
 #include "transport/asio_loop.h"
 #include "transport/resp/command_table.h"
+#include "node/keyspace/keyspace_node.h"
 #include "transport/testing/fake_cache_api.h"
 
 namespace crema::resp {
@@ -235,6 +236,54 @@ TEST_F(CommandsTest, PasswordAndAdmin) {
   EXPECT_EQ(Run({"CREMA.SHARD", "TRANSFER", "3", "2"}), "+OK\r\n");
   EXPECT_EQ(Run({"CREMA.SHARD", "TRANSFER", "9", "2"}), "-ERR NOT_FOUND: no shard 9\r\n");
   EXPECT_EQ(api_.admin_log, (std::vector<std::string>{"admit 4", "transfer 3 to 2"}));
+}
+
+// CREMA.KEYSPACE CREATE|LIST|DROP: admin connections only, replies and refusals.
+TEST_F(CommandsTest, KeyspacesAreCreatedListedAndDroppedByTheAdmin) {
+  server_.settings.admin_token = "tok";
+  api_.EnableKeyspaces(*keyspace::ParseKeyspaces(""));
+  keyspace::KeyspaceNode keyspaces(&api_, nullptr, &clock_, *keyspace::ParseKeyspaces(""));
+  server_.keyspaces = &keyspaces;
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "CREATE", "3:carts:strong"}),
+            "-NOPERM admin commands need AUTH admin <admin token>\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "LIST"}),
+            "-NOPERM admin commands need AUTH admin <admin token>\r\n");
+  EXPECT_EQ(Run({"AUTH", "admin", "tok"}), "+OK\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "CREATE", "3:carts:strong:ttl=1h"}),
+            "*2\r\n$21\r\n3:carts:strong:ttl=1h\r\n:1\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "list"}),
+            "*2\r\n*2\r\n$16\r\n0:default:strong\r\n:0\r\n"
+            "*2\r\n$21\r\n3:carts:strong:ttl=1h\r\n:1\r\n");
+  // The new keyspace is usable at once, and separate from keyspace 0.
+  EXPECT_EQ(Run({"SELECT", "3"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "k", "v"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK\r\n");
+  EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");
+  // Refusals.
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "CREATE", "3:other:strong"}),
+            "-ERR ALREADY_EXISTS: index: keyspace 3 exists ('carts')\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "CREATE", "4:Carts:strong"}),
+            "-ERR keyspace '4:Carts:strong': name must be 1..32 of [a-z0-9_-]\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "CREATE", "4:ev:eventual"}).substr(0, 25),
+            "-ERR FAILED_PRECONDITION:");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "CREATE"}),
+            "-ERR wrong number of arguments for 'crema.keyspace|create' command\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "LIST", "x"}),
+            "-ERR wrong number of arguments for 'crema.keyspace|list' command\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "RENAME", "x"}),
+            "-ERR unknown subcommand 'RENAME'. Try CREATE, LIST or DROP.\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "DROP", "0"}),
+            "-ERR index: keyspace 0 (the default) cannot be dropped\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "DROP", "nosuch"}), "-ERR NOT_FOUND: no keyspace 'nosuch'\r\n");
+  // Drop: refused at once; re-created, the index holds none of the old data.
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "DROP", "carts"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SELECT", "3"}), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(Run({"CREMA.KEYSPACE", "CREATE", "3:carts:strong"}),
+            "*2\r\n$14\r\n3:carts:strong\r\n:2\r\n");
+  EXPECT_EQ(Run({"SELECT", "3"}), "+OK\r\n");
+  EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");
+  EXPECT_EQ(api_.admin_log, (std::vector<std::string>{"create 3:carts:strong:ttl=1h", "drop 3/1",
+                                                      "create 3:carts:strong"}));
 }
 
 TEST_F(CommandsTest, DigestsAreAdminOnlyAndListEveryReplica) {

@@ -79,6 +79,10 @@ class CacheNodeServed final : public ServedNode {
       log::Info("eventual keyspaces", {{"membership", ev.membership}, {"replication", ev.replication}});
     }
     keyspaces_ = std::make_unique<keyspace::KeyspaceNode>(node_.get(), eventual_.get(), clock_, ev.keyspaces);
+    // Keyspaces live in the cluster map; the flags only seed a new cluster's (docs/dynamo.md).
+    keyspaces_->SetOnFlagMismatch([](std::string difference) {
+      log::Warn("keyspaces differ from the cluster map's", {{"difference", difference}});
+    });
     return absl::OkStatus();
   }
 

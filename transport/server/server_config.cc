@@ -165,6 +165,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   absl::StatusOr<EventualServerConfig> eventual = EventualConfigFromFlags();
   if (!eventual.ok()) return eventual.status();
   c.eventual = *std::move(eventual);
+  // The flag's keyspaces are the bootstrap map's (generation 0); later ones are created at run
+  // time through the metadata group (node/cluster/meta_command.h).
+  c.cache.keyspaces = c.eventual.keyspaces;
   int64_t v = 0;
   ASSIGN_OR_RETURN_CFG(v, PositiveInt("node_id", absl::GetFlag(FLAGS_node_id), UINT32_MAX));
   c.cache.node_id = static_cast<NodeId>(v);

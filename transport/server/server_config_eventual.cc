@@ -9,7 +9,8 @@
 
 ABSL_FLAG(std::string, keyspaces, "",
           "keyspaces, e.g. 0:main:strong,1:sessions:eventual:ttl=30m:capacity=64MiB:read=one:write=quorum "
-          "(docs/dynamo.md; default: keyspace 0, strong)");
+          "(docs/dynamo.md; default: keyspace 0, strong). A new cluster's map starts with them; "
+          "later keyspaces are created at run time (CREMA.KEYSPACE CREATE)");
 ABSL_FLAG(std::string, membership, "swim",
           "membership source of the eventual keyspaces' ring: swim (the cache's gossip) | etcd");
 ABSL_FLAG(std::string, etcd_endpoint, "127.0.0.1:2379", "etcd client address (--membership=etcd)");

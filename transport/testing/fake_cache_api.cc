@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "node/cluster/meta_command.h"
 
 namespace crema::testing {
 namespace {
@@ -324,6 +325,56 @@ absl::Status FakeCacheApi::TransferShardLeader(uint32_t shard, NodeId to, const 
   CREMA_FAKE_ENTER("TransferShardLeader");
   if (shard >= status_.num_shards) return absl::NotFoundError(absl::StrCat("no shard ", shard));
   admin_log.push_back(absl::StrCat("transfer ", shard, " to ", to));
+  return absl::OkStatus();
+}
+
+void FakeCacheApi::EnableKeyspaces(const std::vector<keyspace::KeyspaceSpec>& initial) {
+  cluster::ClusterParams params;
+  params.num_shards = 1;
+  params.replication_factor = 1;
+  params.meta_replication_factor = 1;
+  params.shard.capacity = 1;
+  map_ = cluster::InitialClusterMap({1}, {""}, params, initial);
+}
+
+std::optional<KeyspaceTable> FakeCacheApi::Keyspaces() {
+  if (!map_) return std::nullopt;
+  KeyspaceTable table;
+  table.version = map_->version;
+  table.next_generation = map_->next_keyspace_generation;
+  for (const auto& [key, record] : map_->keyspaces) {
+    if (record.state == cluster::KeyspaceState::kLive) {
+      table.live.push_back({record.spec, record.generation});
+    }
+  }
+  return table;
+}
+
+absl::StatusOr<keyspace::Keyspace> FakeCacheApi::CreateKeyspace(std::string_view spec,
+                                                              const WriteOptions&) {
+  CREMA_FAKE_ENTER("CreateKeyspace");
+  if (!map_) return absl::UnimplementedError("keyspaces are not enabled in this fake");
+  cluster::MetaCommand c;
+  c.kind = cluster::MetaCommandKind::kCreateKeyspace;
+  c.keyspace_spec = std::string(spec);
+  if (absl::Status s = cluster::ApplyMetaCommandOrWhy(*map_, c); !s.ok()) return s;
+  admin_log.push_back(absl::StrCat("create ", std::string(spec)));
+  const uint64_t generation = map_->next_keyspace_generation - 1;
+  for (const auto& [key, record] : map_->keyspaces) {
+    if (key.second == generation) return keyspace::Keyspace{record.spec, generation};
+  }
+  return absl::InternalError("created keyspace not found");
+}
+
+absl::Status FakeCacheApi::DropKeyspace(uint32_t index, uint64_t generation, const WriteOptions&) {
+  CREMA_FAKE_ENTER("DropKeyspace");
+  if (!map_) return absl::UnimplementedError("keyspaces are not enabled in this fake");
+  cluster::MetaCommand c;
+  c.kind = cluster::MetaCommandKind::kDropKeyspace;
+  c.keyspace_index = index;
+  c.keyspace_generation = generation;
+  if (absl::Status s = cluster::ApplyMetaCommandOrWhy(*map_, c); !s.ok()) return s;
+  admin_log.push_back(absl::StrCat("drop ", index, "/", generation));
   return absl::OkStatus();
 }
 

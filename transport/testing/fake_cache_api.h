@@ -18,6 +18,7 @@
 
 #include "absl/container/btree_map.h"
 #include "node/cache_node/cache_api.h"
+#include "node/cluster/cluster_map.h"
 #include "node/clock.h"
 #include "node/executor.h"
 
@@ -46,6 +47,10 @@ class FakeCacheApi final : public CacheApi {
   int64_t max_concurrent_calls() const { return max_concurrent_; }
   ClusterStatus& status() { return status_; }
   std::vector<std::string> admin_log;  // "admit 4", "drain 2", "transfer 3 to 1", ...
+  // Keyspaces created at run time, by the metadata group's own pure rules
+  // (cluster::ApplyMetaCommandOrWhy) on a one-node map that starts with `initial` (from
+  // keyspace::ParseKeyspaces). Off (Keyspaces() nullopt: the flags rule) until called.
+  void EnableKeyspaces(const std::vector<keyspace::KeyspaceSpec>& initial);
 
   // --- CacheApi ---
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key,
@@ -83,6 +88,12 @@ class FakeCacheApi final : public CacheApi {
   absl::Status TransferShardLeader(uint32_t shard, NodeId to,
                                    const WriteOptions& options) override;
   ClusterStatus Status() override { return status_; }
+  std::optional<KeyspaceTable> Keyspaces() override;
+  uint64_t KeyspacesVersion() override { return map_ ? map_->version : 0; }
+  absl::StatusOr<keyspace::Keyspace> CreateKeyspace(std::string_view spec,
+                                                    const WriteOptions& options) override;
+  absl::Status DropKeyspace(uint32_t index, uint64_t generation,
+                            const WriteOptions& options) override;
 
  private:
   struct Entry {
@@ -108,6 +119,7 @@ class FakeCacheApi final : public CacheApi {
   int64_t max_concurrent_ = 0;
   ClusterStatus status_;
   absl::btree_map<std::string, Entry, std::less<>> data_;
+  std::optional<cluster::ClusterMap> map_;  // EnableKeyspaces
 };
 
 }  // namespace crema::testing

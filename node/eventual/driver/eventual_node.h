@@ -109,6 +109,19 @@
 
 namespace crema::eventual {
 
+// Which stored keys belong to no live keyspace any more (a dropped keyspace's: node/keyspace), as
+// the host that knows the keyspaces says. Such keys are not stored when they arrive (a
+// replica write, a hint, an anti-entropy push or a repair: acknowledged as done — the keyspace is
+// gone), and every purge pass erases those the store still holds, so replicas converge without
+// them. IsDead must be deterministic and cheap; version() must change whenever keys may have
+// become dead (a purge pass then scans the store).
+class DeadKeys {
+ public:
+  virtual ~DeadKeys() = default;
+  virtual uint64_t version() = 0;
+  virtual bool IsDead(std::string_view key) = 0;
+};
+
 class EventualNode {
  public:
   // `observer` may be null (production). REQUIRES: config valid (replication in range, ...).
@@ -134,6 +147,12 @@ class EventualNode {
   // DEADLINE_EXCEEDED if some shard could not be handed off within `timeout` (the node still
   // leaves: anti-entropy among the remaining replicas repairs what it did not push).
   [[nodiscard]] absl::Status Decommission(absl::Duration timeout = absl::Minutes(5));
+
+  // Keys of dropped keyspaces (see DeadKeys); null: none. `dead` must outlive the node or be
+  // unset (nullptr) first.
+  void SetDeadKeys(DeadKeys* dead) { dead_ = dead; }
+  // At most this many dead keys are erased per purge pass (the rest in the next passes).
+  static constexpr size_t kMaxDeadKeysPerPass = 1024;
 
   // --- Introspection (tests, the simulator's checkers, /metrics) ---
   NodeId self() const { return env_.self; }
@@ -269,6 +288,9 @@ class EventualNode {
   discovery::MembershipSource* membership_;
   EventualConfig config_;
   EventualObserver* observer_;
+  DeadKeys* dead_ = nullptr;
+  uint64_t dead_scanned_version_ = 0;  // dead_->version() at the last complete scan
+  bool dead_scan_complete_ = false;    // that scan found fewer than kMaxDeadKeysPerPass
   Random random_;
   HlcClock hlc_;
   ReplicaStore store_;

@@ -176,6 +176,7 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
     Mutation& m = batch[i];
     switch (m.kind) {
       case MutationKind::kStore: {
+        if (dead_ != nullptr && dead_->IsDead(m.key)) break;  // a dropped keyspace's: not kept
         auto it = staged.find(m.key);
         const Record* current = it != staged.end() ? &it->second : store_.Find(m.key);
         if (PurgeTime(m.record, config_.store.tombstone_grace) <= wall) break;  // too old to keep
@@ -193,6 +194,7 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
         break;
       }
       case MutationKind::kHint: {
+        if (dead_ != nullptr && dead_->IsDead(m.key)) break;  // a dropped keyspace's: not kept
         const Hint hint{m.target, m.key, m.record, absl::ToUnixNanos(wall)};
         auto it = staged_hints.find({m.target, m.key});
         if (it != staged_hints.end() && !Supersedes(m.record, it->second)) {
@@ -237,6 +239,23 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
         purged[i] = store_.TakePurgeable(wall, 1024);
         for (const std::string& key : purged[i]) data_map_->Erase(key);
         stats_.purged += purged[i].size();
+        // Records of dropped keyspaces (DeadKeys): a scan whenever the dead set may have grown,
+        // and again while the last one was cut at its bound. Erased from memory first, like the
+        // purgeable ones: were the commit to fail, a restart meets them again in a later scan.
+        if (dead_ != nullptr && (dead_->version() != dead_scanned_version_ || !dead_scan_complete_)) {
+          const uint64_t version = dead_->version();
+          std::vector<std::string> dead;
+          store_.ForEach([&](const std::string& key, const Record&) {
+            if (dead.size() < kMaxDeadKeysPerPass && dead_->IsDead(key)) dead.push_back(key);
+          });
+          for (const std::string& key : dead) {
+            store_.Erase(key);
+            data_map_->Erase(key);
+          }
+          stats_.purged += dead.size();
+          dead_scanned_version_ = version;
+          dead_scan_complete_ = dead.size() < kMaxDeadKeysPerPass;
+        }
         break;  // dropping them from memory first is harmless: recovery drops them too
       }
     }

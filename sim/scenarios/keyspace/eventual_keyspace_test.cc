@@ -3,6 +3,7 @@
 // sim/scenarios/ because it needs the simulator; the parser and strong-keyspace tests stay in
 // node/keyspace/keyspace_test.cc. CREMA_SEED replays a run.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,9 +48,23 @@ class EventualKeyspaceTest : public ::testing::Test {
     keep->push_back(*h);
     return h->api;
   }
+  // Records of eventual keyspace (index, generation) in node `id`'s replica store.
+  size_t StoredOf(NodeId id, uint32_t index, uint64_t generation) {
+    size_t n = 0;
+    cluster_->node(id)->store().ForEach([&](const std::string& key, const eventual::Record&) {
+      std::optional<StoredKeyspace> ks = EventualKeyspaceOf(key);
+      n += ks && ks->index == index && ks->generation == generation;
+    });
+    return n;
+  }
+
   uint64_t seed_ = 0;
   std::unique_ptr<::testing::ScopedTrace> trace_;
   std::unique_ptr<dynamo::DynamoCluster> cluster_;
+  // Keyspaces following one (fake) cluster map, one KeyspaceNode per node that lives as long as
+  // the test (declared after cluster_: destroyed before the nodes it points at).
+  std::unique_ptr<testing::FakeCacheApi> map_;
+  std::map<NodeId, std::unique_ptr<KeyspaceNode>> followers_;
 };
 
 constexpr char kSpec[] = "1:a:eventual:ttl=1h,2:b:eventual:capacity=1KiB";
@@ -111,10 +126,61 @@ TEST_F(EventualKeyspaceTest, CapacityRefusesWritesOnceTheNodesShareIsFullButDele
     EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted) << last;
     EXPECT_GE(written, 9);  // 1 KiB of ~104-byte entries, every node holding all (N = 3)
     EXPECT_LE(written, 11);
-    EXPECT_GE(node.UsageBytes(2), 1024u);
-    EXPECT_EQ(node.UsageBytes(1), 0u);
+    EXPECT_GE(node.UsageBytes(2, 0), 1024u);
+    EXPECT_EQ(node.UsageBytes(1, 0), 0u);
     EXPECT_TRUE(b->Delete("key0", {}).ok());
   });
+}
+
+// An eventual keyspace created at run time, dropped: every node erases its records (and takes no
+// new ones), so the replicas converge without them; the index re-created holds nothing.
+TEST_F(EventualKeyspaceTest, ADroppedKeyspacesRecordsAreErasedOnEveryNode) {
+  ASSERT_TRUE(cluster_->RunFiber(1, [&](eventual::EventualNode&, const Env& env) {
+    map_ = std::make_unique<testing::FakeCacheApi>(env.clock, nullptr);
+    map_->EnableKeyspaces(*ParseKeyspaces("1:a:eventual"));
+  }));
+  for (NodeId id : cluster_->servers()) {
+    ASSERT_TRUE(cluster_->RunFiber(id, [&](eventual::EventualNode& n, const Env& env) {
+      followers_[id] = std::make_unique<KeyspaceNode>(map_.get(), &n, env.clock,
+                                                      *ParseKeyspaces(""), absl::ZeroDuration());
+    }));
+  }
+  ASSERT_TRUE(cluster_->RunFiber(1, [&](eventual::EventualNode&, const Env&) {
+    KeyspaceNode& node = *followers_[1];
+    absl::StatusOr<Keyspace> feeds = node.Create("5:feeds:eventual:write=all", absl::Seconds(5));
+    ASSERT_TRUE(feeds.ok()) << feeds.status();
+    ASSERT_EQ(feeds->generation, 1u);
+    std::vector<KeyspaceHandle> keep;
+    CacheApi* api = Api(node, 5, {}, &keep);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(api->Put(absl::StrCat("f", i), "x", {}).ok());
+    CacheApi* a = Api(node, 1, {.write = Consistency::All()}, &keep);
+    ASSERT_TRUE(a->Put("kept", "y", {}).ok());
+  }));
+  for (NodeId id : cluster_->servers()) EXPECT_EQ(StoredOf(id, 5, 1), 20u) << "node " << id;
+  ASSERT_TRUE(cluster_->RunFiber(2, [&](eventual::EventualNode&, const Env&) {
+    ASSERT_TRUE(followers_[2]->Drop("feeds", absl::Seconds(5)).ok());
+  }));
+  // Every node erases them within a purge pass or two; the live keyspace keeps its data.
+  ASSERT_TRUE(cluster_->RunUntil(
+      [&] {
+        for (NodeId id : cluster_->servers()) {
+          if (StoredOf(id, 5, 1) != 0) return false;
+        }
+        return true;
+      },
+      absl::Seconds(20)));
+  for (NodeId id : cluster_->servers()) EXPECT_EQ(StoredOf(id, 1, 0), 1u) << "node " << id;
+  std::string why;
+  EXPECT_TRUE(cluster_->RunUntil([&] { return cluster_->Converged(&why); }, absl::Seconds(20))) << why;
+  ASSERT_TRUE(cluster_->RunFiber(3, [&](eventual::EventualNode&, const Env&) {
+    KeyspaceNode& node = *followers_[3];
+    EXPECT_EQ(node.Open(5, {}).status().code(), absl::StatusCode::kNotFound);
+    absl::StatusOr<Keyspace> again = node.Create("5:feeds:eventual:read=all", absl::Seconds(5));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->generation, 2u);
+    std::vector<KeyspaceHandle> keep;
+    EXPECT_EQ(*Api(node, 5, {}, &keep)->Get("f1", {}), std::nullopt);
+  }));
 }
 
 }  // namespace
