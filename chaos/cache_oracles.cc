@@ -123,11 +123,19 @@ class Checker {
     }
     if (r.outcome == Outcome::kAbsent && o_.lose_nothing && WritesValue(w) && !w.ttl &&
         info_[*latest].ttl_ns == 0) {
-      const bool explained = AnyBetween(
-          r.key, w.invoke_ns, *r.return_ns, [](const Operation& op, const OracleInfo&) {
-            return op.kind == OpKind::kDelete || op.kind == OpKind::kExpire ||
-                   (WritesValue(op) && op.ttl);
+      const auto clears_or_expires = [](const Operation& op, const OracleInfo&) {
+        return op.kind == OpKind::kDelete || op.kind == OpKind::kExpire ||
+               (WritesValue(op) && op.ttl);
+      };
+      // An increment keeps the key's TTL (as Redis' INCR does): a deadline set by an EXPIRE or a
+      // TTL'd write before w still applies to w's value, so the key may have expired since.
+      const bool inherited_ttl =
+          w.kind == OpKind::kIncr &&
+          AnyBetween(r.key, 0, w.invoke_ns, [](const Operation& op, const OracleInfo&) {
+            return (op.kind == OpKind::kExpire || WritesValue(op)) && op.ttl;
           });
+      const bool explained =
+          inherited_ttl || AnyBetween(r.key, w.invoke_ns, *r.return_ns, clears_or_expires);
       if (!explained) {
         Report(absl::StrCat("local read missed the client's own acknowledged write through the "
                             "same node: ", FormatOperation(r, ri), " after ",

@@ -1,5 +1,7 @@
 #include "transport/logging/log.h"
 
+#include <chrono>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -82,6 +84,8 @@ absl::Status Init(const Options& options) {
                       spdlog::pattern_time_type::utc);
   logger->set_level(ToSpd(level));
   logger->flush_on(spdlog::level::info);  // info lines are rare (no per-request logs)
+  // Debug lines (node events) reach the file within a second, even if the process is then killed.
+  spdlog::flush_every(std::chrono::seconds(1));
   Logger() = logger;
   return absl::OkStatus();
 }
