@@ -67,7 +67,12 @@ TEST(ShrinkTest, PlantedPingBugShrinksAndReplaysFromItsSchedule) {
   EXPECT_EQ(r.signature, "counter | acknowledged add lost | final");
   EXPECT_FALSE(r.shrunk_run.pass);
   EXPECT_EQ(r.shrunk_run.signature, r.signature);
-  EXPECT_LE(r.shrunk.Size() * 3, r.original.Size()) << "at least 3x smaller";
+  // The fault schedule (what happened when) shrinks at least 3x; the run's parameters are few
+  // (~12) and a durability bug needs some of them on (disk faults, crashes), so they are only
+  // required not to grow. Measured over 20 fresh seeds: schedules 8-60 -> 1-3 entries, parameters
+  // 6-13 -> 1-9 (a size-only 3x bar failed 2-5 of 20 seeds that were already 1-minimal).
+  EXPECT_LE(r.shrunk.ListEntries() * 3, r.original.ListEntries()) << "schedule at least 3x smaller";
+  EXPECT_LT(r.shrunk.Size(), r.original.Size());
   // Shrinking ends only when no single nemesis entry can be dropped and no parameter stepped
   // down without losing the failure (ddmin's 1-minimality). How many entries that leaves depends
   // on the seed: often a crash or two, sometimes ~10 whose timing the failure needs together
