@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -67,11 +69,14 @@ TEST(ShrinkTest, PlantedPingBugShrinksAndReplaysFromItsSchedule) {
   EXPECT_EQ(r.signature, "counter | acknowledged add lost | final");
   EXPECT_FALSE(r.shrunk_run.pass);
   EXPECT_EQ(r.shrunk_run.signature, r.signature);
-  // The fault schedule (what happened when) shrinks at least 3x; the run's parameters are few
-  // (~12) and a durability bug needs some of them on (disk faults, crashes), so they are only
-  // required not to grow. Measured over 20 fresh seeds: schedules 8-60 -> 1-3 entries, parameters
-  // 6-13 -> 1-9 (a size-only 3x bar failed 2-5 of 20 seeds that were already 1-minimal).
-  EXPECT_LE(r.shrunk.ListEntries() * 3, r.original.ListEntries()) << "schedule at least 3x smaller";
+  // The fault schedule (what happened when) shrinks at least 3x, or to the 3 entries a lost
+  // durable write may need (a crash, a restart, one more fault) when it started below 9; the
+  // run's parameters are few (~12) and a durability bug needs some of them on (disk faults,
+  // crashes), so the whole size is only required to shrink. Measured over 60 fresh seeds:
+  // schedules 7-60 -> 1-3 entries, parameters 6-13 -> 1-9 (a size-only 3x bar failed 2-5 of 20
+  // seeds whose shrinks were already 1-minimal).
+  EXPECT_LE(r.shrunk.ListEntries(), std::max<size_t>(3, r.original.ListEntries() / 3))
+      << "schedule at least 3x smaller";
   EXPECT_LT(r.shrunk.Size(), r.original.Size());
   // Shrinking ends only when no single nemesis entry can be dropped and no parameter stepped
   // down without losing the failure (ddmin's 1-minimality). How many entries that leaves depends
