@@ -95,7 +95,11 @@ interrupt() {  # $1 = signal; starts a run, sends the signal once the fault phas
     --schedule_out="$tmp/int.schedule.json" > "$tmp/int.log" 2>&1 &
   local pid=$! waited=0
   until grep -q "cluster serving" "$tmp/int.log" || [ $waited -ge 120 ]; do sleep 1; waited=$((waited + 1)); done
-  grep -q "cluster serving" "$tmp/int.log" || { kill -KILL $pid; fail "the run to interrupt never got going"; }
+  grep -q "cluster serving" "$tmp/int.log" || {
+    kill -KILL $pid
+    tail -n 40 "$tmp/int.log"
+    fail "the run to interrupt never got going (its log's tail is above)"
+  }
   sleep 4  # into the fault phase: servers paused, disks full, delays and rules in place
   kill "-$1" $pid
   wait $pid
