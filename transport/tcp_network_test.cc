@@ -319,5 +319,68 @@ TEST_F(TcpNetworkTest, ADialIntoSilenceGivesUpAfterTheHandshakeTimeout) {
   EXPECT_EQ(a->stats().connects, 0u);
 }
 
+// A paused process (SIGSTOP) whose peer restarts meanwhile: on waking it sees the old
+// connections end and the new process's connection arrive all at once, and must still dial the
+// new process (real-process chaos lost such links for good: docs/chaos.md). Two loops in one
+// thread: not running A's loop is A's pause.
+TEST_F(TcpNetworkTest, APausedNodeRedialsAPeerThatRestartedWhileItSlept) {
+  AsioLoop loop_b;
+  auto make_on = [](AsioLoop* l, NodeId self, std::string listen) {
+    TcpNetwork::Options options;
+    options.self = self;
+    options.listen_address = std::move(listen);
+    options.cluster_secret = kSecret;
+    options.handshake_timeout = absl::Seconds(1);
+    absl::StatusOr<std::unique_ptr<TcpNetwork>> n = TcpNetwork::Create(l, options);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? std::move(*n) : nullptr;
+  };
+  auto a = make_on(&loop, 1, "127.0.0.1:0");
+  auto b = make_on(&loop_b, 2, "127.0.0.1:0");
+  ASSERT_TRUE(a && b);
+  const std::string b_address = Address(*b);
+  ASSERT_TRUE(a->AddPeer(2, b_address).ok());
+  ASSERT_TRUE(b->AddPeer(1, Address(*a)).ok());
+  std::vector<Received> at_a, at_b;
+  Record(*a, at_a);
+  Record(*b, at_b);
+  auto run_both = [&](absl::Duration d) {
+    loop.RunUntil([] { return false; }, d);
+    loop_b.RunUntil([] { return false; }, d);
+  };
+  for (int i = 0; i < 50 && (at_a.empty() || at_b.empty()); ++i) {
+    a->Send(2, Service::kTest, "a1");
+    b->Send(1, Service::kTest, "b1");
+    run_both(absl::Milliseconds(20));
+  }
+  ASSERT_FALSE(at_a.empty() || at_b.empty()) << "no traffic before the pause";
+
+  // A sleeps; B stops gracefully and a new B starts on the same port and dials A.
+  b.reset();
+  loop_b.RunUntil([] { return false; }, absl::Milliseconds(50));
+  b = make_on(&loop_b, 2, b_address);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->AddPeer(1, Address(*a)).ok());
+  std::vector<Received> at_new_b;
+  Record(*b, at_new_b);
+  for (int i = 0; i < 20; ++i) {
+    b->Send(1, Service::kTest, "b2");
+    loop_b.RunUntil([] { return false; }, absl::Milliseconds(50));
+  }
+  // A wakes: both ways must work again within a few seconds.
+  const size_t a_heard = at_a.size();
+  bool ok = false;
+  for (int i = 0; i < 300 && !ok; ++i) {
+    a->Send(2, Service::kTest, "a2");
+    b->Send(1, Service::kTest, "b3");
+    run_both(absl::Milliseconds(10));
+    ok = !at_new_b.empty() && at_a.size() > a_heard;
+  }
+  EXPECT_FALSE(at_new_b.empty()) << "A never reached the restarted B; A connects="
+                                 << a->stats().connects << " failures=" << a->stats().connect_failures
+                                 << " dropped_queue_full=" << a->stats().dropped_queue_full;
+  EXPECT_GT(at_a.size(), a_heard) << "the restarted B never reached A";
+}
+
 }  // namespace
 }  // namespace crema::transport
