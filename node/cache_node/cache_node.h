@@ -315,6 +315,9 @@ class CacheNode final : public CacheApi {
   absl::Status PersistMap();
   // A founder's identity file, written once its founding groups exist (retried until it is).
   void PersistFounderIdentity();
+  // A replica of a group's founding configuration (the bootstrap map's voters, generation 0,
+  // before any membership change): created by bootstrapping on a founder's first start.
+  bool IsFoundingReplica(raft::GroupId group, raft::ReplicaId replica) const;
   absl::StatusOr<cluster::ClusterMap> LoadPersistedMap();
   absl::Status LoadOrCreateIdentity(bool* first_start);
   void OnMetaChange();

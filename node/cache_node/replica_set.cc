@@ -102,19 +102,20 @@ absl::Status CacheNode::LoadOrCreateIdentity(bool* first_start) {
   return WriteChecked(*env_.disk, kIdentityFile, kIdentityTempFile, std::move(w).Finish());
 }
 
+bool CacheNode::IsFoundingReplica(raft::GroupId group, raft::ReplicaId replica) const {
+  const cluster::ShardInfo* info = map_.Group(group);
+  return info != nullptr && info->conf_index == 0 && raft::GenerationOfReplica(replica) == 0 &&
+         std::find(info->voters.begin(), info->voters.end(), replica) != info->voters.end();
+}
+
 void CacheNode::PersistFounderIdentity() {
   if (!founder_first_start_) return;
   // Only once every founding replica exists: one whose creation failed (a full disk) must still
   // be created as a founder (bootstrapped), or a shard whose founders all failed would wait for a
   // leader forever, its replicas created as joiners.
   for (const auto& [group, replica] : cluster::HostedReplicas(map_, env_.self)) {
-    const cluster::ShardInfo* info = map_.Group(group);
-    const bool founding = info != nullptr && info->conf_index == 0 &&
-                          raft::GenerationOfReplica(replica) == 0 &&
-                          std::find(info->voters.begin(), info->voters.end(), replica) !=
-                              info->voters.end();
     const Hosted* h = Find(group);
-    if (founding && (h == nullptr || h->driver == nullptr)) return;
+    if (IsFoundingReplica(group, replica) && (h == nullptr || h->driver == nullptr)) return;
   }
   if (absl::Status s = LoadOrCreateIdentity(nullptr); !s.ok()) {
     env_.tracer->Record("cache.identity_write_failed", std::string(s.message()));
@@ -357,11 +358,7 @@ void CacheNode::ReconcileReplicas() {
       if (auto c = corrupt_local_.find(group); c != corrupt_local_.end() && c->second == replica) {
         continue;
       }
-      const cluster::ShardInfo* info = map_.Group(group);
-      const bool bootstrap = founder_first_start_ && info != nullptr && info->conf_index == 0 &&
-                             raft::GenerationOfReplica(replica) == 0 &&
-                             std::find(info->voters.begin(), info->voters.end(), replica) !=
-                                 info->voters.end();
+      const bool bootstrap = founder_first_start_ && IsFoundingReplica(group, replica);
       if (absl::Status s = CreateReplica(group, replica, bootstrap); !s.ok()) {
         env_.tracer->Record("cache.create_replica_failed",
                             absl::StrCat(group, " ", s.message()));
