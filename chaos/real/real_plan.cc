@@ -193,6 +193,16 @@ RealPlan RealPlanner::HealAll() {
   clogged_.clear();
   for (NodeId id : paused_) plan.steps.push_back(Signal(id, SIGCONT));
   paused_.clear();
+  // Clocks back to true time, as Jepsen's clock nemesis resets them at the end: a node whose clock
+  // stays beyond the skew bound rightly refuses wall-clock work (docs/cache-node.md, "Clock
+  // bound"), which is not what the after-heal liveness check asks about.
+  for (const auto& [id, offset] : offsets_) {
+    if (offset != absl::ZeroDuration() && nodes_.contains(id)) {
+      plan.steps.push_back(
+          RealStep{.kind = RealStep::Kind::kClockOffset, .node = id, .clock_offset = absl::ZeroDuration()});
+    }
+  }
+  offsets_.clear();
   for (NodeId id : disk_full_) {
     plan.steps.push_back(RealStep{.kind = RealStep::Kind::kFreeDisk, .node = id});
   }
