@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -350,32 +351,38 @@ absl::StatusOr<std::vector<ReplicaState>> RealCluster::Digests(absl::Duration ti
   return out;
 }
 
-std::string RealCluster::LogLinesAbout(int slot, const std::vector<uint64_t>& groups,
-                                       size_t lines) const {
-  std::vector<std::string> needles = {"level=warn", "level=error"};
-  for (uint64_t g : groups) needles.push_back(absl::StrCat("detail=\"", g, " "));
-  std::ifstream in(slots_[slot - 1].log);
+namespace {
+
+// The last `lines` lines of the file at `path` that `keep` accepts.
+std::string LastLines(const std::string& path, size_t lines,
+                      const std::function<bool(const std::string&)>& keep) {
+  std::ifstream in(path);
   std::deque<std::string> tail;
   std::string line;
   while (std::getline(in, line)) {
-    bool keep = false;
-    for (const std::string& n : needles) keep = keep || absl::StrContains(line, n);
-    if (!keep) continue;
+    if (!keep(line)) continue;
     tail.push_back(line);
     if (tail.size() > lines) tail.pop_front();
   }
   return absl::StrJoin(tail, "\n");
 }
 
+}  // namespace
+
+std::string RealCluster::LogLinesAbout(int slot, const std::vector<uint64_t>& groups,
+                                       size_t lines) const {
+  std::vector<std::string> needles = {"level=warn", "level=error"};
+  for (uint64_t g : groups) needles.push_back(absl::StrCat("detail=\"", g, " "));
+  return LastLines(slots_[slot - 1].log, lines, [&](const std::string& line) {
+    for (const std::string& n : needles) {
+      if (absl::StrContains(line, n)) return true;
+    }
+    return false;
+  });
+}
+
 std::string RealCluster::LogTail(int slot, size_t lines) const {
-  std::ifstream in(slots_[slot - 1].log);
-  std::deque<std::string> tail;
-  std::string line;
-  while (std::getline(in, line)) {
-    tail.push_back(line);
-    if (tail.size() > lines) tail.pop_front();
-  }
-  return absl::StrJoin(tail, "\n");
+  return LastLines(slots_[slot - 1].log, lines, [](const std::string&) { return true; });
 }
 
 }  // namespace crema::chaos_tool
