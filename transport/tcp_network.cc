@@ -169,6 +169,29 @@ TcpNetwork::Peer& TcpNetwork::NewPeer(NodeId id, tcp::endpoint endpoint) {
   return peer;
 }
 
+std::vector<TcpNetwork::PeerLink> TcpNetwork::Links() const {
+  std::vector<PeerLink> links;
+  links.reserve(peers_.size());
+  for (const auto& [id, peer] : peers_) {
+    PeerLink link;
+    link.id = id;
+    if (peer.connection) {
+      link.state = peer.connection->authenticated() ? "connected" : "handshaking";
+    } else if (peer.dialing) {
+      link.state = "dialing";
+    } else if (peer.retry_timer) {
+      link.state = "backoff";
+    } else {
+      link.state = "idle";
+    }
+    link.queued_messages = peer.queue->size();
+    link.queued_bytes = peer.queue->bytes();
+    link.inbound = inbound_by_node_.contains(id);
+    links.push_back(link);
+  }
+  return links;
+}
+
 void TcpNetwork::SetHandler(Service service, Handler handler) {
   handlers_[static_cast<uint8_t>(service)] = std::make_shared<Handler>(std::move(handler));
 }

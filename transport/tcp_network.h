@@ -47,6 +47,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
@@ -85,6 +87,17 @@ class TcpNetwork final : public Network, private Connection::Owner {
     // "net.disconnected" (an authenticated connection closed). Detail: "<peer> dialed|accepted
     // [<why>]".
     Tracer* tracer = nullptr;
+  };
+
+  // One peer's outgoing link as it stands (for /metrics and failure reports): exactly one state.
+  struct PeerLink {
+    NodeId id = kNoNode;
+    // "connected" (authenticated), "handshaking" (TCP up, handshake running), "dialing" (TCP
+    // connect in flight), "backoff" (waiting to redial), "idle" (nothing to send, no connection).
+    std::string_view state;
+    size_t queued_messages = 0;  // waiting in this peer's send queue
+    size_t queued_bytes = 0;
+    bool inbound = false;  // the peer has an authenticated connection to us
   };
 
   // Counters since creation; for tests, logs and /metrics.
@@ -126,6 +139,8 @@ class TcpNetwork final : public Network, private Connection::Owner {
   // The port actually listened on (useful with port 0); 0 when not listening.
   uint16_t listen_port() const { return listen_port_; }
   const Stats& stats() const { return stats_; }
+  // Every peer in the table, by id.
+  std::vector<PeerLink> Links() const;
   NodeId self() const { return options_.self; }
   // Open inbound connections, and how many of them have not completed the handshake.
   size_t inbound_connections() const { return inbound_.size(); }

@@ -275,6 +275,41 @@ TEST_F(TcpNetworkTest, ReconnectsAfterPeerRestart) {
   EXPECT_GE(a->stats().connects, 2u);
 }
 
+// Links() names each peer link's stage: idle before anything is sent, connected once the
+// handshake is done, and backoff (with its queue dropped) after a dial to a dead port.
+TEST_F(TcpNetworkTest, LinksReportEachPeersStage) {
+  uint16_t dead_port = 0;
+  {
+    tcp::acceptor reserve(loop.io_context(), tcp::endpoint(tcp::v4(), 0));
+    dead_port = reserve.local_endpoint().port();
+  }
+  auto b = Make(2);
+  auto a = Make(1, {{2, Address(*b)}, {3, "127.0.0.1:" + std::to_string(dead_port)}});
+  std::vector<Received> at_b;
+  Record(*b, at_b);
+  auto state_of = [&](NodeId id) {
+    for (const TcpNetwork::PeerLink& link : a->Links()) {
+      if (link.id == id) return std::string(link.state);
+    }
+    return std::string("absent");
+  };
+  ASSERT_EQ(a->Links().size(), 2u);
+  EXPECT_EQ(state_of(2), "idle");
+  EXPECT_EQ(state_of(3), "idle");
+  a->Send(2, Service::kTest, "hello");
+  a->Send(3, Service::kTest, "into a closed port");
+  EXPECT_EQ(state_of(2), "dialing");
+  EXPECT_EQ(a->Links()[1].queued_messages, 1u);
+  ASSERT_TRUE(RunUntil([&] { return at_b.size() == 1 && state_of(3) == "backoff"; }));
+  EXPECT_EQ(state_of(2), "connected");
+  EXPECT_EQ(a->Links()[0].queued_messages, 0u);
+  EXPECT_EQ(a->Links()[1].queued_messages, 0u);  // dropped when the dial failed
+  EXPECT_FALSE(a->Links()[0].inbound);           // b never dialed a
+  ASSERT_TRUE(b->AddPeer(1, Address(*a)).ok());  // now b dials a: a sees b's connection
+  b->Send(1, Service::kTest, "hello back");
+  EXPECT_TRUE(RunUntil([&] { return a->Links()[0].inbound; }));
+}
+
 TEST_F(TcpNetworkTest, BadOptionsAreRejected) {
   TcpNetwork::Options options;
   options.self = 1;

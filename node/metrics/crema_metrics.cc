@@ -62,7 +62,12 @@ PeerTransportMetrics::PeerTransportMetrics(MetricsRegistry* r)
       connections(r->AddCounter(
           "crema_peer_connection_events_total",
           "Peer connection events: connected, accepted, connect_failed, handshake_failed, "
-          "disconnected, bad_frame, bad_tag, rejected, evicted.")) {}
+          "disconnected, bad_frame, bad_tag, rejected, evicted.")),
+      link_state(r->AddGauge("crema_peer_link_state",
+                             "This node's outgoing link to each peer: 1 for its state (connected, "
+                             "handshaking, dialing, backoff, idle), 0 for the others.")),
+      queued(r->AddGauge("crema_peer_queued_messages",
+                         "Messages waiting in this node's send queue to each peer.")) {}
 
 void PeerTransportMetrics::SetTotal(CounterFamily& family, const Labels& labels, uint64_t total) {
   Counter c = family.With(labels);

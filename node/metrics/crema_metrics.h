@@ -60,6 +60,8 @@ struct PeerTransportMetrics {
   CounterFamily& messages;     // crema_peer_messages_total{direction=sent|received}
   CounterFamily& dropped;      // crema_peer_messages_dropped_total{reason}
   CounterFamily& connections;  // crema_peer_connection_events_total{event}
+  GaugeFamily& link_state;     // crema_peer_link_state{peer, state} 1 for the link's state
+  GaugeFamily& queued;         // crema_peer_queued_messages{peer}
 };
 
 struct NodeMetrics {

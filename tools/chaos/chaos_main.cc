@@ -45,6 +45,9 @@ ABSL_FLAG(bool, only_clocks, false, "only clock steps (with --max_clock_*: beyon
 ABSL_FLAG(bool, no_membership, false, "no wipe-readmit / graceful restart");
 ABSL_FLAG(bool, no_net, false, "no packet-loss or delay windows");
 ABSL_FLAG(std::string, netdelay_bin, "", "tools/chaos:netdelay (default: beside this binary)");
+ABSL_FLAG(std::string, timer_shim, "",
+          "tools/chaos:libtimerfd_passthrough.so, preloaded into every server ahead of libfaketime "
+          "(default: beside this binary)");
 ABSL_FLAG(int, clients, 8, "concurrent clients");
 ABSL_FLAG(int, shards, 8, "shards of the cluster");
 ABSL_FLAG(absl::Duration, mean_interval, absl::Seconds(3), "mean time between fault starts");
@@ -146,13 +149,14 @@ int main(int argc, char** argv) {
   chaos_tool::RunOptions o;
   o.schedule = schedule;
   o.server_bin = server_bin;
+  char self[4096];
+  const ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+  const std::string exe = self_len > 0 ? std::string(self, static_cast<size_t>(self_len)) : "";
+  const std::string exe_dir = exe.substr(0, exe.rfind('/') + 1);
   o.netdelay_bin = absl::GetFlag(FLAGS_netdelay_bin);
-  if (o.netdelay_bin.empty()) {
-    char self[4096];
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    const std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
-    o.netdelay_bin = exe.substr(0, exe.rfind('/') + 1) + "netdelay";
-  }
+  if (o.netdelay_bin.empty()) o.netdelay_bin = exe_dir + "netdelay";
+  o.timer_shim = absl::GetFlag(FLAGS_timer_shim);
+  if (o.timer_shim.empty()) o.timer_shim = exe_dir + "libtimerfd_passthrough.so";
   o.workdir = absl::GetFlag(FLAGS_workdir);
   if (o.workdir.empty()) o.workdir = absl::StrCat(kBase, "/", getpid());
   o.keep_workdir = absl::GetFlag(FLAGS_keep_workdir);

@@ -123,22 +123,22 @@ std::vector<std::string> RealCluster::Flags(int slot) const {
   return flags;
 }
 
-std::vector<std::string> RealCluster::Env(int slot) const {
+std::vector<std::string> FakeClockEnvironment(const std::string& clock_file,
+                                              const std::string& timer_shim) {
   return {
       "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-      std::string("LD_PRELOAD=") + kFaketimeLib,
-      "FAKETIME_TIMESTAMP_FILE=" + sandbox_->slot_dir(slot) + "/faketime",
+      absl::StrCat("LD_PRELOAD=", timer_shim, ":", kFaketimeLib),
+      "FAKETIME_TIMESTAMP_FILE=" + clock_file,
       "FAKETIME_CACHE_DURATION=1",
       "FAKETIME_DONT_FAKE_MONOTONIC=1",
       "FAKETIME_DONT_RESET=1",
   };
 }
 
-absl::Status RealCluster::WriteClockFile(int slot) {
-  const std::string path = sandbox_->slot_dir(slot) + "/faketime";
+absl::Status WriteFakeClock(const std::string& path, absl::Duration offset, int rate_ppm) {
   const std::string tmp = path + ".tmp";
-  const double seconds = absl::ToDoubleSeconds(offsets_[slot - 1]);
-  const double rate = 1.0 + options_.rate_ppm[slot - 1] / 1e6;
+  const double seconds = absl::ToDoubleSeconds(offset);
+  const double rate = 1.0 + rate_ppm / 1e6;
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << (seconds >= 0 ? "+" : "") << absl::StrFormat("%.6f x%.6f", seconds, rate) << "\n";
@@ -151,11 +151,24 @@ absl::Status RealCluster::WriteClockFile(int slot) {
   return absl::OkStatus();
 }
 
+std::vector<std::string> RealCluster::Env(int slot) const {
+  return FakeClockEnvironment(sandbox_->slot_dir(slot) + "/faketime", options_.timer_shim);
+}
+
+absl::Status RealCluster::WriteClockFile(int slot) {
+  return WriteFakeClock(sandbox_->slot_dir(slot) + "/faketime", offsets_[slot - 1],
+                        options_.rate_ppm[slot - 1]);
+}
+
 absl::Status RealCluster::Start(absl::Duration bound) {
   if (access(kFaketimeLib, R_OK) != 0) {
     return absl::FailedPreconditionError(std::string(kFaketimeLib) +
                                          " is missing (Debian package libfaketime; "
                                          "tools/install_deps.sh installs it)");
+  }
+  if (access(options_.timer_shim.c_str(), R_OK) != 0) {
+    return absl::FailedPreconditionError("no timer shim at " + options_.timer_shim +
+                                         " (tools/chaos:libtimerfd_passthrough.so)");
   }
   if (access(options_.server_bin.c_str(), X_OK) != 0) {
     return absl::FailedPreconditionError("no server binary at " + options_.server_bin);

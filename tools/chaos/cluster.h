@@ -9,7 +9,9 @@
 // libfaketime's faked CLOCK_MONOTONIC follows the faked wall clock, steps included, and a
 // monotonic clock that steps backwards is not a fault real machines have. The rate applies from
 // the process's start (libfaketime scales elapsed time since then), so it is set per process
-// lifetime; offsets change at any time (a step).
+// lifetime; offsets change at any time (a step). libfaketime would still rewrite the node's
+// monotonic timerfd and stop every timer it has (timerfd_passthrough.cc says how), so a small
+// preload (`timer_shim`) ahead of it passes timerfd calls straight to the kernel.
 //
 // Thread safety: Endpoints() is safe from any thread; everything else from the harness's main
 // thread.
@@ -38,8 +40,17 @@ inline constexpr int kHttpPort = 8080;
 inline constexpr int kPeerPort = 7000;
 inline constexpr char kFaketimeLib[] = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
+// The environment of a crema_server under the harness's fake wall clock: `timer_shim`
+// (tools/chaos:libtimerfd_passthrough.so) preloaded ahead of libfaketime, which re-reads
+// `clock_file` (WriteFakeClock) at most once a second and fakes CLOCK_REALTIME only.
+std::vector<std::string> FakeClockEnvironment(const std::string& clock_file,
+                                              const std::string& timer_shim);
+// Writes libfaketime's timestamp file: "<offset> x<1 + rate_ppm/1e6>", atomically (rename).
+absl::Status WriteFakeClock(const std::string& path, absl::Duration offset, int rate_ppm);
+
 struct ClusterOptions {
   std::string server_bin;
+  std::string timer_shim;                   // FakeClockEnvironment
   int shards = 8;
   std::string plant;                        // --testonly_plant
   std::vector<int> rate_ppm;                // per slot (index slot-1): wall-clock rate - 1

@@ -337,6 +337,21 @@ void Runner::DumpReplicas() {
     }
     Log() << "chaos:   slot " << slot << " firewall rules: "
           << (crema_rules.empty() ? std::string("none") : absl::StrJoin(crema_rules, " | ")) << "\n";
+    // Each peer link's state as the node sees it (crema_peer_link_state / _queued_messages):
+    // a link that never reconnects shows which stage it is stuck in.
+    CommandResult metrics = RunCommand(
+        {"curl", "-s", "--max-time", "5",
+         absl::StrCat("http://", sandbox_->ip(slot), ":", kHttpPort, "/metrics")},
+        absl::Seconds(10));
+    std::vector<std::string> links;
+    for (absl::string_view line : absl::StrSplit(metrics.output, '\n')) {
+      if ((absl::StartsWith(line, "crema_peer_link_state{") && absl::EndsWith(line, " 1")) ||
+          (absl::StartsWith(line, "crema_peer_queued_messages{") && !absl::EndsWith(line, " 0"))) {
+        links.emplace_back(line);
+      }
+    }
+    Log() << "chaos:   slot " << slot << " peer links: "
+          << (links.empty() ? std::string("(no metrics)") : absl::StrJoin(links, " | ")) << "\n";
     Log() << "chaos:   log tail of slot " << slot << " (n" << cluster_->id(slot) << "):\n"
           << cluster_->LogTail(slot, 8) << "\n";
     if (!unconverged_.empty()) {
@@ -359,6 +374,7 @@ RunReport Runner::Run() {
   }
   ClusterOptions co;
   co.server_bin = o_.server_bin;
+  co.timer_shim = o_.timer_shim;
   co.shards = s_.shards;
   co.plant = o_.plant;
   co.rate_ppm = ClockRatesPpm(s_.seed, s_.nodes);

@@ -37,6 +37,7 @@ struct RunOptions {
   chaos::RealSchedule schedule;
   std::string server_bin;
   std::string netdelay_bin;        // tools/chaos:netdelay (delay windows)
+  std::string timer_shim;          // tools/chaos:libtimerfd_passthrough.so (cluster.h)
   std::string workdir;             // removed at the end unless keep_workdir
   bool keep_workdir = false;
   std::string plant;               // crema_server --testonly_plant

@@ -53,6 +53,19 @@ void RefreshPeerMetrics(const transport::TcpNetwork::Stats& st, metrics::PeerTra
   m->SetTotal(m->connections, {{"event", "evicted"}}, st.evicted_unauthenticated);
 }
 
+// Each peer link's state and queue (tcp_network.h PeerLink): a link stuck in one state shows here.
+void RefreshPeerLinks(const std::vector<transport::TcpNetwork::PeerLink>& links,
+                      metrics::PeerTransportMetrics* m) {
+  static constexpr const char* kStates[] = {"connected", "handshaking", "dialing", "backoff", "idle"};
+  for (const transport::TcpNetwork::PeerLink& link : links) {
+    const std::string peer = absl::StrCat(link.id);
+    for (const char* state : kStates) {
+      m->link_state.With({{"peer", peer}, {"state", state}}).Set(link.state == state ? 1 : 0);
+    }
+    m->queued.With({{"peer", peer}}).Set(static_cast<double>(link.queued_messages));
+  }
+}
+
 }  // namespace
 
 int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
@@ -108,7 +121,10 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
   front.build_info.With({{"version", kVersion}}).Set(1);
   registry.AddCollectHook([&] { RefreshDiskGauges(config->runtime.data_dir, &front); });
   metrics::PeerTransportMetrics peer_metrics(&registry);
-  registry.AddCollectHook([&] { RefreshPeerMetrics(rt.network().stats(), &peer_metrics); });
+  registry.AddCollectHook([&] {
+    RefreshPeerMetrics(rt.network().stats(), &peer_metrics);
+    RefreshPeerLinks(rt.network().Links(), &peer_metrics);
+  });
 
   std::unique_ptr<ServedNode> node;
   std::unique_ptr<resp::RespServer> resp_server;
