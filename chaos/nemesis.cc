@@ -115,6 +115,25 @@ NemesisOptions SwarmNemesisOptions(Random random) {
   return o;
 }
 
+NemesisOptions NemesisFromFaults(sim::FaultConfig& faults) {
+  NemesisOptions n;
+  n.partitions = faults.partitions;
+  n.clogging = faults.clogging || faults.swizzle;
+  n.crashes = faults.crashes;
+  n.pauses = faults.pauses;
+  n.clock_steps = faults.clock_steps;
+  n.disk_full = faults.disk_full;
+  n.disk_errors = !faults.disk.io_error.never() || !faults.disk.read_corruption.never();
+  if (!faults.disk.io_error.never()) n.disk_io_error = faults.disk.io_error;
+  if (!faults.disk.read_corruption.never()) n.disk_read_corruption = faults.disk.read_corruption;
+  n.mean_interval = faults.mean_fault_interval;
+  n.max_fault_duration = faults.max_fault_duration;
+  n.max_clock_step = faults.max_clock_step;
+  faults.disk.io_error = sim::Ratio{0, 1};
+  faults.disk.read_corruption = sim::Ratio{0, 1};
+  return n;
+}
+
 NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeId> servers,
                                 std::vector<NodeId> spares, absl::Duration duration,
                                 Random random) {

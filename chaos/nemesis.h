@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "node/network.h"
 #include "node/random.h"
+#include "sim/fault_config.h"
 #include "sim/network_fabric.h"
 #include "sim/ratio.h"
 
@@ -97,6 +98,13 @@ inline constexpr size_t kMaxNemesisActions = 100'000;
 // servers (a minority: the leader alone among 3, with one follower among 5) are cut off from the
 // rest. Without a hook, or with no leader, the action is skipped.
 inline constexpr char kLeaderPartitionShape[] = "leader-minority";
+
+// The nemesis that follows a simulation's swarm switches (sim::FaultConfig, command-line overrides
+// included), so `--no_partitions` and the like mean the same in every scenario. Disk I/O errors
+// and read corruption become nemesis windows instead of whole-run rates: they are moved out of
+// `faults`, because a scenario's liveness phase needs healthy disks. Scenarios then narrow what
+// they must (e.g. no amnesia for voters, clock steps within their skew bound).
+NemesisOptions NemesisFromFaults(sim::FaultConfig& faults);
 
 // Swarm testing: each kind on with probability 1/2 (membership stays off: callers opt in), at a
 // random pace. All-off draws are allowed (a fault-free run is a useful data point).

@@ -140,23 +140,12 @@ void SignFailure(ScenarioResult& r, const std::vector<std::string>& oracle_viola
   }
 }
 
-// The nemesis follows the swarm's switches; disk errors and read corruption become windows.
+// The swarm's nemesis (chaos::NemesisFromFaults) with faults no longer than 4 s and clock steps
+// within the cluster's skew bound.
 chaos::NemesisOptions NemesisFromFaults(FaultConfig& faults, absl::Duration skew) {
-  chaos::NemesisOptions n;
-  n.partitions = faults.partitions;
-  n.clogging = faults.clogging || faults.swizzle;
-  n.crashes = faults.crashes;
-  n.pauses = faults.pauses;
-  n.clock_steps = faults.clock_steps;
-  n.disk_full = faults.disk_full;
-  n.disk_errors = !faults.disk.io_error.never() || !faults.disk.read_corruption.never();
-  if (!faults.disk.io_error.never()) n.disk_io_error = faults.disk.io_error;
-  if (!faults.disk.read_corruption.never()) n.disk_read_corruption = faults.disk.read_corruption;
-  n.mean_interval = faults.mean_fault_interval;
-  n.max_fault_duration = std::min(faults.max_fault_duration, absl::Seconds(4));
-  n.max_clock_step = std::min(faults.max_clock_step, skew / 8);
-  faults.disk.io_error = Ratio{0, 1};
-  faults.disk.read_corruption = Ratio{0, 1};
+  chaos::NemesisOptions n = chaos::NemesisFromFaults(faults);
+  n.max_fault_duration = std::min(n.max_fault_duration, absl::Seconds(4));
+  n.max_clock_step = std::min(n.max_clock_step, skew / 8);
   faults.amnesia = false;  // never for voters (chaos/nemesis.h)
   // Wall clocks stay within the cluster's skew bound (docs/cache-node.md, "Time").
   faults.clock.max_offset = std::min(faults.clock.max_offset, skew / 8);

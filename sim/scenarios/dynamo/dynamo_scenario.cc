@@ -21,27 +21,6 @@ namespace {
 constexpr NodeId kFirstClientId = 101;
 constexpr NodeId kFinalReader = 100;  // client id recorded for the final reads
 
-// The nemesis follows the swarm switches (and the command-line overrides), as raft-kv's does:
-// disk I/O errors and read corruption become nemesis windows so the liveness phase has healthy
-// disks; amnesia is applied by the scenario itself, within the durability budget.
-chaos::NemesisOptions NemesisFromFaults(sim::FaultConfig& faults) {
-  chaos::NemesisOptions n;
-  n.partitions = faults.partitions;
-  n.clogging = faults.clogging || faults.swizzle;
-  n.crashes = faults.crashes;
-  n.pauses = faults.pauses;
-  n.clock_steps = faults.clock_steps;
-  n.disk_full = faults.disk_full;
-  n.disk_errors = !faults.disk.io_error.never() || !faults.disk.read_corruption.never();
-  if (!faults.disk.io_error.never()) n.disk_io_error = faults.disk.io_error;
-  if (!faults.disk.read_corruption.never()) n.disk_read_corruption = faults.disk.read_corruption;
-  n.mean_interval = faults.mean_fault_interval;
-  n.max_fault_duration = faults.max_fault_duration;
-  n.max_clock_step = faults.max_clock_step;
-  faults.disk.io_error = sim::Ratio{0, 1};
-  faults.disk.read_corruption = sim::Ratio{0, 1};
-  return n;
-}
 
 struct Swarm {
   eventual::Consistency read, write;
@@ -96,7 +75,8 @@ sim::ScenarioResult RunDynamoScenario(const sim::ScenarioOptions& options,
                                   : 3 + static_cast<int>(root.Fork("size").Uniform(4));
   sim::FaultConfig faults = sim::MakeFaultConfig(options.faults, root.Fork("swarm"));
   sim::ApplyOverrides(options.overrides, faults);
-  chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
+  // Amnesia stays on: the scenario applies it itself, within the durability budget.
+  chaos::NemesisOptions nemesis_options = chaos::NemesisFromFaults(faults);
   const Swarm swarm = DrawSwarm(root.Fork("dynamo"), params);
   const int replication = 3;
   const int w = WriteCount(swarm.write, replication);

@@ -29,28 +29,6 @@ constexpr int kMaxClients = 64;
 constexpr int kMaxKeys = 10'000;
 constexpr absl::Duration kMaxSafety = absl::Hours(24);
 
-// The nemesis switches follow the simulator's swarm draw (and the command-line overrides), so
-// `--no_partitions` etc. mean the same for every scenario. Disk I/O errors and read corruption
-// become nemesis *windows* rather than whole-run rates: the liveness phase needs healthy disks.
-chaos::NemesisOptions NemesisFromFaults(sim::FaultConfig& faults) {
-  chaos::NemesisOptions n;
-  n.partitions = faults.partitions;
-  n.clogging = faults.clogging || faults.swizzle;
-  n.crashes = faults.crashes;
-  n.pauses = faults.pauses;
-  n.clock_steps = faults.clock_steps;
-  n.disk_full = faults.disk_full;
-  n.disk_errors = !faults.disk.io_error.never() || !faults.disk.read_corruption.never();
-  if (!faults.disk.io_error.never()) n.disk_io_error = faults.disk.io_error;
-  if (!faults.disk.read_corruption.never()) n.disk_read_corruption = faults.disk.read_corruption;
-  n.mean_interval = faults.mean_fault_interval;
-  n.max_fault_duration = faults.max_fault_duration;
-  n.max_clock_step = faults.max_clock_step;
-  faults.disk.io_error = sim::Ratio{0, 1};
-  faults.disk.read_corruption = sim::Ratio{0, 1};
-  faults.amnesia = false;  // never for voters: see chaos/nemesis.h
-  return n;
-}
 
 // Simulated clock drift bound for seeds that test leases near their bound: with the lease's
 // margin of 50 ms (ServerOptions) over a lease of 9 ticks of 50 ms, a leader slow by p and a
@@ -229,7 +207,8 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   sim::FaultConfig faults =
       sim::MakeFaultConfig(heavy ? sim::FaultLevel::kHeavy : options.faults, root.Fork("swarm"));
   sim::ApplyOverrides(options.overrides, faults);
-  chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults);
+  chaos::NemesisOptions nemesis_options = chaos::NemesisFromFaults(faults);
+  faults.amnesia = false;  // never for voters: see chaos/nemesis.h
   nemesis_options.disk_io_error = in.Rate("nemesis.disk_io_error", nemesis_options.disk_io_error);
   nemesis_options.disk_read_corruption =
       in.Rate("nemesis.disk_read_corruption", nemesis_options.disk_read_corruption);
