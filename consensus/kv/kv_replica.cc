@@ -41,6 +41,27 @@ absl::StatusOr<Result> KvReplica::Execute(const Command& command) {
        (read_path_ == ReadPath::kMixed && env_.random->OneIn(2)))) {
     return ReadWithReadIndex(command);
   }
+  const std::pair<uint64_t, uint64_t> id{command.session, command.seq};
+  if (auto it = proposing_.find(id); it != proposing_.end()) {
+    std::shared_ptr<Proposal> joined = it->second;  // a retry: wait for the proposal in flight
+    while (!joined->outcome) {
+      if (absl::Status s = env_.executor->Wait(joined->done, absl::InfiniteFuture()); !s.ok()) {
+        return s;
+      }
+    }
+    ++joined_retries_;
+    return *joined->outcome;
+  }
+  auto proposal = std::make_shared<Proposal>();
+  proposing_.emplace(id, proposal);
+  absl::StatusOr<Result> outcome = ProposeAndAwait(command);
+  proposing_.erase(id);
+  proposal->outcome = outcome;
+  proposal->done.WakeAll(*env_.executor);
+  return outcome;
+}
+
+absl::StatusOr<Result> KvReplica::ProposeAndAwait(const Command& command) {
   absl::StatusOr<raft::Index> index = node_->Propose(EncodeCommand(command));
   if (!index.ok()) return index.status();
   const KvStateMachine::AppliedResult* applied = machine_->ResultAt(*index);

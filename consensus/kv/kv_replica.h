@@ -17,6 +17,13 @@
 // (not leader, timeout, node restarting, storage failure) means "unknown": the command may or may
 // not be applied, and the caller may retry it with the same seq.
 //
+// A retry of a command this replica is still proposing (same session and seq) joins that
+// proposal and gets its outcome instead of adding another log entry. Otherwise clients that
+// retry faster than a slow log commits fill it with copies of their own commands, every answer
+// arrives after its attempt gave up, and nobody is answered until the clients stop (congestion
+// collapse: raft-kv seed 15919571267975899702, batch=1 inflight=1, 12 clients). Joined
+// proposals are bounded by the in-flight requests (KvServer's kMaxInflightRequests).
+//
 // Thread safety: none; everything on the node's event loop. Destroy only after the node's
 // Executor (the simulator's order), or after the fibers that call Execute have finished.
 #ifndef CREMA_CONSENSUS_KV_KV_REPLICA_H_
@@ -24,12 +31,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <utility>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "consensus/driver/raft_node.h"
 #include "consensus/kv/command.h"
 #include "consensus/kv/kv_state_machine.h"
 #include "node/env.h"
+#include "node/executor.h"
 
 namespace crema::kv {
 
@@ -61,6 +72,8 @@ class KvReplica {
   uint64_t failed_starts() const { return failed_starts_; }
   const absl::Status& last_error() const { return last_error_; }
   uint64_t read_index_reads() const { return read_index_reads_; }
+  // Retries answered by joining a proposal of the same command already in flight here.
+  uint64_t joined_retries() const { return joined_retries_; }
 
  private:
   // Adapts the KV machine to the driver's StateMachine interface.
@@ -78,6 +91,15 @@ class KvReplica {
   };
 
   void Supervise();
+  // Proposes `command` through the log and returns the machine's answer for its entry.
+  absl::StatusOr<Result> ProposeAndAwait(const Command& command);
+
+  // A command being proposed here, and the retries of it that wait for its outcome.
+  struct Proposal {
+    WaitList done;
+    std::optional<absl::StatusOr<Result>> outcome;  // set when the proposal finished
+  };
+  absl::btree_map<std::pair<uint64_t, uint64_t>, std::shared_ptr<Proposal>> proposing_;  // (session, seq)
   absl::StatusOr<Result> ReadWithReadIndex(const Command& command);
 
   Env env_;
@@ -90,6 +112,7 @@ class KvReplica {
   bool running_ = false;
   uint64_t failed_starts_ = 0;
   uint64_t read_index_reads_ = 0;
+  uint64_t joined_retries_ = 0;
   absl::Status last_error_;
 };
 
