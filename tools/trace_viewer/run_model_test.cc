@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "sim/test_seed.h"
@@ -77,6 +78,33 @@ TEST(RunModelTest, PingRunHasLanesArrowsFaultsAndOperations) {
   EXPECT_EQ(html.find("http://"), std::string::npos) << "self-contained: no fetches";
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_EQ(html.find("src="), std::string::npos);
+}
+
+// The cache scenario's clients run inside the nodes (the embedded API), so their operations are
+// traced on lanes of their own; each names the node that served it.
+TEST(RunModelTest, CacheClientsHaveOperationSpansNamingTheirNode) {
+  const uint64_t seed = sim::TestSeed();
+  const RunModel m = ModelOf(absl::StrCat("--scenario=cache --seed=", seed), "cache.jsonl");
+  size_t client_lanes = 0;
+  absl::btree_set<NodeId> op_lanes;
+  for (const Lane& l : m.lanes) client_lanes += l.client ? 1 : 0;
+  EXPECT_GE(client_lanes, 2u) << sim::ReproCommand(seed);
+  ASSERT_GT(m.ops.size(), 50u) << sim::ReproCommand(seed);
+  size_t answered = 0;
+  for (const OpSpan& o : m.ops) {
+    op_lanes.insert(o.node);
+    EXPECT_NE(o.what.find(" -> n"), std::string::npos) << o.what;
+    if (o.end_ns >= 0) {
+      ++answered;
+      EXPECT_GE(o.end_ns, o.start_ns);
+      EXPECT_FALSE(o.result.empty());
+    }
+  }
+  EXPECT_GT(answered, m.ops.size() / 2) << sim::ReproCommand(seed);
+  for (const Lane& l : m.lanes) {
+    if (op_lanes.contains(l.node)) EXPECT_TRUE(l.client) << "lane " << l.node;
+  }
+  EXPECT_EQ(m.unknown_events, 0u) << "every trace kind is understood";
 }
 
 TEST(RunModelTest, RaftRolesAndAFailingOracleAreMarked) {

@@ -30,6 +30,21 @@ struct CacheWorkload::Op {
   bool closed = false;  // completed or abandoned: recorded once
 };
 
+namespace {
+
+// The run viewer (//tools:trace_view) draws each client's operations as spans on a lane of the
+// client's own (sim/op_trace.h's format), as raft-kv's clients have; the serving node is named in
+// the span. Client lanes are numbered from here, above every node id a cache scenario uses.
+constexpr NodeId kClientLaneBase = 1000;
+
+const char* KindName(int kind) {
+  static constexpr const char* kNames[] = {"put",    "putnx", "get",    "getlocal", "delete",
+                                           "cas",    "incr",  "expire", "persist"};
+  return kNames[kind];
+}
+
+}  // namespace
+
 CacheWorkload::CacheWorkload(Simulator* sim, std::vector<NodeId> nodes,
                              CacheWorkloadOptions options, Random random)
     : sim_(sim), nodes_(std::move(nodes)), options_(options), random_(std::move(random)) {
@@ -167,8 +182,11 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
   const absl::Time now = absl::FromUnixNanos(sim_->now_ns());
   op->id = recorder_.InvokeOp(std::move(invoked), now);
   op->closed = false;
-  // Which node serves which history operation (the history itself does not say).
-  sim_->Trace(node_id, "cache.op", absl::StrCat("#", op->id, " client ", client, " key ", op->key));
+  // Which node serves which history operation (the history itself does not say), as a span.
+  const NodeId lane = kClientLaneBase + static_cast<NodeId>(client);
+  sim_->Trace(lane, "app.op.invoke",
+              absl::StrCat("id=", op->id, " ", KindName(static_cast<int>(op->kind)), " ", op->key,
+                           " -> n", node_id));
   info_.push_back({.node = node_id, .ttl_ns = absl::ToInt64Nanoseconds(op->ttl)});
   if (op_token_.size() <= static_cast<size_t>(client)) {
     op_token_.resize(client + 1, 0);
@@ -176,7 +194,7 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
   }
   const uint64_t token = ++op_token_[client];
   CacheNode* node = GetCacheNodeProgram(*sim_, node_id)->node();
-  GetCacheNodeProgram(*sim_, node_id)->Run("cache-client", [this, op, node, token, client,
+  GetCacheNodeProgram(*sim_, node_id)->Run("cache-client", [this, op, node, token, client, lane,
                                                             then] {
     const absl::Duration timeout = options_.op_timeout;
     const WriteOptions w{.timeout = timeout};
@@ -293,6 +311,19 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
       ++indeterminate_;
       recorder_.CompleteIndeterminate(op->id);
     }
+    const bool conditional = op->kind == Op::Kind::kPutIfAbsent || op->kind == Op::Kind::kCas ||
+                             op->kind == Op::Kind::kExpire || op->kind == Op::Kind::kPersist;
+    std::string result = "ok";
+    if (!status.ok()) {
+      result = absl::StrCat("error: ", absl::StatusCodeToString(status.code()));
+    } else if (is_read && !read) {
+      result = "absent";
+    } else if (conditional && !applied) {
+      result = "not applied";
+    } else if (op->kind == Op::Kind::kIncr) {
+      result = absl::StrCat("ok ", number);
+    }
+    sim_->Trace(lane, "app.op.return", absl::StrCat("id=", op->id, " ", result));
     ++op_token_[client];
     then(acked);
   });
@@ -303,6 +334,8 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
                 op->closed = true;
                 ++indeterminate_;
                 recorder_.CompleteIndeterminate(op->id);
+                sim_->Trace(kClientLaneBase + static_cast<NodeId>(client), "app.op.return",
+                            absl::StrCat("id=", op->id, " indeterminate (no answer)"));
                 last_error_[client] = "no answer (the client's watchdog gave up)";
                 ++op_token_[client];
                 then(false);
