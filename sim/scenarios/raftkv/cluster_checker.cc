@@ -135,4 +135,14 @@ std::string ClusterChecker::Describe() {
   return out;
 }
 
+std::string ClusterChecker::RaftStatus() {
+  std::string out;
+  for (NodeId id : servers_) {
+    const raft::RaftNode* node = RunningNode(id);
+    absl::StrAppend(&out, "  n", id, ": ", node == nullptr ? "not running" : node->core().StatusLine(),
+                    "\n");
+  }
+  return out;
+}
+
 }  // namespace crema::kvsim

@@ -76,6 +76,9 @@ class ClusterChecker {
                  raft::Index* applied = nullptr);
   // A one-line description of every server (role, term, commit, applied) for failure reports.
   std::string Describe();
+  // Every running server's Raft status line (raft.h StatusLine: role, term, commit, and a
+  // leader's view of each follower's progress), one per line: what a failure report needs.
+  std::string RaftStatus();
 
   // The running replica of `id`, or nullptr.
   kv::KvReplica* Replica(NodeId id);

@@ -391,6 +391,7 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
                  << "; invariant checks=" << checker.checks() << "; final: " << checker.Describe()
                  << "\nraft-kv: " << (result.pass ? "PASS: " : "FAIL: ") << result.message
                  << "\n";
+    if (!result.pass) *options.log << "raft-kv: raft status at the end:\n" << checker.RaftStatus();
   }
   if (lin.ok() && lin->violation.has_value()) {
     sim.Trace(kNoNode, "scenario.violation",
