@@ -39,7 +39,8 @@ c = json.load(sys.stdin)
 def n(i): return next((x for x in c['nodes'] if x['id'] == i), {})
 print($2)" 2>/dev/null || echo ""
 }
-has_key() { etcdctl_ get --prefix --keys-only /crema-pl/ | grep -q "/crema-pl/$1\$"; }
+# (Not `etcdctl | grep -q`: grep's early exit can fail etcdctl with SIGPIPE under pipefail.)
+has_key() { local keys; keys=$(etcdctl_ get --prefix --keys-only /crema-pl/); grep -qx "/crema-pl/$1" <<< "$keys"; }
 
 /usr/bin/etcd --name=crema-pl --data-dir="$WORK/etcd" \
   --listen-client-urls="http://127.0.0.1:$ETCD_CLIENT" --advertise-client-urls="http://127.0.0.1:$ETCD_CLIENT" \
