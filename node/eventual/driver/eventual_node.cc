@@ -120,6 +120,7 @@ const char* HintOutcomeName(HintOutcome outcome) {
     case HintOutcome::kSuperseded: return "superseded";
     case HintOutcome::kExpired: return "expired";
     case HintOutcome::kOrphaned: return "orphaned";
+    case HintOutcome::kRetired: return "retired";
   }
   return "?";
 }

@@ -51,8 +51,9 @@
 //   * Rebalancing: a node that gains a shard (a member joined or left) pulls it from the owners of
 //     the old and new ring before serving reads of it; a node holding data for shards it no longer
 //     owns pushes it to the owners and then drops it (hand-off). `Decommission` pushes everything
-//     to the new owners, forwards writes that still reach it, leaves the membership, and pushes
-//     once more after leave_settle.
+//     to the new owners, forwards writes that still reach it, leaves the membership, delivers
+//     its hints to the targets it can reach, retires the others into its store (kRetired), and
+//     pushes once more after leave_settle — so no hint leaves with the node.
 //
 // Readiness (why a replica may answer a read "not ready"): the quorum argument needs every replica
 // to hold what it acknowledged. A node whose disk came back empty (trust record missing: a new
@@ -280,6 +281,13 @@ class EventualNode {
   void PeriodicExchange();
   void HintLoop();
   void DeliverHints(NodeId target);
+  // Ends `hint` with `outcome` (a removal through the group commit).
+  void RemoveHint(const Hint& hint, HintOutcome outcome);
+  // Moves the hints' records into this node's store and ends, with `outcome`, the hints whose
+  // record is stored (or superseded there); the rest stay (store refused: they wait a round).
+  // A hint may be the only copy of a sloppy write, so a hint never ends without its record
+  // being kept somewhere. False if the node stopped while waiting.
+  bool RetireHints(std::vector<Hint> hints, HintOutcome outcome);
   void MaintenanceLoop();
   // Pushes every shard this node holds to its owners in `ring`; true if all exchanges completed.
   bool PushAllTo(const EventualRing& ring);

@@ -410,6 +410,71 @@ TEST_F(EventualNodeTest, AnExpiredHintsRecordStillReachesTheOwners) {
   EXPECT_EQ(r->value, "only-here");
 }
 
+// A decommissioning stand-in holding a hint whose target is down must not take the hint with it:
+// the hint may be the only copy of an acknowledged write. Here node 4 is every key's stand-in
+// while the three owners are down and acknowledges a W=ONE~ write with its own hint (the only
+// copy); two owners come back, the hint's target stays down, and node 4 decommissions. The
+// record must reach the owners that are up (the decommission cannot complete: it cannot push to
+// the one that is down).
+TEST_F(EventualNodeTest, ADecommissionedStandInsUndeliverableHintReachesTheOwners) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.eventual.hint_replay_interval = absl::Milliseconds(100);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  const std::string key = [&] {
+    for (int i = 0;; ++i) {
+      std::string k = absl::StrCat("key", i);
+      const std::vector<NodeId> owners = OwnersOf(cluster, k);
+      if (std::find(owners.begin(), owners.end(), NodeId{4}) == owners.end()) return k;
+    }
+  }();
+  const std::vector<NodeId> owners = OwnersOf(cluster, key);
+  ASSERT_EQ(owners.size(), 3u);
+  for (NodeId owner : owners) cluster.sim().Crash(owner);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    for (NodeId owner : owners) {
+      if (cluster.server(4)->source->IsAvailable(owner)) return false;
+    }
+    return true;
+  }, absl::Seconds(30)));
+  Consistency one = Consistency::One();
+  one.sloppy = true;
+  absl::StatusOr<eventual::WriteResult> put = cluster.Put(4, key, "only-in-a-hint", {one});
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_EQ(put->hinted, 1);
+  ASSERT_EQ(cluster.node(4)->hints().size(), 1u);
+  const NodeId target = cluster.node(4)->hints().All().front().target;
+  std::vector<NodeId> back;
+  for (NodeId owner : owners) {
+    if (owner != target) back.push_back(owner);
+  }
+  for (NodeId owner : back) cluster.sim().Restart(owner);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    for (NodeId owner : back) {
+      if (cluster.node(owner) == nullptr || !cluster.node(owner)->recovered() ||
+          !cluster.server(4)->source->IsAvailable(owner)) {
+        return false;
+      }
+    }
+    return true;
+  }, absl::Seconds(30)));
+  ASSERT_EQ(cluster.node(4)->hints().size(), 1u) << "the hint's target is down: nothing to deliver";
+  absl::Status left = absl::UnknownError("not run");
+  cluster.server(4)->env.executor->Spawn("decommission", [&] {
+    left = cluster.node(4)->Decommission(absl::Seconds(10));
+  });
+  ASSERT_TRUE(cluster.RunUntil([&] { return left.code() != absl::StatusCode::kUnknown; },
+                               absl::Seconds(60)));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(left)) << left << " (node " << target << " is down)";
+  EXPECT_EQ(cluster.node(4)->stats().hints_retired, 1u);
+  for (NodeId owner : back) {
+    const eventual::Record* held = cluster.node(owner)->store().Find(key);
+    ASSERT_NE(held, nullptr) << "owner " << owner << " never got the write whose only copy was "
+                             << "node 4's hint for node " << target << ": it left with node 4";
+    EXPECT_EQ(held->value, "only-in-a-hint");
+  }
+}
+
 TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
   DynamoClusterOptions o = Options(seed_, 4);
   o.spares = {5};
