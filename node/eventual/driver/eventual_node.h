@@ -47,7 +47,9 @@
 //     also be acknowledged by enough of the key's previous owners (n_live_old − N + W of them, if
 //     positive) so that a coordinator still reading with the old ring meets it — Cassandra's
 //     "pending ranges" idea. A joining node (absent from its remembered ring) takes its own
-//     arrival as such a change: its first ring's "previous" ring is the ring without it.
+//     arrival as such a change: its first ring's "previous" ring is the ring without it. So does
+//     a restarted node (it read a saved ring): if it was down longer than ring_removal_delay the
+//     others removed it, and it cannot tell from its own disk whether they did.
 //   * Rebalancing: a node that gains a shard (a member joined or left) pulls it from the owners of
 //     the old and new ring before serving reads of it; a node holding data for shards it no longer
 //     owns pushes it to the owners and then drops it (hand-off). `Decommission` pushes everything
@@ -330,6 +332,7 @@ class EventualNode {
   // Ring, health, readiness.
   std::optional<EventualRing> ring_;
   std::vector<NodeId> remembered_members_;  // from the saved ring file
+  bool ring_file_recovered_ = false;        // this incarnation read a saved ring: a restart
   bool ring_dirty_ = false;                 // ring changed since it was last saved
   // Rings replaced within the last ownership_settle, with the time each was replaced (at most
   // kMaxRecentRings; writes must also reach enough of their owners).
