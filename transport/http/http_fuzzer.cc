@@ -6,7 +6,7 @@
 //
 // Modes (first byte; bit 0):
 //   0  raw: the rest is the request stream (possibly several pipelined requests), read as the
-//      server reads it (RequestFeeder, request_feeder.h) in segments of (first byte >> 1) & 15
+//      server reads it (ParserFeeder, parser_feeder.h) in segments of (first byte >> 1) & 15
 //      bytes as they would arrive from the socket (0: the whole stream in one segment);
 //   1  structured: a sequence of (method, target, authorization, body) requests sent to HandleHttp
 //      directly, the targets built from fuzz bytes under /kv/, /admin/, /keyspaces/ and the other
@@ -30,7 +30,7 @@
 #include "tools/fuzz/memory_budget.h"
 #include "transport/http/handler.h"
 #include "transport/http/http_server.h"
-#include "transport/http/request_feeder.h"
+#include "transport/http/parser_feeder.h"
 #include "transport/testing/fake_cache_api.h"
 
 namespace crema::http {
@@ -85,7 +85,7 @@ void Raw(World& w, std::string_view stream, size_t segment) {
     RequestParser parser;  // exactly what http_server.cc reads requests with
     LimitRequestParser(limits, parser);
     parser.eager(true);
-    RequestFeeder feeder;
+    ParserFeeder feeder;
     boost::beast::error_code ec;
     FeedResult result = FeedResult::kNeedMore;
     for (;;) {

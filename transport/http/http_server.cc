@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "transport/address.h"
-#include "transport/http/request_feeder.h"
+#include "transport/http/parser_feeder.h"
 
 namespace crema::http {
 
@@ -69,44 +69,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     if (closed_) return;
     parser_.emplace();
     LimitRequestParser(server_->options_, *parser_);
-    parser_->eager(true);
-    feeder_ = RequestFeeder();
     // A request must arrive in read_timeout; an idle keep-alive connection waits idle_timeout.
     stream_.expires_after(std::chrono::milliseconds(absl::ToInt64Milliseconds(
         first ? server_->options_.read_timeout : server_->options_.idle_timeout)));
-    Parse();
-  }
-
-  // http::async_read's loop, with RequestFeeder's rule on when to parse again (request_feeder.h:
-  // Beast 1.74 asserts on a chunked body's last line arriving in two segments).
-  void Parse() {
-    if (closed_) return;
-    beast::error_code ec;
-    switch (feeder_.Feed(*parser_, buffer_, ec)) {
-      case FeedResult::kDone: return OnRead({});
-      case FeedResult::kError: return OnRead(ec);
-      case FeedResult::kNeedMore: break;
-    }
-    stream_.async_read_some(buffer_.prepare(kReadBytes),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              self->buffer_.commit(n);
-                              self->OnBytes(ec);
-                            });
-  }
-
-  void OnBytes(beast::error_code ec) {
-    if (closed_) return;
-    if (ec == asio::error::eof) {
-      // As Beast's read: a message cut short is partial_message (answered 400); a connection
-      // closed between requests is end_of_stream (closed quietly).
-      if (!parser_->got_some()) return OnRead(bhttp::error::end_of_stream);
-      parser_->put_eof(ec);
-      if (ec) return OnRead(ec);
-      return OnRead(parser_->is_done() ? beast::error_code()
-                                       : beast::error_code(bhttp::error::partial_message));
-    }
-    if (ec) return OnRead(ec);
-    Parse();
+    // http::async_read's loop, but fed so that Beast 1.74's chunked parser never asserts
+    // (parser_feeder.h: a body's last line in two segments aborted the server).
+    AsyncReadFed(stream_, buffer_, *parser_, shared_from_this(),
+                 [this](beast::error_code ec) { OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -179,10 +148,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   HttpServer* server_;
   beast::tcp_stream stream_;
-  static constexpr size_t kReadBytes = 64 << 10;  // per read, as Beast's own read loop
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
-  RequestFeeder feeder_;
   uint64_t id_;
   bool closed_ = false;
 };

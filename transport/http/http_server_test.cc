@@ -1,6 +1,6 @@
 // The HTTP server on a real socket against the fake node: keep-alive, malformed requests,
 // oversize bodies and headers, slow senders, a chunked body's last line split across segments,
-// and `promtool check metrics` on a live /metrics; RequestFeeder on its own.
+// and `promtool check metrics` on a live /metrics; ParserFeeder on its own.
 #include "transport/http/http_server.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@
 #include "absl/time/clock.h"
 #include "transport/real_clock.h"
 #include "transport/testing/blocking_client.h"
-#include "transport/http/request_feeder.h"
+#include "transport/http/parser_feeder.h"
 #include "transport/testing/fake_cache_api.h"
 
 namespace crema::http {
@@ -175,7 +175,7 @@ TEST_F(HttpServerTest, ChunkedLastLineSplitAcrossSegmentsGets400NotAnAbort) {
   EXPECT_EQ(got.substr(got.size() - 3), "abc") << got;
 }
 
-// RequestFeeder (request_feeder.h) alone: fed one byte at a time — the worst segmentation — the
+// ParserFeeder (parser_feeder.h) alone: fed one byte at a time — the worst segmentation — the
 // bad input above ends in a parse error, never an assertion; and a valid chunked request, split
 // anywhere into two segments, always completes (waiting for 2 more bytes never waits too long).
 std::pair<FeedResult, std::string> FeedInSegments(std::string_view stream, size_t first_segment,
@@ -183,7 +183,7 @@ std::pair<FeedResult, std::string> FeedInSegments(std::string_view stream, size_
   RequestParser parser;
   LimitRequestParser(HttpServerOptions{}, parser);
   parser.eager(true);
-  RequestFeeder feeder;
+  ParserFeeder feeder;
   boost::beast::flat_buffer buffer;
   size_t at = 0;
   FeedResult result = FeedResult::kNeedMore;
@@ -198,14 +198,14 @@ std::pair<FeedResult, std::string> FeedInSegments(std::string_view stream, size_
   return {result, result == FeedResult::kDone ? RequestOf(parser.get()).body : ec.message()};
 }
 
-TEST(RequestFeederTest, ChunkedLastLineByteByByteIsAnErrorNotAnAssertion) {
+TEST(ParserFeederTest, ChunkedLastLineByteByByteIsAnErrorNotAnAssertion) {
   const std::string bad =
       "POST /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nGET / HTTP/1.1\r\n\r\n";
   const auto [result, why] = FeedInSegments(bad, 1, 1);
   EXPECT_EQ(result, FeedResult::kError) << why;
 }
 
-TEST(RequestFeederTest, ValidChunkedRequestCompletesHoweverItIsSplit) {
+TEST(ParserFeederTest, ValidChunkedRequestCompletesHoweverItIsSplit) {
   const std::string good =
       "PUT /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
       "3\r\nabc\r\n0\r\n\r\n";
