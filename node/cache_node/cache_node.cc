@@ -53,6 +53,8 @@ CacheNode::~CacheNode() {
   // The node's fibers are gone by now (Shutdown, or a crash unwound them): touch nothing of the
   // Env. Raft groups go before the state machines they drive.
   *alive_ = false;
+  // The health source outlives the node (CacheNodeOptions::health): it must not call us back.
+  if (health_subscription_.has_value()) options_.health->Unsubscribe(*health_subscription_);
   if (controller_) controller_->Stop();
   host_.reset();
 }
@@ -138,6 +140,15 @@ absl::Status CacheNode::StartInternal() {
       [this](const membership::MembershipEvent& e) { OnMembershipEvent(e); });
   assert(subscribed.ok());
   (void)subscribed;
+  if (options_.health != nullptr) {
+    absl::StatusOr<discovery::MembershipSource::SubscriptionId> health =
+        options_.health->Subscribe([this](const membership::MembershipEvent& e) { OnHealthEvent(e); });
+    if (health.ok()) health_subscription_ = *health;
+    // Nodes the view already holds as down are down for Raft from the start.
+    for (const membership::Member& m : options_.health->Members()) {
+      if (m.id != env_.self && !options_.health->IsAvailable(m.id)) host_->ReportNodeDown(m.id);
+    }
+  }
 
   if (initial_map.has_value()) {
     SetMap(*std::move(initial_map));
@@ -179,6 +190,8 @@ void CacheNode::Shutdown(absl::Duration timeout) {
     if (env_.clock->MonotonicNow() >= deadline) break;
   }
   if (membership_) membership_->Leave();
+  if (health_subscription_.has_value()) options_.health->Unsubscribe(*health_subscription_);
+  health_subscription_.reset();
   if (rpc_) rpc_->Shutdown();
   if (host_) host_->Shutdown();
 }
@@ -585,9 +598,9 @@ absl::Status CacheNode::AdmitNode(NodeId node, const WriteOptions& options) {
     return absl::InvalidArgumentError("bad node id");
   }
   cluster::MetaCommand c{.kind = cluster::MetaCommandKind::kAdmit, .node = node};
-  std::optional<membership::Member> member = membership_->Find(node);
-  if (member) c.address = member->address;
-  if (!member && !map_.nodes.contains(node) && node != env_.self) {
+  std::optional<std::string> address = KnownAddress(node);
+  if (address) c.address = *address;
+  if (!address && !map_.nodes.contains(node) && node != env_.self) {
     return absl::NotFoundError(absl::StrCat("node ", node, " is not known by gossip"));
   }
   return MetaChange(std::move(c), options.timeout);
@@ -677,7 +690,7 @@ ClusterStatus CacheNode::Status() {
     const membership::PeerHealth health = membership_->Health(id);
     if (n.gossip_state.empty()) n.gossip_state = health.known ? "known" : "unknown";
     n.phi = id == env_.self ? 0 : health.phi;
-    n.available = id == env_.self || health.available;
+    n.available = PeerAvailable(id);
   }
   for (cluster::ShardId shard = 0; shard < map_.shards.size(); ++shard) {
     const cluster::ShardInfo& info = map_.shards[shard];

@@ -23,8 +23,14 @@
 //     (founders all compute the same initial map).
 //   * maintenance.cc — for shards it leads: proposes evictions chosen by its own W-TinyLFU policy
 //     when over capacity, expiry ticks on idle shards, leadership moves to the preferred replica;
-//     reports corrupt replicas; health from SWIM + phi to the Raft host (node down / up); runs the
-//     placement controller (node/cluster/placement_controller.h) while it leads the metadata group.
+//     reports corrupt replicas; health to the Raft host (node down / up); runs the placement
+//     controller (node/cluster/placement_controller.h) while it leads the metadata group.
+//
+// Health (who is alive, for placement): from CacheNodeOptions::health when set (crema_server's
+// --membership=etcd: etcd's lease-backed view), else from the node's own SWIM + phi. The one
+// source feeds every health decision — the controller's replace_dead_after clock, auto-admit,
+// leadership balancing, the clock hand-off, Raft's node down/up — so two views never disagree
+// inside one node. SWIM runs either way: it carries peer addresses and the clock bound's offsets.
 //
 // Durable node state, besides Raft's: "node/identity" (written after the first start, so a
 // restarted founder never bootstraps again) and "node/cluster_map" (the latest map, persisted
@@ -52,6 +58,7 @@
 #include "node/cluster/cluster_map.h"
 #include "node/cluster/meta_state_machine.h"
 #include "node/cluster/placement_controller.h"
+#include "node/discovery/membership_source.h"
 #include "node/env.h"
 #include "node/forward/rpc.h"
 #include "node/membership/driver/membership_node.h"
@@ -85,6 +92,11 @@ struct CacheNodeOptions {
   membership::ClockMonitorConfig clock;
   // Called on the loop at each transition of the verdict (crema_server logs it); may be empty.
   std::function<void(bool out_of_bound, const std::string& description)> on_clock_transition;
+  // Where the node's health view comes from (see the header comment): nullptr = this node's SWIM.
+  // Otherwise a source on the node's loop, started by the caller, that outlives the node; the
+  // node subscribes at Start and unsubscribes at Shutdown. While it has not Joined() (its first
+  // listing is not in), the placement controller does not step: an empty view is no verdict.
+  discovery::MembershipSource* health = nullptr;
   size_t max_evict_keys = 1'000;  // keys per eviction proposal
   // TEST ONLY planted bugs (the cache scenario must catch each): replicas evict on their own;
   // forwarded retries use a new sequence number; local reads skip the node's floor.
@@ -350,6 +362,13 @@ class CacheNode final : public CacheApi {
   void MaybeEvict(raft::GroupId group, Hosted& hosted);
   void SendReport();
   void OnMembershipEvent(const membership::MembershipEvent& event);
+  // --- maintenance.cc: the health view (options_.health, else SWIM) ---
+  bool PeerAvailable(NodeId node) const;  // self: true
+  std::vector<NodeId> LivePeers() const;  // live (alive or suspect) by the view, sorted
+  bool HealthJoined() const;              // the view has been synchronised once
+  void OnHealthEvent(const membership::MembershipEvent& event);  // Raft node down / up
+  // The address of `node` from gossip, else from the health view; nullopt if neither knows it.
+  std::optional<std::string> KnownAddress(NodeId node) const;
   std::unique_ptr<cluster::PlacementController::Context> MakeControllerContext();
 
   Env env_;
@@ -360,6 +379,7 @@ class CacheNode final : public CacheApi {
   bool founder_first_start_ = false;
   std::shared_ptr<raft::RaftHost> host_;
   std::unique_ptr<membership::MembershipNode> membership_;
+  std::optional<discovery::MembershipSource::SubscriptionId> health_subscription_;
   std::unique_ptr<forward::Rpc> rpc_;
   std::unique_ptr<cluster::PlacementController> controller_;
 

@@ -72,7 +72,7 @@ bool CacheNode::HandOffForClock(raft::GroupId group, Hosted& h) {
   const raft::Raft& core = h.driver->core();
   for (raft::ReplicaId r : core.conf().voters) {
     const NodeId node = raft::NodeOfReplica(r);
-    if (r == core.id() || !membership_->IsAvailable(node) || PeerClockOut(node)) continue;
+    if (r == core.id() || !PeerAvailable(node) || PeerClockOut(node)) continue;
     auto p = core.progress().find(r);
     if (p == core.progress().end() || p->second.match < core.commit()) continue;
     (void)h.driver->TransferLeadership(r);

@@ -1,7 +1,7 @@
 // CacheNode, the node's own duties: what a shard leader proposes on its own (evictions chosen by
-// its W-TinyLFU policy, expiry ticks, leadership hand-offs to the preferred replica), health from
-// the failure detector into Raft, corrupt-replica reports, and the placement controller while this
-// node leads the metadata group. Nothing here blocks the loop: proposals are fire-and-forget or
+// its W-TinyLFU policy, expiry ticks, leadership hand-offs to the preferred replica), the health
+// view (SWIM, or CacheNodeOptions::health) and its reports into Raft, corrupt-replica reports, and
+// the placement controller while this node leads the metadata group. Nothing here blocks the loop: proposals are fire-and-forget or
 // waited in their own fibers.
 #include <algorithm>
 
@@ -22,14 +22,20 @@ bool Leads(const raft::GroupDriver* d) {
 }  // namespace
 
 void CacheNode::OnMembershipEvent(const membership::MembershipEvent& e) {
-  using membership::MembershipEventKind;
   if (e.member.id == env_.self || host_ == nullptr) return;
+  if (!e.member.address.empty()) env_.network->LearnAddress(e.member.id, e.member.address);
+  if (options_.health == nullptr) OnHealthEvent(e);  // SWIM is the health view
+}
+
+void CacheNode::OnHealthEvent(const membership::MembershipEvent& e) {
+  using membership::MembershipEventKind;
+  if (e.member.id == env_.self || host_ == nullptr || shutdown_) return;
   if (!e.member.address.empty()) env_.network->LearnAddress(e.member.id, e.member.address);
   switch (e.kind) {
     case MembershipEventKind::kSuspected:
     case MembershipEventKind::kDead:
     case MembershipEventKind::kLeft:
-      if (!membership_->IsAvailable(e.member.id)) host_->ReportNodeDown(e.member.id);
+      if (!PeerAvailable(e.member.id)) host_->ReportNodeDown(e.member.id);
       break;
     case MembershipEventKind::kJoined:
     case MembershipEventKind::kAliveAgain:
@@ -38,6 +44,36 @@ void CacheNode::OnMembershipEvent(const membership::MembershipEvent& e) {
     case MembershipEventKind::kUpdated:
       break;
   }
+}
+
+bool CacheNode::PeerAvailable(NodeId node) const {
+  if (node == env_.self) return true;
+  return options_.health != nullptr ? options_.health->IsAvailable(node)
+                                    : membership_->IsAvailable(node);
+}
+
+std::vector<NodeId> CacheNode::LivePeers() const {
+  if (options_.health == nullptr) return membership_->LiveMembers();
+  std::vector<NodeId> live;
+  for (const membership::Member& m : options_.health->Members()) {  // sorted by id
+    if (membership::IsLive(m.state)) live.push_back(m.id);
+  }
+  return live;
+}
+
+bool CacheNode::HealthJoined() const {
+  return options_.health == nullptr || options_.health->Joined();
+}
+
+std::optional<std::string> CacheNode::KnownAddress(NodeId node) const {
+  if (std::optional<membership::Member> m = membership_->Find(node); m.has_value()) {
+    return m->address;
+  }
+  if (options_.health == nullptr) return std::nullopt;
+  for (const membership::Member& m : options_.health->Members()) {
+    if (m.id == node) return m.address;
+  }
+  return std::nullopt;
 }
 
 void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {
@@ -99,7 +135,7 @@ void CacheNode::LeaderDuties(raft::GroupId group, Hosted& h, absl::Time now) {
   for (NodeId node : targets_->Targets(group)) {
     const raft::ReplicaId r = info->ReplicaOn(node);
     if (r == raft::kNoReplica || !raft::IsVoter(core.conf(), r)) continue;
-    if (node != env_.self && !membership_->IsAvailable(node)) continue;
+    if (!PeerAvailable(node)) continue;
     if (PeerClockOut(node)) continue;  // never balance leadership to a node whose clock is out
     if (r == core.id()) return;  // we are the preferred leader
     auto p = core.progress().find(r);
@@ -145,7 +181,7 @@ std::unique_ptr<cluster::PlacementController::Context> CacheNode::MakeController
     const cluster::ClusterMap& map() const override { return node_->map_; }
     const cluster::TargetPlacement& targets() const override { return *node_->targets_; }
     bool IsAvailable(NodeId node) const override {
-      return node == node_->env_.self || node_->membership_->IsAvailable(node);
+      return node_->PeerAvailable(node);
     }
     absl::Time Now() const override { return node_->env_.clock->MonotonicNow(); }
     absl::Status ProposeMeta(const cluster::MetaCommand& command) override {
@@ -229,18 +265,20 @@ void CacheNode::MaintenanceLoop() {
       controller_->SetActive(true);
       MaybePurgeKeyspaces();
       if (config_.auto_admit) {
-        for (NodeId n : membership_->LiveMembers()) {
+        for (NodeId n : LivePeers()) {
           auto it = map_.nodes.find(n);
           if (it != map_.nodes.end() && it->second.state == NodeState::kActive) continue;
           if (it != map_.nodes.end() && it->second.state == NodeState::kDraining) continue;
-          if (!membership_->IsAvailable(n)) continue;
+          if (!PeerAvailable(n)) continue;
           env_.executor->Spawn("auto-admit", [this, alive = alive_, n] {
             if (*alive) (void)AdmitNode(n, WriteOptions{.timeout = options_.attempt_timeout});
           });
           break;  // one at a time
         }
       }
-      controller_->Step();
+      // A health view not yet synchronised (etcd's first listing not in) says nothing about
+      // who is dead: no verdicts from it.
+      if (HealthJoined()) controller_->Step();
       // Forget corrupt reports about replicas the map no longer lists.
       absl::erase_if(corrupt_reports_, [this](const auto& entry) {
         const cluster::ShardInfo* info = map_.Group(entry.first);

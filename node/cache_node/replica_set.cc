@@ -235,6 +235,9 @@ void CacheNode::FetchMap(NodeId from) {
     for (NodeId n : config_.bootstrap) sources.push_back(n);
     for (NodeId n : config_.seeds) sources.push_back(n);
     for (NodeId n : membership_->LiveMembers()) sources.push_back(n);
+    if (options_.health != nullptr) {
+      for (NodeId n : LivePeers()) sources.push_back(n);
+    }
     std::erase(sources, env_.self);
     for (size_t i = 0; i < sources.size() && i < 6 && !shutdown_; ++i) {
       forward::Request q;
@@ -292,6 +295,7 @@ void CacheNode::PushMap() {
   absl::btree_set<NodeId> to;
   for (const auto& [id, info] : map_.nodes) to.insert(id);
   for (NodeId n : membership_->LiveMembers()) to.insert(n);
+  for (NodeId n : LivePeers()) to.insert(n);
   to.erase(env_.self);
   for (NodeId n : to) {
     forward::Request q;

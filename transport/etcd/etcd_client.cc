@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "transport/http/parser_feeder.h"
 
 namespace crema::transport {
 namespace {
@@ -79,11 +80,12 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall> {
   void Send() {
     http::async_write(stream_, request_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Finish(FromError(ec, "write"));
-      http::async_read(self->stream_, self->buffer_, self->parser_,
-                       [self](beast::error_code ec, size_t) {
-                         if (ec) return self->Finish(FromError(ec, "read"));
-                         self->Finish(ParseAnswer(self->parser_.get().body()));
-                       });
+      // Not http::async_read: Beast 1.74 asserts on some chunked bodies (parser_feeder.h).
+      crema::http::AsyncReadFed(self->stream_, self->buffer_, self->parser_, self,
+                                [raw = self.get()](beast::error_code ec) {
+                                  if (ec) return raw->Finish(FromError(ec, "read"));
+                                  raw->Finish(ParseAnswer(raw->parser_.get().body()));
+                                });
     });
   }
 
@@ -145,8 +147,10 @@ class WatchStream : public EtcdWatch, public std::enable_shared_from_this<WatchS
         return data.size();
       };
       self->parser_.on_chunk_body(self->on_chunk_);
-      http::async_read(self->stream_, self->buffer_, self->parser_, [self](beast::error_code ec, size_t) {
-        self->End(ec ? FromError(ec, "watch") : absl::UnavailableError("etcd watch stream ended"));
+      // Not http::async_read: Beast 1.74 asserts on some chunked bodies (parser_feeder.h).
+      crema::http::AsyncReadFed(self->stream_, self->buffer_, self->parser_, self,
+                                [raw = self.get()](beast::error_code ec) {
+        raw->End(ec ? FromError(ec, "watch") : absl::UnavailableError("etcd watch stream ended"));
       });
     });
   }

@@ -4,8 +4,10 @@
 // whose keyspaces follow the metadata group's own rules: the front end is what is fuzzed here; the
 // cluster behind it has its own tests).
 //
-// Modes (first byte):
-//   0  raw: the rest is the request stream (possibly several pipelined requests);
+// Modes (first byte; bit 0):
+//   0  raw: the rest is the request stream (possibly several pipelined requests), read as the
+//      server reads it (ParserFeeder, parser_feeder.h) in segments of (first byte >> 1) & 15
+//      bytes as they would arrive from the socket (0: the whole stream in one segment);
 //   1  structured: a sequence of (method, target, authorization, body) requests sent to HandleHttp
 //      directly, the targets built from fuzz bytes under /kv/, /admin/, /keyspaces/ and the other
 //      routes.
@@ -13,6 +15,7 @@
 // never hands over a body over max_body_bytes; every response has a status in 200..599 and never
 // 500 (bad input is the client's error, not the server's); error bodies are JSON; admin routes
 // never succeed without the token; a PUT answered 204 is read back by the next GET of that key.
+#include <algorithm>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
@@ -27,6 +30,7 @@
 #include "tools/fuzz/memory_budget.h"
 #include "transport/http/handler.h"
 #include "transport/http/http_server.h"
+#include "transport/http/parser_feeder.h"
 #include "transport/testing/fake_cache_api.h"
 
 namespace crema::http {
@@ -72,26 +76,30 @@ HttpResponse Handle(World& w, const HttpRequest& request) {
   return r;
 }
 
-void Raw(World& w, std::string_view stream) {
+void Raw(World& w, std::string_view stream, size_t segment) {
   const HttpServerOptions limits;
+  if (segment == 0) segment = std::max<size_t>(stream.size(), 1);
   boost::beast::flat_buffer buffer;
-  boost::asio::buffer_copy(buffer.prepare(stream.size()),
-                           boost::asio::buffer(stream.data(), stream.size()));
-  buffer.commit(stream.size());
-  for (int requests = 0; requests < 16 && buffer.size() > 0; ++requests) {
+  size_t at = 0;  // of `stream`, delivered into `buffer` so far
+  for (int requests = 0; requests < 16; ++requests) {
     RequestParser parser;  // exactly what http_server.cc reads requests with
     LimitRequestParser(limits, parser);
     parser.eager(true);
+    ParserFeeder feeder;
     boost::beast::error_code ec;
-    while (!ec && !parser.is_done() && buffer.size() > 0) {
-      const size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec == bhttp::error::need_more) {
-        ec = {};
-        if (used == 0) return;  // the rest of the stream is an incomplete request
+    FeedResult result = FeedResult::kNeedMore;
+    for (;;) {
+      if (buffer.size() >= feeder.min_size()) {
+        result = feeder.Feed(parser, buffer, ec);
+        if (result != FeedResult::kNeedMore) break;
       }
+      if (at == stream.size()) return;  // the client sent no more: the server would wait
+      const size_t n = std::min(segment, stream.size() - at);
+      boost::asio::buffer_copy(buffer.prepare(n), boost::asio::buffer(stream.data() + at, n));
+      buffer.commit(n);
+      at += n;
     }
-    if (ec || !parser.is_done()) return;  // the server answers 400/413/431 and closes
+    if (result == FeedResult::kError) return;  // the server answers 400/413/431 and closes
     const auto& msg = parser.get();
     const HttpRequest request = RequestOf(msg);
     if (request.body.size() > limits.max_body_bytes) Fail("a body over max_body_bytes");
@@ -148,8 +156,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   World world;
   crema::fuzz::MemoryBudget budget(size, /*per_input_byte=*/64, /*fixed_bytes=*/1 << 20);
   crema::fuzz::FuzzInput in(data, size);
-  if (in.U8() % 2 == 0) {
-    Raw(world, in.Rest());
+  const uint8_t mode = in.U8();
+  if (mode % 2 == 0) {
+    Raw(world, in.Rest(), (mode >> 1) & 15);
   } else {
     Structured(world, in);
   }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "transport/address.h"
+#include "transport/http/parser_feeder.h"
 
 namespace crema::http {
 
@@ -71,10 +72,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     // A request must arrive in read_timeout; an idle keep-alive connection waits idle_timeout.
     stream_.expires_after(std::chrono::milliseconds(absl::ToInt64Milliseconds(
         first ? server_->options_.read_timeout : server_->options_.idle_timeout)));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    // http::async_read's loop, but fed so that Beast 1.74's chunked parser never asserts
+    // (parser_feeder.h: a body's last line in two segments aborted the server).
+    AsyncReadFed(stream_, buffer_, *parser_, shared_from_this(),
+                 [this](beast::error_code ec) { OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {

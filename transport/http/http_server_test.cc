@@ -1,8 +1,12 @@
 // The HTTP server on a real socket against the fake node: keep-alive, malformed requests,
-// oversize bodies and headers, slow senders, and `promtool check metrics` on a live /metrics.
+// oversize bodies and headers, slow senders, a chunked body's last line split across segments,
+// and `promtool check metrics` on a live /metrics; ParserFeeder on its own.
 #include "transport/http/http_server.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <utility>
 
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "transport/real_clock.h"
 #include "transport/testing/blocking_client.h"
+#include "transport/http/parser_feeder.h"
 #include "transport/testing/fake_cache_api.h"
 
 namespace crema::http {
@@ -138,6 +143,80 @@ TEST_F(HttpServerTest, LiveMetricsPassPromtool) {
       << "promtool missing: tools/install_deps.sh installs Debian's prometheus package";
   const int rc = std::system((promtool + " check metrics < " + path + " 2>&1").c_str());
   EXPECT_EQ(rc, 0) << "promtool check metrics failed on:\n" << body;
+}
+
+// Regression (http_fuzzer, raw mode): a chunked body whose last-chunk line ("0\r\n") arrives
+// alone, followed by one more byte in the next segment, made Beast 1.74's parser assert
+// (`n >= 5`, basic_parser.ipp) inside http::async_read and abort the server. Now it is a clean
+// 400 on that connection, and the server goes on serving.
+TEST_F(HttpServerTest, ChunkedLastLineSplitAcrossSegmentsGets400NotAnAbort) {
+  StartServer();
+  {
+    BlockingClient c(address_);
+    ASSERT_TRUE(c.Send("POST /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"));
+    absl::SleepFor(absl::Milliseconds(100));  // the server has parsed "0\r\n" and waits
+    ASSERT_TRUE(c.Send("\n"));
+    absl::SleepFor(absl::Milliseconds(100));
+    ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\n\r\n"));
+    const std::string got = c.ReadUntilClosed();
+    EXPECT_EQ(StatusLine(got), "HTTP/1.1 400 Bad Request") << got;
+    EXPECT_TRUE(c.closed());
+  }
+  // A valid chunked PUT whose last lines arrive the same way is served, and so is the next client.
+  BlockingClient c(address_);
+  ASSERT_TRUE(c.Send("PUT /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "3\r\nabc\r\n0\r\n"));
+  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_TRUE(c.Send("\r"));
+  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_TRUE(c.Send("\nGET /kv/a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const std::string got = c.ReadFor(absl::Milliseconds(300));
+  EXPECT_EQ(StatusLine(got), "HTTP/1.1 204 No Content") << got;
+  EXPECT_EQ(got.substr(got.size() - 3), "abc") << got;
+}
+
+// ParserFeeder (parser_feeder.h) alone: fed one byte at a time — the worst segmentation — the
+// bad input above ends in a parse error, never an assertion; and a valid chunked request, split
+// anywhere into two segments, always completes (waiting for 2 more bytes never waits too long).
+std::pair<FeedResult, std::string> FeedInSegments(std::string_view stream, size_t first_segment,
+                                                  size_t later_segments) {
+  RequestParser parser;
+  LimitRequestParser(HttpServerOptions{}, parser);
+  parser.eager(true);
+  ParserFeeder feeder;
+  boost::beast::flat_buffer buffer;
+  size_t at = 0;
+  FeedResult result = FeedResult::kNeedMore;
+  boost::beast::error_code ec;
+  while (result == FeedResult::kNeedMore && at < stream.size()) {
+    const size_t n = std::min(stream.size() - at, at == 0 ? first_segment : later_segments);
+    boost::asio::buffer_copy(buffer.prepare(n), boost::asio::buffer(stream.data() + at, n));
+    buffer.commit(n);
+    at += n;
+    if (buffer.size() >= feeder.min_size()) result = feeder.Feed(parser, buffer, ec);
+  }
+  return {result, result == FeedResult::kDone ? RequestOf(parser.get()).body : ec.message()};
+}
+
+TEST(ParserFeederTest, ChunkedLastLineByteByByteIsAnErrorNotAnAssertion) {
+  const std::string bad =
+      "POST /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nGET / HTTP/1.1\r\n\r\n";
+  const auto [result, why] = FeedInSegments(bad, 1, 1);
+  EXPECT_EQ(result, FeedResult::kError) << why;
+}
+
+TEST(ParserFeederTest, ValidChunkedRequestCompletesHoweverItIsSplit) {
+  const std::string good =
+      "PUT /kv/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n";
+  for (size_t split = 1; split <= good.size(); ++split) {
+    const auto [result, body] = FeedInSegments(good, split, good.size());
+    EXPECT_EQ(result, FeedResult::kDone) << "split at " << split << ": " << body;
+    EXPECT_EQ(body, "abc") << "split at " << split;
+  }
+  const auto [result, body] = FeedInSegments(good, 1, 1);
+  EXPECT_EQ(result, FeedResult::kDone) << body;
+  EXPECT_EQ(body, "abc");
 }
 
 // Regression (http_fuzzer): a declared Content-Length reserves nothing; the body grows as its

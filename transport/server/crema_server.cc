@@ -1,8 +1,10 @@
 // crema_server: the production binary. Everything but the node itself lives in server_main.cc;
 // this file says which node to serve: crema::CacheNode (node/cache_node/cache_node.h) for the
 // strong keyspaces and, when --keyspaces declares an eventual one, an eventual::EventualNode
-// beside it on the same Env, with its ring from the membership source --membership picks (the
-// cache's own SWIM gossip, or etcd), both behind keyspace::KeyspaceNode.
+// beside it on the same Env, both behind keyspace::KeyspaceNode. --membership picks the one
+// membership source of both modes: `swim` (the default: the cache node's own gossip) or `etcd`
+// (an EtcdMembershipSource started before the cache node, which takes its placement health from
+// it — CacheNodeOptions::health — and whose view is the eventual ring's too).
 //
 // --testonly_plant=NAME switches on one of CacheNodeOptions' planted bugs, for the chaos harness's
 // proof that it catches them (tools/chaos/, docs/chaos.md). Never set it in a deployment: the
@@ -31,9 +33,11 @@ namespace {
 
 class CacheNodeServed final : public ServedNode {
  public:
-  CacheNodeServed(std::unique_ptr<metrics::NodeMetrics> metrics, std::unique_ptr<CacheNode> node,
+  // `etcd`: the etcd source the node was started with (CacheNodeOptions::health), or null.
+  CacheNodeServed(std::unique_ptr<metrics::NodeMetrics> metrics,
+                  std::unique_ptr<discovery::MembershipSource> etcd, std::unique_ptr<CacheNode> node,
                   const Clock* clock)
-      : metrics_(std::move(metrics)), node_(std::move(node)), clock_(clock) {}
+      : metrics_(std::move(metrics)), etcd_(std::move(etcd)), node_(std::move(node)), clock_(clock) {}
 
   // The registry's collect hook refreshes the node's gauges and Raft/cache counters at every
   // scrape, while this object lives (the registry outlives it).
@@ -47,20 +51,14 @@ class CacheNodeServed final : public ServedNode {
   absl::Status StartKeyspaces(Env env, const ServerConfig& config, transport::AsioLoop* loop) {
     const EventualServerConfig& ev = config.eventual;
     if (keyspace::AnyEventual(ev.keyspaces)) {
-      if (ev.membership == "etcd") {
-        transport::EtcdMembershipConfig etcd;
-        etcd.host = ev.etcd_host;
-        etcd.port = ev.etcd_port;
-        etcd.prefix = ev.etcd_prefix;
-        etcd.lease_ttl = ev.etcd_lease_ttl;
-        etcd.address = config.cache.peer_address;
-        source_ = std::make_unique<transport::EtcdMembershipSource>(env.self, env.executor, env.clock,
-                                                                     loop->io_context(), etcd);
-      } else {
+      discovery::MembershipSource* source = etcd_.get();
+      if (source == nullptr) {
         std::vector<NodeId> seeds = config.cache.seeds;
         seeds.insert(seeds.end(), config.cache.bootstrap.begin(), config.cache.bootstrap.end());
-        source_ = std::make_unique<discovery::SwimMembershipSource>(&node_->membership(), seeds);
-        swim_wrapped_ = true;
+        swim_ = std::make_unique<discovery::SwimMembershipSource>(&node_->membership(), seeds);
+        // A wrapped SWIM node is already running (CacheNode started it): Start is a no-op.
+        if (absl::Status s = swim_->Start(); !s.ok()) return s;
+        source = swim_.get();
       }
       eventual::EventualConfig e;
       e.replication = ev.replication;
@@ -72,9 +70,7 @@ class CacheNodeServed final : public ServedNode {
       std::sort(e.initial_members.begin(), e.initial_members.end());
       e.initial_members.erase(std::unique(e.initial_members.begin(), e.initial_members.end()),
                               e.initial_members.end());
-      // (A wrapped SWIM node is already running: CacheNode started it, and Start is then a no-op.)
-      if (absl::Status s = source_->Start(); !s.ok()) return s;
-      eventual_ = std::make_unique<eventual::EventualNode>(env, source_.get(), e);
+      eventual_ = std::make_unique<eventual::EventualNode>(env, source, e);
       if (absl::Status s = eventual_->Start(); !s.ok()) return s;
       log::Info("eventual keyspaces", {{"membership", ev.membership}, {"replication", ev.replication}});
     }
@@ -92,8 +88,8 @@ class CacheNodeServed final : public ServedNode {
     // A stop is a temporary failure for the eventual ring (stand-ins and hints cover it), not a
     // leave: the etcd lease is left to expire rather than revoked (docs/dynamo.md).
     if (eventual_) eventual_->Stop();
-    if (source_ && !swim_wrapped_) source_->Stop();
     node_->Shutdown(timeout);
+    if (etcd_) etcd_->Stop();  // after the node, whose health it is until the end
   }
 
   std::optional<std::vector<resp::ReplicaDigest>> ReplicaDigests() override {
@@ -133,10 +129,10 @@ class CacheNodeServed final : public ServedNode {
  private:
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<metrics::NodeMetrics> metrics_;  // outlives node_, which records into it
+  std::unique_ptr<discovery::MembershipSource> etcd_;  // outlives node_, subscribed to it
   std::unique_ptr<CacheNode> node_;
   const Clock* clock_;
-  std::unique_ptr<discovery::MembershipSource> source_;
-  bool swim_wrapped_ = false;
+  std::unique_ptr<discovery::MembershipSource> swim_;  // wraps node_'s SWIM (--membership=swim)
   std::unique_ptr<eventual::EventualNode> eventual_;
   std::unique_ptr<keyspace::KeyspaceNode> keyspaces_;
 };
@@ -165,10 +161,30 @@ absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const Server
     return absl::InvalidArgumentError("--testonly_plant: unknown bug '" + plant +
                                       "' (known: follower_reads)");
   }
+  // --membership=etcd: etcd is the membership source of both modes, so it starts first and the
+  // cache node's placement health comes from it (docs/dynamo.md, "Membership sources").
+  std::unique_ptr<discovery::MembershipSource> etcd;
+  const EventualServerConfig& ev = config.eventual;
+  if (ev.membership == "etcd") {
+    transport::EtcdMembershipConfig etcd_config;
+    etcd_config.host = ev.etcd_host;
+    etcd_config.port = ev.etcd_port;
+    etcd_config.prefix = ev.etcd_prefix;
+    etcd_config.lease_ttl = ev.etcd_lease_ttl;
+    etcd_config.address = config.cache.peer_address;
+    etcd = std::make_unique<transport::EtcdMembershipSource>(env.self, env.executor, env.clock,
+                                                             loop->io_context(), etcd_config);
+    if (absl::Status s = etcd->Start(); !s.ok()) return s;
+    options.health = etcd.get();
+    log::Info("membership", {{"source", "etcd"}, {"prefix", ev.etcd_prefix}});
+  }
   absl::StatusOr<std::unique_ptr<CacheNode>> node = CacheNode::Start(env, config.cache, options);
-  if (!node.ok()) return node.status();
-  auto served =
-      std::make_unique<CacheNodeServed>(std::move(node_metrics), std::move(*node), env.clock);
+  if (!node.ok()) {
+    if (etcd) etcd->Stop();
+    return node.status();
+  }
+  auto served = std::make_unique<CacheNodeServed>(std::move(node_metrics), std::move(etcd),
+                                                  std::move(*node), env.clock);
   served->HookMetrics(registry);
   if (absl::Status s = served->StartKeyspaces(env, config, loop); !s.ok()) return s;
   return served;

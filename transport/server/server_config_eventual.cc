@@ -12,7 +12,8 @@ ABSL_FLAG(std::string, keyspaces, "",
           "(docs/dynamo.md; default: keyspace 0, strong). A new cluster's map starts with them; "
           "later keyspaces are created at run time (CREMA.KEYSPACE CREATE)");
 ABSL_FLAG(std::string, membership, "swim",
-          "membership source of the eventual keyspaces' ring: swim (the cache's gossip) | etcd");
+          "membership source of both modes (the strong mode's placement health, the eventual "
+          "ring): swim (the cache's gossip) | etcd");
 ABSL_FLAG(std::string, etcd_endpoint, "127.0.0.1:2379", "etcd client address (--membership=etcd)");
 ABSL_FLAG(std::string, etcd_prefix, "/crema/members/", "etcd key prefix of the membership");
 ABSL_FLAG(std::string, etcd_lease_ttl, "10s", "etcd lease TTL (keep-alive every TTL/3)");

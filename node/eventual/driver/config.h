@@ -111,7 +111,7 @@ struct EventualStats {
   uint64_t replica_writes = 0, replica_reads = 0, not_ready_answers = 0;
   uint64_t read_repairs_sync = 0, read_repairs_async = 0;
   uint64_t hints_stored = 0, hints_delivered = 0, hints_expired = 0, hints_orphaned = 0,
-           hints_superseded = 0, hints_refused = 0;
+           hints_superseded = 0, hints_refused = 0, hints_retired = 0;
   uint64_t exchanges = 0, exchanges_failed = 0, exchange_bytes = 0;
   uint64_t ae_keys_pushed = 0, ae_keys_pulled = 0;
   uint64_t handoff_keys_dropped = 0;
@@ -133,7 +133,10 @@ struct ExchangeReport {
   bool complete = false;     // every difference found was reconciled
 };
 
-enum class HintOutcome : uint8_t { kDelivered, kSuperseded, kExpired, kOrphaned };
+// How a hint ends. kRetired: its stand-in decommissioned with the hint undelivered (its target
+// unreachable); the record moved into the stand-in's store first, so the final push of the
+// decommission carries it to the key's owners in the ring without the stand-in.
+enum class HintOutcome : uint8_t { kDelivered, kSuperseded, kExpired, kOrphaned, kRetired };
 const char* HintOutcomeName(HintOutcome outcome);
 
 // Hooks for the simulator's oracles (null in production). Called synchronously on the loop.

@@ -120,6 +120,7 @@ const char* HintOutcomeName(HintOutcome outcome) {
     case HintOutcome::kSuperseded: return "superseded";
     case HintOutcome::kExpired: return "expired";
     case HintOutcome::kOrphaned: return "orphaned";
+    case HintOutcome::kRetired: return "retired";
   }
   return "?";
 }
@@ -321,6 +322,7 @@ absl::Status EventualNode::Recover() {
       std::vector<NodeId> saved;
       if (bytes.ok() && DecodeRing(*bytes, &saved)) {
         remembered_members_ = std::move(saved);
+        ring_file_recovered_ = true;
         break;
       }
     }
@@ -493,14 +495,20 @@ const EventualRing& EventualNode::Ring() {
     if (before) {
       recent_rings_.emplace_back(*before, now);
       if (recent_rings_.size() > kMaxRecentRings) recent_rings_.pop_front();
-    } else if (!config_.bootstrap_new_cluster && next.Contains(env_.self) &&
-               std::find(remembered_members_.begin(), remembered_members_.end(), env_.self) ==
-                   remembered_members_.end()) {
+    } else if (next.Contains(env_.self) &&
+               (ring_file_recovered_ ||
+                (!config_.bootstrap_new_cluster &&
+                 std::find(remembered_members_.begin(), remembered_members_.end(), env_.self) ==
+                     remembered_members_.end()))) {
       // A joining node's first ring already holds itself, while the others' rings do not yet:
       // for them its arrival is a ring change, and so it is for the writes it coordinates —
       // they must also reach the owners in the ring without it (seed 3927 of the dynamo sweep:
       // a joiner's first W=ALL~ write went to itself and two others, and an R=ONE~ read through
       // an owner in the old ring, which never got it, missed it).
+      // A restarted node is taken for a joiner too: its saved ring holds itself, but if it was
+      // down longer than ring_removal_delay the others have removed it, and nothing on its disk
+      // says whether they did. Treating every restart so costs, for ownership_settle, the extra
+      // acknowledgements of owners in the ring without it (often the same nodes).
       recent_rings_.emplace_back(next.Without(env_.self), now);
     }
     ring_ = std::move(next);

@@ -47,12 +47,15 @@
 //     also be acknowledged by enough of the key's previous owners (n_live_old − N + W of them, if
 //     positive) so that a coordinator still reading with the old ring meets it — Cassandra's
 //     "pending ranges" idea. A joining node (absent from its remembered ring) takes its own
-//     arrival as such a change: its first ring's "previous" ring is the ring without it.
+//     arrival as such a change: its first ring's "previous" ring is the ring without it. So does
+//     a restarted node (it read a saved ring): if it was down longer than ring_removal_delay the
+//     others removed it, and it cannot tell from its own disk whether they did.
 //   * Rebalancing: a node that gains a shard (a member joined or left) pulls it from the owners of
 //     the old and new ring before serving reads of it; a node holding data for shards it no longer
 //     owns pushes it to the owners and then drops it (hand-off). `Decommission` pushes everything
-//     to the new owners, forwards writes that still reach it, leaves the membership, and pushes
-//     once more after leave_settle.
+//     to the new owners, forwards writes that still reach it, leaves the membership, delivers
+//     its hints to the targets it can reach, retires the others into its store (kRetired), and
+//     pushes once more after leave_settle — so no hint leaves with the node.
 //
 // Readiness (why a replica may answer a read "not ready"): the quorum argument needs every replica
 // to hold what it acknowledged. A node whose disk came back empty (trust record missing: a new
@@ -280,6 +283,13 @@ class EventualNode {
   void PeriodicExchange();
   void HintLoop();
   void DeliverHints(NodeId target);
+  // Ends `hint` with `outcome` (a removal through the group commit).
+  void RemoveHint(const Hint& hint, HintOutcome outcome);
+  // Moves the hints' records into this node's store and ends, with `outcome`, the hints whose
+  // record is stored (or superseded there); the rest stay (store refused: they wait a round).
+  // A hint may be the only copy of a sloppy write, so a hint never ends without its record
+  // being kept somewhere. False if the node stopped while waiting.
+  bool RetireHints(std::vector<Hint> hints, HintOutcome outcome);
   void MaintenanceLoop();
   // Pushes every shard this node holds to its owners in `ring`; true if all exchanges completed.
   bool PushAllTo(const EventualRing& ring);
@@ -322,6 +332,7 @@ class EventualNode {
   // Ring, health, readiness.
   std::optional<EventualRing> ring_;
   std::vector<NodeId> remembered_members_;  // from the saved ring file
+  bool ring_file_recovered_ = false;        // this incarnation read a saved ring: a restart
   bool ring_dirty_ = false;                 // ring changed since it was last saved
   // Rings replaced within the last ownership_settle, with the time each was replaced (at most
   // kMaxRecentRings; writes must also reach enough of their owners).

@@ -157,38 +157,11 @@ void EventualNode::HintLoop() {
   while (!stopped_) {
     if (!env_.executor->Sleep(config_.hint_replay_interval).ok()) return;
     const absl::Time wall = Wall();
-    auto remove = [&](const Hint& hint, HintOutcome outcome) {
-      Mutation m;
-      m.kind = MutationKind::kRemoveHint;
-      m.key = hint.key;
-      m.target = hint.target;
-      m.record = hint.record;
-      m.outcome = outcome;
-      (void)Enqueue(std::move(m));
-    };
     // An expired or orphaned hint may hold the only copy of a write (a sloppy W=1 acknowledged
     // by this stand-in alone): its record moves into this node's store first, which hand-off
     // pushes to the key's owners once they are all healthy (seed 5094 of the dynamo sweep: a
     // stand-in cut off for longer than the hint window dropped the only copy of a W=ONE~ write).
-    // Only hints whose record is stored (or superseded there) end; the rest wait a round.
-    auto retire = [&](std::vector<Hint> hints, HintOutcome outcome) {
-      if (hints.empty()) return true;
-      std::vector<KeyedRecord> records;
-      records.reserve(hints.size());
-      for (const Hint& hint : hints) records.push_back({hint.key, hint.record});
-      auto promise = std::make_shared<Promise<std::vector<ReplicaStatus>>>(env_.executor);
-      Future<std::vector<ReplicaStatus>> future = promise->GetFuture();
-      ApplyRecords(std::move(records), [promise](std::vector<ReplicaStatus> statuses) {
-        promise->Set(std::move(statuses));
-      });
-      absl::StatusOr<std::vector<ReplicaStatus>> statuses = future.Wait();
-      if (!statuses.ok()) return false;  // stopped
-      for (size_t i = 0; i < hints.size() && i < statuses->size(); ++i) {
-        if ((*statuses)[i] == ReplicaStatus::kOk) remove(hints[i], outcome);
-      }
-      return true;
-    };
-    if (!retire(hints_.Expired(wall, kMaxHintRemovalsPerRound), HintOutcome::kExpired)) return;
+    if (!RetireHints(hints_.Expired(wall, kMaxHintRemovalsPerRound), HintOutcome::kExpired)) return;
     std::vector<Hint> orphaned;
     for (NodeId target : hints_.Targets()) {
       if (Ring().Contains(target)) continue;
@@ -196,7 +169,7 @@ void EventualNode::HintLoop() {
         orphaned.push_back(std::move(hint));
       }
     }
-    if (!retire(std::move(orphaned), HintOutcome::kOrphaned)) return;
+    if (!RetireHints(std::move(orphaned), HintOutcome::kOrphaned)) return;
     if (config_.bugs.no_repair) continue;
     if (env_.buggify != nullptr && env_.buggify->Fire("eventual.late_hint")) continue;
     for (NodeId target : hints_.Targets()) {
@@ -204,6 +177,34 @@ void EventualNode::HintLoop() {
       if (Ring().Contains(target) && Healthy(target)) DeliverHints(target);
     }
   }
+}
+
+void EventualNode::RemoveHint(const Hint& hint, HintOutcome outcome) {
+  Mutation m;
+  m.kind = MutationKind::kRemoveHint;
+  m.key = hint.key;
+  m.target = hint.target;
+  m.record = hint.record;
+  m.outcome = outcome;
+  (void)Enqueue(std::move(m));
+}
+
+bool EventualNode::RetireHints(std::vector<Hint> hints, HintOutcome outcome) {
+  if (hints.empty()) return true;
+  std::vector<KeyedRecord> records;
+  records.reserve(hints.size());
+  for (const Hint& hint : hints) records.push_back({hint.key, hint.record});
+  auto promise = std::make_shared<Promise<std::vector<ReplicaStatus>>>(env_.executor);
+  Future<std::vector<ReplicaStatus>> future = promise->GetFuture();
+  ApplyRecords(std::move(records), [promise](std::vector<ReplicaStatus> statuses) {
+    promise->Set(std::move(statuses));
+  });
+  absl::StatusOr<std::vector<ReplicaStatus>> statuses = future.Wait();
+  if (!statuses.ok()) return false;  // stopped
+  for (size_t i = 0; i < hints.size() && i < statuses->size(); ++i) {
+    if ((*statuses)[i] == ReplicaStatus::kOk) RemoveHint(hints[i], outcome);
+  }
+  return true;
 }
 
 void EventualNode::DeliverHints(NodeId target) {
@@ -277,11 +278,24 @@ absl::Status EventualNode::Decommission(absl::Duration timeout) {
   // Writes from coordinators that have not heard yet are forwarded (ForwardWhileLeaving); push
   // once more after they had time to hear.
   if (!env_.executor->Sleep(config_.leave_settle).ok()) return absl::CancelledError("stopped");
-  while (!(pushed = PushAllTo(future)) && Now() < deadline) {
-    if (!env_.executor->Sleep(config_.retry_interval).ok()) return absl::CancelledError("stopped");
-  }
+  // Hints: delivered where the target is reachable; the rest (target down, or gone from the
+  // ring) would leave with this node, and a hint may be a write's only copy. So their records
+  // move into the store first, and the final push below carries them to the keys' owners in the
+  // ring without this node, as expiry's retirement does (bounded: the hint map's own bounds).
   for (NodeId target : hints_.Targets()) {
     if (future.Contains(target) && Healthy(target)) DeliverHints(target);
+  }
+  for (NodeId target : hints_.Targets()) {
+    std::string after;  // pages of kMaxHintRemovalsPerRound; the hint set is bounded
+    for (;;) {
+      std::vector<Hint> page = hints_.Batch(target, after, kMaxHintRemovalsPerRound, SIZE_MAX);
+      if (page.empty()) break;
+      after = page.back().key;
+      if (!RetireHints(std::move(page), HintOutcome::kRetired)) return absl::CancelledError("stopped");
+    }
+  }
+  while (!(pushed = PushAllTo(future)) && Now() < deadline) {
+    if (!env_.executor->Sleep(config_.retry_interval).ok()) return absl::CancelledError("stopped");
   }
   left_ = true;
   ring_.reset();

@@ -308,6 +308,7 @@ void EventualNode::CommitBatch(std::vector<Mutation>& batch) {
             case HintOutcome::kExpired: ++stats_.hints_expired; break;
             case HintOutcome::kOrphaned: ++stats_.hints_orphaned; break;
             case HintOutcome::kSuperseded: ++stats_.hints_superseded; break;
+            case HintOutcome::kRetired: ++stats_.hints_retired; break;
           }
           if (observer_ != nullptr) observer_->HintEnded(env_.self, removed, m.outcome);
           break;

@@ -361,6 +361,58 @@ TEST_F(EventualNodeTest, AJoinersWritesAlsoReachTheOwnersOfTheRingWithoutIt) {
   EXPECT_EQ(held->value, "v");
 }
 
+// A node that comes back after the others removed it from their rings (dead for longer than
+// ring_removal_delay) still holds itself in its saved ring: to the others its return is a join,
+// so its first writes must also reach the owners of the ring without it, as a joiner's do (the
+// seed 3927 fix above). Here node 5 is down past the removal delay, restarts on its disk, and its
+// first ALL write must be held by the owner it displaces, which had not heard of its return.
+TEST_F(EventualNodeTest, ARemovedNodeThatReturnsWritesAlsoToTheOwnersOfTheRingWithoutIt) {
+  DynamoClusterOptions o = Options(seed_, 5);
+  o.eventual.anti_entropy_interval = absl::Hours(1);  // only the write itself may place the key
+  o.eventual.hint_replay_interval = absl::Hours(1);
+  o.eventual.ownership_settle = absl::Seconds(20);
+  o.eventual.ring_removal_delay = absl::Seconds(3);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  const eventual::EventualConfig& c = cluster.options().eventual;
+  const eventual::EventualRing without({1, 2, 3, 4}, c.replication, c.vnodes, c.store.num_shards);
+  const eventual::EventualRing with({1, 2, 3, 4, 5}, c.replication, c.vnodes, c.store.num_shards);
+  std::string key;
+  NodeId displaced = kNoNode;
+  for (int i = 0; i < 1000 && displaced == kNoNode; ++i) {
+    key = absl::StrCat("key", i);
+    const ShardId shard = cluster.node(1)->store().PlaceOf(key).shard;
+    if (!with.IsOwner(shard, 5)) continue;
+    for (NodeId old_owner : without.Owners(shard)) {
+      if (!with.IsOwner(shard, old_owner)) displaced = old_owner;
+    }
+  }
+  ASSERT_NE(displaced, kNoNode);
+  // Node 5's saved ring holds itself.
+  ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(5)->Ring().Contains(5); }, absl::Seconds(5)));
+  cluster.sim().RunFor(absl::Seconds(1));  // its persist fiber saves the ring
+  cluster.sim().Crash(5);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    for (NodeId id : {1, 2, 3, 4}) {
+      if (cluster.node(id)->Ring().Contains(5)) return false;
+    }
+    return true;
+  }, absl::Seconds(60))) << "the others never removed node 5 from their rings";
+  cluster.sim().Restart(5);
+  absl::StatusOr<eventual::WriteResult> put = absl::UnavailableError("not tried");
+  for (int attempt = 0; attempt < 200 && !put.ok(); ++attempt) {
+    if (cluster.node(5) != nullptr && cluster.node(5)->recovered()) {
+      put = cluster.Put(5, key, "v", {Consistency::All()});
+    }
+    if (!put.ok()) cluster.sim().RunFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(put.ok()) << put.status();
+  const eventual::Record* held = cluster.node(displaced)->store().Find(key);
+  ASSERT_NE(held, nullptr) << "node " << displaced << ", an owner of " << key
+                           << " in the ring without node 5, did not get the returning node's ALL write";
+  EXPECT_EQ(held->value, "v");
+}
+
 // An expired hint may be the only copy of an acknowledged write: a stand-in cut off from every
 // owner acknowledges a W=ONE~ write with its own hint, and the hint window passes before the
 // owners are reachable again. The record must survive the expiry and reach the owners (the dynamo
@@ -408,6 +460,71 @@ TEST_F(EventualNodeTest, AnExpiredHintsRecordStillReachesTheOwners) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->found) << "the acknowledged write was lost with its expired hint";
   EXPECT_EQ(r->value, "only-here");
+}
+
+// A decommissioning stand-in holding a hint whose target is down must not take the hint with it:
+// the hint may be the only copy of an acknowledged write. Here node 4 is every key's stand-in
+// while the three owners are down and acknowledges a W=ONE~ write with its own hint (the only
+// copy); two owners come back, the hint's target stays down, and node 4 decommissions. The
+// record must reach the owners that are up (the decommission cannot complete: it cannot push to
+// the one that is down).
+TEST_F(EventualNodeTest, ADecommissionedStandInsUndeliverableHintReachesTheOwners) {
+  DynamoClusterOptions o = Options(seed_, 4);
+  o.eventual.hint_replay_interval = absl::Milliseconds(100);
+  DynamoCluster cluster(o);
+  Settle(cluster);
+  const std::string key = [&] {
+    for (int i = 0;; ++i) {
+      std::string k = absl::StrCat("key", i);
+      const std::vector<NodeId> owners = OwnersOf(cluster, k);
+      if (std::find(owners.begin(), owners.end(), NodeId{4}) == owners.end()) return k;
+    }
+  }();
+  const std::vector<NodeId> owners = OwnersOf(cluster, key);
+  ASSERT_EQ(owners.size(), 3u);
+  for (NodeId owner : owners) cluster.sim().Crash(owner);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    for (NodeId owner : owners) {
+      if (cluster.server(4)->source->IsAvailable(owner)) return false;
+    }
+    return true;
+  }, absl::Seconds(30)));
+  Consistency one = Consistency::One();
+  one.sloppy = true;
+  absl::StatusOr<eventual::WriteResult> put = cluster.Put(4, key, "only-in-a-hint", {one});
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_EQ(put->hinted, 1);
+  ASSERT_EQ(cluster.node(4)->hints().size(), 1u);
+  const NodeId target = cluster.node(4)->hints().All().front().target;
+  std::vector<NodeId> back;
+  for (NodeId owner : owners) {
+    if (owner != target) back.push_back(owner);
+  }
+  for (NodeId owner : back) cluster.sim().Restart(owner);
+  ASSERT_TRUE(cluster.RunUntil([&] {
+    for (NodeId owner : back) {
+      if (cluster.node(owner) == nullptr || !cluster.node(owner)->recovered() ||
+          !cluster.server(4)->source->IsAvailable(owner)) {
+        return false;
+      }
+    }
+    return true;
+  }, absl::Seconds(30)));
+  ASSERT_EQ(cluster.node(4)->hints().size(), 1u) << "the hint's target is down: nothing to deliver";
+  absl::Status left = absl::UnknownError("not run");
+  cluster.server(4)->env.executor->Spawn("decommission", [&] {
+    left = cluster.node(4)->Decommission(absl::Seconds(10));
+  });
+  ASSERT_TRUE(cluster.RunUntil([&] { return left.code() != absl::StatusCode::kUnknown; },
+                               absl::Seconds(60)));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(left)) << left << " (node " << target << " is down)";
+  EXPECT_EQ(cluster.node(4)->stats().hints_retired, 1u);
+  for (NodeId owner : back) {
+    const eventual::Record* held = cluster.node(owner)->store().Find(key);
+    ASSERT_NE(held, nullptr) << "owner " << owner << " never got the write whose only copy was "
+                             << "node 4's hint for node " << target << ": it left with node 4";
+    EXPECT_EQ(held->value, "only-in-a-hint");
+  }
 }
 
 TEST_F(EventualNodeTest, JoinsPullTheirRangesAndLeaversHandThemOff) {
