@@ -50,6 +50,22 @@ class EventualNodeTest : public ::testing::Test {
   std::unique_ptr<::testing::ScopedTrace> trace_;
 };
 
+// A key that node `newcomer` owns in the ring `with` it, and the owner of it in the ring
+// `without` it that the newcomer displaces (kNoNode if none of the first 1,000 keys has one).
+std::pair<std::string, NodeId> DisplacedKey(DynamoCluster& cluster,
+                                            const eventual::EventualRing& without,
+                                            const eventual::EventualRing& with, NodeId newcomer) {
+  for (int i = 0; i < 1000; ++i) {
+    std::string key = absl::StrCat("key", i);
+    const ShardId shard = cluster.node(1)->store().PlaceOf(key).shard;
+    if (!with.IsOwner(shard, newcomer)) continue;
+    for (NodeId old_owner : without.Owners(shard)) {
+      if (!with.IsOwner(shard, old_owner)) return {key, old_owner};
+    }
+  }
+  return {"", kNoNode};
+}
+
 TEST_F(EventualNodeTest, QuorumWritesAreReadEverywhereDeletesAndTtlHide) {
   DynamoCluster cluster(Options(seed_));
   Settle(cluster);
@@ -335,16 +351,9 @@ TEST_F(EventualNodeTest, AJoinersWritesAlsoReachTheOwnersOfTheRingWithoutIt) {
   const eventual::EventualConfig& c = cluster.options().eventual;
   const eventual::EventualRing before({1, 2, 3, 4}, c.replication, c.vnodes, c.store.num_shards);
   const eventual::EventualRing after({1, 2, 3, 4, 5}, c.replication, c.vnodes, c.store.num_shards);
-  std::string key;
-  NodeId displaced = kNoNode;
-  for (int i = 0; i < 1000 && displaced == kNoNode; ++i) {
-    key = absl::StrCat("key", i);
-    const ShardId shard = cluster.node(1)->store().PlaceOf(key).shard;
-    if (!after.IsOwner(shard, 5)) continue;
-    for (NodeId old_owner : before.Owners(shard)) {
-      if (!after.IsOwner(shard, old_owner)) displaced = old_owner;
-    }
-  }
+  const std::pair<std::string, NodeId> found = DisplacedKey(cluster, before, after, 5);
+  const std::string& key = found.first;  // (no structured bindings: lambdas capture these)
+  const NodeId displaced = found.second;
   ASSERT_NE(displaced, kNoNode);
   cluster.sim().Start(5);
   absl::StatusOr<eventual::WriteResult> put = absl::UnavailableError("not tried");
@@ -377,16 +386,9 @@ TEST_F(EventualNodeTest, ARemovedNodeThatReturnsWritesAlsoToTheOwnersOfTheRingWi
   const eventual::EventualConfig& c = cluster.options().eventual;
   const eventual::EventualRing without({1, 2, 3, 4}, c.replication, c.vnodes, c.store.num_shards);
   const eventual::EventualRing with({1, 2, 3, 4, 5}, c.replication, c.vnodes, c.store.num_shards);
-  std::string key;
-  NodeId displaced = kNoNode;
-  for (int i = 0; i < 1000 && displaced == kNoNode; ++i) {
-    key = absl::StrCat("key", i);
-    const ShardId shard = cluster.node(1)->store().PlaceOf(key).shard;
-    if (!with.IsOwner(shard, 5)) continue;
-    for (NodeId old_owner : without.Owners(shard)) {
-      if (!with.IsOwner(shard, old_owner)) displaced = old_owner;
-    }
-  }
+  const std::pair<std::string, NodeId> found = DisplacedKey(cluster, without, with, 5);
+  const std::string& key = found.first;
+  const NodeId displaced = found.second;
   ASSERT_NE(displaced, kNoNode);
   // Node 5's saved ring holds itself.
   ASSERT_TRUE(cluster.RunUntil([&] { return cluster.node(5)->Ring().Contains(5); }, absl::Seconds(5)));
