@@ -38,6 +38,11 @@
 //   * Anti-entropy: every push_pull_interval a full state exchange with one random live member,
 //     plus one random dead (not left) tombstone to reconnect healed partitions. In a push-pull
 //     merge a remote "dead" only makes the member suspect (so it can refute), as in memberlist.
+//     And a message from a member we have never heard of (its joining gossip missed us, and so
+//     did our own push-pulls: one dropped request is 30 s) makes us ask that sender for its full
+//     state at once, at most once per probe_interval; members that know us probe us, so a gap in
+//     our view closes within a few periods (membership seed 11577049397366032185: both of a
+//     node's push-pulls were lost and it never learned three members in 58 s).
 //   * Join: push-pull with each seed, retried every join_retry_interval while no other member is
 //     known, and gossip our own alive record (as memberlist does on start). Leave: gossip "left" at a higher incarnation, sent directly to a few members and
 //     piggybacked; afterwards the node only answers pings.
@@ -133,6 +138,7 @@ struct SwimStats {
   uint64_t nacks_received = 0;
   uint64_t suspicions_started = 0;
   uint64_t refutations = 0;
+  uint64_t unknown_sender_pulls = 0;  // push-pulls asked of a sender we did not know
   uint64_t push_pulls_sent = 0;
   uint64_t gossip_messages_sent = 0;     // by the gossip timer
   uint64_t suspicion_reminders_sent = 0;
@@ -317,6 +323,9 @@ class Swim {
   std::vector<NodeId> seeds_;
   absl::Time next_join_at_ = absl::InfiniteFuture();
   absl::Time next_push_pull_at_;
+  // A message from a member we do not know at all asks it for its full state (push-pull), at most
+  // once per probe_interval: see "Anti-entropy" above.
+  absl::Time next_unknown_sender_pull_at_ = absl::InfinitePast();
   absl::Time last_now_;
 
   mutable std::optional<MemberTimers> member_timers_;

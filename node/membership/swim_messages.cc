@@ -100,6 +100,13 @@ void Swim::HandleMessage(const Message& message, absl::Time now) {
     case MessageType::kPushPull:
       break;
   }
+  // A sender we have never heard of (header comment, "Anti-entropy"): ask it for its state, after
+  // answering what it asked.
+  if (FindRecord(message.from) == nullptr && !leaving_ && now >= next_unknown_sender_pull_at_) {
+    next_unknown_sender_pull_at_ = now + config_.probe_interval;
+    ++stats_.unknown_sender_pulls;
+    SendPushPull(message.from, /*is_reply=*/false);
+  }
 }
 
 void Swim::HandleAck(const Message& message, absl::Time now) {

@@ -204,6 +204,41 @@ TEST(SwimTest, StaleAccusationAfterRefutationRegossipsIt) {
   EXPECT_EQ(swim.pending_broadcasts(), 1u) << "but the refutation is queued again";
 }
 
+// A member whose joining gossip and push-pulls all missed us is learned from its first message:
+// we ask the unknown sender for its full state at once (at most once per probe interval).
+TEST(SwimTest, AMessageFromAnUnknownMemberAsksItForItsState) {
+  Random random(7);
+  Swim swim(1, "node-1", {}, SwimConfig{}, random, kStart);
+  Message ping;
+  ping.type = MessageType::kPing;
+  ping.from = 3;
+  ping.to = 1;
+  auto pulls_to_3 = [&] {
+    int pulls = 0;
+    for (const OutgoingMessage& out : swim.TakeOutbox()) {
+      absl::StatusOr<Message> m = DecodeMessage(out.bytes);
+      if (m.ok() && out.to == 3 && m->type == MessageType::kPushPull && !m->is_reply) ++pulls;
+    }
+    return pulls;
+  };
+  ASSERT_TRUE(swim.Receive(3, EncodeMessage(ping), kStart).ok());
+  EXPECT_EQ(pulls_to_3(), 1) << "an unknown sender is asked for its state";
+  ASSERT_TRUE(swim.Receive(3, EncodeMessage(ping), kStart + absl::Milliseconds(10)).ok());
+  EXPECT_EQ(pulls_to_3(), 0) << "at most once per probe interval";
+  // Its state arrives: 3 and the members it knows become ours; no more pulls for it.
+  Message state;
+  state.type = MessageType::kPushPull;
+  state.is_reply = true;
+  state.from = 3;
+  state.to = 1;
+  state.updates = {Claim(3, MemberState::kAlive, 0, 3), Claim(4, MemberState::kAlive, 0, 4)};
+  ASSERT_TRUE(swim.Receive(3, EncodeMessage(state), kStart + absl::Milliseconds(20)).ok());
+  EXPECT_EQ(swim.LiveMemberIds(), (std::vector<NodeId>{1, 3, 4}));
+  ASSERT_TRUE(swim.Receive(3, EncodeMessage(ping), kStart + absl::Seconds(5)).ok());
+  EXPECT_EQ(pulls_to_3(), 0) << "a known sender is not asked again";
+  EXPECT_EQ(swim.stats().unknown_sender_pulls, 1u);
+}
+
 TEST(SwimTest, GracefulLeaveAndTombstoneExpiry) {
   SwimConfig config;
   config.tombstone_ttl = absl::Seconds(30);
@@ -307,7 +342,8 @@ TEST(SwimTest, RejectsGarbageMisaddressedAndSpoofedMessages) {
   EXPECT_EQ(swim.stats().messages_rejected, 3u);
   EXPECT_TRUE(swim.TakeOutbox().empty());
   EXPECT_TRUE(swim.Receive(2, EncodeMessage(m), kStart).ok());
-  EXPECT_EQ(swim.TakeOutbox().size(), 1u);  // the ack
+  // The ack, and (2 being unknown here) a request for 2's state.
+  EXPECT_EQ(swim.TakeOutbox().size(), 2u);
 }
 
 TEST(SwimTest, MetadataBoundsAreEnforced) {

@@ -249,6 +249,7 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
   if (!cluster.RunUntil(views_agree, heal_bound)) {
     SetRunFailure(run, "liveness", "one view after start", "join",
                   absl::StrCat("LIVENESS: no single view ", Seconds(heal_bound), " after start"));
+    if (options.log != nullptr) *options.log << "membership: views:\n" << cluster.DescribeViews();
   }
   absl::StrAppend(&run.summary, "joined=", Seconds(sim.elapsed() - join_start));
 

@@ -110,6 +110,29 @@ bool MembershipSim::ViewsAgree() {
   return true;
 }
 
+std::string MembershipSim::DescribeViews() {
+  std::string out;
+  for (NodeId id : ids_) {
+    MembershipNode* n = node(id);
+    absl::StrAppend(&out, "  n", id, ":");
+    if (n == nullptr) {
+      absl::StrAppend(&out, " down\n");
+      continue;
+    }
+    for (NodeId other : ids_) {
+      if (other == id) continue;
+      const Member* m = n->swim().Find(other);
+      if (m == nullptr) {
+        absl::StrAppend(&out, " ", other, " absent,");
+      } else {
+        absl::StrAppend(&out, " ", other, " ", std::string(MemberStateName(m->state)), "@", m->incarnation, ",");
+      }
+    }
+    out.back() = '\n';
+  }
+  return out;
+}
+
 bool MembershipSim::AllConsiderGone(NodeId victim) {
   for (NodeId id : UpNodes()) {
     if (id == victim) continue;

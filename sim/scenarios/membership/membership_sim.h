@@ -81,6 +81,9 @@ class MembershipSim {
   // True if no node is paused and every up node that has not left sees exactly the up,
   // not-left nodes as live.
   bool ViewsAgree();
+  // Each node's view of every other node ("n3: 1 alive@0, 2 suspect@1, 4 absent, ..."), one node
+  // per line: what a failed ViewsAgree needs to say.
+  std::string DescribeViews();
   // True if every up node other than `victim` sees `victim` as dead, left or unknown.
   bool AllConsiderGone(NodeId victim);
 
