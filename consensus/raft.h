@@ -114,6 +114,13 @@ struct Config {
   size_t max_pending_reads = 4096;
   // Compact(i) keeps this many entries before i so slow followers can catch up from the log.
   uint64_t compaction_keep_entries = 0;
+  // A leader's Compact also keeps the entries its live followers (heard from since the last
+  // check-quorum round, not being sent a snapshot, not reported down) still need, up to this many
+  // entries and bytes (EntryBytes) more: a follower a few entries behind a checkpoint then
+  // catches up from the log instead of needing the whole snapshot (as etcd keeps
+  // SnapshotCatchUpEntries and CockroachDB truncates no further than its followers need). 0: off.
+  uint64_t compaction_follower_keep_entries = 1024;
+  uint64_t compaction_follower_keep_bytes = uint64_t{1} << 20;
   // Leader leases (thesis §6.4.1). Used only if lease_based_reads && check_quorum &&
   // max_clock_drift > 0. lease = (election_tick - 1) * tick_interval - max_clock_drift, counted
   // from the send time of the latest heartbeat round a quorum acknowledged.
@@ -264,6 +271,9 @@ class Raft {
 
  private:
   Raft(const Config& config, RaftLog log, const HardState& hs);
+  // raft_ready.cc: where Compact may cut the log (entries <= the result go), given where the
+  // snapshot and compaction_keep_entries would cut it (see compaction_follower_keep_*).
+  Index KeepWhatFollowersNeed(Index compact_to) const;
 
   // raft.cc: roles, terms, elections, ticks.
   void BecomeFollower(Term term, ReplicaId leader);

@@ -153,12 +153,37 @@ absl::Status Raft::Compact(Index snapshot_index) {
   assert(term.has_value());
   const SnapshotMeta snap{snapshot_index, *term, ConfAt(snapshot_index)};
   const uint64_t keep = config_.compaction_keep_entries;
-  const Index compact_to = snapshot_index > keep ? snapshot_index - keep : 0;
+  Index compact_to = snapshot_index > keep ? snapshot_index - keep : 0;
+  compact_to = KeepWhatFollowersNeed(std::max(compact_to, log_.offset()));
   log_.Compact(snap, std::max(compact_to, log_.offset()));
   // Forget configurations that no snapshot or log position can need any more.
   auto in_effect = std::prev(conf_history_.upper_bound(snapshot_index));
   conf_history_.erase(conf_history_.begin(), in_effect);
   return absl::OkStatus();
+}
+
+Index Raft::KeepWhatFollowersNeed(Index compact_to) const {
+  if (role_ != Role::kLeader || config_.compaction_follower_keep_entries == 0) return compact_to;
+  Index needed = compact_to;  // entries after a follower's match are what it needs next
+  for (const auto& [id, pr] : progress_) {
+    if (id == config_.id || !pr.recent_active || pr.reported_down ||
+        pr.state == ProgressState::kSnapshot) {
+      continue;
+    }
+    needed = std::min(needed, pr.match);
+  }
+  // Keep at most the configured entries and bytes beyond compact_to, newest first.
+  const Index floor = compact_to > config_.compaction_follower_keep_entries
+                          ? compact_to - config_.compaction_follower_keep_entries
+                          : 0;
+  uint64_t bytes = 0;
+  Index keep_after = compact_to;
+  while (keep_after > std::max({needed, floor, log_.offset()})) {
+    bytes += EntryBytes(log_.At(keep_after));
+    if (bytes > config_.compaction_follower_keep_bytes) break;
+    --keep_after;
+  }
+  return keep_after;
 }
 
 }  // namespace crema::raft

@@ -19,12 +19,15 @@ RandomRun::RandomRun(uint64_t seed, Schedule schedule) : rng_(seed), schedule_(s
   base.lease_based_reads = rng_.OneIn(2);
   base.max_clock_drift = absl::Milliseconds(50);
   base.quiesce = rng_.OneIn(3);
+  // Half the runs keep what live followers need at compaction (Config), half only the snapshot.
+  base.compaction_follower_keep_entries = rng_.OneIn(2) ? 1024 : 0;
   tick_interval_ = base.tick_interval;
   lockstep_clock_ = base.lease_based_reads && base.check_quorum;
   description_ = absl::StrCat(churn ? "churn" : "mixed", " voters=", voters, " joiners=", joiners,
                               " pre_vote=", base.pre_vote, " check_quorum=", base.check_quorum,
                               " leases=", lockstep_clock_, " quiesce=", base.quiesce,
-                              " max_entries=", base.max_entries_per_msg);
+                              " max_entries=", base.max_entries_per_msg,
+                              " follower_keep=", base.compaction_follower_keep_entries);
   ConfState conf;
   for (int i = 1; i <= voters; ++i) conf.voters.push_back(i);
   for (int i = 1; i <= voters + joiners; ++i) {

@@ -59,6 +59,9 @@ void Interpreter::AddNodes(const std::vector<std::string>& args) {
   base.election_tick = 10;
   base.heartbeat_tick = 1;
   base.max_inflight_msgs = 256;
+  // Scripts show snapshots and compaction step by step: a leader keeps nothing extra for its
+  // followers unless the script says so (follower-keep=N).
+  base.compaction_follower_keep_entries = 0;
   ConfState conf;
   bool join = false;
   for (size_t i = 2; i < args.size(); ++i) {
@@ -77,6 +80,7 @@ void Interpreter::AddNodes(const std::vector<std::string>& args) {
     if (key == "max-inflight") base.max_inflight_msgs = num;
     if (key == "max-entries") base.max_entries_per_msg = num;
     if (key == "keep") base.compaction_keep_entries = num;
+    if (key == "follower-keep") base.compaction_follower_keep_entries = num;
     if (key == "seed") base.random_seed = num;
     if (key == "quiesce") base.quiesce = value == "true";
     if (key == "max-reads") base.max_pending_reads = num;

@@ -7,8 +7,9 @@
 //
 // Commands (ids are replica ids; config keys are optional):
 //   add-nodes N voters=(1,2,3) [learners=(4)] [join] [pre-vote=false] [check-quorum=false]
-//       [lease=true] [drift-ms=50] [max-inflight=N] [max-entries=N] [keep=N] [seed=N]
-//       [quiesce=true] [max-reads=N]
+//       [lease=true] [drift-ms=50] [max-inflight=N] [max-entries=N] [keep=N] [follower-keep=N]
+//       [seed=N] [quiesce=true] [max-reads=N]
+//       (follower-keep is Config::compaction_follower_keep_entries: 0 in scripts unless given)
 //   campaign ID                  tick ID [N]            tick-heartbeat ID     tick-election ID
 //   propose ID DATA [N]          propose-conf-change ID add-voter|add-learner|remove REPLICA
 //   read-index ID CTX            transfer-leader ID TARGET

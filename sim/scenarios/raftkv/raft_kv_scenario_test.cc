@@ -76,6 +76,10 @@ constexpr KnownSeed kKnownSeeds[] = {
     // proposal in flight (kv_replica.h).
     {15919571267975899702u, 3, "retries re-proposed: congestion collapse", sim::FaultLevel::kDefault},
     {12096970989507851839u, 3, "retries re-proposed: congestion collapse", sim::FaultLevel::kDefault},
+    // Issue 11 (10,000-seed farm): BUGGIFY early checkpoints compacted the log past followers a
+    // few entries behind, so they lived on snapshots and writes starved. A leader now keeps
+    // what its live followers need (Config::compaction_follower_keep_*).
+    {14885547583438522173u, 5, "compaction past live followers", sim::FaultLevel::kDefault},
 };
 
 TEST(RaftKvKnownSeedsTest, OnceFailingSeedsPass) {
