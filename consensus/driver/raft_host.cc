@@ -183,12 +183,17 @@ std::vector<GroupDriver*> RaftHost::Groups() const {
 }
 
 void RaftHost::ReportNodeDown(NodeId node) {
-  health_reports_.emplace_back(node, false);
+  health_reports_.emplace_back(node, Health::kDown);
   Kick();
 }
 
 void RaftHost::ReportNodeUp(NodeId node) {
-  health_reports_.emplace_back(node, true);
+  health_reports_.emplace_back(node, Health::kUp);
+  Kick();
+}
+
+void RaftHost::ReportLeaderGone(NodeId node) {
+  health_reports_.emplace_back(node, Health::kLeaderGone);
   Kick();
 }
 
@@ -308,11 +313,15 @@ void RaftHost::Run() {
     RemoveDestroyedGroups();
     if (!health_reports_.empty()) {
       for (const auto& report : health_reports_) {
-        const bool up = report.second;  // a plain local: lambdas may not capture bindings
+        const Health health = report.second;  // a plain local: lambdas may not capture bindings
         for (GroupDriver* g : Groups()) {
           ForReplicasOn(*g, report.first, [&](ReplicaId r) {
+            if (health == Health::kLeaderGone &&
+                (g->core().role() == Role::kLeader || g->core().leader() != r)) {
+              return;  // only a follower of that node's replica
+            }
             Wake(g);
-            if (up) {
+            if (health == Health::kUp) {
               g->Unquiesce();
             } else {
               g->ReportPeerDown(r);

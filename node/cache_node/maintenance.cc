@@ -1,6 +1,6 @@
 // CacheNode, the node's own duties: what a shard leader proposes on its own (evictions chosen by
 // its W-TinyLFU policy, expiry ticks, leadership hand-offs to the preferred replica), health from
-// the failure detector into Raft, corrupt-replica reports, and the placement controller while this
+// the failure detector and the transport's reachability hints into Raft, corrupt-replica reports, and the placement controller while this
 // node leads the metadata group. Nothing here blocks the loop: proposals are fire-and-forget or
 // waited in their own fibers.
 #include <algorithm>
@@ -38,6 +38,12 @@ void CacheNode::OnMembershipEvent(const membership::MembershipEvent& e) {
     case MembershipEventKind::kUpdated:
       break;
   }
+}
+
+void CacheNode::OnPeerHint(NodeId peer, bool reachable) {
+  if (shutdown_ || peer == env_.self || host_ == nullptr || rpc_ == nullptr) return;
+  rpc_->SetPeerReachable(peer, reachable);
+  if (!reachable) host_->ReportLeaderGone(peer);
 }
 
 void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {
