@@ -43,7 +43,11 @@ void CacheNode::OnMembershipEvent(const membership::MembershipEvent& e) {
 void CacheNode::OnPeerHint(NodeId peer, bool reachable) {
   if (shutdown_ || peer == env_.self || host_ == nullptr || rpc_ == nullptr) return;
   rpc_->SetPeerReachable(peer, reachable);
-  if (!reachable) host_->ReportLeaderGone(peer);
+  if (reachable) {
+    host_->ReportNodeBack(peer);
+  } else {
+    host_->ReportLeaderGone(peer);
+  }
 }
 
 void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {

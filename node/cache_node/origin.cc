@@ -106,7 +106,14 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
       continue;
     }
     NodeId target = candidates[0];
-    if (target == avoid && candidates.size() > 1) target = candidates[1 + attempt % (candidates.size() - 1)];
+    if (target == avoid && candidates.size() > 1) {
+      // Another one in turn; among those not reported gone (a prefix), if there are others.
+      const size_t live = static_cast<size_t>(std::count_if(
+          candidates.begin(), candidates.end(),
+          [this](NodeId n) { return n == env_.self || rpc_->PeerReachable(n); }));
+      const size_t others = live > 1 ? live - 1 : candidates.size() - 1;
+      target = candidates[1 + attempt % others];
+    }
     // BUGGIFY: a stale leader hint — ask another replica first (it answers NotLeader or serves).
     if (candidates.size() > 1 && env_.buggify != nullptr &&
         env_.buggify->Fire("cache.forward.stale_hint")) {
@@ -176,7 +183,13 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
       }
     }
     const absl::Duration wait = std::min(backoff, deadline - env_.clock->MonotonicNow());
-    if (wait > absl::ZeroDuration() && !AwaitRetry(group, LocalLeader(group), wait)) break;
+    const NodeId seen = LocalLeader(group);
+    if (wait > absl::ZeroDuration() && !AwaitRetry(group, seen, wait)) break;
+    // Our own replica follows a new leader: ask it, even if it is the node that just failed us
+    // (it answered NotLeader before it won).
+    if (const NodeId now_leader = LocalLeader(group); now_leader != kNoNode && now_leader != seen) {
+      avoid = kNoNode;
+    }
     backoff = std::min(backoff * 2, options_.retry_backoff * 16);
   }
   if (*maybe_executed) {
