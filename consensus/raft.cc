@@ -384,7 +384,16 @@ void Raft::HandleVoteRequest(const Message& m) {
   const bool can_vote = vote_ == m.from || (vote_ == kNoReplica && leader_ == kNoReplica) ||
                         (pre && m.term > term_);
   Message r{.type = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp, .to = m.from};
-  if (can_vote && log_.IsUpToDate(m.index, m.log_term)) {
+  // Two pre-candidates at once (their timers fired within a message delay, as the followers of
+  // a dead leader often do): granting each other, both would campaign in the same term and split
+  // the vote, costing another election timeout. With equal logs the lower id refuses the higher
+  // one's pre-vote and asks it again for its own (below); the higher grants the lower's, so one
+  // campaigns. Pre-vote changes no term and no vote, and lease refusals were decided before
+  // (StepTerm), so this choice touches only liveness. With unequal logs the usual rule already
+  // lets only the more up-to-date one win.
+  const bool tie_refused = pre && role_ == Role::kPreCandidate && config_.id < m.from &&
+                         m.log_term == log_.last_term() && m.index == log_.last_index();
+  if (can_vote && !tie_refused && log_.IsUpToDate(m.index, m.log_term)) {
     r.term = m.term;  // for pre-vote: the future term, so the pre-candidate counts it
     if (!pre) {
       vote_ = m.from;
@@ -395,6 +404,16 @@ void Raft::HandleVoteRequest(const Message& m) {
     r.reject = true;
   }
   Send(std::move(r));
+  if (tie_refused) {
+    // Our own request may have reached it while its lease was fresh and been ignored; it is
+    // campaigning now, so out of its lease: ask again (its earlier answer, if any, is void).
+    votes_.erase(m.from);
+    Message again{.type = MessageType::kPreVote, .to = m.from};
+    again.term = term_ + 1;
+    again.index = log_.last_index();
+    again.log_term = log_.last_term();
+    Send(std::move(again));
+  }
 }
 
 void Raft::HandleVoteResponse(const Message& m) {

@@ -14,6 +14,15 @@
 // Bounds: a message larger than `kMaxMessageBytes` is dropped by `Send` (and counted); a receiver
 // never sees a larger one.
 //
+// Reachability hints (optional, `SetPeerHandler`): a transport that can tell calls
+// `handler(peer, false)` when it sees that `peer`'s process is gone — its connection was closed by
+// the peer or refused (the kernel does that for a killed process) — and `handler(peer, true)` once
+// it hears from `peer` again. Hints, not verdicts: a peer reported gone may be back a moment later
+// (a restart), a hint may be late or repeated, and silence (a partition, a machine that lost
+// power) is never reported. Use them to stop waiting early and to wake timers (liveness), never
+// for a safety decision. The handler runs on the event loop like message handlers (must not
+// block); one per network (the node host's).
+//
 // Implementations: sim::SimNetwork (faults injected by the simulator) and transport::TcpNetwork
 // (length-prefixed, checksummed frames over TCP with reconnection).
 #ifndef CREMA_NODE_NETWORK_H_
@@ -56,6 +65,11 @@ class Network {
   // Sends `message` to `to` (best effort, see the file comment). Sending to oneself is allowed and
   // goes through the same lossy path.
   virtual void Send(NodeId to, Service service, std::string message) = 0;
+
+  // Installs the reachability-hint handler (see the file comment), replacing any earlier one.
+  // Networks that cannot tell (or tests) ignore it: the default.
+  using PeerHandler = absl::AnyInvocable<void(NodeId peer, bool reachable)>;
+  virtual void SetPeerHandler(PeerHandler handler) { (void)handler; }
 
   // Tells the network where node `id` can be reached ("host:port"), as learned from gossip or the
   // cluster map. Networks that route by id alone (the simulator's) ignore it; a bad address is

@@ -52,6 +52,7 @@ void NetworkFabric::Send(NodeId from, NodeId to, Service service, std::string me
   m.from = from;
   m.to = to;
   m.service = service;
+  m.from_incarnation = sim_->incarnation(from);
   m.id = ++messages_;
   m.payload_digest = XXH3_64bits(message.data(), message.size());
   m.bytes = message.size();
@@ -99,16 +100,42 @@ void NetworkFabric::Deliver(Message message) {
   if (Clogged(message.from, message.to)) return Hold(std::move(message));
   SimNetwork* endpoint = sim_->endpoint(message.to);
   if (endpoint == nullptr) {
-    if (sim_->incarnation(message.to) > 0) sim_->coverage().Add("effect.crash");
+    if (sim_->incarnation(message.to) > 0) {
+      sim_->coverage().Add("effect.crash");
+      // Refused: the sender learns that the receiver's process is gone (once is enough).
+      if (sim_->state(message.to) == NodeState::kDown) {
+        if (SimNetwork* sender = sim_->endpoint(message.from);
+            sender != nullptr && !sender->KnowsGone(message.to)) {
+          TellGone(message.from, message.to);
+        }
+      }
+    }
     return Drop(message, stats_.dropped_down, "receiver down");
   }
   const NodeId from = message.from;
   const Service service = message.service;
+  const bool fresh = sim_->state(from) == NodeState::kUp &&
+                     sim_->incarnation(from) == message.from_incarnation;
   std::string payload = std::move(message.payload);
-  if (!endpoint->Deliver(from, service, std::move(payload))) {
+  if (!endpoint->Deliver(from, service, std::move(payload), fresh)) {
     return Drop(message, stats_.dropped_no_handler, "no handler");
   }
   ++stats_.delivered;
+}
+
+void NetworkFabric::TellGone(NodeId at, NodeId gone) {
+  sim_->ScheduleNodeEvent(at, sim_->incarnation(at),
+                          sim_->now_ns() + absl::ToInt64Nanoseconds(kPeerGoneDelay),
+                          "net.peer_gone", [this, at, gone] {
+                            if (SimNetwork* endpoint = sim_->endpoint(at)) endpoint->PeerGone(gone);
+                          }, gone);
+}
+
+void NetworkFabric::OnCrash(NodeId id) {
+  for (NodeId peer : sim_->node_ids()) {  // ascending: a deterministic order
+    if (peer == id || sim_->endpoint(peer) == nullptr || Blocked(id, peer)) continue;
+    TellGone(peer, id);
+  }
 }
 
 void NetworkFabric::Hold(Message message) {

@@ -9,6 +9,13 @@
 // holds it; a crashed receiver drops it; a paused receiver keeps it until it resumes (the
 // simulator holds the event); otherwise the receiver's current incarnation's handler gets it.
 //
+// Process death is visible, as on real hosts where the kernel closes a killed process's sockets:
+// `OnCrash(id)` tells every live node whose link from `id` is not blocked, after kPeerGoneDelay,
+// that `id` is gone, and a message that reaches a crashed (not paused) receiver is answered the
+// same way to its sender (connection refused) — SimNetwork::PeerGone, node/network.h's
+// reachability hints. A partition or a pause tells nobody anything. These hint events draw no
+// randomness.
+//
 // Partitions are a set of blocked *directed* links (so they can be one-way); sim/partitions.h
 // builds the usual shapes. A clogged link holds messages (up to kMaxHeldPerLink; more are dropped)
 // until `Unclog`, which releases them in order, each with a fresh latency. Swizzle-clogging
@@ -68,7 +75,12 @@ class NetworkFabric {
   // `simulator` must outlive the fabric.
   NetworkFabric(Simulator* simulator, NetworkConfig config, Random random);
 
+  // How long the kernel of a live node takes to report a dead peer (a FIN or RST on a LAN).
+  static constexpr absl::Duration kPeerGoneDelay = absl::Milliseconds(1);
+
   void Send(NodeId from, NodeId to, Service service, std::string message);
+  // `id` crashed (called by the simulator once it is down): its peers learn it (file comment).
+  void OnCrash(NodeId id);
 
   // --- Partitions (directed blocked links) ---
   // Replaces the current partition with `blocked`; `description` goes to the trace.
@@ -92,6 +104,7 @@ class NetworkFabric {
     NodeId from = kNoNode;
     NodeId to = kNoNode;
     Service service{};
+    uint64_t from_incarnation = 0;  // the sender's incarnation when it sent
     uint64_t id = 0;              // per run, from 1; deliveries are traced as "net.deliver" "#<id>"
     uint64_t payload_digest = 0;  // XXH3 of the payload
     uint64_t bytes = 0;           // of the payload (kept when the payload has been handed over)
@@ -107,6 +120,8 @@ class NetworkFabric {
   void Deliver(Message message);
   void Hold(Message message);
   void Drop(const Message& message, uint64_t& counter, std::string_view reason);
+  // Schedules SimNetwork::PeerGone(gone) at `at`'s current incarnation after kPeerGoneDelay.
+  void TellGone(NodeId at, NodeId gone);
   // Messages in flight live here (not in their delivery callbacks, which stay small enough for
   // AnyInvocable's inline storage: no allocation per delivery).
   uint32_t Park(Message message);

@@ -177,6 +177,7 @@ void Simulator::Crash(NodeId id) {
   Trace(id, "node.crash", absl::StrCat("incarnation=", n.incarnation));
   n.state = NodeState::kDown;  // first: sends from unwinding fibers are dropped
   EndIncarnation(n);
+  fabric_.OnCrash(id);  // its connections close: live peers hear of it
   const DiskFaultStats before = n.disk->stats();
   n.disk->Crash();
   const DiskFaultStats& after = n.disk->stats();

@@ -300,6 +300,7 @@ void TcpNetwork::OnConnected(NodeId id, const boost::system::error_code& error) 
     stats_.dropped_unreachable += peer.queue->Clear();
     ScheduleRetry(id, peer, peer.backoff);
     peer.backoff = std::min(peer.backoff * 2, options_.reconnect_backoff_max);
+    HintGone(id);  // last: the handler may send (to this peer too)
     return;
   }
   peer.connection = std::make_shared<Connection>(next_connection_id_++, std::move(*socket), AsOwner(),
@@ -332,13 +333,24 @@ void TcpNetwork::OnAuthenticated(Connection& connection) {
     ++stats_.connects;
     auto it = peers_.find(connection.peer());
     if (it != peers_.end()) it->second.backoff = options_.reconnect_backoff_min;
-    return;
+  } else {
+    ++stats_.accepted;
+    unauthenticated_inbound_.erase(connection.id());
+    auto it = inbound_.find(connection.id());
+    assert(it != inbound_.end());
+    inbound_by_node_[connection.peer()] = it->second;
   }
-  ++stats_.accepted;
-  unauthenticated_inbound_.erase(connection.id());
-  auto it = inbound_.find(connection.id());
-  assert(it != inbound_.end());
-  inbound_by_node_[connection.peer()] = it->second;
+  HintBack(connection.peer());
+}
+
+void TcpNetwork::HintGone(NodeId peer) {
+  if (peer != kNoNode && hinted_gone_.insert(peer).second && peer_handler_) {
+    peer_handler_(peer, false);
+  }
+}
+
+void TcpNetwork::HintBack(NodeId peer) {
+  if (hinted_gone_.erase(peer) > 0 && peer_handler_) peer_handler_(peer, true);
 }
 
 void TcpNetwork::OnData(Connection& connection, Frame frame) {
@@ -362,6 +374,9 @@ void TcpNetwork::OnClosed(Connection& connection, const absl::Status& why) {
         absl::StrCat(connection.peer(), connection.is_dialer() ? " dialed " : " accepted ",
                      why.message()));
   }
+  // Not for our own closes (address change, shutdown): the peer may be perfectly well.
+  const NodeId gone =
+      connection.authenticated() && !absl::IsCancelled(why) ? connection.peer() : kNoNode;
   if (!connection.is_dialer()) {
     auto by_node = inbound_by_node_.find(connection.peer());
     if (by_node != inbound_by_node_.end() && by_node->second.get() == &connection) {
@@ -369,6 +384,7 @@ void TcpNetwork::OnClosed(Connection& connection, const absl::Status& why) {
     }
     inbound_.erase(connection.id());
     unauthenticated_inbound_.erase(connection.id());
+    HintGone(gone);
     return;
   }
   auto it = peers_.find(connection.peer());
@@ -382,6 +398,7 @@ void TcpNetwork::OnClosed(Connection& connection, const absl::Status& why) {
   // Back off before redialling, so a peer that accepts and drops us is not hammered.
   ScheduleRetry(connection.peer(), peer, peer.backoff);
   peer.backoff = std::min(peer.backoff * 2, options_.reconnect_backoff_max);
+  HintGone(gone);
 }
 
 }  // namespace crema::transport

@@ -36,6 +36,10 @@
 //     buffers at most kMaxHandshakePayloadBytes of frame payload (frame.h).
 //   * Inbound messages go to the handler of their Service, on the loop thread, outside fibers.
 //     Unknown services and services with no handler are dropped and counted.
+//   * Reachability hints (node/network.h): an authenticated connection to or from a peer that
+//     closes for any reason but our own (the peer closed or reset it, a bad frame, ...) or a
+//     failed dial reports (peer, false), once until a connection with that peer authenticates
+//     again, which reports (peer, true).
 //
 // Thread safety: none; loop thread only. Destroying the TcpNetwork closes every connection at
 // once; no handler runs after that.
@@ -128,6 +132,7 @@ class TcpNetwork final : public Network, private Connection::Owner {
   TcpNetwork& operator=(const TcpNetwork&) = delete;
 
   void SetHandler(Service service, Handler handler) override;
+  void SetPeerHandler(PeerHandler handler) override { peer_handler_ = std::move(handler); }
   void Send(NodeId to, Service service, std::string message) override;
 
   // Adds or re-addresses a peer. A changed address closes the current connection to it.
@@ -172,6 +177,9 @@ class TcpNetwork final : public Network, private Connection::Owner {
   void ScheduleRetry(NodeId id, Peer& peer, absl::Duration delay);
   void DeliverToSelf(Service service, std::string message);
   void Deliver(uint8_t service, NodeId from, std::string message);
+  // Reachability hints, deduplicated per peer (file comment).
+  void HintGone(NodeId peer);
+  void HintBack(NodeId peer);
 
   // Connection::Owner
   Connection::Owner* AsOwner() { return this; }
@@ -185,6 +193,8 @@ class TcpNetwork final : public Network, private Connection::Owner {
   Stats stats_;
   // Handlers by raw service value; shared_ptr so a handler may replace itself while running.
   absl::btree_map<uint8_t, std::shared_ptr<Handler>> handlers_;
+  PeerHandler peer_handler_;
+  absl::btree_set<NodeId> hinted_gone_;  // reported gone, no connection authenticated since
   absl::btree_map<NodeId, Peer> peers_;
   absl::btree_map<uint64_t, std::shared_ptr<Connection>> inbound_;  // by connection id
   absl::btree_map<NodeId, std::shared_ptr<Connection>> inbound_by_node_;  // newest authenticated

@@ -310,6 +310,43 @@ TEST_F(TcpNetworkTest, LinksReportEachPeersStage) {
   EXPECT_TRUE(RunUntil([&] { return a->Links()[0].inbound; }));
 }
 
+// Reachability hints: a peer whose process goes away (its sockets close) is reported gone once,
+// promptly (not after a timeout), and reported back once a connection with it authenticates.
+TEST_F(TcpNetworkTest, APeerThatGoesAwayIsReportedGoneOnceAndBackWhenItReturns) {
+  auto a = Make(1);
+  auto b = Make(2);
+  const std::string b_address = Address(*b);
+  ASSERT_TRUE(a->AddPeer(2, b_address).ok());
+  std::vector<std::pair<NodeId, bool>> hints;
+  a->SetPeerHandler([&hints](NodeId peer, bool reachable) { hints.emplace_back(peer, reachable); });
+  std::vector<Received> at_b;
+  Record(*b, at_b);
+  a->Send(2, Service::kTest, "before");
+  ASSERT_TRUE(RunUntil([&] { return at_b.size() == 1; }));
+  EXPECT_TRUE(hints.empty()) << "a first connection is not a return";
+
+  const absl::Time closed = absl::Now();
+  b.reset();  // the peer's process is gone: its sockets close
+  ASSERT_TRUE(RunUntil([&] { return !hints.empty(); }));
+  EXPECT_LT(absl::Now() - closed, absl::Seconds(1)) << "the hint waited for a timeout";
+  EXPECT_EQ(hints, (std::vector<std::pair<NodeId, bool>>{{2, false}}));
+  for (int i = 0; i < 5; ++i) {  // refused redials: no second hint
+    a->Send(2, Service::kTest, "while down");
+    loop.RunUntil([] { return false; }, absl::Milliseconds(50));
+  }
+  EXPECT_EQ(hints.size(), 1u);
+
+  b = Make(2, {}, b_address);
+  ASSERT_TRUE(b);
+  bool back = false;
+  for (int attempt = 0; attempt < 100 && !back; ++attempt) {
+    a->Send(2, Service::kTest, "after");
+    back = loop.RunUntil([&] { return hints.size() == 2; }, absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(back);
+  EXPECT_EQ(hints, (std::vector<std::pair<NodeId, bool>>{{2, false}, {2, true}}));
+}
+
 TEST_F(TcpNetworkTest, BadOptionsAreRejected) {
   TcpNetwork::Options options;
   options.self = 1;

@@ -170,6 +170,12 @@ std::vector<GroupDriver*> RaftHost::AwakeGroups() {
 void RaftHost::SettleDormant(const std::vector<GroupDriver*>& awake) {
   // Only groups looked at in this iteration: one woken meanwhile is not in `awake`.
   for (GroupDriver* g : awake) {
+    // A follower that just went quiet behind a leader reported gone: wake it (ReportLeaderGone).
+    if (!leaders_gone_.empty() && g->has_core() && !g->stopped() && g->core().quiesced() &&
+        g->core().role() != Role::kLeader && g->core().leader() != kNoReplica &&
+        leaders_gone_.contains(NodeOfReplica(g->core().leader()))) {
+      g->ReportPeerDown(g->core().leader());
+    }
     if (g->Dormant()) awake_.erase(g->group());
   }
   stats_.awake_groups = awake_.size();
@@ -183,12 +189,22 @@ std::vector<GroupDriver*> RaftHost::Groups() const {
 }
 
 void RaftHost::ReportNodeDown(NodeId node) {
-  health_reports_.emplace_back(node, false);
+  health_reports_.emplace_back(node, Health::kDown);
   Kick();
 }
 
 void RaftHost::ReportNodeUp(NodeId node) {
-  health_reports_.emplace_back(node, true);
+  health_reports_.emplace_back(node, Health::kUp);
+  Kick();
+}
+
+void RaftHost::ReportLeaderGone(NodeId node) {
+  health_reports_.emplace_back(node, Health::kLeaderGone);
+  Kick();
+}
+
+void RaftHost::ReportNodeBack(NodeId node) {
+  health_reports_.emplace_back(node, Health::kBack);
   Kick();
 }
 
@@ -308,11 +324,21 @@ void RaftHost::Run() {
     RemoveDestroyedGroups();
     if (!health_reports_.empty()) {
       for (const auto& report : health_reports_) {
-        const bool up = report.second;  // a plain local: lambdas may not capture bindings
+        const Health health = report.second;  // a plain local: lambdas may not capture bindings
+        if (health == Health::kLeaderGone) {
+          leaders_gone_.insert(report.first);
+        } else if (health == Health::kUp || health == Health::kBack) {
+          leaders_gone_.erase(report.first);
+          if (health == Health::kBack) continue;  // nothing to wake
+        }
         for (GroupDriver* g : Groups()) {
           ForReplicasOn(*g, report.first, [&](ReplicaId r) {
+            if (health == Health::kLeaderGone &&
+                (g->core().role() == Role::kLeader || g->core().leader() != r)) {
+              return;  // only a follower of that node's replica
+            }
             Wake(g);
-            if (up) {
+            if (health == Health::kUp) {
               g->Unquiesce();
             } else {
               g->ReportPeerDown(r);

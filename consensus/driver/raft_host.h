@@ -148,6 +148,16 @@ class RaftHost {
   // The failure detector sees node `node` alive again: un-quiesces the groups with a replica on
   // it, so a quiet leader that ignored it, or a partitioned old leader, is heard from again.
   void ReportNodeUp(NodeId node);
+  // The transport hints that node `node`'s process is gone (node/network.h): wakes the followers
+  // here whose leader is on it, as ReportPeerDown(leader) does (raft.h: a quiet follower's
+  // election timer runs again, so it campaigns after an election timeout; it does not forget
+  // the leader, so the lease promise is kept). Unlike ReportNodeDown it marks nothing down on
+  // leaders: a wrong hint costs at most an election timer running, never replication.
+  // Until ReportNodeBack or ReportNodeUp(node), a follower here that goes quiet behind a leader
+  // on `node` (its last quiesce heartbeat overtook the hint) is woken the same way at once.
+  void ReportLeaderGone(NodeId node);
+  // The transport hears from `node` again: ends ReportLeaderGone's watch on it.
+  void ReportNodeBack(NodeId node);
   const RaftHostStats& stats() const { return stats_; }
   // The node's shared log (nullptr before the first CreateGroup, or with shared_log = false).
   storage::SharedLog* shared_log() const { return log_.get(); }
@@ -212,7 +222,9 @@ class RaftHost {
   absl::btree_set<GroupId> opening_;
   // Groups to remove at the top of the next loop iteration, with the waiting caller's promise.
   std::vector<std::pair<GroupId, Promise<bool>>> to_destroy_;
-  std::vector<std::pair<NodeId, bool>> health_reports_;  // (node, up)
+  enum class Health : uint8_t { kDown, kUp, kLeaderGone, kBack };
+  std::vector<std::pair<NodeId, Health>> health_reports_;
+  absl::btree_set<NodeId> leaders_gone_;  // ReportLeaderGone'd, not reported back or up since
   absl::btree_map<NodeId, BatchBuilder> batches_;
   std::unique_ptr<storage::SharedLog> log_;
   storage::IoLock log_open_lock_;  // one fiber opens the log; the others wait for it

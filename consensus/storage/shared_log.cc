@@ -227,14 +227,18 @@ absl::Status SharedLog::FlushLocked() {
   if (file_bytes_ >= options_.segment_bytes) {
     if (absl::Status s = StartSegment(segments_.back() + 1); !s.ok()) return Fail(s);
   }
-  std::vector<Pending> batch = std::move(pending_);
-  pending_.clear();
+  // Buffer() may add to pending_ while this fiber waits in the write below: swap, do not share.
+  std::vector<Pending>& batch = flushing_;
+  batch.clear();
+  batch.swap(pending_);
+  std::string& buf = flush_buf_;
+  buf.clear();
+  buf.reserve(pending_bytes_);
   pending_bytes_ = 0;
-  std::string buf;
   absl::btree_set<GroupId> touched;
+  std::string& tagged = flush_tagged_;
   for (const Pending& record : batch) {
-    std::string tagged;
-    tagged.reserve(8 + record.body.size());
+    tagged.clear();
     PutU64(&tagged, record.group);
     tagged += record.body;
     AppendRecord(&buf, record.type, synced_bytes_, tagged);
@@ -253,6 +257,8 @@ absl::Status SharedLog::FlushLocked() {
   file_bytes_ += buf.size();
   stats_.records += batch.size();
   stats_.bytes_written += buf.size();
+  batch.clear();  // the bodies go; the capacity stays for the next flush
+  if (buf.capacity() > kMaxRetainedFlushBytes) std::string().swap(buf);  // a rare huge batch
   return absl::OkStatus();
 }
 

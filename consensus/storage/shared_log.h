@@ -207,6 +207,13 @@ class SharedLog {
   absl::btree_map<uint64_t, absl::btree_set<GroupId>> pins_;  // segment -> groups pinning it
   absl::btree_map<GroupId, std::string> destroyed_;  // replay: tombstone is the group's last record
   std::vector<Pending> pending_;
+  // FlushLocked's batch and scratch, kept between flushes so their capacity is reused (a
+  // vector and two strings grown from empty per flush were a large share of the node's
+  // malloc/free under pipelined writes). Used only under the I/O lock.
+  std::vector<Pending> flushing_;
+  static constexpr size_t kMaxRetainedFlushBytes = size_t{4} << 20;  // flush_buf_ kept up to this
+  std::string flush_buf_;
+  std::string flush_tagged_;
   size_t pending_bytes_ = 0;
   uint64_t appended_ = 0;  // records buffered so far (a sequence number)
   uint64_t synced_ = 0;    // records known durable

@@ -117,6 +117,9 @@ absl::Status CacheNode::StartInternal() {
   host_ = raft::RaftHost::Start(env_, host_options);
   rpc_ = std::make_unique<forward::Rpc>(env_, [this] { return map_.version; });
   rpc_->SetOnPeerMapVersion([this](NodeId peer, uint64_t) { FetchMap(peer); });
+  env_.network->SetPeerHandler([this, alive = alive_](NodeId peer, bool reachable) {
+    if (*alive) OnPeerHint(peer, reachable);
+  });
   InstallHandlers();
 
   membership::MembershipNodeConfig m;

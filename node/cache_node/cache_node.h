@@ -287,8 +287,18 @@ class CacheNode final : public CacheApi {
   // Sends a request to the group's leader with retries (same payload every time).
   absl::StatusOr<forward::Reply> CallLeader(raft::GroupId group, forward::Request request,
                                             absl::Time deadline, bool* maybe_executed);
+  // Who may lead `group`, best guess first; nodes the transport reports gone go last.
   std::vector<NodeId> LeaderCandidates(raft::GroupId group) const;
+  // The leader this node's own replica of `group` follows (kNoNode: none known, or no replica).
+  NodeId LocalLeader(raft::GroupId group) const;
+  // Waits `wait` before the next attempt, or less: it ends as soon as this node's replica of
+  // `group` follows a leader other than `seen` that is not reported gone (one elected
+  // meanwhile). Polls local state every retry_backoff. False if the fiber was cancelled.
+  bool AwaitRetry(raft::GroupId group, NodeId seen, absl::Duration wait);
   void NoteLeader(raft::GroupId group, NodeId leader);
+  // The transport's reachability hint about `peer` (node/network.h): to the forwarder's Rpc, and
+  // a gone peer's followers here wake (RaftHost::ReportLeaderGone). maintenance.cc.
+  void OnPeerHint(NodeId peer, bool reachable);
   void RaiseFloor(raft::GroupId group, raft::Index index);
   raft::Index Floor(raft::GroupId group) const;
 

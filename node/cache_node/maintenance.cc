@@ -1,7 +1,8 @@
 // CacheNode, the node's own duties: what a shard leader proposes on its own (evictions chosen by
 // its W-TinyLFU policy, expiry ticks, leadership hand-offs to the preferred replica), the health
-// view (SWIM, or CacheNodeOptions::health) and its reports into Raft, corrupt-replica reports, and
-// the placement controller while this node leads the metadata group. Nothing here blocks the loop: proposals are fire-and-forget or
+// view (SWIM, or CacheNodeOptions::health) and the transport's reachability hints into Raft,
+// corrupt-replica reports, and the placement controller while this node leads the metadata
+// group. Nothing here blocks the loop: proposals are fire-and-forget or
 // waited in their own fibers.
 #include <algorithm>
 
@@ -74,6 +75,16 @@ std::optional<std::string> CacheNode::KnownAddress(NodeId node) const {
     if (m.id == node) return m.address;
   }
   return std::nullopt;
+}
+
+void CacheNode::OnPeerHint(NodeId peer, bool reachable) {
+  if (shutdown_ || peer == env_.self || host_ == nullptr || rpc_ == nullptr) return;
+  rpc_->SetPeerReachable(peer, reachable);
+  if (reachable) {
+    host_->ReportNodeBack(peer);
+  } else {
+    host_->ReportLeaderGone(peer);
+  }
 }
 
 void CacheNode::MaybeEvict(raft::GroupId group, Hosted& h) {

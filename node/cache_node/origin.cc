@@ -1,6 +1,11 @@
 // CacheNode, the origin side: this node's sessions with shards, finding a group's leader, and
 // forwarding with retries. Exactly-once rests on one rule: every attempt of one write carries the
 // same (session, seq); the shard's session table answers a retry from the result it kept.
+//
+// Failover: when the transport reports the leader's node gone, the attempt waiting on it fails at
+// once (forward::Rpc), the gone node is asked last and its name in a NotLeader hint is not
+// followed, and the back-off before the next attempt ends as soon as this node's own replica of
+// the group follows a new leader. So a write waits for the election, not for attempt_timeout.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +38,30 @@ raft::Index CacheNode::Floor(raft::GroupId group) const {
   return it == floors_.end() ? 0 : it->second;
 }
 
+NodeId CacheNode::LocalLeader(raft::GroupId group) const {
+  const Hosted* h = Find(group);
+  if (h == nullptr || h->driver == nullptr || !h->driver->has_core() || h->driver->stopped()) {
+    return kNoNode;
+  }
+  const raft::ReplicaId leader = h->driver->core().leader();
+  return leader == raft::kNoReplica ? kNoNode : raft::NodeOfReplica(leader);
+}
+
+bool CacheNode::AwaitRetry(raft::GroupId group, NodeId seen, absl::Duration wait) {
+  const absl::Time until = env_.clock->MonotonicNow() + wait;
+  for (int slice = 0; !shutdown_; ++slice) {  // bounded: each slice sleeps retry_backoff > 0
+    const absl::Time now = env_.clock->MonotonicNow();
+    if (now >= until) return true;
+    const NodeId leader = LocalLeader(group);
+    if (slice > 0 && leader != kNoNode && leader != seen &&
+        (leader == env_.self || rpc_->PeerReachable(leader))) {
+      return true;  // a new leader: ask it now
+    }
+    if (!env_.executor->Sleep(std::min(options_.retry_backoff, until - now)).ok()) return false;
+  }
+  return false;
+}
+
 std::vector<NodeId> CacheNode::LeaderCandidates(raft::GroupId group) const {
   std::vector<NodeId> out;
   auto add = [&out](NodeId n) {
@@ -52,6 +81,9 @@ std::vector<NodeId> CacheNode::LeaderCandidates(raft::GroupId group) const {
     }
     for (raft::ReplicaId r : info->voters) add(raft::NodeOfReplica(r));
   }
+  std::stable_partition(out.begin(), out.end(), [this](NodeId n) {
+    return n == env_.self || rpc_->PeerReachable(n);
+  });
   return out;
 }
 
@@ -74,7 +106,14 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
       continue;
     }
     NodeId target = candidates[0];
-    if (target == avoid && candidates.size() > 1) target = candidates[1 + attempt % (candidates.size() - 1)];
+    if (target == avoid && candidates.size() > 1) {
+      // Another one in turn; among those not reported gone (a prefix), if there are others.
+      const size_t live = static_cast<size_t>(std::count_if(
+          candidates.begin(), candidates.end(),
+          [this](NodeId n) { return n == env_.self || rpc_->PeerReachable(n); }));
+      const size_t others = live > 1 ? live - 1 : candidates.size() - 1;
+      target = candidates[1 + attempt % others];
+    }
     // BUGGIFY: a stale leader hint — ask another replica first (it answers NotLeader or serves).
     if (candidates.size() > 1 && env_.buggify != nullptr &&
         env_.buggify->Fire("cache.forward.stale_hint")) {
@@ -113,7 +152,9 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
         case ReplyStatus::kError:
           return reply;
         case ReplyStatus::kNotLeader:
-          if (reply->leader_hint != kNoNode && reply->leader_hint != target) {
+          // A hint naming a node reported gone is stale (the replica has not noticed yet).
+          if (reply->leader_hint != kNoNode && reply->leader_hint != target &&
+              (reply->leader_hint == env_.self || rpc_->PeerReachable(reply->leader_hint))) {
             NoteLeader(group, reply->leader_hint);
             avoid = target;
             last_error = "leader moved";
@@ -142,7 +183,13 @@ absl::StatusOr<forward::Reply> CacheNode::CallLeader(raft::GroupId group,
       }
     }
     const absl::Duration wait = std::min(backoff, deadline - env_.clock->MonotonicNow());
-    if (wait > absl::ZeroDuration() && !env_.executor->Sleep(wait).ok()) break;
+    const NodeId seen = LocalLeader(group);
+    if (wait > absl::ZeroDuration() && !AwaitRetry(group, seen, wait)) break;
+    // Our own replica follows a new leader: ask it, even if it is the node that just failed us
+    // (it answered NotLeader before it won).
+    if (const NodeId now_leader = LocalLeader(group); now_leader != kNoNode && now_leader != seen) {
+      avoid = kNoNode;
+    }
     backoff = std::min(backoff * 2, options_.retry_backoff * 16);
   }
   if (*maybe_executed) {

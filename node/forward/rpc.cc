@@ -145,7 +145,7 @@ void Rpc::Shutdown() {
   if (shutdown_) return;
   shutdown_ = true;
   env_.network->SetHandler(Service::kForward, [](NodeId, std::string) {});
-  for (auto& [id, promise] : pending_) promise.Set(absl::CancelledError("node shutting down"));
+  for (auto& [id, call] : pending_) call.promise.Set(absl::CancelledError("node shutting down"));
   pending_.clear();
   queue_.clear();
 }
@@ -166,8 +166,13 @@ absl::StatusOr<Reply> Rpc::Call(NodeId to, Request request, absl::Duration timeo
   request.timeout = std::min(timeout, kMaxHandlerTimeout);
   Promise<Reply> promise(env_.executor);
   Future<Reply> future = promise.GetFuture();
-  pending_.emplace(id, std::move(promise));
+  pending_.emplace(id, PendingCall{to, std::move(promise)});
   env_.network->Send(to, Service::kForward, EncodeRequest(request));
+  if (unreachable_.contains(to)) {
+    pending_.erase(id);
+    ++stats_.unreachable;
+    return absl::UnavailableError(absl::StrCat("node ", to, " is gone (connection lost)"));
+  }
   absl::StatusOr<Reply> reply = future.Wait(timeout);
   pending_.erase(id);
   if (!reply.ok() && absl::IsDeadlineExceeded(reply.status())) ++stats_.timeouts;
@@ -179,6 +184,21 @@ void Rpc::Send(NodeId to, Request request) {
   request.id = next_id_++;
   request.map_version = map_version_();
   env_.network->Send(to, Service::kForward, EncodeRequest(request));
+}
+
+void Rpc::SetPeerReachable(NodeId peer, bool reachable) {
+  if (shutdown_ || peer == env_.self) return;
+  if (reachable) {
+    unreachable_.erase(peer);
+    return;
+  }
+  if (!unreachable_.insert(peer).second) return;
+  for (auto& [id, call] : pending_) {
+    if (call.to != peer) continue;
+    ++stats_.unreachable;
+    // The waiting Call erases its entry; a second Set of a promise is ignored.
+    call.promise.Set(absl::UnavailableError(absl::StrCat("node ", peer, " is gone (connection lost)")));
+  }
 }
 
 void Rpc::OnMessage(NodeId from, std::string bytes) {
@@ -198,7 +218,7 @@ void Rpc::OnMessage(NodeId from, std::string bytes) {
       ++stats_.dropped;  // a late or duplicated reply
       return;
     }
-    it->second.Set(std::move(*d->reply));
+    it->second.promise.Set(std::move(*d->reply));
     return;
   }
   if (d->request->kind == RequestKind::kMapPush) {

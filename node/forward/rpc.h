@@ -19,6 +19,11 @@
 // Both sides carry their cluster-map version, so a node that sees a newer map elsewhere can fetch
 // it (`SetOnPeerMapVersion`).
 //
+// Reachability (`SetPeerReachable`, fed from the Network's hints, node/network.h): while a peer
+// is reported gone, calls to it fail at once with UNAVAILABLE instead of waiting out their
+// timeout, and calls already waiting on it fail then. The request is still sent (the peer may be
+// back; the transport reconnects for it): like any failed call, it may have been executed.
+//
 // Thread safety: none; the node's event loop. Fiber-only: Call.
 #ifndef CREMA_NODE_FORWARD_RPC_H_
 #define CREMA_NODE_FORWARD_RPC_H_
@@ -31,6 +36,7 @@
 #include <string_view>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/env.h"
@@ -100,6 +106,7 @@ struct RpcStats {
   uint64_t served = 0;
   uint64_t busy = 0;       // answered kBusy because the server was full
   uint64_t dropped = 0;    // undecodable messages and late replies
+  uint64_t unreachable = 0;  // calls failed early because their peer was reported gone
 };
 
 class Rpc {
@@ -131,6 +138,9 @@ class Rpc {
   absl::StatusOr<Reply> Call(NodeId to, Request request, absl::Duration timeout);
   // One-way: no reply expected (kMapPush).
   void Send(NodeId to, Request request);
+  // The network's hint about `peer` (file comment). Not for this node itself.
+  void SetPeerReachable(NodeId peer, bool reachable);
+  bool PeerReachable(NodeId peer) const { return !unreachable_.contains(peer); }
 
   // Stops serving and fails pending calls (the node shuts down). Idempotent.
   void Shutdown();
@@ -145,7 +155,12 @@ class Rpc {
   std::function<uint64_t()> map_version_;
   std::function<void(NodeId, uint64_t)> on_peer_map_version_;
   absl::btree_map<uint8_t, Handler> handlers_;
-  absl::btree_map<uint64_t, Promise<Reply>> pending_;
+  struct PendingCall {
+    NodeId to;
+    Promise<Reply> promise;
+  };
+  absl::btree_map<uint64_t, PendingCall> pending_;
+  absl::btree_set<NodeId> unreachable_;  // reported gone, not reported back since
   uint64_t next_id_;
   size_t inflight_ = 0;
   std::deque<std::pair<NodeId, std::unique_ptr<Request>>> queue_;

@@ -1,6 +1,7 @@
 // Rpc: the codec (round trips, garbage never crashes and is refused) and the endpoint in the
 // simulator (calls and replies, errors carried as statuses, timeouts and late replies, map-version
-// piggyback, the server's inflight/queue bounds answering kBusy, duplicated requests, shutdown).
+// piggyback, the server's inflight/queue bounds answering kBusy, duplicated requests, shutdown,
+// calls to a peer the network reports gone failing early).
 #include "node/forward/rpc.h"
 
 #include <gtest/gtest.h>
@@ -97,23 +98,32 @@ TEST(RpcCodecTest, ErrorRepliesCarryTheirStatus) {
 // A node with one Rpc endpoint whose map version the test sets.
 class RpcNode final : public sim::NodeProgram {
  public:
-  explicit RpcNode(Env env) : env(env), rpc(env, [this] { return map_version; }) {
+  // `wire_hints`: the network's reachability hints go to the Rpc (as CacheNode wires them).
+  explicit RpcNode(Env env, bool wire_hints = false)
+      : env(env), rpc(env, [this] { return map_version; }) {
     rpc.SetOnPeerMapVersion([this](NodeId peer, uint64_t version) {
       newer_seen.emplace_back(peer, version);
     });
+    if (wire_hints) {
+      env.network->SetPeerHandler([this](NodeId peer, bool reachable) {
+        hints.emplace_back(peer, reachable);
+        rpc.SetPeerReachable(peer, reachable);
+      });
+    }
   }
   Env env;
   uint64_t map_version = 0;
   Rpc rpc;
   std::vector<std::pair<NodeId, uint64_t>> newer_seen;
+  std::vector<std::pair<NodeId, bool>> hints;
 };
 
 class RpcSimTest : public ::testing::Test {
  protected:
-  void SetUpNodes(sim::SimOptions options, int count) {
+  void SetUpNodes(sim::SimOptions options, int count, bool wire_hints = false) {
     sim_ = std::make_unique<Simulator>(options);
     for (NodeId id = 1; id <= static_cast<NodeId>(count); ++id) {
-      sim_->AddNode(id, [](Env env) { return std::make_unique<RpcNode>(env); });
+      sim_->AddNode(id, [wire_hints](Env env) { return std::make_unique<RpcNode>(env, wire_hints); });
     }
     sim_->StartAll();
   }
@@ -195,6 +205,74 @@ TEST_F(RpcSimTest, ACallToADownNodeTimesOutAndItsLateReplyIsDropped) {
   sim_->RunFor(absl::Seconds(1));
   ASSERT_TRUE(to_down.has_value());
   EXPECT_TRUE(absl::IsDeadlineExceeded(to_down->status()));
+}
+
+// A peer reported gone: the call waiting on it fails then (not at its timeout), new calls to it
+// fail at once, calls to others are untouched; once it is reported back, calls wait again.
+TEST_F(RpcSimTest, CallsToAPeerReportedGoneFailEarlyUntilItIsBack) {
+  SetUpNodes(sim::SimOptions{.seed = sim::TestSeed()}, 3);
+  for (NodeId id : {2u, 3u}) {
+    Node(id).rpc.SetHandler(RequestKind::kRead, [this, id](NodeId, const Request& q) {
+      if (q.payload == "slow") (void)Node(id).env.executor->Sleep(absl::Seconds(5));
+      return Reply{};
+    });
+  }
+  Request slow;
+  slow.kind = RequestKind::kRead;
+  slow.payload = "slow";
+  std::optional<absl::StatusOr<Reply>> waiting, other;
+  CallFrom(1, 2, slow, absl::Seconds(3), &waiting);
+  CallFrom(1, 3, slow, absl::Seconds(3), &other);
+  sim_->RunFor(absl::Milliseconds(100));
+  ASSERT_FALSE(waiting.has_value());
+  Node(1).rpc.SetPeerReachable(2, false);
+  EXPECT_FALSE(Node(1).rpc.PeerReachable(2));
+  sim_->RunFor(absl::Milliseconds(1));
+  ASSERT_TRUE(waiting.has_value()) << "the call on the gone peer still waits";
+  EXPECT_TRUE(absl::IsUnavailable(waiting->status())) << waiting->status();
+  EXPECT_FALSE(other.has_value()) << "a call to another peer was failed too";
+
+  std::optional<absl::StatusOr<Reply>> fast;
+  CallFrom(1, 2, Request{.kind = RequestKind::kRead}, absl::Seconds(3), &fast);
+  sim_->RunFor(absl::Microseconds(1));
+  ASSERT_TRUE(fast.has_value()) << "a new call to the gone peer waited";
+  EXPECT_TRUE(absl::IsUnavailable(fast->status()));
+  EXPECT_EQ(Node(1).rpc.stats().unreachable, 2u);
+
+  Node(1).rpc.SetPeerReachable(2, true);
+  std::optional<absl::StatusOr<Reply>> again;
+  CallFrom(1, 2, Request{.kind = RequestKind::kRead}, absl::Seconds(3), &again);
+  sim_->RunFor(absl::Seconds(1));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->ok()) << again->status();
+}
+
+// The simulator's process-death hints reach an Rpc wired to the network: node 2 crashes while a
+// call waits on it; the call fails within milliseconds; after node 2 restarts and is heard from,
+// it is reachable again.
+TEST_F(RpcSimTest, ACrashedPeersHintFailsTheCallWaitingOnIt) {
+  SetUpNodes(sim::SimOptions{.seed = sim::TestSeed()}, 2, /*wire_hints=*/true);
+  Node(2).rpc.SetHandler(RequestKind::kRead, [this](NodeId, const Request&) {
+    (void)Node(2).env.executor->Sleep(absl::Seconds(5));
+    return Reply{};
+  });
+  std::optional<absl::StatusOr<Reply>> waiting;
+  CallFrom(1, 2, Request{.kind = RequestKind::kRead}, absl::Seconds(3), &waiting);
+  sim_->RunFor(absl::Milliseconds(100));
+  ASSERT_FALSE(waiting.has_value());
+  sim_->Crash(2);
+  sim_->RunFor(absl::Milliseconds(10));
+  ASSERT_TRUE(waiting.has_value()) << "the call waited out its timeout";
+  EXPECT_TRUE(absl::IsUnavailable(waiting->status())) << waiting->status();
+  EXPECT_EQ(Node(1).hints, (std::vector<std::pair<NodeId, bool>>{{2, false}}));
+
+  sim_->Restart(2);  // a fresh incarnation: no handlers, no hint wiring needed on its side
+  Node(2).rpc.SetHandler(RequestKind::kRead, [](NodeId, const Request&) { return Reply{}; });
+  std::optional<absl::StatusOr<Reply>> from_restarted;
+  CallFrom(2, 1, Request{.kind = RequestKind::kRead}, absl::Seconds(1), &from_restarted);
+  sim_->RunFor(absl::Seconds(1));
+  EXPECT_EQ(Node(1).hints, (std::vector<std::pair<NodeId, bool>>{{2, false}, {2, true}}));
+  EXPECT_TRUE(Node(1).rpc.PeerReachable(2));
 }
 
 TEST_F(RpcSimTest, AFullServerAnswersBusyBeyondItsBounds) {

@@ -12,7 +12,8 @@
 #              3-member etcd.                                  target >= 5x throughput, lower p99
 # 4. reads:    linearizable and local reads on three nodes (loadgen).
 # 5. failover: SIGKILL the leader of a shard under write load, time until writes succeed again,
-#              20 kills (loadgen's longest gap).               target < 2x election timeout
+#              20 kills (loadgen's longest gap: a request is waited for up to 10 s, so the gap
+#              is measured, not cut at a timeout).             target < 2x election timeout
 # Results append to $CREMA_BENCH_OUT (default /tmp/crema-bench/results.txt). Heavy: run alone,
 # not in CI. Everything listens on 127.0.0.1 only. $BAZEL is the bazel command (e.g.
 # "bazel --output_base=..."); $CREMA_BENCH_REDIS_PORT (default 16999) and the next port below it

@@ -7,12 +7,19 @@
 //                                                  range for local) [--preload]
 //           [--db=N]   (RESP: SELECT N first — a Crema keyspace; with --consistency=one|quorum|all
 //                       for an eventual one)
+//           [--request_timeout=10]   (seconds one request may stay unanswered)
 //
 // Each client is a thread with one connection (clients are spread over the targets), issuing one
 // request, waiting for its reply, then the next (closed loop). Prints one line:
 //   protocol=resp clients=16 ops=123456 errors=0 seconds=10.00 ops_per_sec=12345.6
 //   p50_ms=0.812 p99_ms=2.345 max_gap_ms=12.3
-// max_gap_ms is the longest time any client went without a successful reply (failover).
+// max_gap_ms is the longest time any client went without a successful reply (failover). It is
+// measured, not quantized: a request is waited for until it is answered or --request_timeout
+// passes (much longer than a failover should take; the old fixed 2 s receive timeout abandoned a
+// stuck write at 2 s and the next one, to another key, succeeded at once, so every gap read
+// "2.0x s"), and a request still outstanding when the run ends counts up to the moment it ends.
+// A client whose connection fails (its node was killed) reconnects to the next target, as a
+// client with several seed addresses does, so its gap is counted too.
 // Exit 0 when it ran (errors are counted, not fatal), 2 on bad flags, 3 if no target answered.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,6 +53,7 @@ struct Options {
   std::string consistency;
   std::string db;  // RESP: SELECT this first (empty: none)
   bool preload = false;
+  double request_timeout_s = 10;
 };
 
 [[noreturn]] void Usage(const std::string& why) {
@@ -83,15 +91,19 @@ Options Parse(int argc, char** argv) {
     else if (k == "consistency") o.consistency = v;
     else if (k == "db") o.db = v;
     else if (k == "preload") o.preload = true;
+    else if (k == "request_timeout") o.request_timeout_s = std::atof(v.c_str());
     else Usage("unknown flag --" + k);
   }
   if (o.protocol != "resp" && o.protocol != "etcd") Usage("--protocol must be resp or etcd");
   if (o.op != "set" && o.op != "get" && o.op != "mix") Usage("--op must be set, get or mix");
-  if (o.clients <= 0 || o.duration_s <= 0 || o.keys <= 0 || o.targets.empty()) Usage("bad numbers");
+  if (o.clients <= 0 || o.duration_s <= 0 || o.keys <= 0 || o.targets.empty() ||
+      o.request_timeout_s <= 0) {
+    Usage("bad numbers");
+  }
   return o;
 }
 
-int Connect(const std::string& target) {
+int Connect(const std::string& target, double timeout_s) {
   const size_t colon = target.rfind(':');
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -105,8 +117,11 @@ int Connect(const std::string& target) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  timeval tv{2, 0};
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout_s);
+  tv.tv_usec = static_cast<suseconds_t>((timeout_s - static_cast<double>(tv.tv_sec)) * 1e6);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   return fd;
 }
 
@@ -144,22 +159,27 @@ std::string Resp(const std::vector<std::string>& args) {
   return s;
 }
 
-// One connection speaking one protocol; Do() returns false on any error (then reconnects).
+// One connection speaking one protocol; Do() returns false on any error, then reconnects to the
+// next target (the targets are tried in turn from `first`).
 class Conn {
  public:
-  Conn(const Options& o, std::string target) : o_(o), target_(std::move(target)) {}
+  Conn(const Options& o, size_t first) : o_(o), index_(first % o.targets.size()) {}
   ~Conn() { Drop(); }
 
   bool Do(bool write, const std::string& key, const std::string& value) {
-    if (fd_ < 0 && !Open()) return false;
-    const bool ok = o_.protocol == "resp" ? RespOp(write, key, value) : EtcdOp(write, key, value);
-    if (!ok) Drop();
+    const bool ok = (fd_ >= 0 || Open()) &&
+                    (o_.protocol == "resp" ? RespOp(write, key, value) : EtcdOp(write, key, value));
+    if (!ok) {
+      Drop();
+      index_ = (index_ + 1) % o_.targets.size();
+    }
     return ok;
   }
 
  private:
   bool Open() {
-    fd_ = Connect(target_);
+    target_ = o_.targets[index_];
+    fd_ = Connect(target_, o_.request_timeout_s);
     if (fd_ < 0) return false;
     parser_ = crema::resp::ReplyParser();
     buffer_.clear();
@@ -241,6 +261,7 @@ class Conn {
   }
 
   const Options& o_;
+  size_t index_;
   std::string target_;
   int fd_ = -1;
   crema::resp::ReplyParser parser_;
@@ -253,7 +274,7 @@ int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
   const std::string value(o.value_bytes, 'x');
   if (o.preload) {
-    Conn c(o, o.targets[0]);
+    Conn c(o, 0);
     for (int64_t k = 0; k < o.keys; ++k) {
       if (!c.Do(true, "key:" + std::to_string(k), value)) {
         std::fprintf(stderr, "loadgen: preload failed at key %lld\n", static_cast<long long>(k));
@@ -269,7 +290,7 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int c = 0; c < o.clients; ++c) {
     threads.emplace_back([&, c] {
-      Conn conn(o, o.targets[c % o.targets.size()]);
+      Conn conn(o, static_cast<size_t>(c));
       uint64_t x = 0x9E3779B97F4A7C15ULL * (c + 1);
       auto last_ok = Clock::now();
       latencies[c].reserve(1 << 16);
@@ -290,6 +311,10 @@ int main(int argc, char** argv) {
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
       }
+      // Time since the last success (or the start) still counts when the run ends: a request was
+      // outstanding or failing.
+      max_gap_ms[c] = std::max(
+          max_gap_ms[c], std::chrono::duration<double, std::milli>(Clock::now() - last_ok).count());
     });
   }
   for (auto& t : threads) t.join();
