@@ -60,7 +60,7 @@ class EntryIndex {
       if (slot == 0 || DistanceOf(slot) < distance) return nullptr;
       if ((slot & kTagMask) == tag) {
         Entry* e = EntryOf(slot);
-        if (e->key() == key) return e;
+        if (e->KeyEquals(key)) return e;
       }
       if (++i == capacity_) i = 0;
     }
