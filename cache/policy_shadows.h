@@ -50,18 +50,11 @@
 #include <vector>
 
 #include "cache/frequency_sketch.h"
+#include "cache/shadow_config.h"
+#include "cache/shadow_set.h"
 
 namespace crema::cache {
 
-enum class WindowHit : uint8_t { kStay, kToProtected, kToProbation };
-
-struct PolicyConfig {
-  WindowHit window_hit = WindowHit::kStay;
-  bool repeat_to_front = false;
-  int32_t window_permille = 10;
-
-  bool operator==(const PolicyConfig&) const = default;
-};
 
 // The configurations the shadows compare; the first is the starting point (W-TinyLFU, 1% window).
 inline constexpr std::array<PolicyConfig, 13> kPolicyGrid = {{
@@ -97,12 +90,10 @@ inline constexpr WindowBracket BracketOf(const PolicyConfig& config) {
   return {w / 2, w * 3 < 1000 ? w * 3 : 1000};
 }
 
-// Percent of the main space given to its protected segment (the real cache uses the same).
-inline constexpr int64_t kProtectedPercent = 80;
-// A key the sketch has seen this often counts as met before (PolicyConfig::repeat_to_front).
-inline constexpr int kRepeatFrequency = 2;
 
-// One simulated cache: W-TinyLFU over key hashes with a fixed configuration, count-bounded.
+// One simulated cache: W-TinyLFU over key hashes with a fixed configuration, count-bounded. The
+// reference model: PolicyShadows runs all configurations in one ShadowSet (shadow_set.h), whose
+// every shadow must behave exactly as a ShadowCache (shadow_set_test).
 class ShadowCache {
  public:
   // REQUIRES: 1 <= capacity <= kMaxCapacity.
@@ -183,7 +174,7 @@ class PolicyShadows {
   const int64_t shadow_capacity_;
   const uint64_t threshold_;  // Sampled iff the mixed hash's top 24 bits are below this.
   const int64_t period_;
-  std::vector<std::unique_ptr<ShadowCache>> shadows_;
+  ShadowSet set_;  // One shadow per kPolicyGrid configuration, in grid order.
   std::vector<int64_t> hits_;
   std::vector<int64_t> scores_;
   int64_t reads_in_period_ = 0;
