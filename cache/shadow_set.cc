@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "absl/base/attributes.h"
+
 namespace crema::cache {
 
 ShadowSet::ShadowSet(int64_t capacity, std::span<const PolicyConfig> configs)
@@ -104,13 +106,13 @@ void ShadowSet::FreeRow(uint16_t id) {
   --rows_in_use_;
 }
 
-void ShadowSet::Unlink(int k, uint16_t id) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ShadowSet::Unlink(int k, uint16_t id) {
   const Row& r = rows_[id];
   rows_[r.prev[k]].next[k] = r.next[k];
   rows_[r.next[k]].prev[k] = r.prev[k];
 }
 
-void ShadowSet::PushBack(int k, uint8_t l, uint16_t id) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ShadowSet::PushBack(int k, uint8_t l, uint16_t id) {
   Row& r = rows_[id];
   Row& sentinel = rows_[l];
   SetList(r, k, l);
@@ -120,7 +122,7 @@ void ShadowSet::PushBack(int k, uint8_t l, uint16_t id) {
   sentinel.prev[k] = id;
 }
 
-void ShadowSet::PushFront(int k, uint8_t l, uint16_t id) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ShadowSet::PushFront(int k, uint8_t l, uint16_t id) {
   Row& r = rows_[id];
   Row& sentinel = rows_[l];
   SetList(r, k, l);
@@ -130,7 +132,7 @@ void ShadowSet::PushFront(int k, uint8_t l, uint16_t id) {
   sentinel.next[k] = id;
 }
 
-void ShadowSet::Hit(int k, uint16_t id) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void ShadowSet::Hit(int k, uint16_t id) {
   // As ShadowCache::Access: one unlink and one push; protected grows by at most one entry.
   Shadow& s = shadows_[k];
   const uint8_t from = ListOf(rows_[id], k);
