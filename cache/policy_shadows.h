@@ -31,12 +31,15 @@
 // together and does not mislead the comparison, as it does a hill climber comparing one period
 // with the previous one.
 //
-// Cost: shadows hold kGrid.size() x capacity_shadow nodes of 16 bytes plus an index of 2-byte
-// slots; capacity_shadow = clamp(capacity / 128, 256, 4096) (the whole capacity below 256), so a
-// cache of 100,000 entries spends ~3 bytes per entry and one of 1,000,000 ~1 byte. Each sampled
-// read costs one small simulated access per configuration; the sampled share of reads is
+// Cost: the shadows run together in one ShadowSet (shadow_set.h): one 64-byte row per key held by
+// any shadow (between 1 and 13 x capacity_shadow rows; at most 3.9 x on the reference traces) and
+// an index of 2-byte row ids; capacity_shadow = clamp(capacity / 128, 256, 4096) (the whole
+// capacity below 256), so a cache of 1,000,000 entries spends 0.3 bytes per entry when full and
+// ~1 byte after a long mixed read phase (docs/cache.md). Each sampled read costs one index probe
+// and one small simulated access per configuration; the sampled share of reads is
 // capacity_shadow / capacity, so per read that is 13 x 256 / 1,000 = 3.3 simulated accesses for a
-// cache of 1,000 entries and 0.03 for one of 100,000.
+// cache of 1,000 entries and 0.03 for one of 100,000. ShadowCache (below) is the one-configuration
+// reference model the ShadowSet is tested against.
 //
 // Everything is integer arithmetic on the caller's deterministic hashes: the choice replays exactly.
 //
