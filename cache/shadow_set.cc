@@ -87,6 +87,12 @@ uint16_t ShadowSet::AllocateRow(uint64_t hash) {
     free_rows_.pop_back();
   } else {
     assert(rows_.size() < kNone);
+    if (rows_.size() == rows_.capacity()) {
+      // Double, but never beyond what every shadow holding distinct keys needs (plus the key
+      // being accessed): vector's own doubling could overshoot that bound by up to 2x.
+      const size_t most = shadows_.size() * static_cast<size_t>(capacity_) + 4;
+      rows_.reserve(std::min(2 * rows_.capacity(), std::max(most, rows_.size() + 1)));
+    }
     id = static_cast<uint16_t>(rows_.size());
     rows_.emplace_back();
   }
