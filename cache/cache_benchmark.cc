@@ -199,7 +199,9 @@ void BM_Baseline_Mixed90Read10WriteZipf_FlatHashMap(benchmark::State& state) {
 BENCHMARK(BM_Baseline_Mixed90Read10WriteZipf_FlatHashMap);
 
 // Heap bytes per entry (mallinfo2 delta) of a full cache, and of an absl::flat_hash_map<std::string,
-// std::string> holding the same keys and values. Args: entries, key bytes, value bytes.
+// std::string> holding the same keys and values. Args: entries, key bytes, value bytes, reads
+// after the fill (half of cached keys, half of keys never written: the policy shadows simulate
+// every sampled read, so their rows grow with the keys they see; see shadow_set.h).
 void BM_MemoryPerEntry(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const size_t key_bytes = static_cast<size_t>(state.range(1));
@@ -219,6 +221,16 @@ void BM_MemoryPerEntry(benchmark::State& state) {
     {
       LocalCache cache(clock, Options(n));
       for (int k = 0; k < n; ++k) cache.Put(keys[k], value);
+      Random random(6);
+      std::string other = keys[0];
+      for (int64_t r = 0; r < state.range(3); ++r) {
+        if (random.OneIn(2)) {
+          benchmark::DoNotOptimize(cache.GetIfPresent(keys[random.Uniform(n)]));
+        } else {
+          other.replace(0, 8, absl::StrFormat("%08x", r));  // A key never written.
+          benchmark::DoNotOptimize(cache.GetIfPresent(other));
+        }
+      }
       cache_bytes = static_cast<double>(HeapBytes() - before_cache) / n;
       policy_bytes = static_cast<double>(cache.PolicyMemoryBytes()) / n;
       if (cache.size() != n) state.SkipWithError("the cache did not keep every entry");
@@ -236,8 +248,9 @@ void BM_MemoryPerEntry(benchmark::State& state) {
   state.counters["ratio"] = cache_bytes / map_bytes;
 }
 BENCHMARK(BM_MemoryPerEntry)
-    ->Args({kEntries, 12, 8})
-    ->Args({1'000'000, 16, 32})
+    ->Args({kEntries, 12, 8, 0})
+    ->Args({1'000'000, 16, 32, 0})
+    ->Args({1'000'000, 16, 32, 8'000'000})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

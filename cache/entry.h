@@ -72,6 +72,8 @@ class Entry : public ListHook<AccessTag> {
   static Entry* CloneWith(const Entry* e, std::string_view value, bool timer);
 
   std::string_view key() const { return {KeyData(), KeySize()}; }
+  // Whether this entry's key is `key` (short keys compared inline, without a call to memcmp).
+  bool KeyEquals(std::string_view key) const;
   std::string_view value() const { return {KeyData() + KeySize(), value_size_}; }
   // Whether `size` value bytes fit this allocation (then SetValue needs no move).
   bool ValueFits(size_t size) const;
@@ -132,6 +134,37 @@ class Entry : public ListHook<AccessTag> {
   uint8_t queue_ = 0;
   uint8_t flags_ = 0;
 };
+
+// Whether n bytes at a and b are equal; up to 16 bytes by overlapping word loads (no call).
+inline bool BytesEqual(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, b0, a1, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t a0, b0, a1, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n < 4) {
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
+inline bool Entry::KeyEquals(std::string_view key) const {
+  return KeySize() == key.size() && BytesEqual(KeyData(), key.data(), key.size());
+}
 
 static_assert(sizeof(Entry) == 24, "the entry header is 24 bytes");
 static_assert(sizeof(TimerBlock) == 40, "the timer block is 40 bytes");

@@ -30,6 +30,7 @@
 #include <memory>
 #include <string_view>
 
+#include "absl/base/attributes.h"
 #include "absl/functional/function_ref.h"
 #include "cache/entry.h"
 
@@ -49,8 +50,9 @@ class EntryIndex {
   EntryIndex(const EntryIndex&) = delete;
   EntryIndex& operator=(const EntryIndex&) = delete;
 
-  // The entry with this key, or nullptr. REQUIRES: hash is the key's XXH3.
-  Entry* Find(uint64_t hash, std::string_view key) const {
+  // The entry with this key, or nullptr. REQUIRES: hash is the key's XXH3. (Always inlined: it is
+  // most of a cache hit.)
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Entry* Find(uint64_t hash, std::string_view key) const {
     if (size_ == 0) return nullptr;
     const uint64_t mixed = Mix(hash);
     const uint64_t tag = TagOf(mixed);
@@ -60,7 +62,7 @@ class EntryIndex {
       if (slot == 0 || DistanceOf(slot) < distance) return nullptr;
       if ((slot & kTagMask) == tag) {
         Entry* e = EntryOf(slot);
-        if (e->key() == key) return e;
+        if (e->KeyEquals(key)) return e;
       }
       if (++i == capacity_) i = 0;
     }

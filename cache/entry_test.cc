@@ -34,6 +34,24 @@ TEST(EntryTest, KeyValueWeightAndTimerLayouts) {
   }
 }
 
+TEST(EntryTest, KeyEqualsEveryLengthAndEveryDifferingByte) {
+  // The inline compare uses overlapping loads for 4..16 bytes: a difference anywhere must show.
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string key(n, 'a');
+    for (size_t i = 0; i < n; ++i) key[i] = static_cast<char>('a' + i % 26);
+    Entry* e = Entry::Create(key, "v", 1, {});
+    EXPECT_TRUE(e->KeyEquals(key)) << n;
+    EXPECT_FALSE(e->KeyEquals(key + "x")) << n;
+    if (n > 0) EXPECT_FALSE(e->KeyEquals(key.substr(0, n - 1))) << n;
+    for (size_t i = 0; i < n; ++i) {
+      std::string other = key;
+      other[i] ^= 0x40;
+      EXPECT_FALSE(e->KeyEquals(other)) << n << " " << i;
+    }
+    Entry::Destroy(e);
+  }
+}
+
 TEST(EntryTest, A16ByteKeyAnd32ByteValueFitOneEightyByteChunk) {
   Entry* e = Entry::Create(std::string(16, 'k'), std::string(32, 'v'), 1, {});
   EXPECT_EQ(sizeof(Entry), 24u);

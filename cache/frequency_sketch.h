@@ -47,6 +47,7 @@ class FrequencySketch {
     const Slots slots = SlotsOf(hash);
     int counts[4];
     int minimum = kMaxFrequency;
+#pragma GCC unroll 4
     for (int row = 0; row < 4; ++row) {
       counts[row] = static_cast<int>((table_[slots.word[row]] >> slots.shift[row]) & 0xF);
       if (counts[row] < minimum) minimum = counts[row];
@@ -54,8 +55,9 @@ class FrequencySketch {
     if (minimum == kMaxFrequency) return;
     // Conservative update: only the counters at the minimum grow (the others already
     // over-count), which keeps collisions from inflating estimates.
+#pragma GCC unroll 4
     for (int row = 0; row < 4; ++row) {
-      if (counts[row] == minimum) table_[slots.word[row]] += uint64_t{1} << slots.shift[row];
+      table_[slots.word[row]] += static_cast<uint64_t>(counts[row] == minimum) << slots.shift[row];
     }
     if (++additions_ >= sample_size_) Halve();
   }
@@ -67,6 +69,7 @@ class FrequencySketch {
   int Frequency(uint64_t hash) const {
     const Slots slots = SlotsOf(hash);
     int frequency = kMaxFrequency;
+#pragma GCC unroll 4
     for (int row = 0; row < 4; ++row) {
       const int count = static_cast<int>((table_[slots.word[row]] >> slots.shift[row]) & 0xF);
       if (count < frequency) frequency = count;
@@ -98,6 +101,7 @@ class FrequencySketch {
     const uint32_t block_base = BlockBase(hash);
     uint64_t bits = hash ^ (hash >> 29);
     Slots slots;
+#pragma GCC unroll 4
     for (int row = 0; row < 4; ++row) {
       slots.word[row] = block_base + row * 2 + static_cast<uint32_t>(bits & 1);
       slots.shift[row] = static_cast<int>((bits >> 1) & 0xF) * 4;

@@ -209,19 +209,17 @@ PolicyShadows::PolicyShadows(int64_t capacity)
       threshold_(static_cast<uint64_t>(shadow_capacity_) * (uint64_t{1} << 24) /
                  static_cast<uint64_t>(capacity)),
       period_(std::max<int64_t>(kMinPeriod, shadow_capacity_)),
+      set_(shadow_capacity_, kPolicyGrid),
       hits_(kPolicyGrid.size(), 0),
       scores_(kPolicyGrid.size(), 0) {
   assert(capacity > 0);
-  for (const PolicyConfig& config : kPolicyGrid) {
-    shadows_.push_back(std::make_unique<ShadowCache>(shadow_capacity_, config));
-  }
 }
 
 bool PolicyShadows::OnSampledRead(uint64_t hash, const FrequencySketch& sketch) {
-  for (size_t k = 0; k < shadows_.size(); ++k) hits_[k] += shadows_[k]->Access(hash, sketch);
+  set_.Access(hash, sketch, hits_.data());
   if (++reads_in_period_ < period_) return false;
   reads_in_period_ = 0;
-  for (size_t k = 0; k < shadows_.size(); ++k) {
+  for (size_t k = 0; k < scores_.size(); ++k) {
     // Fixed point (x 256) so that the decay of small scores is not lost to rounding.
     scores_[k] += hits_[k] * 256 - scores_[k] / kDecayDivisor;
     hits_[k] = 0;
@@ -235,9 +233,7 @@ bool PolicyShadows::OnSampledRead(uint64_t hash, const FrequencySketch& sketch) 
 }
 
 size_t PolicyShadows::memory_bytes() const {
-  size_t bytes = 0;
-  for (const auto& s : shadows_) bytes += sizeof(ShadowCache) + s->memory_bytes();
-  return bytes;
+  return set_.memory_bytes();
 }
 
 }  // namespace crema::cache

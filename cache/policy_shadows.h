@@ -31,12 +31,15 @@
 // together and does not mislead the comparison, as it does a hill climber comparing one period
 // with the previous one.
 //
-// Cost: shadows hold kGrid.size() x capacity_shadow nodes of 16 bytes plus an index of 2-byte
-// slots; capacity_shadow = clamp(capacity / 128, 256, 4096) (the whole capacity below 256), so a
-// cache of 100,000 entries spends ~3 bytes per entry and one of 1,000,000 ~1 byte. Each sampled
-// read costs one small simulated access per configuration; the sampled share of reads is
+// Cost: the shadows run together in one ShadowSet (shadow_set.h): one 64-byte row per key held by
+// any shadow (between 1 and 13 x capacity_shadow rows; at most 3.9 x on the reference traces) and
+// an index of 2-byte row ids; capacity_shadow = clamp(capacity / 128, 256, 4096) (the whole
+// capacity below 256), so a cache of 1,000,000 entries spends 0.3 bytes per entry when full and
+// ~1 byte after a long mixed read phase (docs/cache.md). Each sampled read costs one index probe
+// and one small simulated access per configuration; the sampled share of reads is
 // capacity_shadow / capacity, so per read that is 13 x 256 / 1,000 = 3.3 simulated accesses for a
-// cache of 1,000 entries and 0.03 for one of 100,000.
+// cache of 1,000 entries and 0.03 for one of 100,000. ShadowCache (below) is the one-configuration
+// reference model the ShadowSet is tested against.
 //
 // Everything is integer arithmetic on the caller's deterministic hashes: the choice replays exactly.
 //
@@ -50,18 +53,11 @@
 #include <vector>
 
 #include "cache/frequency_sketch.h"
+#include "cache/shadow_config.h"
+#include "cache/shadow_set.h"
 
 namespace crema::cache {
 
-enum class WindowHit : uint8_t { kStay, kToProtected, kToProbation };
-
-struct PolicyConfig {
-  WindowHit window_hit = WindowHit::kStay;
-  bool repeat_to_front = false;
-  int32_t window_permille = 10;
-
-  bool operator==(const PolicyConfig&) const = default;
-};
 
 // The configurations the shadows compare; the first is the starting point (W-TinyLFU, 1% window).
 inline constexpr std::array<PolicyConfig, 13> kPolicyGrid = {{
@@ -97,12 +93,10 @@ inline constexpr WindowBracket BracketOf(const PolicyConfig& config) {
   return {w / 2, w * 3 < 1000 ? w * 3 : 1000};
 }
 
-// Percent of the main space given to its protected segment (the real cache uses the same).
-inline constexpr int64_t kProtectedPercent = 80;
-// A key the sketch has seen this often counts as met before (PolicyConfig::repeat_to_front).
-inline constexpr int kRepeatFrequency = 2;
 
-// One simulated cache: W-TinyLFU over key hashes with a fixed configuration, count-bounded.
+// One simulated cache: W-TinyLFU over key hashes with a fixed configuration, count-bounded. The
+// reference model: PolicyShadows runs all configurations in one ShadowSet (shadow_set.h), whose
+// every shadow must behave exactly as a ShadowCache (shadow_set_test).
 class ShadowCache {
  public:
   // REQUIRES: 1 <= capacity <= kMaxCapacity.
@@ -183,7 +177,7 @@ class PolicyShadows {
   const int64_t shadow_capacity_;
   const uint64_t threshold_;  // Sampled iff the mixed hash's top 24 bits are below this.
   const int64_t period_;
-  std::vector<std::unique_ptr<ShadowCache>> shadows_;
+  ShadowSet set_;  // One shadow per kPolicyGrid configuration, in grid order.
   std::vector<int64_t> hits_;
   std::vector<int64_t> scores_;
   int64_t reads_in_period_ = 0;
