@@ -66,6 +66,20 @@ std::pair<std::string, NodeId> DisplacedKey(DynamoCluster& cluster,
   return {"", kNoNode};
 }
 
+// An ALL write of `key` = "v" through `node` as soon as it has recovered, retried every 20 ms for
+// up to `attempts` tries (the node starts or restarts just before).
+absl::StatusOr<eventual::WriteResult> PutOnceRecovered(DynamoCluster& cluster, NodeId node,
+                                                       const std::string& key, int attempts) {
+  absl::StatusOr<eventual::WriteResult> put = absl::UnavailableError("not tried");
+  for (int attempt = 0; attempt < attempts && !put.ok(); ++attempt) {
+    if (cluster.node(node) != nullptr && cluster.node(node)->recovered()) {
+      put = cluster.Put(node, key, "v", {Consistency::All()});
+    }
+    if (!put.ok()) cluster.sim().RunFor(absl::Milliseconds(20));
+  }
+  return put;
+}
+
 TEST_F(EventualNodeTest, QuorumWritesAreReadEverywhereDeletesAndTtlHide) {
   DynamoCluster cluster(Options(seed_));
   Settle(cluster);
@@ -356,13 +370,7 @@ TEST_F(EventualNodeTest, AJoinersWritesAlsoReachTheOwnersOfTheRingWithoutIt) {
   const NodeId displaced = found.second;
   ASSERT_NE(displaced, kNoNode);
   cluster.sim().Start(5);
-  absl::StatusOr<eventual::WriteResult> put = absl::UnavailableError("not tried");
-  for (int attempt = 0; attempt < 100 && !put.ok(); ++attempt) {
-    if (cluster.node(5) != nullptr && cluster.node(5)->recovered()) {
-      put = cluster.Put(5, key, "v", {Consistency::All()});
-    }
-    if (!put.ok()) cluster.sim().RunFor(absl::Milliseconds(20));
-  }
+  absl::StatusOr<eventual::WriteResult> put = PutOnceRecovered(cluster, 5, key, 100);
   ASSERT_TRUE(put.ok()) << put.status();
   const eventual::Record* held = cluster.node(displaced)->store().Find(key);
   ASSERT_NE(held, nullptr) << "node " << displaced << ", an owner of " << key
@@ -401,13 +409,7 @@ TEST_F(EventualNodeTest, ARemovedNodeThatReturnsWritesAlsoToTheOwnersOfTheRingWi
     return true;
   }, absl::Seconds(60))) << "the others never removed node 5 from their rings";
   cluster.sim().Restart(5);
-  absl::StatusOr<eventual::WriteResult> put = absl::UnavailableError("not tried");
-  for (int attempt = 0; attempt < 200 && !put.ok(); ++attempt) {
-    if (cluster.node(5) != nullptr && cluster.node(5)->recovered()) {
-      put = cluster.Put(5, key, "v", {Consistency::All()});
-    }
-    if (!put.ok()) cluster.sim().RunFor(absl::Milliseconds(20));
-  }
+  absl::StatusOr<eventual::WriteResult> put = PutOnceRecovered(cluster, 5, key, 200);
   ASSERT_TRUE(put.ok()) << put.status();
   const eventual::Record* held = cluster.node(displaced)->store().Find(key);
   ASSERT_NE(held, nullptr) << "node " << displaced << ", an owner of " << key
