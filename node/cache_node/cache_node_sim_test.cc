@@ -31,14 +31,7 @@ class CacheNodeSimTest : public ::testing::Test {
   void StartCluster(uint64_t seed, std::vector<NodeId> ids = {1, 2, 3},
                     std::vector<NodeId> joiners = {}) {
     seed_ = seed;
-    sim::SimOptions o;
-    o.seed = seed;
-    // CREMA_TRACE_OUT=FILE writes every event of the run as JSON lines (for debugging).
-    if (const char* trace = std::getenv("CREMA_TRACE_OUT"); trace != nullptr) {
-      trace_file_ = std::make_unique<std::ofstream>(trace);
-      o.trace_json = trace_file_.get();
-    }
-    sim_ = std::make_unique<sim::Simulator>(o);
+    sim_ = std::make_unique<sim::Simulator>(sim::TestSimOptions(seed, &trace_file_));
     CacheConfig config;
     config.bootstrap = ids;
     config.num_shards = 8;

@@ -38,14 +38,7 @@ class FailoverSimTest : public ::testing::Test {
  protected:
   void StartCluster(uint64_t seed) {
     seed_ = seed;
-    sim::SimOptions o;
-    o.seed = seed;
-    // CREMA_TRACE_OUT=FILE writes every event of the run as JSON lines (for debugging).
-    if (const char* trace = std::getenv("CREMA_TRACE_OUT"); trace != nullptr) {
-      trace_file_ = std::make_unique<std::ofstream>(trace);
-      o.trace_json = trace_file_.get();
-    }
-    sim_ = std::make_unique<sim::Simulator>(o);
+    sim_ = std::make_unique<sim::Simulator>(sim::TestSimOptions(seed, &trace_file_));
     CacheConfig config;
     config.bootstrap = {1, 2, 3};
     config.num_shards = kShards;

@@ -9,6 +9,9 @@
 #ifndef CREMA_SIM_SCENARIOS_CACHE_CACHE_NODE_PROGRAM_H_
 #define CREMA_SIM_SCENARIOS_CACHE_CACHE_NODE_PROGRAM_H_
 
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -61,6 +64,19 @@ class CacheNodeProgram final : public NodeProgram {
 inline CacheNodeProgram* GetCacheNodeProgram(Simulator& sim, NodeId id) {
   if (sim.state(id) != NodeState::kUp) return nullptr;
   return static_cast<CacheNodeProgram*>(sim.program(id));
+}
+
+// SimOptions for a cache-node simulation test: `seed`, and with CREMA_TRACE_OUT=FILE in the
+// environment every event of the run written to FILE as JSON lines (for debugging; the stream is
+// kept in `*trace_file`, which must outlive the Simulator).
+inline SimOptions TestSimOptions(uint64_t seed, std::unique_ptr<std::ofstream>* trace_file) {
+  SimOptions o;
+  o.seed = seed;
+  if (const char* trace = std::getenv("CREMA_TRACE_OUT"); trace != nullptr) {
+    *trace_file = std::make_unique<std::ofstream>(trace);
+    o.trace_json = trace_file->get();
+  }
+  return o;
 }
 
 }  // namespace crema::sim
