@@ -176,6 +176,9 @@ class Checker {
       const Operation& e = h_[j];
       if (e.kind != OpKind::kExpire || !e.ttl || !Acknowledged(e) || info_[j].ttl_ns <= 0) continue;
       if (*e.return_ns >= r.invoke_ns) continue;
+      // A local read promises read-your-writes through one node only: through another node than
+      // the EXPIRE's it may be stale enough not to reflect the EXPIRE at all.
+      if (r.local && info_[j].node != info_[ri].node) continue;
       if (!latest || *e.return_ns > *h_[*latest].return_ns) latest = j;
     }
     if (!latest) return;

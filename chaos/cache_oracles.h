@@ -12,7 +12,8 @@
 // TTLs: no read (local or linearizable) invoked later than W.return + W's TTL + `max_skew`
 // returns W's value — unless the key's expiry may have been changed in between (an expire or a
 // put/cas with keep-TTL of K invoked between W's invocation and the read's return).
-// Expiry set by EXPIRE: no read invoked later than E.return + E's TTL + `max_skew` of a key whose
+// Expiry set by EXPIRE (for a local read: an EXPIRE through the read's own node, since local reads
+// may be stale; see below): no read invoked later than E.return + E's TTL + `max_skew` of a key whose
 // acknowledged, applied EXPIRE E set a TTL returns a value — unless another operation of K
 // (other than a read, or an increment that surely returned before E.invoke + TTL - `max_skew`,
 // which keeps the deadline) may have taken effect between E's invocation and the read's return.

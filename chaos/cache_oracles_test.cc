@@ -97,6 +97,17 @@ TEST(CacheOraclesTest, NoReadAfterTheDeadlineAnExpireSet) {
   History persisted = scaled;
   persisted[2] = ExpireOp(2, "n", false, true, 100 * kMs, 110 * kMs);
   EXPECT_EQ(Check(persisted, info, false).violation_count, 0u);
+  // A local read binds only through the EXPIRE's own node (read-your-writes through one node):
+  // through node 1 it must reflect the expire; through node 2 it may be stale enough not to
+  // (cache seed 9883745024508951609: a lagging replica, 4 s behind). A linearizable read through
+  // node 2 still must.
+  History local = scaled;
+  local[3].local = true;
+  EXPECT_EQ(Check(local, info, false).violation_count, 1u) << "local read through the same node";
+  std::vector<OracleInfo> other = info;
+  other[3].node = 2;
+  EXPECT_EQ(Check(local, other, false).violation_count, 0u) << "local read through another node";
+  EXPECT_EQ(Check(scaled, other, false).violation_count, 1u) << "linearizable read, other node";
 }
 
 TEST(CacheOraclesTest, NoReadAfterTheDeadlinePlusSkew) {
