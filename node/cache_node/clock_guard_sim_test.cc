@@ -108,16 +108,8 @@ class ClockGuardSimTest : public ::testing::Test {
 
   // Runs `op` in a fiber on node `id` and the simulation until it returns.
   void On(NodeId id, std::function<void(CacheNode&)> op, absl::Duration limit = absl::Seconds(20)) {
-    CacheNodeProgram* p = GetCacheNodeProgram(*sim_, id);
-    ASSERT_NE(p, nullptr);
-    auto done = std::make_shared<bool>(false);
-    CacheNode* node = p->node();
-    p->Run("test-op", [node, op, done] {
-      op(*node);
-      *done = true;
-    });
-    ASSERT_TRUE(sim_->RunUntil([&] { return *done; }, limit))
-        << "operation on node " << id << " did not finish; reproduce: "
+    ASSERT_TRUE(sim::RunOnCacheNode(*sim_, id, std::move(op), limit))
+        << "operation on node " << id << " did not run or finish; reproduce: "
         << sim::ReproCommand(seed_);
   }
 

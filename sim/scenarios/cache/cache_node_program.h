@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -64,6 +65,21 @@ class CacheNodeProgram final : public NodeProgram {
 inline CacheNodeProgram* GetCacheNodeProgram(Simulator& sim, NodeId id) {
   if (sim.state(id) != NodeState::kUp) return nullptr;
   return static_cast<CacheNodeProgram*>(sim.program(id));
+}
+
+// Runs `op` in a fiber on node `id`'s cache node and the simulation until it returns: true if it
+// did within `limit`, false if it did not or the node has no cache node (down, or not started).
+inline bool RunOnCacheNode(Simulator& sim, NodeId id, std::function<void(CacheNode&)> op,
+                           absl::Duration limit) {
+  CacheNodeProgram* p = GetCacheNodeProgram(sim, id);
+  if (p == nullptr || p->node() == nullptr) return false;
+  auto done = std::make_shared<bool>(false);
+  CacheNode* node = p->node();
+  p->Run("test-op", [node, op = std::move(op), done] {
+    op(*node);
+    *done = true;
+  });
+  return sim.RunUntil([&] { return *done; }, limit);
 }
 
 // SimOptions for a cache-node simulation test: `seed`, and with CREMA_TRACE_OUT=FILE in the
