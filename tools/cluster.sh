@@ -93,7 +93,10 @@ wait_ready() {
     for id in $(ids); do
       case "$(state_of "$id")" in
         ready) ;;
-        down) echo "cluster.sh: node $id exited; see $DIR/node$id.log and node$id.out" >&2; print_nodes; exit 1 ;;
+        down)
+          echo "cluster.sh: node $id exited; see $DIR/node$id.log and node$id.out; their last lines:" >&2
+          tail -n 5 "$DIR/node$id.out" "$DIR/node$id.log" >&2 2>/dev/null || true
+          print_nodes; exit 1 ;;
         *) all=0 ;;
       esac
     done

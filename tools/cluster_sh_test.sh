@@ -5,8 +5,10 @@
 set -euo pipefail
 SCRIPT="$1"; export CREMA_SERVER_BIN="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 export CREMA_CLUSTER_DIR="${TEST_TMPDIR:-$(mktemp -d)}/cluster"
-export CREMA_BASE_PORT=$((20000 + RANDOM % 5000)) CREMA_RESP_BASE=$((25000 + RANDOM % 5000)) \
-  CREMA_HTTP_BASE=$((30000 + RANDOM % 5000))
+# Below the kernel's ephemeral range (from 32768): a listen port chosen there can already be the
+# source port of some outgoing connection (a node then exits: "port taken").
+export CREMA_BASE_PORT=$((20000 + RANDOM % 4000)) CREMA_RESP_BASE=$((24000 + RANDOM % 4000)) \
+  CREMA_HTTP_BASE=$((28000 + RANDOM % 4000))
 fail() { echo "FAIL: $*" >&2; "$SCRIPT" down >/dev/null 2>&1 || true; exit 1; }
 out=$("$SCRIPT" up 3) || fail "up: $out"
 [ "$(echo "$out" | wc -l)" -eq 3 ] || fail "up printed: $out"

@@ -19,7 +19,7 @@ WORK="${TEST_TMPDIR:-$(mktemp -d)}/ev"; mkdir -p "$WORK"
 export CREMA_CLUSTER_DIR="$WORK/cluster"
 export CREMA_BASE_PORT=$((20000 + RANDOM % 4000)) CREMA_RESP_BASE=$((24000 + RANDOM % 4000)) \
   CREMA_HTTP_BASE=$((28000 + RANDOM % 4000))
-ETCD_CLIENT=$((32000 + RANDOM % 2000)); ETCD_PEER=$((ETCD_CLIENT + 2000))
+ETCD_CLIENT=$((16000 + RANDOM % 2000)); ETCD_PEER=$((ETCD_CLIENT + 2000))  # below the ephemeral range
 ETCD_PID=""
 cleanup() {
   "$CLUSTER" down >/dev/null 2>&1 || true
