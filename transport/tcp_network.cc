@@ -343,8 +343,19 @@ void TcpNetwork::OnAuthenticated(Connection& connection) {
   HintBack(connection.peer());
 }
 
+bool TcpNetwork::HasAuthenticatedConnection(NodeId peer) const {
+  auto out = peers_.find(peer);
+  if (out != peers_.end() && out->second.connection != nullptr &&
+      out->second.connection->authenticated()) {
+    return true;
+  }
+  auto in = inbound_by_node_.find(peer);
+  return in != inbound_by_node_.end() && in->second->authenticated();
+}
+
 void TcpNetwork::HintGone(NodeId peer) {
-  if (peer != kNoNode && hinted_gone_.insert(peer).second && peer_handler_) {
+  if (peer == kNoNode || HasAuthenticatedConnection(peer)) return;
+  if (hinted_gone_.insert(peer).second && peer_handler_) {
     peer_handler_(peer, false);
   }
 }

@@ -38,8 +38,11 @@
 //     Unknown services and services with no handler are dropped and counted.
 //   * Reachability hints (node/network.h): an authenticated connection to or from a peer that
 //     closes for any reason but our own (the peer closed or reset it, a bad frame, ...) or a
-//     failed dial reports (peer, false), once until a connection with that peer authenticates
-//     again, which reports (peer, true).
+//     failed dial reports (peer, false) — but only when no other authenticated connection with
+//     that peer is left (a peer that redialled us leaves its old inbound connection to close
+//     after the new one is up: that close is no news) — once until a connection with that peer
+//     authenticates again, which reports (peer, true). So a peer with a live authenticated link
+//     is never left reported gone.
 //
 // Thread safety: none; loop thread only. Destroying the TcpNetwork closes every connection at
 // once; no handler runs after that.
@@ -178,7 +181,8 @@ class TcpNetwork final : public Network, private Connection::Owner {
   void DeliverToSelf(Service service, std::string message);
   void Deliver(uint8_t service, NodeId from, std::string message);
   // Reachability hints, deduplicated per peer (file comment).
-  void HintGone(NodeId peer);
+  void HintGone(NodeId peer);  // no-op while an authenticated connection with `peer` is left
+  bool HasAuthenticatedConnection(NodeId peer) const;
   void HintBack(NodeId peer);
 
   // Connection::Owner

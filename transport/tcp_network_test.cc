@@ -347,6 +347,42 @@ TEST_F(TcpNetworkTest, APeerThatGoesAwayIsReportedGoneOnceAndBackWhenItReturns) 
   EXPECT_EQ(hints, (std::vector<std::pair<NodeId, bool>>{{2, false}, {2, true}}));
 }
 
+// A peer's old connection closing while another authenticated link with it is up is no news:
+// no "gone" hint. (Found by real-process chaos: a node that redialled its peer left the old
+// inbound connection to close after the new one was up; the peer was reported gone with no
+// "back" to follow, and calls to it failed at once for good while every link was connected.)
+TEST_F(TcpNetworkTest, AClosedConnectionIsNoGoneHintWhileAnotherLinkWithThePeerIsUp) {
+  auto a = Make(1);
+  auto b = Make(2);
+  ASSERT_TRUE(a->AddPeer(2, Address(*b)).ok());
+  ASSERT_TRUE(b->AddPeer(1, Address(*a)).ok());
+  std::vector<std::pair<NodeId, bool>> hints;
+  a->SetPeerHandler([&hints](NodeId peer, bool reachable) { hints.emplace_back(peer, reachable); });
+  std::vector<Received> at_a, at_b;
+  Record(*a, at_a);
+  Record(*b, at_b);
+  a->Send(2, Service::kTest, "a to b");
+  b->Send(1, Service::kTest, "b to a");
+  ASSERT_TRUE(RunUntil([&] { return at_a.size() == 1 && at_b.size() == 1; }));
+  ASSERT_TRUE(a->Links()[0].inbound);
+  const uint64_t a_disconnects = a->stats().disconnects;
+
+  // b re-addresses a (the same listener, reached as an IPv4-mapped IPv6 address): b closes its
+  // outbound connection, which a sees as its inbound connection from b closing.
+  ASSERT_TRUE(b->AddPeer(1, "[::ffff:127.0.0.1]:" + std::to_string(a->listen_port())).ok());
+  ASSERT_TRUE(RunUntil([&] { return a->stats().disconnects > a_disconnects; }));
+  b->Send(1, Service::kTest, "b to a again");  // b dials a anew
+  ASSERT_TRUE(RunUntil([&] { return at_a.size() == 2 && a->Links()[0].inbound; }));
+  a->Send(2, Service::kTest, "a to b, never interrupted");
+  ASSERT_TRUE(RunUntil([&] { return at_b.size() == 2; }));
+  EXPECT_TRUE(hints.empty()) << "a reported b gone (then back) while its own link to b was up";
+
+  // Both links gone (b's process ends): now b is gone.
+  b.reset();
+  ASSERT_TRUE(RunUntil([&] { return !hints.empty(); }));
+  EXPECT_EQ(hints, (std::vector<std::pair<NodeId, bool>>{{2, false}}));
+}
+
 TEST_F(TcpNetworkTest, BadOptionsAreRejected) {
   TcpNetwork::Options options;
   options.self = 1;

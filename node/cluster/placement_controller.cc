@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "node/wire.h"
 
 namespace crema::cluster {
@@ -256,10 +257,17 @@ void PlacementController::RunMove(raft::GroupId group) {
     if (stopped_) return;
     if (!result.ok()) {
       ++stats_.step_failures;
+      env_.tracer->Record("placement.step_failed",
+                          absl::StrCat(group, " ", result.status().ToString()));
       retry_at_[group] = context_->Now() + options_.retry_after;
       return;
     }
     ++stats_.steps;
+    env_.tracer->Record("placement.step",
+                        absl::StrCat(group, " ", result->step, " voters=",
+                                     absl::StrJoin(result->voters, ","), " learners=",
+                                     absl::StrJoin(result->learners, ","), " at ",
+                                     result->conf_index));
     info = context_->map().Group(group);
     if (info == nullptr) return;
     // Record the leader's configuration when it differs from the map's (or settles intents).
@@ -274,7 +282,8 @@ void PlacementController::RunMove(raft::GroupId group) {
       MetaCommand record{.kind = MetaCommandKind::kRecordConf, .group = group,
                          .voters = result->voters, .learners = result->learners,
                          .conf_index = result->conf_index};
-      if (!context_->ProposeMeta(record).ok()) {
+      if (absl::Status s = context_->ProposeMeta(record); !s.ok()) {
+        env_.tracer->Record("placement.record_failed", absl::StrCat(group, " ", s.ToString()));
         retry_at_[group] = context_->Now() + options_.retry_after;
         return;
       }
