@@ -51,6 +51,7 @@ const char* NemesisKindName(NemesisKind kind) {
     case NemesisKind::kRemoveVoter: return "remove-voter";
     case NemesisKind::kAddLearner: return "add-learner";
     case NemesisKind::kPromote: return "promote";
+    case NemesisKind::kCrashAtSend: return "crash-at-send";
   }
   return "?";
 }
@@ -87,7 +88,7 @@ std::string NemesisOptions::Describe() const {
   const std::pair<bool, const char*> switches[] = {
       {partitions, "partitions"}, {clogging, "clogging"},   {crashes, "crashes"},
       {pauses, "pauses"},         {clock_steps, "clock_steps"}, {disk_full, "disk_full"},
-      {disk_errors, "disk_errors"}, {membership, "membership"}};
+      {disk_errors, "disk_errors"}, {membership, "membership"}, {crash_at_send, "crash_at_send"}};
   std::string out;
   for (const auto& [on, name] : switches) {
     if (on) absl::StrAppend(&out, out.empty() ? "" : " ", name);
@@ -159,6 +160,7 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
     return random.DurationBetween(absl::Milliseconds(10),
                                   std::max(absl::Milliseconds(10), options.max_fault_duration));
   };
+  Random at_send = random.Fork("crash-at-send");  // its own stream: see NemesisOptions
   absl::Duration at = absl::ZeroDuration();
   while (schedule.actions.size() + 3 <= max_actions) {
     at += random.DurationBetween(absl::ZeroDuration(), 2 * options.mean_interval);
@@ -196,6 +198,9 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
       case NemesisKind::kDiskFull:
       case NemesisKind::kDiskErrors: {
         if (!Free(m, node, at)) break;
+        if (kind == NemesisKind::kCrash && options.crash_at_send && at_send.OneIn(2)) {
+          a.kind = NemesisKind::kCrashAtSend;
+        }
         const NemesisKind undo = kind == NemesisKind::kCrash   ? NemesisKind::kRestart
                                  : kind == NemesisKind::kPause ? NemesisKind::kResume
                                  : kind == NemesisKind::kDiskFull ? NemesisKind::kDiskSpace

@@ -10,6 +10,10 @@
 // Actions (each at `at`, virtual time since the runner started):
 //   partition (shape symmetric | asymmetric | majority | bridge | isolate, as blocked directed
 //   links; at most one at a time) / heal; clog / unclog one directed link; crash / restart;
+//   crash-at-send / restart (the crash is armed, and fires right after the node's next message
+//   sent while its disk holds unsynced writes — the window between a send and the Sync that
+//   should have preceded it, where persist-before-send bugs live; a real process is simply
+//   killed);
 //   pause / resume; clock step (wall clock jumps by `delta`, +/-); disk full / disk space back;
 //   disk errors (I/O errors and read bit flips on one node's disk) / disk healthy; membership:
 //   remove voter, add learner, promote learner (only with `membership`; the scenario applies them
@@ -44,6 +48,7 @@ namespace crema::chaos {
 enum class NemesisKind : uint8_t {
   kPartition, kHeal, kClog, kUnclog, kCrash, kRestart, kPause, kResume, kClockStep,
   kDiskFull, kDiskSpace, kDiskErrors, kDiskHealthy, kRemoveVoter, kAddLearner, kPromote,
+  kCrashAtSend,  // last: kinds keep their values
 };
 const char* NemesisKindName(NemesisKind kind);
 
@@ -76,6 +81,9 @@ struct NemesisOptions {
   // Half the partitions cut off the current leader's minority (kLeaderPartitionShape), decided
   // when applied: leader churn right after the leader replicated to a minority.
   bool leader_partitions = false;
+  // Half the crashes are crash-at-send (decided from the generator's "crash-at-send" stream, so
+  // a schedule without them draws exactly as before).
+  bool crash_at_send = false;
   absl::Duration mean_interval = absl::Seconds(1);      // between fault starts
   absl::Duration max_fault_duration = absl::Seconds(3);
   absl::Duration max_clock_step = absl::Seconds(5);

@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr NemesisKind kLastKind = NemesisKind::kPromote;
+constexpr NemesisKind kLastKind = NemesisKind::kCrashAtSend;
 
 // The undo that ends a fault of `kind`, if it has one.
 std::optional<NemesisKind> UndoOf(NemesisKind kind) {
@@ -21,6 +21,7 @@ std::optional<NemesisKind> UndoOf(NemesisKind kind) {
     case NemesisKind::kPartition: return NemesisKind::kHeal;
     case NemesisKind::kClog: return NemesisKind::kUnclog;
     case NemesisKind::kCrash: return NemesisKind::kRestart;
+    case NemesisKind::kCrashAtSend: return NemesisKind::kRestart;
     case NemesisKind::kPause: return NemesisKind::kResume;
     case NemesisKind::kDiskFull: return NemesisKind::kDiskSpace;
     case NemesisKind::kDiskErrors: return NemesisKind::kDiskHealthy;

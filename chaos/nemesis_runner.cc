@@ -24,6 +24,27 @@ NemesisRunner::NemesisRunner(sim::Simulator* sim, std::vector<NodeId> servers,
     sim_->coverage().Declare(absl::StrCat("effect.", kind));
   }
   if (options_.membership) sim_->coverage().Declare("fault.membership");
+  if (options_.crash_at_send) sim_->coverage().Declare("fault.crash_at_send");
+}
+
+NemesisRunner::~NemesisRunner() {
+  if (observing_sends_) sim_->network().SetSendObserver(nullptr);
+}
+
+void NemesisRunner::OnSend(NodeId from) {
+  if (armed_.empty() || !armed_.contains(from) || !sim_->disk(from).HasUnsyncedChanges()) return;
+  armed_.erase(from);
+  // Not inline: the sender's code is on the stack. The same instant, before any Sync completes.
+  sim_->After(absl::ZeroDuration(), "nemesis.crash_at_send",
+              [this, from, incarnation = sim_->incarnation(from), epoch = epoch_] {
+                if (epoch != epoch_ || sim_->state(from) != NodeState::kUp ||
+                    sim_->incarnation(from) != incarnation) {
+                  return;
+                }
+                sim_->coverage().Add("fault.crash_at_send");
+                sim_->Trace(from, "nemesis.crash_at_send", "after a send with unsynced changes");
+                sim_->Crash(from);
+              });
 }
 
 void NemesisRunner::Start(const NemesisSchedule& schedule) {
@@ -67,7 +88,18 @@ void NemesisRunner::Apply(const NemesisAction& a) {
       done = done && state == NodeState::kUp;
       if (done) sim_->Crash(a.node);
       break;
+    case NemesisKind::kCrashAtSend:
+      done = done && state == NodeState::kUp;
+      if (done) {
+        armed_.insert(a.node);
+        if (!observing_sends_) {
+          observing_sends_ = true;
+          sim_->network().SetSendObserver([this](NodeId from) { OnSend(from); });
+        }
+      }
+      break;
     case NemesisKind::kRestart:
+      armed_.erase(a.node);  // a crash-at-send that never fired ends here
       done = done && state == NodeState::kDown;
       if (done) sim_->Restart(a.node);
       break;
@@ -155,6 +187,7 @@ void NemesisRunner::HealAll() {
     c.read_corruption = d.read_corruption;
   }
   disk_defaults_.clear();
+  armed_.clear();
   for (NodeId id : servers_) {
     if (!sim_->HasNode(id)) continue;
     if (sim_->state(id) == NodeState::kPaused) sim_->Resume(id);

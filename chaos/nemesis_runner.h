@@ -11,6 +11,10 @@
 // disk had before. Membership actions are handed to `membership` (the scenario proposes them
 // through Raft); without a hook they are skipped.
 //
+// crash-at-send arms a crash of the node; it fires right after the node's next message sent while
+// its disk holds unsynced changes (a simulator event at the same instant, before the Sync can
+// complete), and the schedule's restart brings it back — or, if it never fired, disarms it.
+//
 // HealAll cancels every pending action and heals at once: no partition, no clogged link, every
 // server resumed and restarted, every disk back to its normal config.
 //
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "chaos/nemesis.h"
 #include "sim/simulator.h"
 
@@ -35,6 +40,9 @@ class NemesisRunner {
 
   NemesisRunner(sim::Simulator* sim, std::vector<NodeId> servers, NemesisOptions options,
                 MembershipHook membership = nullptr);
+  ~NemesisRunner();
+  NemesisRunner(const NemesisRunner&) = delete;
+  NemesisRunner& operator=(const NemesisRunner&) = delete;
 
   // The node currently leading (kNoNode if none): resolves kLeaderPartitionShape actions.
   using LeaderHook = std::function<NodeId()>;
@@ -49,6 +57,8 @@ class NemesisRunner {
  private:
   void Apply(const NemesisAction& action);
   void SaveDisk(NodeId node);
+  // The fabric's send observer: fires an armed crash-at-send (see the file comment).
+  void OnSend(NodeId from);
   // The links cutting the current leader's minority off (empty: no leader known).
   std::vector<sim::Link> LeaderMinorityCut() const;
 
@@ -67,6 +77,8 @@ class NemesisRunner {
   uint64_t applied_ = 0;
   uint64_t skipped_ = 0;
   absl::btree_map<NodeId, DiskDefaults> disk_defaults_;  // disks currently faulted
+  absl::btree_set<NodeId> armed_;                          // crash-at-send armed, not yet fired
+  bool observing_sends_ = false;
 };
 
 }  // namespace crema::chaos

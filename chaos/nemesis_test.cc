@@ -117,5 +117,58 @@ TEST(NemesisRunnerTest, AppliesActionsAtTheirTimesAndHealAllUndoes) {
   EXPECT_FALSE(sim.network().Blocked(3, 1));
 }
 
+
+// crash-at-send: armed, the crash waits for a send made while the node's disk holds unsynced
+// changes (a send after a Sync is no trigger), then lands before anything else of the node runs;
+// the schedule's restart brings the node back, and an armed crash that never fired is disarmed
+// by it.
+TEST(NemesisRunnerTest, CrashAtSendFiresRightAfterASendWithUnsyncedChanges) {
+  sim::Simulator sim(sim::SimOptions{.seed = sim::TestSeed()});
+  for (NodeId id : {1, 2}) sim.AddNode(id, sim::TestNodeFactory());
+  sim.StartAll();
+  NemesisSchedule s;
+  s.actions.push_back({.at = absl::Milliseconds(100), .kind = NemesisKind::kCrashAtSend, .node = 1});
+  s.actions.push_back({.at = absl::Milliseconds(900), .kind = NemesisKind::kRestart, .node = 1});
+  s.actions.push_back({.at = absl::Milliseconds(950), .kind = NemesisKind::kCrashAtSend, .node = 2});
+  s.actions.push_back({.at = absl::Milliseconds(1500), .kind = NemesisKind::kRestart, .node = 2});
+  NemesisOptions options;
+  options.crashes = options.crash_at_send = true;
+  NemesisRunner runner(&sim, {1, 2}, options);
+  runner.Start(s);
+  int sent_after_unsynced = 0;
+  sim::TestNode& one = sim::GetTestNode(sim, 1);
+  one.env.executor->Spawn("writer", [&sent_after_unsynced, env = one.env] {
+    absl::StatusOr<std::unique_ptr<File>> f = env.disk->Open("log", OpenMode::kCreate);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(env.executor->Sleep(absl::Milliseconds(200)).ok());  // armed by now
+    ASSERT_TRUE((*f)->Write(0, "synced").ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    env.network->Send(2, Service::kTest, "after a sync");  // no unsynced change: no crash
+    ASSERT_TRUE(env.executor->Sleep(absl::Milliseconds(100)).ok());
+    ASSERT_TRUE((*f)->Write(6, "unsynced").ok());
+    env.network->Send(2, Service::kTest, "before the sync");  // the crash fires after this send
+    ++sent_after_unsynced;
+    (void)env.executor->Sleep(absl::Milliseconds(1));  // never returns: the node is gone
+    ++sent_after_unsynced;
+  });
+  sim.RunFor(absl::Milliseconds(500));
+  EXPECT_EQ(sim.state(1), sim::NodeState::kDown);
+  EXPECT_EQ(sent_after_unsynced, 1) << "the crash came before the node's next event";
+  sim.RunFor(absl::Milliseconds(200));
+  EXPECT_EQ(sim::GetTestNode(sim, 2).Messages(),
+            (std::vector<std::string>{"after a sync", "before the sync"}))
+      << "a message sent before the crash is still delivered";
+  sim.RunFor(absl::Milliseconds(300));  // t = 1 s: the restart ran
+  EXPECT_EQ(sim.state(1), sim::NodeState::kUp);
+  // The unsynced write survived, vanished or was torn (sim_disk.h); the synced one is there.
+  EXPECT_EQ(sim.disk(1).SyncedContent("log")->substr(0, 6), "synced");
+  // Node 2 never sends: its armed crash never fires, and the restart disarms it.
+  sim.RunFor(absl::Seconds(1));
+  EXPECT_EQ(sim.state(2), sim::NodeState::kUp);
+  sim::GetTestNode(sim, 2).env.network->Send(1, Service::kTest, "disarmed");
+  sim.RunFor(absl::Milliseconds(100));
+  EXPECT_EQ(sim.state(2), sim::NodeState::kUp);
+}
+
 }  // namespace
 }  // namespace crema::chaos

@@ -47,6 +47,11 @@ void NetworkFabric::Drop(const Message& message, uint64_t& counter, std::string_
 }
 
 void NetworkFabric::Send(NodeId from, NodeId to, Service service, std::string message) {
+  Route(from, to, service, std::move(message));
+  if (send_observer_) send_observer_(from);
+}
+
+void NetworkFabric::Route(NodeId from, NodeId to, Service service, std::string message) {
   ++stats_.sent;
   Message m;
   m.from = from;

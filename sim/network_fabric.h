@@ -38,6 +38,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "absl/functional/any_invocable.h"
 #include "node/network.h"
 #include "node/random.h"
 #include "sim/latency_model.h"
@@ -79,6 +80,11 @@ class NetworkFabric {
   static constexpr absl::Duration kPeerGoneDelay = absl::Milliseconds(1);
 
   void Send(NodeId from, NodeId to, Service service, std::string message);
+  // Called at the end of every Send with the sender (a nemesis arming a crash right after a
+  // send: chaos/nemesis_runner.h). The observer must not send, and must not crash the sender
+  // inline (its code is on the stack): it schedules. One at a time; nullptr removes it.
+  using SendObserver = absl::AnyInvocable<void(NodeId from)>;
+  void SetSendObserver(SendObserver observer) { send_observer_ = std::move(observer); }
   // `id` crashed (called by the simulator once it is down): its peers learn it (file comment).
   void OnCrash(NodeId id);
 
@@ -115,6 +121,8 @@ class NetworkFabric {
   static std::string Summary(const Message& m);
   // The trace digest of a message event (over its fields; the summary is made only if needed).
   static uint64_t Digest(const Message& m);
+  // Send without the observer: applies the faults and schedules delivery.
+  void Route(NodeId from, NodeId to, Service service, std::string message);
   // Schedules delivery after a drawn latency (and maybe a duplicate).
   void Transmit(Message message, bool may_duplicate);
   void Deliver(Message message);
@@ -127,6 +135,7 @@ class NetworkFabric {
   uint32_t Park(Message message);
   Message Unpark(uint32_t slot);
 
+  SendObserver send_observer_;
   Simulator* sim_;
   NetworkConfig config_;
   Random random_;

@@ -291,6 +291,13 @@ uint64_t SimDisk::UsedBytes() const {
   return used;
 }
 
+bool SimDisk::HasUnsyncedChanges() const {
+  for (const auto& [name, entry] : files_) {
+    if (!entry.durable || !entry.inode->pending.empty()) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::string> SimDisk::SyncedContent(std::string_view name) const {
   auto it = files_.find(name);
   if (it == files_.end()) return absl::NotFoundError(absl::StrCat("no file ", std::string(name)));

@@ -120,6 +120,9 @@ class SimDisk final : public Disk {
 
   // --- Inspection (tests, checkers): never fault-injected ---
   uint64_t UsedBytes() const;
+  // Whether a crash now could lose anything: an unsynced write or truncate, or a file whose name
+  // is not yet durable.
+  bool HasUnsyncedChanges() const;
   // The durable content of `name` (what a crash with no surviving unsynced writes would leave).
   absl::StatusOr<std::string> SyncedContent(std::string_view name) const;
   // The content as the node currently sees it.

@@ -131,6 +131,7 @@ RealPlan RealPlanner::Plan(const NemesisAction& a) {
       return plan;
     }
     case NemesisKind::kCrash:
+    case NemesisKind::kCrashAtSend:  // a real process cannot be caught between send and sync
       if (!up(a.node)) return Skip("already down");
       if (paused_.erase(a.node) > 0) plan.steps.push_back(Signal(a.node, SIGCONT));
       plan.steps.push_back(Signal(a.node, SIGKILL));

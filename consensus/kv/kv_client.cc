@@ -46,13 +46,14 @@ KvClient::Outcome KvClient::Call(const kv::Call& call) {
   Outcome outcome;
   const absl::Time deadline = env_.clock->MonotonicNow() + options_.call_timeout;
   NodeId server = preferred_ != kNoNode ? preferred_ : PickServer(kNoNode);
+  absl::Duration attempt_timeout = options_.attempt_timeout;
   while (env_.clock->MonotonicNow() < deadline) {
     ++outcome.attempts;
     const uint64_t request_id = next_request_id_++;
     env_.network->Send(server, kKvService, EncodeRequest(Request{request_id, command}));
     bool cancelled = false;
     const absl::Time attempt_deadline =
-        std::min(deadline, env_.clock->MonotonicNow() + options_.attempt_timeout);
+        std::min(deadline, env_.clock->MonotonicNow() + attempt_timeout);
     std::optional<Reply> reply = AwaitReply(request_id, attempt_deadline, &cancelled);
     if (cancelled) return outcome;
     if (reply && reply->status == ReplyStatus::kResult) {
@@ -70,6 +71,12 @@ KvClient::Outcome KvClient::Call(const kv::Call& call) {
     const NodeId hint = reply ? static_cast<NodeId>(reply->leader_hint) : kNoNode;
     const bool hint_known = std::find(servers_.begin(), servers_.end(), hint) != servers_.end();
     server = hint_known && hint != server ? hint : PickServer(server);
+    // No answer in time: the cluster is slow or the server gone. Each timed-out attempt doubles
+    // the next one's timeout (TCP's retransmission backoff): retrying a slow log at a fixed pace
+    // adds a copy of the command per attempt and no answer ever arrives in time (congestion
+    // collapse: raft-kv seed 14885547583438522173, where retries went to other servers and so
+    // could not join the proposal in flight).
+    if (!reply) attempt_timeout = std::min(attempt_timeout * 2, options_.call_timeout);
     if (reply) {  // a quick refusal: back off a little before the next attempt
       const absl::Duration backoff =
           env_.random->DurationBetween(options_.retry_backoff_min, options_.retry_backoff_max);

@@ -8,7 +8,9 @@
 // Each `Call` takes the next sequence number of the session and sends the command to a server;
 // on a timeout, a kBusy or a kUnknown reply it tries again — the *same* command with the same
 // seq, so the state machine applies it at most once — at the leader hint or another server,
-// until `call_timeout` has passed. Outcomes:
+// until `call_timeout` has passed. Each attempt that times out doubles the next attempt's
+// timeout (from attempt_timeout, up to call_timeout), so clients of a slow log do not fill it
+// with copies of their commands. Outcomes:
 //   kDone          a server answered with the command's result (it took effect exactly once,
 //                  between the call and its return);
 //   kIndeterminate no answer in time: it may or may not take effect (now or later);
