@@ -18,8 +18,9 @@ struct Probe {
 };
 
 TEST(ProcessFaultTest, CrashUnwindsFibersAndDropsOldIncarnationEvents) {
-  Simulator sim(SimOptions{.seed = 1});
+  // Before the simulator: its destructor unwinds the restarted node's fiber, whose Probe counts.
   int factory_calls = 0, ticks = 0, destroyed = 0;
+  Simulator sim(SimOptions{.seed = 1});
   sim.AddNode(1, [&](Env env) {
     ++factory_calls;
     env.executor->Spawn("ticker", [&, env] {

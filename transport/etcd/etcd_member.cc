@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
   source.Leave();
   loop.RunUntil([&] { return source.lease() == 0 || !source.Joined(); }, absl::Seconds(3));
   loop.RunUntil([] { return false; }, absl::Milliseconds(200));
+  // The source is destroyed before the executor: its session fiber must have returned.
+  source.Stop();
+  loop.RunUntil([&] { return !source.session_running(); }, absl::Seconds(1));
   std::printf("left\n");
   std::fflush(stdout);
   return 0;

@@ -45,7 +45,11 @@ EtcdMembershipSource::~EtcdMembershipSource() {
 absl::Status EtcdMembershipSource::Start() {
   if (started_) return absl::FailedPreconditionError("EtcdMembershipSource already started");
   started_ = true;
-  session_ = executor_->Spawn("etcd.session", [this] { SessionLoop(); });
+  session_running_ = true;
+  session_ = executor_->Spawn("etcd.session", [this] {
+    SessionLoop();
+    session_running_ = false;
+  });
   return absl::OkStatus();
 }
 

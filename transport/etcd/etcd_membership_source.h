@@ -58,11 +58,15 @@ class EtcdMembershipSource final : public discovery::MembershipSource {
   // `executor`, `clock` and `io` must outlive the source; `io` is the loop the executor runs on.
   EtcdMembershipSource(NodeId self, Executor* executor, const Clock* clock,
                        boost::asio::io_context& io, EtcdMembershipConfig config);
+  // REQUIRES: the session fiber is not parked on this object: destroy after its Executor (which
+  // unwinds the fiber), or after Stop() once session_running() is false.
   ~EtcdMembershipSource() override;
 
   absl::Status Start() override;
   void Leave() override;
   void Stop() override;
+  // Whether the session fiber started by Start() has not returned yet (Stop() makes it return).
+  bool session_running() const { return session_running_; }
   NodeId self() const override { return self_; }
   std::vector<membership::Member> Members() const override;
   bool IsAvailable(NodeId id) const override;
@@ -108,6 +112,7 @@ class EtcdMembershipSource final : public discovery::MembershipSource {
   int64_t revision_ = 0;       // of the last event or listing seen
   uint64_t incarnation_ = 0;
   FiberId session_ = 0;
+  bool session_running_ = false;
   WaitList session_wake_;
   std::shared_ptr<EtcdWatch> watch_;
   absl::btree_map<NodeId, Entry> members_;

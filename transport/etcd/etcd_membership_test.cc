@@ -152,12 +152,13 @@ class EtcdMembershipTest : public ::testing::Test {
 
   AsioLoop loop_;
   RealClock clock_;
+  // Destroyed after the executor, which unwinds its session fiber (parked on the source's state).
+  std::unique_ptr<EtcdMembershipSource> observer_;
   Executor executor_{&loop_, &clock_};
   uint16_t client_port_ = 0, peer_port_ = 0;
   std::string data_dir_;
   std::unique_ptr<ChildProcess> etcd_;
   std::map<NodeId, std::unique_ptr<ChildProcess>> members_;
-  std::unique_ptr<EtcdMembershipSource> observer_;
   std::vector<std::pair<MembershipEventKind, NodeId>> events_;
 };
 

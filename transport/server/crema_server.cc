@@ -163,7 +163,7 @@ absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const Server
   }
   // --membership=etcd: etcd is the membership source of both modes, so it starts first and the
   // cache node's placement health comes from it (docs/dynamo.md, "Membership sources").
-  std::unique_ptr<discovery::MembershipSource> etcd;
+  std::unique_ptr<transport::EtcdMembershipSource> etcd;
   const EventualServerConfig& ev = config.eventual;
   if (ev.membership == "etcd") {
     transport::EtcdMembershipConfig etcd_config;
@@ -180,7 +180,13 @@ absl::StatusOr<std::unique_ptr<ServedNode>> StartCacheNode(Env env, const Server
   }
   absl::StatusOr<std::unique_ptr<CacheNode>> node = CacheNode::Start(env, config.cache, options);
   if (!node.ok()) {
-    if (etcd) etcd->Stop();
+    if (etcd) {
+      // The source's session fiber is parked on it: let it return before the source goes.
+      etcd->Stop();
+      for (int i = 0; i < 1000 && etcd->session_running(); ++i) {
+        (void)env.executor->Sleep(absl::Milliseconds(1));
+      }
+    }
     return node.status();
   }
   auto served = std::make_unique<CacheNodeServed>(std::move(node_metrics), std::move(etcd),
