@@ -1,5 +1,6 @@
 #include "chaos/nemesis_runner.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -32,11 +33,14 @@ NemesisRunner::~NemesisRunner() {
 }
 
 void NemesisRunner::OnSend(NodeId from) {
-  if (armed_.empty() || !armed_.contains(from) || !sim_->disk(from).HasUnsyncedChanges()) return;
-  armed_.erase(from);
+  if (armed_.empty()) return;
+  auto it = armed_.find(from);
+  if (it == armed_.end() || !sim_->disk(from).HasUnsyncedChanges()) return;
+  const absl::Duration downtime = it->second;
+  armed_.erase(it);
   // Not inline: the sender's code is on the stack. The same instant, before any Sync completes.
   sim_->After(absl::ZeroDuration(), "nemesis.crash_at_send",
-              [this, from, incarnation = sim_->incarnation(from), epoch = epoch_] {
+              [this, from, downtime, incarnation = sim_->incarnation(from), epoch = epoch_] {
                 if (epoch != epoch_ || sim_->state(from) != NodeState::kUp ||
                     sim_->incarnation(from) != incarnation) {
                   return;
@@ -44,14 +48,31 @@ void NemesisRunner::OnSend(NodeId from) {
                 sim_->coverage().Add("fault.crash_at_send");
                 sim_->Trace(from, "nemesis.crash_at_send", "after a send with unsynced changes");
                 sim_->Crash(from);
+                sim_->After(downtime, "nemesis.restart_after_send", [this, from, epoch] {
+                  if (epoch == epoch_ && sim_->state(from) == NodeState::kDown) {
+                    sim_->Restart(from);
+                  }
+                });
               });
 }
 
 void NemesisRunner::Start(const NemesisSchedule& schedule) {
-  for (const NemesisAction& action : schedule.actions) {
-    sim_->After(action.at, "nemesis.action", [this, action, epoch = epoch_] {
-      if (epoch == epoch_) Apply(action);
-    });
+  const std::vector<NemesisAction>& actions = schedule.actions;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    absl::Duration downtime = absl::ZeroDuration();
+    if (actions[i].kind == NemesisKind::kCrashAtSend) {
+      downtime = absl::Milliseconds(100);  // no restart follows (a shrunk list)
+      for (size_t j = i + 1; j < actions.size(); ++j) {
+        if (actions[j].kind == NemesisKind::kRestart && actions[j].node == actions[i].node) {
+          downtime = std::max(absl::Milliseconds(1), actions[j].at - actions[i].at);
+          break;
+        }
+      }
+    }
+    sim_->After(actions[i].at, "nemesis.action",
+                [this, action = actions[i], downtime, epoch = epoch_] {
+                  if (epoch == epoch_) Apply(action, downtime);
+                });
   }
 }
 
@@ -61,7 +82,7 @@ void NemesisRunner::SaveDisk(NodeId node) {
   disk_defaults_[node] = DiskDefaults{c.capacity_bytes, c.io_error, c.read_corruption};
 }
 
-void NemesisRunner::Apply(const NemesisAction& a) {
+void NemesisRunner::Apply(const NemesisAction& a, absl::Duration downtime) {
   const bool known = a.node == kNoNode || sim_->HasNode(a.node);
   const NodeState state = a.node != kNoNode && known ? sim_->state(a.node) : NodeState::kUp;
   bool done = known;
@@ -90,8 +111,9 @@ void NemesisRunner::Apply(const NemesisAction& a) {
       break;
     case NemesisKind::kCrashAtSend:
       done = done && state == NodeState::kUp;
+      done = done && !armed_.contains(a.node);
       if (done) {
-        armed_.insert(a.node);
+        armed_[a.node] = downtime;
         if (!observing_sends_) {
           observing_sends_ = true;
           sim_->network().SetSendObserver([this](NodeId from) { OnSend(from); });
@@ -99,8 +121,7 @@ void NemesisRunner::Apply(const NemesisAction& a) {
       }
       break;
     case NemesisKind::kRestart:
-      armed_.erase(a.node);  // a crash-at-send that never fired ends here
-      done = done && state == NodeState::kDown;
+      done = done && state == NodeState::kDown && !armed_.contains(a.node);
       if (done) sim_->Restart(a.node);
       break;
     case NemesisKind::kPause:

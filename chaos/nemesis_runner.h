@@ -13,7 +13,10 @@
 //
 // crash-at-send arms a crash of the node; it fires right after the node's next message sent while
 // its disk holds unsynced changes (a simulator event at the same instant, before the Sync can
-// complete), and the schedule's restart brings it back — or, if it never fired, disarms it.
+// complete). A correct node rarely sends so (it syncs first), so the crash stays armed until it
+// fires or HealAll: the schedule's restart restarts the node if the crash has fired by then (as
+// after a crash), and does nothing while it is still armed; a crash that fires later is followed
+// by a restart after the downtime the schedule gave it (from the arming to that restart).
 //
 // HealAll cancels every pending action and heals at once: no partition, no clogged link, every
 // server resumed and restarted, every disk back to its normal config.
@@ -55,7 +58,8 @@ class NemesisRunner {
   uint64_t skipped() const { return skipped_; }
 
  private:
-  void Apply(const NemesisAction& action);
+  // `downtime`: a crash-at-send's, from its arming to the node's next restart in the schedule.
+  void Apply(const NemesisAction& action, absl::Duration downtime = absl::ZeroDuration());
   void SaveDisk(NodeId node);
   // The fabric's send observer: fires an armed crash-at-send (see the file comment).
   void OnSend(NodeId from);
@@ -77,7 +81,7 @@ class NemesisRunner {
   uint64_t applied_ = 0;
   uint64_t skipped_ = 0;
   absl::btree_map<NodeId, DiskDefaults> disk_defaults_;  // disks currently faulted
-  absl::btree_set<NodeId> armed_;                          // crash-at-send armed, not yet fired
+  absl::btree_map<NodeId, absl::Duration> armed_;  // crash-at-send armed, not fired: its downtime
   bool observing_sends_ = false;
 };
 

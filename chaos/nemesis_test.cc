@@ -119,9 +119,9 @@ TEST(NemesisRunnerTest, AppliesActionsAtTheirTimesAndHealAllUndoes) {
 
 
 // crash-at-send: armed, the crash waits for a send made while the node's disk holds unsynced
-// changes (a send after a Sync is no trigger), then lands before anything else of the node runs;
-// the schedule's restart brings the node back, and an armed crash that never fired is disarmed
-// by it.
+// changes (a send after a Sync is no trigger), then lands before anything else of the node runs,
+// and the schedule's restart brings the node back. An armed crash stays armed past its scheduled
+// restart until it fires; the node then comes back after the downtime the schedule gave it.
 TEST(NemesisRunnerTest, CrashAtSendFiresRightAfterASendWithUnsyncedChanges) {
   sim::Simulator sim(sim::SimOptions{.seed = sim::TestSeed()});
   for (NodeId id : {1, 2}) sim.AddNode(id, sim::TestNodeFactory());
@@ -130,44 +130,57 @@ TEST(NemesisRunnerTest, CrashAtSendFiresRightAfterASendWithUnsyncedChanges) {
   s.actions.push_back({.at = absl::Milliseconds(100), .kind = NemesisKind::kCrashAtSend, .node = 1});
   s.actions.push_back({.at = absl::Milliseconds(900), .kind = NemesisKind::kRestart, .node = 1});
   s.actions.push_back({.at = absl::Milliseconds(950), .kind = NemesisKind::kCrashAtSend, .node = 2});
-  s.actions.push_back({.at = absl::Milliseconds(1500), .kind = NemesisKind::kRestart, .node = 2});
+  s.actions.push_back({.at = absl::Milliseconds(1000), .kind = NemesisKind::kRestart, .node = 2});
   NemesisOptions options;
   options.crashes = options.crash_at_send = true;
   NemesisRunner runner(&sim, {1, 2}, options);
   runner.Start(s);
-  int sent_after_unsynced = 0;
-  sim::TestNode& one = sim::GetTestNode(sim, 1);
-  one.env.executor->Spawn("writer", [&sent_after_unsynced, env = one.env] {
+  auto write_then_send = [](Env env, int* sent, bool sync) {
     absl::StatusOr<std::unique_ptr<File>> f = env.disk->Open("log", OpenMode::kCreate);
     ASSERT_TRUE(f.ok());
-    ASSERT_TRUE(env.executor->Sleep(absl::Milliseconds(200)).ok());  // armed by now
-    ASSERT_TRUE((*f)->Write(0, "synced").ok());
+    ASSERT_TRUE((*f)->Write((*f)->Size(), "synced").ok());
     ASSERT_TRUE((*f)->Sync().ok());
-    env.network->Send(2, Service::kTest, "after a sync");  // no unsynced change: no crash
+    env.network->Send(3 - env.self, Service::kTest, "after a sync");  // nothing unsynced
     ASSERT_TRUE(env.executor->Sleep(absl::Milliseconds(100)).ok());
-    ASSERT_TRUE((*f)->Write(6, "unsynced").ok());
-    env.network->Send(2, Service::kTest, "before the sync");  // the crash fires after this send
-    ++sent_after_unsynced;
-    (void)env.executor->Sleep(absl::Milliseconds(1));  // never returns: the node is gone
-    ++sent_after_unsynced;
+    ASSERT_TRUE((*f)->Write((*f)->Size(), "unsynced").ok());
+    if (sync) ASSERT_TRUE((*f)->Sync().ok());
+    env.network->Send(3 - env.self, Service::kTest, "unsynced");  // fires, unless synced
+    ++*sent;
+    (void)env.executor->Sleep(absl::Milliseconds(1));  // never returns if the node crashed
+    ++*sent;
+  };
+  int sent_by_1 = 0;
+  sim.RunFor(absl::Milliseconds(200));  // node 1 armed
+  sim::GetTestNode(sim, 1).env.executor->Spawn("writer", [&] {
+    write_then_send(sim::GetTestNode(sim, 1).env, &sent_by_1, /*sync=*/false);
   });
-  sim.RunFor(absl::Milliseconds(500));
+  sim.RunFor(absl::Milliseconds(300));  // t = 500 ms
   EXPECT_EQ(sim.state(1), sim::NodeState::kDown);
-  EXPECT_EQ(sent_after_unsynced, 1) << "the crash came before the node's next event";
-  sim.RunFor(absl::Milliseconds(200));
+  EXPECT_EQ(sent_by_1, 1) << "the crash came before the node's next event";
   EXPECT_EQ(sim::GetTestNode(sim, 2).Messages(),
-            (std::vector<std::string>{"after a sync", "before the sync"}))
+            (std::vector<std::string>{"after a sync", "unsynced"}))
       << "a message sent before the crash is still delivered";
-  sim.RunFor(absl::Milliseconds(300));  // t = 1 s: the restart ran
+  sim.RunFor(absl::Milliseconds(500));  // t = 1 s: the scheduled restart (900 ms) brought it back
   EXPECT_EQ(sim.state(1), sim::NodeState::kUp);
-  // The unsynced write survived, vanished or was torn (sim_disk.h); the synced one is there.
-  EXPECT_EQ(sim.disk(1).SyncedContent("log")->substr(0, 6), "synced");
-  // Node 2 never sends: its armed crash never fires, and the restart disarms it.
-  sim.RunFor(absl::Seconds(1));
+  EXPECT_EQ(sim.disk(1).SyncedContent("log")->substr(0, 6), "synced");  // the rest: any fate
+  // Node 2 is armed past its scheduled restart (t = 1 s); a send after a sync does not fire it,
+  // one with an unsynced write does, and it comes back 50 ms later.
+  int sent_by_2 = 0;
+  sim::GetTestNode(sim, 2).env.executor->Spawn("writer", [&] {
+    write_then_send(sim::GetTestNode(sim, 2).env, &sent_by_2, /*sync=*/true);
+  });
+  sim.RunFor(absl::Milliseconds(300));
   EXPECT_EQ(sim.state(2), sim::NodeState::kUp);
-  sim::GetTestNode(sim, 2).env.network->Send(1, Service::kTest, "disarmed");
+  EXPECT_EQ(sent_by_2, 2);
+  sim::GetTestNode(sim, 2).env.executor->Spawn("writer", [&] {
+    write_then_send(sim::GetTestNode(sim, 2).env, &sent_by_2, /*sync=*/false);
+  });
+  sim.RunFor(absl::Milliseconds(120));
+  EXPECT_EQ(sim.state(2), sim::NodeState::kDown);
+  EXPECT_EQ(sent_by_2, 3);
   sim.RunFor(absl::Milliseconds(100));
   EXPECT_EQ(sim.state(2), sim::NodeState::kUp);
+  EXPECT_EQ(runner.skipped(), 1u) << "node 2's scheduled restart found it up and armed";
 }
 
 }  // namespace

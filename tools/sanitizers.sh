@@ -29,5 +29,7 @@ case "$config" in
   *) echo "usage: tools/sanitizers.sh asan|tsan|ci [patterns...] [-- bazel flags]" >&2; exit 2 ;;
 esac
 tools/install_deps.sh
+# Instrumented builds run the simulations several times slower: widen Bazel's per-size timeouts
+# (short, moderate, long, eternal) so a slow test is not reported as a failure.
 exec bazel test --config="$config" --keep_going --local_test_jobs=2 --test_output=errors \
-  "${patterns[@]}" "$@"
+  --test_timeout=300,1200,3600,10800 "${patterns[@]}" "$@"
