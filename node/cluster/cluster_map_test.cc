@@ -318,11 +318,13 @@ TEST(KeyspaceMetaTest, MapsWithKeyspacesEncodeDeterministicallyAndRefuseBadRecor
   // Records breaking the invariants are refused: two live keyspaces named alike, a spec at the
   // wrong index, a generation not yet issued.
   ClusterMap twins = map;
-  twins.keyspaces[{8, 0}] = twins.keyspaces.at({7, 1});
+  // Copies first: inserting into a btree_map may move the element a reference points at.
+  const KeyspaceRecord queue = map.keyspaces.at({7, 1});
+  twins.keyspaces[{8, 0}] = queue;
   twins.keyspaces[{8, 0}].spec.index = 8;
   EXPECT_FALSE(DecodeClusterMap(EncodeClusterMap(twins)).ok());
   ClusterMap misplaced = map;
-  misplaced.keyspaces[{8, 0}] = misplaced.keyspaces.at({7, 1});
+  misplaced.keyspaces[{8, 0}] = queue;
   misplaced.keyspaces[{8, 0}].spec.name = "other";
   EXPECT_FALSE(DecodeClusterMap(EncodeClusterMap(misplaced)).ok());
   ClusterMap future = map;
