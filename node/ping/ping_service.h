@@ -51,8 +51,8 @@ struct PingConfig {
   std::vector<NodeId> peers;  // other servers (not including self)
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
   absl::Duration peer_timeout = absl::Milliseconds(1000);
-  // TEST ONLY (sim/determinism_test): orders heartbeats by absl::flat_hash_set iteration order,
-  // which differs between processes — a deliberately planted non-determinism that the simulator's
+  // TEST ONLY (sim/determinism_test, cross_process_test): orders heartbeats by a hash salted with
+  // a stack address, which differs between processes — a deliberately planted non-determinism that the simulator's
   // self-check must catch. Never set it anywhere else.
   bool plant_nondeterminism_for_test = false;
   // TEST ONLY (the farm/shrinker/viewer demo: tools/seed_farm, tools/shrinking tests): a
