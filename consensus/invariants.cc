@@ -29,7 +29,7 @@ bool AtLeastAsUpToDate(const ReplicaView& a, const ReplicaView& b) {
 ReplicaView ViewOf(const Raft& raft) {
   ReplicaView v;
   v.id = raft.id();
-  v.is_leader = raft.role() == Role::kLeader;
+  v.is_leader = raft.role() == Role::kLeader && raft.durable_term() >= raft.term();
   v.term = raft.term();
   v.commit = raft.commit();
   const RaftLog& log = raft.log();

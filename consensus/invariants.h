@@ -39,6 +39,9 @@ namespace crema::raft {
 
 struct ReplicaView {
   ReplicaId id = kNoReplica;
+  // A leader whose term is durable (Raft::durable_term): a term that exists only in memory has
+  // reached no one, and a crash before its Sync leaves no trace of it; election safety and the
+  // leader's append-only log are about leaderships that can have been seen.
   bool is_leader = false;
   Term term = 0;
   Index commit = 0;

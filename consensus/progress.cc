@@ -87,8 +87,11 @@ bool Progress::MaybeDecrTo(Index rejected, Index hint) {
     next = std::max(match + 1, std::min(rejected, hint + 1));
     return true;
   }
-  // Probe: only the answer to the outstanding probe (index next - 1) counts.
-  if (next == 0 || next - 1 != rejected) return false;
+  // Probe: only the answer to the outstanding probe (index next - 1) counts, and never one for
+  // an index the follower already matched: it would leave `next` where it is and only make us
+  // resend at once — and every duplicate of such a reject another resend, a storm that grows
+  // with each round (a follower that lost entries it had acknowledged answers so forever).
+  if (next == 0 || next - 1 != rejected || rejected <= match) return false;
   next = std::max(std::min(rejected, hint + 1), match + 1);
   probe_sent = false;
   return true;

@@ -120,6 +120,7 @@ Raft::Raft(const Config& config, RaftLog log, const HardState& hs)
   conf_ = log_.snapshot().conf;
   conf_history_[log_.snapshot().index] = conf_;
   last_ready_hard_state_ = hard_state();
+  durable_term_ = hs.term;
   restart_quarantine_ = LeaseReadsEnabled();
   ResetRandomizedElectionTimeout();
 }

@@ -250,6 +250,10 @@ class Raft {
   GroupId group() const { return config_.group; }
   Role role() const { return role_; }
   Term term() const { return term_; }
+  // The highest term the host has made durable (handed over in a Ready, then Advance): until it
+  // reaches term(), a new term exists only in memory — e.g. a single voter that just elected
+  // itself — and nothing of it has left this node (a Ready's messages go out after its Sync).
+  Term durable_term() const { return durable_term_; }
   ReplicaId vote() const { return vote_; }
   ReplicaId leader() const { return leader_; }
   Index commit() const { return log_.committed(); }
@@ -379,7 +383,9 @@ class Raft {
   std::vector<ReadState> read_states_;
   std::vector<std::string> rejected_reads_;
   HardState last_ready_hard_state_;
+  Term durable_term_ = 0;
   // Bookkeeping of the outstanding Ready (between GetReady and Advance).
+  Term ready_term_ = 0;  // the term the outstanding Ready persists
   bool ready_outstanding_ = false;
   Index ready_last_entry_ = 0;
   Term ready_last_term_ = 0;

@@ -32,6 +32,7 @@ Ready Raft::GetReady() {
     rd.hard_state = hs;
     last_ready_hard_state_ = hs;
   }
+  ready_term_ = last_ready_hard_state_.term;
   rd.snapshot = log_.pending_snapshot();
   ready_snapshot_ = rd.snapshot;
   rd.entries = log_.UnstableEntries();
@@ -54,6 +55,7 @@ Ready Raft::GetReady() {
 void Raft::Advance() {
   assert(ready_outstanding_);
   ready_outstanding_ = false;
+  durable_term_ = std::max(durable_term_, ready_term_);
   if (ready_snapshot_.has_value()) log_.SnapshotStable();
   ready_snapshot_.reset();
   if (ready_last_entry_ > 0) log_.StableTo(ready_last_entry_, ready_last_term_);

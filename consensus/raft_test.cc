@@ -210,6 +210,43 @@ TEST(Raft, NewLeaderQueuesReadsUpToTheBoundAndRejectsTheRest) {
   r->Advance();
 }
 
+// A probe rejected at an index the follower already matched (a duplicate of an old reject, or a
+// follower that lost entries it acknowledged) changes nothing, so it must not trigger a resend:
+// answering each such reject at once let every duplicate add another append in flight, a message
+// storm that grew each round (the simulator duplicates messages).
+TEST(Raft, ProbeRejectsAtOrBelowMatchSendNothing) {
+  Config c = MakeConfig(1);
+  auto r = NewLeaderWithoutCommit(c);
+  const Index noop = r->log().last_index();
+  auto step = [&](Message m) {
+    m.group = c.group;
+    m.from = 2;
+    m.to = 1;
+    m.term = r->term();
+    EXPECT_TRUE(r->Step(m).ok());
+    Ready rd = r->GetReady();
+    r->Advance();
+    int appends_to_2 = 0;
+    for (const Message& out : rd.messages) {
+      appends_to_2 += out.type == MessageType::kApp && out.to == 2;
+    }
+    return appends_to_2;
+  };
+  (void)step({.type = MessageType::kAppResp, .index = noop});  // 2 matches the no-op
+  ASSERT_TRUE(r->Propose("x").ok());
+  r->GetReady();
+  r->Advance();
+  // 2 rejects "x" (beyond its match): back to probing from match + 1; one probe goes out.
+  Message reject{.type = MessageType::kAppResp, .index = noop + 1, .reject = true};
+  reject.reject_hint = noop;
+  EXPECT_EQ(step(reject), 1);
+  // Rejects at the matched index itself, twice (a duplicate): nothing to do, nothing sent.
+  Message below{.type = MessageType::kAppResp, .index = noop, .reject = true};
+  below.reject_hint = noop - 1;
+  EXPECT_EQ(step(below), 0);
+  EXPECT_EQ(step(below), 0);
+}
+
 TEST(Raft, LeaderThatLosesItsTermRejectsQueuedLocalReads) {
   auto r = NewLeaderWithoutCommit(MakeConfig(1));
   ASSERT_TRUE(r->ReadIndex("a", kStart).ok());
