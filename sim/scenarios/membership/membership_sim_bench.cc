@@ -367,7 +367,8 @@ void FalsePositiveSweep(const Options& o) {
   std::printf("held longer than:");
   for (int seconds = 1; seconds <= 6; ++seconds) {
     std::printf(" %d s: %td;", seconds,
-                held.end() - std::upper_bound(held.begin(), held.end(), double{seconds}));
+                held.end() -
+                    std::upper_bound(held.begin(), held.end(), static_cast<double>(seconds)));
   }
   std::printf("\n");
 }
