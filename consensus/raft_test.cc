@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "consensus/invariants.h"
 #include "gtest/gtest.h"
 
 namespace crema::raft {
@@ -245,6 +246,43 @@ TEST(Raft, ProbeRejectsAtOrBelowMatchSendNothing) {
   below.reject_hint = noop - 1;
   EXPECT_EQ(step(below), 0);
   EXPECT_EQ(step(below), 0);
+}
+
+// A single voter elects itself at once: its new term exists only in memory until its Ready is
+// persisted (durable_term). If that Sync never happens (a crash, a full disk), the term left no
+// trace and nothing reached anyone, and the restarted node may lead the same term again with a
+// different log. The invariant checker counts a leadership only once its term is durable, so it
+// does not call that two leaders of one term (or a leader that changed its log) — and it still
+// would, once the first leadership was durable.
+TEST(Raft, ALeadershipCountsForTheInvariantsOnceItsTermIsDurable) {
+  Config c = MakeConfig(1);
+  c.pre_vote = false;
+  const InitialState boot = InitialState::Bootstrap({.voters = {1}});
+  InvariantChecker checker;
+  auto lead_with = [&](std::string data, bool persist) {
+    auto r = MustCreate(c, boot);
+    r->GetReady();
+    r->Advance();
+    r->Campaign();
+    EXPECT_EQ(r->role(), Role::kLeader);
+    EXPECT_TRUE(r->Propose(std::move(data)).ok());
+    if (persist) {
+      r->GetReady();
+      r->Advance();
+    }
+    return r;
+  };
+  auto first = lead_with("a", /*persist=*/false);
+  EXPECT_LT(first->durable_term(), first->term());
+  EXPECT_TRUE(checker.Check({ViewOf(*first)}).ok());
+  // The crash lost everything after the bootstrap: the same term again, another entry.
+  auto second = lead_with("b", /*persist=*/true);
+  EXPECT_EQ(second->term(), first->term());
+  EXPECT_EQ(second->durable_term(), second->term());
+  EXPECT_TRUE(checker.Check({ViewOf(*second)}).ok());
+  // A durable leadership of that term that then shows another log is a violation.
+  auto third = lead_with("c", /*persist=*/true);
+  EXPECT_FALSE(checker.Check({ViewOf(*third)}).ok());
 }
 
 TEST(Raft, LeaderThatLosesItsTermRejectsQueuedLocalReads) {
