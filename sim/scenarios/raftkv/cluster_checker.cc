@@ -113,6 +113,14 @@ bool ClusterChecker::Converged(const std::vector<NodeId>& members, uint64_t* dig
   return true;
 }
 
+raft::Index ClusterChecker::AppliedSum(const std::vector<NodeId>& members) {
+  raft::Index sum = 0;
+  for (NodeId id : members) {
+    if (const raft::RaftNode* node = RunningNode(id)) sum += node->core().applied();
+  }
+  return sum;
+}
+
 std::string ClusterChecker::Describe() {
   std::string out;
   for (NodeId id : servers_) {

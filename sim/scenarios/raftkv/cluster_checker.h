@@ -74,6 +74,8 @@ class ClusterChecker {
   // Over `members` (the current configuration; removed replicas may lag forever).
   bool Converged(const std::vector<NodeId>& members, uint64_t* digest = nullptr,
                  raft::Index* applied = nullptr);
+  // The sum of the running `members`' applied indices: grows while a lagging replica catches up.
+  raft::Index AppliedSum(const std::vector<NodeId>& members);
   // A one-line description of every server (role, term, commit, applied) for failure reports.
   std::string Describe();
   // Every running server's Raft status line (raft.h StatusLine: role, term, commit, and a

@@ -21,7 +21,9 @@
 //      network still reorders and duplicates). Liveness phase: within `liveness_bound`, the
 //      healed cluster must acknowledge `liveness_writes` client writes invoked after the heal.
 //   4. Clients stop; one reads every key (recorded). All servers must converge within
-//      `convergence_bound`: same applied index >= every commit index, identical KV digests.
+//      `convergence_bound`: same applied index >= every commit index, identical KV digests
+//      (while a lagging member is still catching up — the members' applied indices grew during
+//      the last bound — up to three more bounds; a bound without progress fails).
 //   5. The whole client history must be linearizable (chaos/linearizability.h); "unknown" (the
 //      checker's budget ran out) is reported, not failed.
 //
