@@ -162,7 +162,9 @@ TEST_F(HealthSourceSimTest, ANodeTheSourceDeclaresDeadIsReplacedThoughSwimSeesIt
   // `available` follows the source.
   EXPECT_TRUE(node(1).membership().IsAvailable(victim));
   for (const NodeStatus& n : node(1).Status().nodes) {
-    if (n.id == victim) EXPECT_FALSE(n.available);
+    if (n.id == victim) {
+      EXPECT_FALSE(n.available);
+    }
   }
 }
 
