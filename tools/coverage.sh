@@ -38,6 +38,11 @@ while read -r label; do
   if [ -x "$path" ] && [ -f "$path" ]; then objects+=("-object" "$path"); fi
 done < <(bazel query --output=label "kind('cc_(test|binary)', $(IFS='+'; echo "${patterns[*]}"))" \
            2>/dev/null)
+# Tests link the project's libraries dynamically (fastbuild): their code and its coverage mapping
+# are in the lib*.so files, not in the test binaries — without these, whole packages go missing.
+while read -r lib; do objects+=("-object" "$lib"); done < <(
+  find bazel-bin/ -path '*runfiles*' -prune -o -path 'bazel-bin/_solib*' -prune -o \
+    -type f -name 'lib*.so' -print 2>/dev/null | sort)
 if [ ${#objects[@]} -eq 0 ]; then
   echo "coverage: no binaries found" >&2
   exit 1
