@@ -26,10 +26,14 @@ bool AtLeastAsUpToDate(const ReplicaView& a, const ReplicaView& b) {
 
 }  // namespace
 
+bool LeadsDurably(const Raft& raft) {
+  return raft.role() == Role::kLeader && raft.durable_term() >= raft.term();
+}
+
 ReplicaView ViewOf(const Raft& raft) {
   ReplicaView v;
   v.id = raft.id();
-  v.is_leader = raft.role() == Role::kLeader && raft.durable_term() >= raft.term();
+  v.is_leader = LeadsDurably(raft);
   v.term = raft.term();
   v.commit = raft.commit();
   const RaftLog& log = raft.log();

@@ -50,6 +50,9 @@ struct ReplicaView {
   std::vector<Entry> entries;  // consecutive from log_offset + 1
 };
 
+// Whether `raft` leads with a durable term (ReplicaView::is_leader; every checker's view uses it).
+bool LeadsDurably(const Raft& raft);
+
 // The view of a live core.
 ReplicaView ViewOf(const Raft& raft);
 

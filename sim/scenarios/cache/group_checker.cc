@@ -118,7 +118,7 @@ raft::ReplicaView GroupChecker::View(const ReplicaKey& key, const raft::Raft& co
   checked_commit_[key] = core.commit();
   raft::ReplicaView v;
   v.id = core.id();
-  v.is_leader = core.role() == raft::Role::kLeader && core.durable_term() >= core.term();
+  v.is_leader = raft::LeadsDurably(core);
   v.term = core.term();
   v.commit = core.commit();
   v.log_offset = from - 1;

@@ -77,7 +77,7 @@ raft::ReplicaView ClusterChecker::View(NodeId id, const raft::Raft& core) {
   checked_commit_[id] = core.commit();
   raft::ReplicaView v;
   v.id = core.id();
-  v.is_leader = core.role() == raft::Role::kLeader && core.durable_term() >= core.term();
+  v.is_leader = raft::LeadsDurably(core);
   v.term = core.term();
   v.commit = core.commit();
   v.log_offset = from - 1;
