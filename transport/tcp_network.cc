@@ -366,9 +366,6 @@ void TcpNetwork::HintBack(NodeId peer) {
 
 void TcpNetwork::OnData(Connection& connection, Frame frame) {
   assert(connection.authenticated() && frame.from == connection.peer());
-  // Never reached while the hints are right (a peer with an authenticated link is not gone);
-  // kept so that a message from a peer always ends its "gone", as in the simulator's network.
-  if (!hinted_gone_.empty()) HintBack(frame.from);
   Deliver(frame.service, frame.from, std::move(frame.payload));
 }
 

@@ -42,8 +42,8 @@
 //     that peer is left (a peer that redialled us leaves its old inbound connection to close
 //     after the new one is up: that close is no news) — once until a connection with that peer
 //     authenticates again, which reports (peer, true). So a peer with a live authenticated link
-//     is never left reported gone, and (as in sim/sim_network.h) a message from a peer reported
-//     gone reports it back first.
+//     is never left reported gone — and since messages arrive only on authenticated links, none
+//     comes from a peer reported gone (the contract sim/sim_network.h keeps by reporting back).
 //
 // Thread safety: none; loop thread only. Destroying the TcpNetwork closes every connection at
 // once; no handler runs after that.
