@@ -116,6 +116,8 @@ NemesisOptions SwarmNemesisOptions(Random random) {
   return o;
 }
 
+bool DrawCrashAtSend(const Random& root) { return root.Fork("crash-at-send").OneIn(2); }
+
 NemesisOptions NemesisFromFaults(sim::FaultConfig& faults) {
   NemesisOptions n;
   n.partitions = faults.partitions;

@@ -114,6 +114,10 @@ inline constexpr char kLeaderPartitionShape[] = "leader-minority";
 // they must (e.g. no amnesia for voters, clock steps within their skew bound).
 NemesisOptions NemesisFromFaults(sim::FaultConfig& faults);
 
+// The swarm's crash-at-send switch for a seed whose nemesis has crashes: on in half of them,
+// drawn from `root`'s own "crash-at-send" stream, so no other draw of the seed changes.
+bool DrawCrashAtSend(const Random& root);
+
 // Swarm testing: each kind on with probability 1/2 (membership stays off: callers opt in), at a
 // random pace. All-off draws are allowed (a fault-free run is a useful data point).
 NemesisOptions SwarmNemesisOptions(Random random);

@@ -31,7 +31,6 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "chaos/nemesis.h"
 #include "sim/simulator.h"
 

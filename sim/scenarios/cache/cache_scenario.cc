@@ -216,11 +216,9 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   FaultConfig faults = MakeFaultConfig(options.faults, root.Fork("swarm"));
   ApplyOverrides(options.overrides, faults);
   chaos::NemesisOptions nemesis_options = NemesisFromFaults(faults, params.max_clock_skew);
-  // Half the seeds with crashes turn half of them into crash-at-send (chaos/nemesis.h): the
-  // persist-before-send windows (a vote or an acknowledgement sent before its Sync) are reached
-  // on purpose rather than by a crash landing there by chance (issue 11, mutation testing).
+  // Persist-before-send windows on purpose, not by a crash landing there by chance (nemesis.h).
   nemesis_options.crash_at_send =
-      nemesis_options.crashes && in.Flag("nemesis.crash_at_send", root.Fork("crash-at-send").OneIn(2));
+      nemesis_options.crashes && in.Flag("nemesis.crash_at_send", chaos::DrawCrashAtSend(root));
   nemesis_options.disk_io_error = in.Rate("nemesis.disk_io_error", nemesis_options.disk_io_error);
   nemesis_options.disk_read_corruption =
       in.Rate("nemesis.disk_read_corruption", nemesis_options.disk_read_corruption);
