@@ -171,5 +171,103 @@ TEST_F(StrongKeyspaceTest, DefaultAndMaximumTtlApply) {
   EXPECT_EQ(zero->Ttl("never", {})->remaining, absl::Minutes(1));
 }
 
+// Every operation of a strong keyspace other than 0 reaches the Raft cache under the keyspace's
+// stored key, never the client's bare key; administration and status pass through unchanged.
+TEST_F(StrongKeyspaceTest, EveryOperationUsesTheStoredKey) {
+  KeyspaceNode node = Node("1:other:strong");
+  CacheApi* one = Open(node, 1);
+  const std::string a = std::string("\xffks\x01:a", 6);
+  const std::string b = std::string("\xffks\x01:b", 6);
+  ASSERT_TRUE(one->MultiPut({{"a", "1"}, {"b", "2"}}, Expiration::Default(), {}).ok());
+  EXPECT_EQ(**api_.Get(a, {}), "1");
+  EXPECT_EQ(**api_.Get(b, {}), "2");
+  EXPECT_EQ(api_.Get("a", {})->has_value(), false);
+  absl::StatusOr<std::vector<std::optional<std::string>>> both = one->MultiGet({"a", "b", "c"}, {});
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(*both, (std::vector<std::optional<std::string>>{"1", "2", std::nullopt}));
+  EXPECT_EQ(*one->Increment("a", 41, {}), 42);
+  EXPECT_EQ(**api_.Get(a, {}), "42");
+  EXPECT_TRUE(*one->CompareAndSet("a", "42", "cas", Expiration::Default(), {}));
+  EXPECT_FALSE(*one->CompareAndSet("a", "42", "again", Expiration::Default(), {}));
+  EXPECT_EQ(**api_.Get(a, {}), "cas");
+  EXPECT_TRUE(*one->Expire("a", Expiration::After(absl::Seconds(30)), {}));
+  EXPECT_EQ(api_.Ttl(a, {})->remaining, absl::Seconds(30));
+  EXPECT_FALSE(*one->ExpireIf("a", Expiration::After(absl::Seconds(90)), {.if_no_expiry = true}, {}));
+  EXPECT_TRUE(*one->ExpireIf("a", Expiration::After(absl::Seconds(90)), {.if_greater = true}, {}));
+  EXPECT_EQ(one->Ttl("a", {})->remaining, absl::Seconds(90));
+  EXPECT_EQ(**one->GetAndTouch("a", Expiration::Never(), {}), "cas");
+  EXPECT_EQ(api_.Ttl(a, {})->kind, TtlResult::Kind::kNoExpiry);
+  EXPECT_EQ(**one->GetAndTouch("a", std::nullopt, {}), "cas");
+  EXPECT_EQ(**one->Delete("b", {}), "2");
+  EXPECT_FALSE(api_.Get(b, {})->has_value());
+  // DBSIZE counts the whole strong cache, so only keyspace 0 answers it.
+  EXPECT_EQ(one->Size({}).status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(*Open(node, 0)->Size({}), 1);
+  // Inline reads: the stored key as well.
+  api_.set_inline_reads(true);
+  std::optional<absl::StatusOr<std::optional<std::string>>> now = one->TryGetNow("a", {});
+  ASSERT_TRUE(now.has_value());
+  EXPECT_EQ(***now, "cas");
+  // Administration is cluster-wide: unchanged.
+  api_.status().num_shards = 8;
+  ASSERT_TRUE(one->AdmitNode(4, {}).ok());
+  ASSERT_TRUE(one->DrainNode(2, {}).ok());
+  ASSERT_TRUE(one->RemoveNode(5, {}).ok());
+  ASSERT_TRUE(one->TransferShardLeader(3, 1, {}).ok());
+  EXPECT_EQ(api_.admin_log,
+            (std::vector<std::string>{"admit 4", "drain 2", "remove 5", "transfer 3 to 1"}));
+  api_.status().map_version = 77;
+  EXPECT_EQ(one->Status().map_version, 77u);
+}
+
+// Keyspace 0 stores bare keys, so every operation refuses the reserved prefix (and the inline read
+// declines it rather than reading another keyspace's entry).
+TEST_F(StrongKeyspaceTest, KeyspaceZeroRefusesTheReservedPrefixInEveryOperation) {
+  KeyspaceNode node = Node("1:other:strong");
+  CacheApi* one = Open(node, 1);
+  CacheApi* zero = Open(node, 0);
+  ASSERT_TRUE(one->Put("k", "secret", {}).ok());
+  const std::string stolen = std::string("\xffks\x01:k", 6);
+  const auto refused = [](const absl::Status& s) { return s.code() == absl::StatusCode::kInvalidArgument; };
+  EXPECT_TRUE(refused(zero->Get(stolen, {}).status()));
+  EXPECT_TRUE(refused(zero->MultiGet({"fine", stolen}, {}).status()));
+  EXPECT_TRUE(refused(zero->Ttl(stolen, {}).status()));
+  EXPECT_TRUE(refused(zero->MultiPut({{"fine", "v"}, {stolen, "v"}}, Expiration::Default(), {})));
+  EXPECT_TRUE(refused(zero->Delete(stolen, {}).status()));
+  EXPECT_TRUE(refused(zero->CompareAndSet(stolen, "secret", "x", Expiration::Default(), {}).status()));
+  EXPECT_TRUE(refused(zero->Increment(stolen, 1, {}).status()));
+  EXPECT_TRUE(refused(zero->Expire(stolen, Expiration::Never(), {}).status()));
+  EXPECT_TRUE(refused(zero->ExpireIf(stolen, Expiration::Never(), {}, {}).status()));
+  EXPECT_TRUE(refused(zero->GetAndTouch(stolen, std::nullopt, {}).status()));
+  api_.set_inline_reads(true);
+  EXPECT_FALSE(zero->TryGetNow(stolen, {}).has_value());
+  ASSERT_TRUE(zero->TryGetNow("k", {}).has_value());
+  // Nothing above touched keyspace 1's entry, and the refused MultiPut wrote none of its entries.
+  EXPECT_EQ(**one->Get("k", {}), "secret");
+  EXPECT_FALSE(api_.Get("fine", {})->has_value());
+}
+
+// The keyspace's TTL rules on absolute deadlines and KEEPTTL: a deadline in the past deletes, one
+// within max_ttl stays absolute, a later one is cut to max_ttl, KEEPTTL is passed on as it is.
+TEST_F(StrongKeyspaceTest, AbsoluteDeadlinesAndKeepFollowTheRules) {
+  KeyspaceNode node = Node("1:capped:strong:ttl=10s:max_ttl=1m");
+  CacheApi* one = Open(node, 1);
+  const absl::Time now = clock_.Now();
+  ASSERT_TRUE(one->Put("near", "v", {.expiration = Expiration::At(now + absl::Seconds(20))}).ok());
+  EXPECT_EQ(one->Ttl("near", {})->remaining, absl::Seconds(20));
+  ASSERT_TRUE(one->Put("far", "v", {.expiration = Expiration::At(now + absl::Hours(2))}).ok());
+  EXPECT_EQ(one->Ttl("far", {})->remaining, absl::Minutes(1));
+  ASSERT_TRUE(one->Expire("near", Expiration::Keep(), {}).ok());
+  EXPECT_EQ(one->Ttl("near", {})->remaining, absl::Seconds(20));
+  ASSERT_TRUE(one->Put("gone", "v", {}).ok());
+  ASSERT_TRUE(one->Expire("gone", Expiration::At(now - absl::Seconds(1)), {}).ok());
+  EXPECT_FALSE(one->Get("gone", {})->has_value());
+  // Expire with a TTL beyond the maximum is cut as well, and so is PERSIST (no "never" under max_ttl).
+  ASSERT_TRUE(one->Expire("near", Expiration::After(absl::Hours(1)), {}).ok());
+  EXPECT_EQ(one->Ttl("near", {})->remaining, absl::Minutes(1));
+  ASSERT_TRUE(one->Expire("near", Expiration::Never(), {}).ok());
+  EXPECT_EQ(one->Ttl("near", {})->remaining, absl::Minutes(1));
+}
+
 }  // namespace
 }  // namespace crema::keyspace

@@ -131,5 +131,90 @@ TEST_F(DistributedCacheTest, ANodeStoppedAndRestartedFromItsDataKeepsServing) {
   EXPECT_TRUE(absl::IsUnavailable(nodes_[0]->Get("k1").status()));
 }
 
+// Every call of the facade, from an application thread, reaches the node and returns its answer.
+TEST_F(DistributedCacheTest, EveryOperationWorksFromAnApplicationThread) {
+  DistributedCache& a = *nodes_[0];
+  DistributedCache& b = *nodes_[1];
+  ASSERT_TRUE(a.Put("k", "v1", {.expiration = Expiration::After(absl::Minutes(5))}).ok());
+  absl::StatusOr<PutResult> nx = b.Put("k", "v2", {.condition = PutCondition::kIfAbsent});
+  ASSERT_TRUE(nx.ok()) << nx.status();
+  EXPECT_FALSE(nx->written);
+  absl::StatusOr<PutResult> swap = b.Put("k", "v2", {.expiration = Expiration::Keep(), .return_previous = true});
+  ASSERT_TRUE(swap.ok()) << swap.status();
+  EXPECT_EQ(swap->previous, "v1");
+  absl::StatusOr<TtlResult> ttl = a.Ttl("k", {.consistency = ReadConsistency::kLinearizable});
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_EQ(ttl->kind, TtlResult::Kind::kExpires);  // KEEPTTL kept the deadline
+  EXPECT_GT(ttl->remaining, absl::Minutes(4));
+  EXPECT_TRUE(*b.CompareAndSet("k", "v2", "v3"));
+  EXPECT_FALSE(*b.CompareAndSet("k", "v2", "v4"));
+  // The CAS wrote with the default expiry (none here): PERSIST has nothing to remove.
+  EXPECT_FALSE(*a.Expire("k", Expiration::Never()));
+  EXPECT_TRUE(*a.Expire("k", Expiration::After(absl::Minutes(2))));
+  EXPECT_TRUE(*a.Expire("k", Expiration::Never()));
+  EXPECT_EQ(a.Ttl("k", {.consistency = ReadConsistency::kLinearizable})->kind,
+            TtlResult::Kind::kNoExpiry);
+  EXPECT_EQ(*a.GetAndTouch("k", Expiration::After(absl::Minutes(1))), "v3");
+  EXPECT_EQ(a.Ttl("k", {.consistency = ReadConsistency::kLinearizable})->kind,
+            TtlResult::Kind::kExpires);
+  ASSERT_TRUE(a.MultiPut({{"m1", "1"}, {"m2", "2"}}).ok());
+  EXPECT_EQ(*b.Increment("m1", 9), 10);
+  EXPECT_EQ(b.Increment("k", 1).status().code(), absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<int64_t> size = a.Size({.consistency = ReadConsistency::kLinearizable});
+  ASSERT_TRUE(size.ok()) << size.status();
+  EXPECT_EQ(*size, 3);
+  EXPECT_EQ(*b.Delete("m2"), "2");
+  EXPECT_EQ(*a.Get("m2", {.consistency = ReadConsistency::kLinearizable}), std::nullopt);
+  // Status and administration.
+  absl::StatusOr<ClusterStatus> status = a.Status();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->self, 1u);
+  EXPECT_EQ(status->num_shards, 8u);
+  ASSERT_EQ(status->shards.size(), 8u);
+  EXPECT_EQ(status->nodes.size(), 3u);
+  EXPECT_FALSE(a.TransferShardLeader(999, 2).ok());  // no such shard
+  EXPECT_FALSE(a.DrainNode(9).ok());                 // no such data node
+  EXPECT_FALSE(a.RemoveNode(9).ok());
+  EXPECT_FALSE(a.AdmitNode(9).ok());                 // never seen by gossip
+  // A leadership transfer to a voter that does not lead the shard is accepted.
+  const ShardStatus& shard = status->shards[0];
+  for (NodeId voter : shard.voters) {
+    if (voter != shard.leader) {
+      absl::Status moved = b.TransferShardLeader(0, voter);
+      EXPECT_TRUE(moved.ok()) << moved;
+      break;
+    }
+  }
+}
+
+TEST(DistributedCacheStartTest, BadConfigMismatchedSelfAndATakenPortAreErrors) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const std::string dir = std::filesystem::path(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") /
+                          absl::StrCat("crema-embedded-start-", ::getpid());
+  std::filesystem::create_directories(dir);
+  CacheConfig config;
+  config.node_id = 1;
+  config.bootstrap = {1};
+  transport::NodeRuntimeOptions runtime;
+  runtime.self = 1;
+  runtime.data_dir = dir;
+  runtime.cluster_secret = "test-secret-with-enough-entropy-0123456789";
+  runtime.listen_address = absl::StrCat("127.0.0.1:", taken.local_endpoint().port());
+
+  CacheConfig no_shards = config;
+  no_shards.num_shards = 0;
+  EXPECT_EQ(DistributedCache::Start(no_shards, runtime, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  transport::NodeRuntimeOptions other_self = runtime;
+  other_self.self = 2;
+  EXPECT_EQ(DistributedCache::Start(config, other_self, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<std::unique_ptr<DistributedCache>> busy = DistributedCache::Start(config, runtime, {});
+  EXPECT_FALSE(busy.ok());
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace crema
