@@ -17,6 +17,9 @@
 // acknowledged, applied EXPIRE E set a TTL returns a value — unless another operation of K
 // (other than a read, or an increment that surely returned before E.invoke + TTL - `max_skew`,
 // which keeps the deadline) may have taken effect between E's invocation and the read's return.
+// Without `lose_nothing` the key may also have been evicted after E: then an increment that
+// returned its own delta (it may have found the key absent) counts as such an operation, since
+// it started a new key with no deadline.
 //
 // Operations carry what the oracles need through `OracleInfo`, indexed like the history: the node
 // a client used, and the TTL a write asked for. Values written must be unique per write (the

@@ -110,6 +110,26 @@ TEST(CacheOraclesTest, NoReadAfterTheDeadlineAnExpireSet) {
   EXPECT_EQ(Check(scaled, other, false).violation_count, 1u) << "linearizable read, other node";
 }
 
+// Cache seed 10948620717781193540: n held 4, was EXPIREd (1000 ms), then evicted; an increment by
+// -1 found it absent and returned -1, starting a new key with no deadline, which a read long
+// after the deadline legitimately finds. Only eviction explains it, so with `lose_nothing` it is
+// still a violation, and an increment whose result shows the key was there still keeps it.
+TEST(CacheOraclesTest, AnIncrementAfterAnEvictionStartsAKeyWithoutTheDeadline) {
+  History h = {IncrOp(1, "n", 4, 4, 0, 10), ExpireOp(1, "n", true, true, 20, 30),
+               IncrOp(2, "n", -1, -1, 100, 110), GetOp(3, "n", "-1", 1330, 1340)};
+  for (Operation& op : h) {
+    op.invoke_ns *= kMs;
+    *op.return_ns *= kMs;
+  }
+  const std::vector<OracleInfo> info = {{1}, {1, 1000 * kMs}, {1}, {1}};
+  EXPECT_EQ(Check(h, info, /*lose_nothing=*/false).violation_count, 0u);
+  EXPECT_EQ(Check(h, info, /*lose_nothing=*/true).violation_count, 1u);
+  History kept = h;
+  kept[2] = IncrOp(2, "n", -1, 3, 100 * kMs, 110 * kMs);  // 4 - 1: the key was there
+  kept[3].value = "3";
+  EXPECT_EQ(Check(kept, info, /*lose_nothing=*/false).violation_count, 1u);
+}
+
 TEST(CacheOraclesTest, NoReadAfterTheDeadlinePlusSkew) {
   Operation put = PutOp(1, "t", "v", 0, 10 * kMs);
   put.ttl = true;
