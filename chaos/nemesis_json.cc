@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "sim/json_fields.h"
 
 namespace crema::chaos {
 namespace {
@@ -34,10 +35,6 @@ std::optional<NemesisKind> ParseKind(const std::string& name) {
     if (name == NemesisKindName(static_cast<NemesisKind>(k))) return static_cast<NemesisKind>(k);
   }
   return std::nullopt;
-}
-
-bool IsInt(const json& j, const char* field) {
-  return j.contains(field) && (j[field].is_number_integer() || j[field].is_number_unsigned());
 }
 
 json Entry(const NemesisAction& a) {
@@ -80,7 +77,7 @@ json NemesisToJson(const NemesisSchedule& schedule) {
 }
 
 absl::StatusOr<NemesisSchedule> NemesisFromJson(const json& list) {
-  auto bad = [](size_t i, const char* why) {
+  auto bad = [](size_t i, const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat("nemesis action #", i, ": ", why));
   };
   if (!list.is_array()) return absl::InvalidArgumentError("nemesis actions: not an array");
@@ -90,32 +87,43 @@ absl::StatusOr<NemesisSchedule> NemesisFromJson(const json& list) {
     if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) return bad(i, "no kind");
     const std::optional<NemesisKind> kind = ParseKind(j["kind"].get<std::string>());
     if (!kind) return bad(i, "unknown kind");
-    if (!IsInt(j, "at_ns") || j["at_ns"].get<int64_t>() < 0) return bad(i, "no at_ns >= 0");
+    const std::optional<int64_t> at = sim::JsonInt64(j, "at_ns");
+    if (!at || *at < 0) return bad(i, "no at_ns >= 0");
     NemesisAction a;
     a.kind = *kind;
-    a.at = absl::Nanoseconds(j["at_ns"].get<int64_t>());
-    if (IsInt(j, "node")) a.node = j["node"].get<NodeId>();
-    if (IsInt(j, "peer")) a.peer = j["peer"].get<NodeId>();
+    a.at = absl::Nanoseconds(*at);
+    for (auto [name, field] : {std::pair{"node", &a.node}, std::pair{"peer", &a.peer}}) {
+      if (!sim::JsonHas(j, name)) continue;
+      const std::optional<NodeId> id = sim::JsonNodeId(j, name);
+      if (!id) return bad(i, absl::StrCat(name, " is not a node id"));
+      *field = *id;
+    }
     if (a.kind == NemesisKind::kPartition) {
       if (!j.contains("blocked") || !j["blocked"].is_array()) return bad(i, "no blocked links");
-      a.shape = j.value("shape", std::string("partition"));
+      if (sim::JsonHas(j, "shape") && !sim::JsonString(j, "shape")) {
+        return bad(i, "shape is not a string");
+      }
+      a.shape = sim::JsonString(j, "shape").value_or("partition");
       for (const json& link : j["blocked"]) {
-        if (!link.is_array() || link.size() != 2 || !link[0].is_number_unsigned() ||
-            !link[1].is_number_unsigned()) {
+        if (!link.is_array() || link.size() != 2 || !sim::JsonIsNodeId(link[0]) ||
+            !sim::JsonIsNodeId(link[1])) {
           return bad(i, "a blocked link is [from, to]");
         }
-        a.blocked.emplace_back(link[0].get<NodeId>(), link[1].get<NodeId>());
+        a.blocked.emplace_back(*sim::JsonAsNodeId(link[0]), *sim::JsonAsNodeId(link[1]));
       }
     }
     if (a.kind == NemesisKind::kClockStep) {
-      if (!IsInt(j, "delta_ns")) return bad(i, "clock-step needs delta_ns");
-      a.delta = absl::Nanoseconds(j["delta_ns"].get<int64_t>());
+      const std::optional<int64_t> delta = sim::JsonInt64(j, "delta_ns");
+      if (!delta) return bad(i, "clock-step needs delta_ns");
+      a.delta = absl::Nanoseconds(*delta);
     }
     schedule.actions.push_back(a);
-    if (IsInt(j, "end_ns")) {
+    if (sim::JsonHas(j, "end_ns")) {
+      const std::optional<int64_t> end_ns = sim::JsonInt64(j, "end_ns");
+      if (!end_ns) return bad(i, "end_ns is not an integer");
       const std::optional<NemesisKind> undo = UndoOf(a.kind);
       if (!undo) return bad(i, "this kind has no undo (end_ns)");
-      const absl::Duration end = absl::Nanoseconds(j["end_ns"].get<int64_t>());
+      const absl::Duration end = absl::Nanoseconds(*end_ns);
       if (end < a.at) return bad(i, "end_ns < at_ns");
       NemesisAction u{.at = end, .kind = *undo, .node = a.node, .peer = a.peer};
       if (a.kind == NemesisKind::kPartition) u.node = kNoNode;

@@ -82,5 +82,32 @@ TEST(NemesisJsonTest, MalformedListsAreRefused) {
   EXPECT_NE(status.message().find("#0"), std::string_view::npos) << status;
 }
 
+// Fields of the wrong type or out of range are INVALID_ARGUMENT, never an exception (a `shape`
+// of 7 used to escape as nlohmann::type_error and abort the simulator: schedule_fuzzer's
+// regress-shape-not-a-string) nor a silently converted value (node 4294967297 was node 1).
+TEST(NemesisJsonTest, FieldsOfTheWrongTypeOrRangeAreRefused) {
+  using nlohmann::json;
+  for (const char* bad : {
+           R"([{"kind": "partition", "shape": 7, "blocked": [[1, 2]], "at_ns": 5}])",
+           R"([{"kind": "partition", "blocked": [[1, "2"]], "at_ns": 5}])",
+           R"([{"kind": "partition", "blocked": [[1, 4294967296]], "at_ns": 5}])",
+           R"([{"kind": "crash", "node": 4294967297, "at_ns": 5}])",
+           R"([{"kind": "crash", "node": "2", "at_ns": 5}])",
+           R"([{"kind": "crash", "node": -2, "at_ns": 5}])",
+           R"([{"kind": "clog", "node": 1, "peer": 2.5, "at_ns": 5}])",
+           R"([{"kind": "crash", "node": 2, "at_ns": 1e30}])",
+           R"([{"kind": "crash", "node": 2, "at_ns": 18446744073709551615}])",
+           R"([{"kind": "crash", "node": 2, "at_ns": 5, "end_ns": "9"}])",
+           R"([{"kind": "clock-step", "node": 2, "at_ns": 5, "delta_ns": 0.5}])",
+       }) {
+    absl::StatusOr<NemesisSchedule> parsed = NemesisFromJson(json::parse(bad));
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  absl::StatusOr<NemesisSchedule> fine = NemesisFromJson(
+      json::parse(R"([{"kind": "crash", "node": 4294967295, "at_ns": 5, "end_ns": 9}])"));
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  EXPECT_EQ(fine->actions[0].node, 4294967295u);
+}
+
 }  // namespace
 }  // namespace crema::chaos

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sim/json_fields.h"
 
 namespace crema::sim {
 namespace {
@@ -18,10 +19,6 @@ constexpr std::array<std::pair<Kind, const char*>, 9> kNames = {{
 }};
 
 int64_t Ns(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
-
-bool IsInt(const json& j, const char* field) {
-  return j.contains(field) && (j[field].is_number_integer() || j[field].is_number_unsigned());
-}
 
 }  // namespace
 
@@ -73,42 +70,54 @@ absl::StatusOr<std::vector<FaultAction>> FaultActionsFromJson(const json& list) 
     if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) return bad(i, "no kind");
     const std::optional<Kind> kind = ParseFaultKind(j["kind"].get<std::string>());
     if (!kind) return bad(i, "unknown kind");
-    if (!IsInt(j, "at_ns")) return bad(i, "no at_ns");
+    const std::optional<int64_t> at = JsonInt64(j, "at_ns");
+    if (!at) return bad(i, "no at_ns");
     FaultAction a;
     a.kind = *kind;
-    a.at = absl::Nanoseconds(j["at_ns"].get<int64_t>());
-    a.end = IsInt(j, "end_ns") ? absl::Nanoseconds(j["end_ns"].get<int64_t>()) : a.at;
+    a.at = absl::Nanoseconds(*at);
+    a.end = a.at;
+    if (JsonHas(j, "end_ns")) {
+      const std::optional<int64_t> end = JsonInt64(j, "end_ns");
+      if (!end) return bad(i, "end_ns is not an integer");
+      a.end = absl::Nanoseconds(*end);
+    }
     if (a.end < a.at || a.at < absl::ZeroDuration()) return bad(i, "needs 0 <= at_ns <= end_ns");
-    if (IsInt(j, "node")) a.node = j["node"].get<NodeId>();
-    if (IsInt(j, "peer")) a.peer = j["peer"].get<NodeId>();
+    for (auto [name, field] : {std::pair{"node", &a.node}, std::pair{"peer", &a.peer}}) {
+      if (!JsonHas(j, name)) continue;
+      const std::optional<NodeId> id = JsonNodeId(j, name);
+      if (!id) return bad(i, absl::StrCat(name, " is not a node id"));
+      *field = *id;
+    }
     const bool needs_node =
         a.kind != Kind::kPartition && a.kind != Kind::kSwizzle && a.kind != Kind::kIdle;
     if (needs_node && a.node == kNoNode) return bad(i, "no node");
     if (a.kind == Kind::kClog && a.peer == kNoNode) return bad(i, "clog needs a peer");
     if (a.kind == Kind::kPartition) {
       if (!j.contains("blocked") || !j["blocked"].is_array()) return bad(i, "no blocked links");
-      a.shape = j.value("shape", std::string("partition"));
+      if (JsonHas(j, "shape") && !JsonString(j, "shape")) return bad(i, "shape is not a string");
+      a.shape = JsonString(j, "shape").value_or("partition");
       for (const json& link : j["blocked"]) {
-        if (!link.is_array() || link.size() != 2 || !link[0].is_number_unsigned() ||
-            !link[1].is_number_unsigned()) {
+        if (!link.is_array() || link.size() != 2 || !JsonIsNodeId(link[0]) ||
+            !JsonIsNodeId(link[1])) {
           return bad(i, "a blocked link is [from, to]");
         }
-        a.blocked.emplace_back(link[0].get<NodeId>(), link[1].get<NodeId>());
+        a.blocked.emplace_back(*JsonAsNodeId(link[0]), *JsonAsNodeId(link[1]));
       }
     }
     if (a.kind == Kind::kClockStep) {
-      if (!IsInt(j, "delta_ns")) return bad(i, "clock-step needs delta_ns");
-      a.delta = absl::Nanoseconds(j["delta_ns"].get<int64_t>());
+      const std::optional<int64_t> delta = JsonInt64(j, "delta_ns");
+      if (!delta) return bad(i, "clock-step needs delta_ns");
+      a.delta = absl::Nanoseconds(*delta);
     }
     if (a.kind == Kind::kSwizzle) {
       if (!j.contains("steps") || !j["steps"].is_array()) return bad(i, "swizzle needs steps");
       for (const json& s : j["steps"]) {
-        if (!s.is_array() || s.size() != 3 || !s[0].is_number_integer() ||
-            !s[1].is_number_unsigned() || !s[2].is_number_integer() || s[0].get<int64_t>() < 0) {
+        if (!s.is_array() || s.size() != 3 || !JsonIsInt64(s[0]) || !JsonIsNodeId(s[1]) ||
+            !JsonIsInt64(s[2]) || *JsonAsInt64(s[0]) < 0) {
           return bad(i, "a swizzle step is [offset_ns, node, clog]");
         }
-        a.steps.push_back({absl::Nanoseconds(s[0].get<int64_t>()), s[1].get<NodeId>(),
-                           s[2].get<int>() != 0});
+        a.steps.push_back({absl::Nanoseconds(*JsonAsInt64(s[0])), *JsonAsNodeId(s[1]),
+                           *JsonAsInt64(s[2]) != 0});
       }
     }
     actions.push_back(std::move(a));

@@ -1,6 +1,10 @@
 #include "sim/result_json.h"
 
+#include <optional>
+#include <stdexcept>
+
 #include "nlohmann/json.hpp"
+#include "sim/json_fields.h"
 
 namespace crema::sim {
 
@@ -31,21 +35,31 @@ absl::StatusOr<RunRecord> ParseResultJsonLine(std::string_view text) {
     return absl::InvalidArgumentError("result line: not a JSON object");
   }
   RunRecord r;
+  // Integers only (a float converted to an integer is undefined behaviour: sim/json_fields.h).
+  const auto u64 = [](const json& v) {
+    if (!v.is_number_unsigned()) throw std::invalid_argument("a count is not an unsigned integer");
+    return v.get<uint64_t>();
+  };
+  const auto i64 = [](const json& v) {
+    const std::optional<int64_t> n = JsonAsInt64(v);
+    if (!n) throw std::invalid_argument("a time is not an integer");
+    return *n;
+  };
   try {
     r.scenario = j.at("scenario").get<std::string>();
-    r.seed = j.at("seed").get<uint64_t>();
+    r.seed = u64(j.at("seed"));
     r.pass = j.at("pass").get<bool>();
     r.signature = j.at("signature").get<std::string>();
     r.oracle = j.value("oracle", "");
     r.property = j.value("property", "");
     r.where = j.value("where", "");
     r.message = j.value("message", "");
-    r.events = j.at("events").get<uint64_t>();
-    r.virtual_ms = j.at("virtual_ms").get<int64_t>();
+    r.events = u64(j.at("events"));
+    r.virtual_ms = i64(j.at("virtual_ms"));
     r.trace_hash = j.at("trace_hash").get<std::string>();
-    r.schedule_size = j.value("schedule_size", uint64_t{0});
+    r.schedule_size = j.contains("schedule_size") ? u64(j.at("schedule_size")) : 0;
     for (const auto& [name, count] : j.at("coverage").items()) {
-      r.coverage.Add(name, count.get<uint64_t>());
+      r.coverage.Add(name, u64(count));
     }
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(std::string("result line: ") + e.what());

@@ -1,7 +1,9 @@
 #include "sim/trace_log.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -87,21 +89,75 @@ std::optional<std::string> FirstDifference(const std::vector<TraceEvent>& a,
                       " ends; the other continues with ", DescribeEvent(extra));
 }
 
+namespace {
+
+// Exact integer fields: JSON numbers written as integers within the field's range. (A float, or
+// an integer out of range, is refused: converting one is undefined or silently wrong; trace_log
+// fuzzer, `{"index":4666...6,...}`.)
+bool GetUnsigned(const nlohmann::json& json, const char* field, uint64_t max, uint64_t* out) {
+  if (!json.contains(field) || !json[field].is_number_unsigned()) return false;
+  const uint64_t v = json[field].get<uint64_t>();
+  if (v > max) return false;
+  *out = v;
+  return true;
+}
+
+bool GetSigned(const nlohmann::json& json, const char* field, int64_t* out) {
+  if (!json.contains(field)) return false;
+  const nlohmann::json& v = json[field];
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return false;
+    *out = static_cast<int64_t>(v.get<uint64_t>());
+    return true;
+  }
+  if (!v.is_number_integer()) return false;
+  *out = v.get<int64_t>();
+  return true;
+}
+
+bool GetString(const nlohmann::json& json, const char* field, std::string* out) {
+  if (!json.contains(field) || !json[field].is_string()) return false;
+  *out = json[field].get<std::string>();
+  return true;
+}
+
+// 1 to 16 hex digits, nothing else (no sign, no spaces, no trailing bytes).
+bool ParseHexDigest(std::string_view text, uint64_t* out) {
+  if (text.empty() || text.size() > 16) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return false;
+    }
+    v = v << 4 | static_cast<uint64_t>(digit);
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
 std::optional<TraceEvent> ParseTraceLine(std::string_view line) {
   nlohmann::json json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) return std::nullopt;
   TraceEvent event;
-  try {
-    event.index = json.at("index").get<uint64_t>();
-    event.time_ns = json.at("time_ns").get<int64_t>();
-    event.node = json.at("node").get<NodeId>();
-    event.kind = json.at("kind").get<std::string>();
-    event.detail = json.at("detail").get<std::string>();
-    const std::string digest = json.at("digest").get<std::string>();
-    event.digest = std::stoull(digest, nullptr, 16);
-  } catch (const std::exception&) {
+  uint64_t node = 0;
+  std::string digest;
+  if (!GetUnsigned(json, "index", UINT64_MAX, &event.index) ||
+      !GetSigned(json, "time_ns", &event.time_ns) ||
+      !GetUnsigned(json, "node", std::numeric_limits<NodeId>::max(), &node) ||
+      !GetString(json, "kind", &event.kind) || !GetString(json, "detail", &event.detail) ||
+      !GetString(json, "digest", &digest) || !ParseHexDigest(digest, &event.digest)) {
     return std::nullopt;
   }
+  event.node = static_cast<NodeId>(node);
   return event;
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "chaos/nemesis_json.h"
+#include "sim/json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace crema::chaos {
@@ -14,16 +15,14 @@ using nlohmann::json;
 
 json Param(int64_t value) { return {{"value", value}, {"simplest", value}}; }
 
-bool IsInt(const json& j, const char* field) {
-  return j.is_object() && j.contains(field) &&
-         (j[field].is_number_integer() || j[field].is_number_unsigned());
-}
+// An integer field within int64_t (sim/json_fields.h: no silent conversion, no throw).
+bool IsInt(const json& j, const char* field) { return sim::JsonInt64(j, field).has_value(); }
 
 absl::StatusOr<int64_t> GetParam(const json& params, const char* name, int64_t lo, int64_t hi) {
   if (!params.contains(name) || !IsInt(params[name], "value")) {
     return absl::InvalidArgumentError(absl::StrCat("schedule: param '", name, "' missing"));
   }
-  const int64_t v = params[name]["value"].get<int64_t>();
+  const int64_t v = *sim::JsonInt64(params[name], "value");
   if (v < lo || v > hi) {
     return absl::InvalidArgumentError(
         absl::StrCat("schedule: param '", name, "' = ", v, " is outside [", lo, ", ", hi, "]"));
@@ -37,7 +36,7 @@ absl::StatusOr<json> GetList(const json& lists, const char* name) {
   const json& list = lists[name];
   if (!list.is_array()) return absl::InvalidArgumentError(absl::StrCat(name, ": not an array"));
   for (size_t i = 0; i < list.size(); ++i) {
-    if (!IsInt(list[i], "at_ns") || list[i]["at_ns"].get<int64_t>() < 0) {
+    if (!IsInt(list[i], "at_ns") || *sim::JsonInt64(list[i], "at_ns") < 0) {
       return absl::InvalidArgumentError(absl::StrCat(name, " #", i, ": no at_ns >= 0"));
     }
   }
@@ -173,14 +172,16 @@ absl::StatusOr<RealSchedule> RealScheduleFromJson(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError("schedule: not a JSON object");
   }
-  if (j.value("format", std::string()) != "crema-schedule/1") {
+  if (sim::JsonString(j, "format") != "crema-schedule/1") {
     return absl::InvalidArgumentError("schedule: format is not crema-schedule/1");
   }
-  if (j.value("scenario", std::string()) != "cache") {
+  if (sim::JsonString(j, "scenario") != "cache") {
     return absl::InvalidArgumentError("schedule: not a schedule of the cache scenario");
   }
   RealSchedule s;
-  if (!IsInt(j, "seed")) return absl::InvalidArgumentError("schedule: no seed");
+  if (!j.contains("seed") || !j["seed"].is_number_unsigned()) {
+    return absl::InvalidArgumentError("schedule: no seed");
+  }
   s.seed = j["seed"].get<uint64_t>();
   if (!j.contains("params") || !j["params"].is_object()) {
     return absl::InvalidArgumentError("schedule: no params");
@@ -224,16 +225,18 @@ absl::StatusOr<RealSchedule> RealScheduleFromJson(std::string_view text) {
   if (!membership.ok()) return membership.status();
   for (const json& e : *membership) {
     RealMembershipAction m;
-    m.at = absl::Nanoseconds(e["at_ns"].get<int64_t>());
-    m.kind = e.value("kind", std::string());
+    m.at = absl::Nanoseconds(*sim::JsonInt64(e, "at_ns"));
+    m.kind = sim::JsonString(e, "kind").value_or("");
     if (m.kind != "wipe-readmit" && m.kind != "graceful-restart") {
       return absl::InvalidArgumentError(absl::StrCat("real.membership: unknown kind '", m.kind, "'"));
     }
-    if (!IsInt(e, "node")) return absl::InvalidArgumentError("real.membership: no node");
-    m.node = e["node"].get<NodeId>();
+    if (!sim::JsonNodeId(e, "node")) return absl::InvalidArgumentError("real.membership: no node");
+    m.node = *sim::JsonNodeId(e, "node");
     if (m.kind == "wipe-readmit") {
-      if (!IsInt(e, "new_id")) return absl::InvalidArgumentError("real.membership: no new_id");
-      m.new_id = e["new_id"].get<NodeId>();
+      if (!sim::JsonNodeId(e, "new_id")) {
+        return absl::InvalidArgumentError("real.membership: no new_id");
+      }
+      m.new_id = *sim::JsonNodeId(e, "new_id");
     }
     s.membership.push_back(m);
   }
@@ -241,29 +244,32 @@ absl::StatusOr<RealSchedule> RealScheduleFromJson(std::string_view text) {
   if (!net.ok()) return net.status();
   for (const json& e : *net) {
     RealNetFault f;
-    f.at = absl::Nanoseconds(e["at_ns"].get<int64_t>());
-    f.kind = e.value("kind", std::string());
-    if (!IsInt(e, "end_ns") || !IsInt(e, "node")) {
+    f.at = absl::Nanoseconds(*sim::JsonInt64(e, "at_ns"));
+    f.kind = sim::JsonString(e, "kind").value_or("");
+    if (!IsInt(e, "end_ns") || !sim::JsonNodeId(e, "node")) {
       return absl::InvalidArgumentError("real.net: needs end_ns and node");
     }
-    f.end = absl::Nanoseconds(e["end_ns"].get<int64_t>());
-    f.node = e["node"].get<NodeId>();
+    f.end = absl::Nanoseconds(*sim::JsonInt64(e, "end_ns"));
+    f.node = *sim::JsonNodeId(e, "node");
     if (f.end < f.at) return absl::InvalidArgumentError("real.net: end_ns < at_ns");
     if (f.kind == "loss") {
       if (!IsInt(e, "percent")) return absl::InvalidArgumentError("real.net: loss needs percent");
-      f.percent = e["percent"].get<int>();
-      if (f.percent < 1 || f.percent > 100) {
+      const int64_t percent = *sim::JsonInt64(e, "percent");
+      if (percent < 1 || percent > 100) {
         return absl::InvalidArgumentError("real.net: percent not in 1..100");
       }
+      f.percent = static_cast<int>(percent);
     } else if (f.kind == "delay") {
       if (!IsInt(e, "delay_ms") || !IsInt(e, "jitter_ms")) {
         return absl::InvalidArgumentError("real.net: delay needs delay_ms and jitter_ms");
       }
-      f.delay_ms = e["delay_ms"].get<int>();
-      f.jitter_ms = e["jitter_ms"].get<int>();
-      if (f.delay_ms < 1 || f.delay_ms > 10'000 || f.jitter_ms < 0 || f.jitter_ms > f.delay_ms) {
+      const int64_t delay = *sim::JsonInt64(e, "delay_ms");
+      const int64_t jitter = *sim::JsonInt64(e, "jitter_ms");
+      if (delay < 1 || delay > 10'000 || jitter < 0 || jitter > delay) {
         return absl::InvalidArgumentError("real.net: delay_ms not in 1..10000 or jitter_ms > delay_ms");
       }
+      f.delay_ms = static_cast<int>(delay);
+      f.jitter_ms = static_cast<int>(jitter);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("real.net: unknown kind '", f.kind, "'"));
     }

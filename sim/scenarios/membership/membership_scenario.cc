@@ -14,6 +14,7 @@
 #include "sim/scenarios/membership/membership_sim.h"
 #include "sim/fault_config.h"
 #include "sim/fault_inputs.h"
+#include "sim/json_fields.h"
 #include "sim/partitions.h"
 
 namespace crema::membership {
@@ -177,7 +178,7 @@ nlohmann::json DrawScript(int n, bool crashes, bool pauses, bool clogging, bool 
 }
 
 absl::Duration At(const nlohmann::json& entry, const char* field) {
-  return absl::Nanoseconds(entry.value(field, int64_t{0}));
+  return absl::Nanoseconds(sim::JsonInt64(entry, field).value_or(0));
 }
 
 }  // namespace
@@ -228,8 +229,14 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
   auto entries = [&](std::string_view kind) {
     std::vector<nlohmann::json> out;
     for (const nlohmann::json& e : script) {
-      if (!e.is_object() || e.value("kind", "") != kind) continue;
-      const NodeId node = e.value("node", NodeId{1}), peer = e.value("peer", NodeId{1});
+      if (sim::JsonString(e, "kind") != kind) continue;
+      // Absent ids mean node 1; present ones must be node ids (sim/json_fields.h: never a throw).
+      if ((sim::JsonHas(e, "node") && !sim::JsonNodeId(e, "node")) ||
+          (sim::JsonHas(e, "peer") && !sim::JsonNodeId(e, "peer"))) {
+        continue;
+      }
+      const NodeId node = sim::JsonNodeId(e, "node").value_or(1);
+      const NodeId peer = sim::JsonNodeId(e, "peer").value_or(1);
       if (node >= 1 && node <= static_cast<NodeId>(n) && peer >= 1 && peer <= static_cast<NodeId>(n)) {
         out.push_back(e);
       }
@@ -255,7 +262,7 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
 
   // Crash some nodes (and stall another one meanwhile); all must be detected within the bound.
   std::vector<NodeId> victims;
-  for (const nlohmann::json& e : entries("crash")) victims.push_back(e["node"].get<NodeId>());
+  for (const nlohmann::json& e : entries("crash")) victims.push_back(sim::JsonNodeId(e, "node").value_or(1));
   std::sort(victims.begin(), victims.end());
   victims.erase(std::unique(victims.begin(), victims.end()), victims.end());
   if (victims.size() >= static_cast<size_t>(n)) victims.resize(n - 1);  // someone must watch
@@ -264,7 +271,7 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
     for (NodeId victim : victims) sim.Crash(victim);
     absl::Duration stall_end = absl::ZeroDuration();  // after the crash
     for (const nlohmann::json& e : entries("stall")) {
-      const NodeId stalled = e["node"].get<NodeId>();
+      const NodeId stalled = sim::JsonNodeId(e, "node").value_or(1);
       if (std::binary_search(victims.begin(), victims.end(), stalled)) continue;
       sim.After(At(e, "at_ns"), "scenario.pause", [&sim, stalled] { sim.Pause(stalled); });
       sim.After(At(e, "end_ns"), "scenario.resume", [&sim, stalled] { sim.Resume(stalled); });
@@ -273,7 +280,8 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
     }
     for (const nlohmann::json& e : entries("clog")) {
       // A clogged link: its messages are held, then released late and out of order.
-      const NodeId a = e["node"].get<NodeId>(), b = e["peer"].get<NodeId>();
+      const NodeId a = sim::JsonNodeId(e, "node").value_or(1);
+      const NodeId b = sim::JsonNodeId(e, "peer").value_or(1);
       if (a == b) continue;
       if (At(e, "at_ns") == absl::ZeroDuration()) {
         sim.network().Clog(a, b);
@@ -310,12 +318,15 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
     const nlohmann::json& e = partitions.front();
     sim.Trace(kNoNode, "scenario.phase", "partition");
     std::vector<sim::Link> blocked;
-    for (const nlohmann::json& link : e.value("blocked", nlohmann::json::array())) {
-      if (link.is_array() && link.size() == 2) {
-        blocked.emplace_back(link[0].get<NodeId>(), link[1].get<NodeId>());
+    const nlohmann::json links =
+        sim::JsonHas(e, "blocked") && e.at("blocked").is_array() ? e.at("blocked") : nlohmann::json::array();
+    for (const nlohmann::json& link : links) {
+      if (link.is_array() && link.size() == 2 && sim::JsonIsNodeId(link[0]) &&
+          sim::JsonIsNodeId(link[1])) {
+        blocked.emplace_back(*sim::JsonAsNodeId(link[0]), *sim::JsonAsNodeId(link[1]));
       }
     }
-    const std::string shape = e.value("shape", std::string("partition"));
+    const std::string shape = sim::JsonString(e, "shape").value_or("partition");
     const absl::Duration length = At(e, "end_ns");
     sim.network().SetPartition(blocked, shape);
     sim.RunFor(length / 2);
