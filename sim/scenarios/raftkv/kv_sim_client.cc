@@ -59,7 +59,9 @@ void KvSimClient::Run() {
     const std::string value = absl::StrCat("c", env_.self, ".", ++calls_);
     const uint64_t dice = random.Uniform(10);
     kv::Call call;
-    if (dice < 4) {
+    if (options_.reads_only) {
+      call = kv::GetCall(key);
+    } else if (dice < 4) {
       call = kv::PutCall(key, value);
     } else if (dice < 7) {
       call = kv::GetCall(key);

@@ -43,6 +43,7 @@ struct KvSimClientOptions {
   std::vector<NodeId> servers;
   int keys = 12;
   bool final_reads = false;
+  bool reads_only = false;  // gets only (a pinned reader: raft_kv_scenario.cc)
   kv::KvClientOptions client;
 };
 

@@ -53,6 +53,12 @@ struct RaftSwarm {
   bool contention = false;           // many clients on very few keys
   bool leader_partitions = false;    // half the partitions cut off the leader's minority
   int64_t lease_drift_ppm = 0;       // > 0: every node's clock drifts up to this
+  // Clients 1..n each read through one founding voter only, never following leader hints
+  // elsewhere: a deposed leader cut off from its peers keeps being asked for reads all through
+  // its isolation (whatever it answers from a lease or a ReadIndex is checked against the writes
+  // the new leader acknowledged meanwhile), and followers keep forwarding them. Readers only: a
+  // write through an isolated leader would hold the client until its call times out.
+  bool pinned_clients = false;
 
   std::string Describe() const {
     const char* paths[] = {"log", "read-index", "mixed"};
@@ -64,7 +70,8 @@ struct RaftSwarm {
                         max_inflight_msgs ? absl::StrCat(" inflight=", max_inflight_msgs) : "",
                         contention ? " contention" : "",
                         leader_partitions ? " leader-partitions" : "",
-                        lease_drift_ppm ? absl::StrCat(" drift_ppm=", lease_drift_ppm) : "");
+                        lease_drift_ppm ? absl::StrCat(" drift_ppm=", lease_drift_ppm) : "",
+                        pinned_clients ? " pinned-clients" : "");
   }
 };
 
@@ -82,6 +89,7 @@ RaftSwarm DrawRaftSwarm(Random random) {
   s.contention = random.OneIn(3);
   if (s.leases && random.OneIn(2)) s.lease_drift_ppm = kLeaseDriftPpm;
   s.leader_partitions = random.OneIn(2);
+  s.pinned_clients = random.Fork("pinned-clients").OneIn(2);  // its own stream: the rest stay
   return s;
 }
 
@@ -105,6 +113,7 @@ void InputRaftSwarm(sim::RunInputs& in, RaftSwarm& s) {
   s.leader_partitions = in.Flag("raft.leader_partitions", s.leader_partitions);
   s.lease_drift_ppm = std::clamp<int64_t>(in.Int("raft.lease_drift_ppm", s.lease_drift_ppm, 0), 0,
                                           kLeaseDriftPpm);
+  s.pinned_clients = in.Flag("raft.pinned_clients", s.pinned_clients);
 }
 
 // The failure's signature for //tools:farm (sim/scenario.h), from the message's prefix.
@@ -249,6 +258,10 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
   for (int c = 0; c < p.clients; ++c) {
     KvSimClientOptions client_options;
     client_options.servers = all_nodes;
+    if (swarm.pinned_clients && c >= 1 && c <= n) {
+      client_options.servers = {servers[c - 1]};
+      client_options.reads_only = true;
+    }
     client_options.keys = p.keys;
     client_options.final_reads = c == 0;
     client_options.client.attempt_timeout = absl::Milliseconds(500);
