@@ -163,6 +163,7 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
                                   std::max(absl::Milliseconds(10), options.max_fault_duration));
   };
   Random at_send = random.Fork("crash-at-send");  // its own stream: see NemesisOptions
+  Random after_check = random.Fork("leader-after-check");  // likewise
   absl::Duration at = absl::ZeroDuration();
   while (schedule.actions.size() + 3 <= max_actions) {
     at += random.DurationBetween(absl::ZeroDuration(), 2 * options.mean_interval);
@@ -176,7 +177,8 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
         if (at < m.partition_until || m.voters.size() < 2) break;
         a.node = kNoNode;
         if (options.leader_partitions && random.OneIn(2)) {
-          a.shape = kLeaderPartitionShape;  // its links are chosen when applied
+          // Its links are chosen when applied; half of them just after the leader's check.
+          a.shape = after_check.OneIn(2) ? kLeaderPartitionAfterCheckShape : kLeaderPartitionShape;
         } else {
           sim::Partition p = sim::RandomPartition(m.voters, random);
           a.shape = p.kind;

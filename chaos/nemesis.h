@@ -106,6 +106,10 @@ inline constexpr size_t kMaxNemesisActions = 100'000;
 // servers (a minority: the leader alone among 3, with one follower among 5) are cut off from the
 // rest. Without a hook, or with no leader, the action is skipped.
 inline constexpr char kLeaderPartitionShape[] = "leader-minority";
+// The same cut, applied just after the leader's next check-quorum boundary (NemesisRunner's
+// check hook), so the deposed leader keeps leading for nearly two election timeouts while a
+// follower may be elected after one: the widest overlap a too-long lease or a stale read can use.
+inline constexpr char kLeaderPartitionAfterCheckShape[] = "leader-minority-after-check";
 
 // The nemesis that follows a simulation's swarm switches (sim::FaultConfig, command-line overrides
 // included), so `--no_partitions` and the like mean the same in every scenario. Disk I/O errors

@@ -88,7 +88,21 @@ void NemesisRunner::Apply(const NemesisAction& a, absl::Duration downtime) {
   bool done = known;
   switch (a.kind) {
     case NemesisKind::kPartition:
-      if (a.shape == kLeaderPartitionShape && a.blocked.empty()) {
+      if (a.shape == kLeaderPartitionAfterCheckShape && a.blocked.empty() && check_ && leader_) {
+        const NodeId leader = leader_();
+        const std::optional<absl::Duration> wait =
+            leader == kNoNode ? std::nullopt : check_(leader);
+        done = wait.has_value();
+        if (done) {
+          sim_->After(*wait + absl::Milliseconds(1), "nemesis.leader_cut",
+                      [this, shape = a.shape, epoch = epoch_, heals = heals_] {
+                        if (epoch != epoch_ || heals != heals_) return;  // healed meanwhile
+                        const std::vector<sim::Link> cut = LeaderMinorityCut();
+                        if (!cut.empty()) sim_->network().SetPartition(cut, shape);
+                      });
+        }
+      } else if ((a.shape == kLeaderPartitionShape || a.shape == kLeaderPartitionAfterCheckShape) &&
+                 a.blocked.empty()) {
         const std::vector<sim::Link> cut = LeaderMinorityCut();
         done = !cut.empty();
         if (done) sim_->network().SetPartition(cut, a.shape);
@@ -97,6 +111,7 @@ void NemesisRunner::Apply(const NemesisAction& a, absl::Duration downtime) {
       }
       break;
     case NemesisKind::kHeal:
+      ++heals_;
       sim_->network().HealPartition();
       break;
     case NemesisKind::kClog:

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,11 @@ class NemesisRunner {
   // The node currently leading (kNoNode if none): resolves kLeaderPartitionShape actions.
   using LeaderHook = std::function<NodeId()>;
   void SetLeaderHook(LeaderHook hook) { leader_ = std::move(hook); }
+  // How long until `leader`'s next check-quorum boundary (nullopt: unknown). With it,
+  // kLeaderPartitionAfterCheckShape actions wait for that boundary (plus 1 ms) before cutting the
+  // leader's minority off, unless a heal comes first; without it they cut at once.
+  using CheckHook = std::function<std::optional<absl::Duration>(NodeId leader)>;
+  void SetCheckHook(CheckHook hook) { check_ = std::move(hook); }
 
   void Start(const NemesisSchedule& schedule);
   void HealAll();
@@ -76,6 +82,8 @@ class NemesisRunner {
   NemesisOptions options_;
   MembershipHook membership_;
   LeaderHook leader_;
+  CheckHook check_;
+  uint64_t heals_ = 0;  // partitions healed so far: a deferred cut applies only if none came since
   uint64_t epoch_ = 0;
   uint64_t applied_ = 0;
   uint64_t skipped_ = 0;

@@ -342,6 +342,15 @@ absl::Status Raft::StepTerm(const Message& m, bool* drop) {
     } else if (m.type == MessageType::kPreVote) {
       Message r{.type = MessageType::kPreVoteResp, .to = m.from, .term = term_, .reject = true};
       Send(std::move(r));
+    } else if (m.type == MessageType::kVote) {
+      // Refuse it at our term (Raft §5.1: a stale request is rejected and the reply carries the
+      // current term), so the candidate catches up instead of campaigning below us for ever.
+      // Dropping it (as etcd does) can livelock: a voter with a higher term whose own config is
+      // stale (the last conf changes committed but not applied here) campaigns where it cannot
+      // win, never asks the candidate, and ignores every vote the candidate's quorum needs from
+      // it (raft-kv seed 3066261050719662566: voters {2, 4}, node 2 at term 97 with config
+      // {2, 3}, node 4 a candidate at term 92 for 60 s).
+      Send(Message{.type = MessageType::kVoteResp, .to = m.from, .term = term_, .reject = true});
     }
   }
   return absl::OkStatus();

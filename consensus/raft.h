@@ -269,6 +269,9 @@ class Raft {
   bool LeaseValid(absl::Time now) const;
   // True while the group is quiet on this replica (see "Quiescence").
   bool quiesced() const { return quiesced_; }
+  // Ticks since the last election-timeout boundary (on a leader: since its last check-quorum).
+  // For tests and nemeses that time a fault against that boundary.
+  int election_elapsed() const { return election_elapsed_; }
   // One line for operators (CREMA.DIGESTS, logs): role, term, leader, commit/applied, quiet, and
   // on a leader each replica's progress ("2: replicate match=7 next=8 down").
   std::string StatusLine() const;

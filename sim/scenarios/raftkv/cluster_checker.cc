@@ -1,6 +1,7 @@
 #include "sim/scenarios/raftkv/cluster_checker.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace crema::kvsim {
 
@@ -147,8 +148,14 @@ std::string ClusterChecker::RaftStatus() {
   std::string out;
   for (NodeId id : servers_) {
     const raft::RaftNode* node = RunningNode(id);
-    absl::StrAppend(&out, "  n", id, ": ", node == nullptr ? "not running" : node->core().StatusLine(),
-                    "\n");
+    if (node == nullptr) {
+      absl::StrAppend(&out, "  n", id, ": not running\n");
+      continue;
+    }
+    const raft::ConfState& conf = node->core().conf();
+    absl::StrAppend(&out, "  n", id, ": ", node->core().StatusLine(), " voters=[",
+                    absl::StrJoin(conf.voters, " "), "] learners=[", absl::StrJoin(conf.learners, " "),
+                    "]\n");
   }
   return out;
 }

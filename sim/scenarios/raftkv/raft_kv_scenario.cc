@@ -298,6 +298,13 @@ sim::ScenarioResult RunRaftKvScenario(const sim::ScenarioOptions& options,
                                [&](const chaos::NemesisAction& a) {
                                  if (sim.HasNode(a.node)) membership.Submit(a);  // shrunk lists
                                });
+  nemesis.SetCheckHook([&](NodeId id) -> std::optional<absl::Duration> {
+    kv::KvReplica* r = checker.Replica(id);
+    if (r == nullptr || r->node() == nullptr) return std::nullopt;
+    const raft::Raft& core = r->node()->core();
+    if (core.role() != raft::Role::kLeader) return std::nullopt;
+    return core.config().tick_interval * (core.config().election_tick - core.election_elapsed());
+  });
   nemesis.SetLeaderHook([&]() {  // the leader of the highest term among running replicas
     NodeId leader = kNoNode;
     raft::Term term = 0;

@@ -76,6 +76,12 @@ constexpr KnownSeed kKnownSeeds[] = {
     // proposal in flight (kv_replica.h).
     {15919571267975899702u, 3, "retries re-proposed: congestion collapse", sim::FaultLevel::kDefault},
     {12096970989507851839u, 3, "retries re-proposed: congestion collapse", sim::FaultLevel::kDefault},
+    // Issue 11 (a 2,000-seed farm, 2026-12-07): without pre-vote and check-quorum, a voter at term
+    // 97 whose config was stale ({2, 3}: the last two conf changes committed, not applied there)
+    // dropped every vote request of the candidate its real quorum ({2, 4}) needed, which sat at
+    // term 92: no leader for 60 s after healing. Stale vote requests are now refused at the
+    // voter's term (raft.cc StepTerm; RaftTest AStaleVoteRequestIsRefusedAtTheCurrentTerm).
+    {3066261050719662566u, 3, "stale vote requests dropped: election livelock", sim::FaultLevel::kDefault},
     // Issue 11 (10,000-seed farm): BUGGIFY early checkpoints compacted the log past followers a
     // few entries behind, so they lived on snapshots and writes starved. A leader now keeps
     // what its live followers need (Config::compaction_follower_keep_*).
