@@ -77,7 +77,7 @@ json NemesisToJson(const NemesisSchedule& schedule) {
 }
 
 absl::StatusOr<NemesisSchedule> NemesisFromJson(const json& list) {
-  auto bad = [](size_t i, const std::string& why) {
+  auto bad = [](size_t i, const char* why) {
     return absl::InvalidArgumentError(absl::StrCat("nemesis action #", i, ": ", why));
   };
   if (!list.is_array()) return absl::InvalidArgumentError("nemesis actions: not an array");
@@ -92,18 +92,13 @@ absl::StatusOr<NemesisSchedule> NemesisFromJson(const json& list) {
     NemesisAction a;
     a.kind = *kind;
     a.at = absl::Nanoseconds(*at);
-    for (auto [name, field] : {std::pair{"node", &a.node}, std::pair{"peer", &a.peer}}) {
-      if (!sim::JsonHas(j, name)) continue;
-      const std::optional<NodeId> id = sim::JsonNodeId(j, name);
-      if (!id) return bad(i, absl::StrCat(name, " is not a node id"));
-      *field = *id;
+    if (!sim::ReadOptional(j, "node", &a.node) || !sim::ReadOptional(j, "peer", &a.peer)) {
+      return bad(i, "node and peer must be node ids");
     }
     if (a.kind == NemesisKind::kPartition) {
       if (!j.contains("blocked") || !j["blocked"].is_array()) return bad(i, "no blocked links");
-      if (sim::JsonHas(j, "shape") && !sim::JsonString(j, "shape")) {
-        return bad(i, "shape is not a string");
-      }
-      a.shape = sim::JsonString(j, "shape").value_or("partition");
+      a.shape = "partition";
+      if (!sim::ReadOptional(j, "shape", &a.shape)) return bad(i, "shape is not a string");
       for (const json& link : j["blocked"]) {
         if (!link.is_array() || link.size() != 2 || !sim::JsonIsNodeId(link[0]) ||
             !sim::JsonIsNodeId(link[1])) {

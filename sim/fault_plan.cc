@@ -75,18 +75,12 @@ absl::StatusOr<std::vector<FaultAction>> FaultActionsFromJson(const json& list) 
     FaultAction a;
     a.kind = *kind;
     a.at = absl::Nanoseconds(*at);
-    a.end = a.at;
-    if (JsonHas(j, "end_ns")) {
-      const std::optional<int64_t> end = JsonInt64(j, "end_ns");
-      if (!end) return bad(i, "end_ns is not an integer");
-      a.end = absl::Nanoseconds(*end);
-    }
+    int64_t end_ns = *at;
+    if (!ReadOptional(j, "end_ns", &end_ns)) return bad(i, "end_ns is not an integer");
+    a.end = absl::Nanoseconds(end_ns);
     if (a.end < a.at || a.at < absl::ZeroDuration()) return bad(i, "needs 0 <= at_ns <= end_ns");
-    for (auto [name, field] : {std::pair{"node", &a.node}, std::pair{"peer", &a.peer}}) {
-      if (!JsonHas(j, name)) continue;
-      const std::optional<NodeId> id = JsonNodeId(j, name);
-      if (!id) return bad(i, absl::StrCat(name, " is not a node id"));
-      *field = *id;
+    if (!ReadOptional(j, "node", &a.node) || !ReadOptional(j, "peer", &a.peer)) {
+      return bad(i, "node and peer must be node ids");
     }
     const bool needs_node =
         a.kind != Kind::kPartition && a.kind != Kind::kSwizzle && a.kind != Kind::kIdle;
@@ -94,8 +88,8 @@ absl::StatusOr<std::vector<FaultAction>> FaultActionsFromJson(const json& list) 
     if (a.kind == Kind::kClog && a.peer == kNoNode) return bad(i, "clog needs a peer");
     if (a.kind == Kind::kPartition) {
       if (!j.contains("blocked") || !j["blocked"].is_array()) return bad(i, "no blocked links");
-      if (JsonHas(j, "shape") && !JsonString(j, "shape")) return bad(i, "shape is not a string");
-      a.shape = JsonString(j, "shape").value_or("partition");
+      a.shape = "partition";
+      if (!ReadOptional(j, "shape", &a.shape)) return bad(i, "shape is not a string");
       for (const json& link : j["blocked"]) {
         if (!link.is_array() || link.size() != 2 || !JsonIsNodeId(link[0]) ||
             !JsonIsNodeId(link[1])) {

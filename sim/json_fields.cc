@@ -43,4 +43,34 @@ std::optional<std::string> JsonString(const nlohmann::json& j, const char* name)
   return j.at(name).get<std::string>();
 }
 
+std::optional<uint64_t> JsonUint64(const nlohmann::json& j, const char* name) {
+  if (!JsonHas(j, name) || !j.at(name).is_number_unsigned()) return std::nullopt;
+  return j.at(name).get<uint64_t>();
+}
+
+namespace {
+
+template <typename T, typename Reader>
+bool ReadOptionalWith(const nlohmann::json& j, const char* name, T* out, Reader read) {
+  if (!JsonHas(j, name)) return true;
+  std::optional<T> v = read(j, name);
+  if (!v) return false;
+  *out = *std::move(v);
+  return true;
+}
+
+}  // namespace
+
+bool ReadOptional(const nlohmann::json& j, const char* name, int64_t* out) {
+  return ReadOptionalWith(j, name, out, JsonInt64);
+}
+
+bool ReadOptional(const nlohmann::json& j, const char* name, NodeId* out) {
+  return ReadOptionalWith(j, name, out, JsonNodeId);
+}
+
+bool ReadOptional(const nlohmann::json& j, const char* name, std::string* out) {
+  return ReadOptionalWith(j, name, out, JsonString);
+}
+
 }  // namespace crema::sim

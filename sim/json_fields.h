@@ -31,6 +31,13 @@ bool JsonHas(const nlohmann::json& j, const char* name);
 std::optional<int64_t> JsonInt64(const nlohmann::json& j, const char* name);
 std::optional<NodeId> JsonNodeId(const nlohmann::json& j, const char* name);
 std::optional<std::string> JsonString(const nlohmann::json& j, const char* name);
+std::optional<uint64_t> JsonUint64(const nlohmann::json& j, const char* name);
+
+// An optional field: true if `j` has no `name` (`*out` unchanged) or has one of the type (stored
+// in `*out`); false if it has one of another type or out of range (`*out` unchanged).
+bool ReadOptional(const nlohmann::json& j, const char* name, int64_t* out);
+bool ReadOptional(const nlohmann::json& j, const char* name, NodeId* out);
+bool ReadOptional(const nlohmann::json& j, const char* name, std::string* out);
 
 }  // namespace crema::sim
 

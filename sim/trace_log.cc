@@ -3,10 +3,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "sim/json_fields.h"
 #include "xxhash.h"
 
 namespace crema::sim {
@@ -91,36 +91,6 @@ std::optional<std::string> FirstDifference(const std::vector<TraceEvent>& a,
 
 namespace {
 
-// Exact integer fields: JSON numbers written as integers within the field's range. (A float, or
-// an integer out of range, is refused: converting one is undefined or silently wrong; trace_log
-// fuzzer, `{"index":4666...6,...}`.)
-bool GetUnsigned(const nlohmann::json& json, const char* field, uint64_t max, uint64_t* out) {
-  if (!json.contains(field) || !json[field].is_number_unsigned()) return false;
-  const uint64_t v = json[field].get<uint64_t>();
-  if (v > max) return false;
-  *out = v;
-  return true;
-}
-
-bool GetSigned(const nlohmann::json& json, const char* field, int64_t* out) {
-  if (!json.contains(field)) return false;
-  const nlohmann::json& v = json[field];
-  if (v.is_number_unsigned()) {
-    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return false;
-    *out = static_cast<int64_t>(v.get<uint64_t>());
-    return true;
-  }
-  if (!v.is_number_integer()) return false;
-  *out = v.get<int64_t>();
-  return true;
-}
-
-bool GetString(const nlohmann::json& json, const char* field, std::string* out) {
-  if (!json.contains(field) || !json[field].is_string()) return false;
-  *out = json[field].get<std::string>();
-  return true;
-}
-
 // 1 to 16 hex digits, nothing else (no sign, no spaces, no trailing bytes).
 bool ParseHexDigest(std::string_view text, uint64_t* out) {
   if (text.empty() || text.size() > 16) return false;
@@ -148,16 +118,23 @@ std::optional<TraceEvent> ParseTraceLine(std::string_view line) {
   nlohmann::json json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) return std::nullopt;
   TraceEvent event;
-  uint64_t node = 0;
-  std::string digest;
-  if (!GetUnsigned(json, "index", UINT64_MAX, &event.index) ||
-      !GetSigned(json, "time_ns", &event.time_ns) ||
-      !GetUnsigned(json, "node", std::numeric_limits<NodeId>::max(), &node) ||
-      !GetString(json, "kind", &event.kind) || !GetString(json, "detail", &event.detail) ||
-      !GetString(json, "digest", &digest) || !ParseHexDigest(digest, &event.digest)) {
+  // Integers only, each within its field's type (sim/json_fields.h): a float or an out-of-range
+  // number is refused, never converted (trace_log_fuzzer: `{"index":4666...6,...}`).
+  const std::optional<uint64_t> index = JsonUint64(json, "index");
+  const std::optional<int64_t> time_ns = JsonInt64(json, "time_ns");
+  const std::optional<NodeId> node = JsonNodeId(json, "node");
+  std::optional<std::string> kind = JsonString(json, "kind");
+  std::optional<std::string> detail = JsonString(json, "detail");
+  const std::optional<std::string> digest = JsonString(json, "digest");
+  if (!index || !time_ns || !node || !kind || !detail || !digest ||
+      !ParseHexDigest(*digest, &event.digest)) {
     return std::nullopt;
   }
-  event.node = static_cast<NodeId>(node);
+  event.index = *index;
+  event.time_ns = *time_ns;
+  event.node = *node;
+  event.kind = *std::move(kind);
+  event.detail = *std::move(detail);
   return event;
 }
 

@@ -231,12 +231,8 @@ sim::ScenarioResult RunMembershipScenario(const sim::ScenarioOptions& options,
     for (const nlohmann::json& e : script) {
       if (sim::JsonString(e, "kind") != kind) continue;
       // Absent ids mean node 1; present ones must be node ids (sim/json_fields.h: never a throw).
-      if ((sim::JsonHas(e, "node") && !sim::JsonNodeId(e, "node")) ||
-          (sim::JsonHas(e, "peer") && !sim::JsonNodeId(e, "peer"))) {
-        continue;
-      }
-      const NodeId node = sim::JsonNodeId(e, "node").value_or(1);
-      const NodeId peer = sim::JsonNodeId(e, "peer").value_or(1);
+      NodeId node = 1, peer = 1;
+      if (!sim::ReadOptional(e, "node", &node) || !sim::ReadOptional(e, "peer", &peer)) continue;
       if (node >= 1 && node <= static_cast<NodeId>(n) && peer >= 1 && peer <= static_cast<NodeId>(n)) {
         out.push_back(e);
       }
