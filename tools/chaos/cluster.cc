@@ -283,11 +283,10 @@ absl::Status RealCluster::WipeAndRejoin(int slot, NodeId new_id) {
 }
 
 absl::StatusOr<std::string> RealCluster::Admin(const std::vector<std::string>& args,
-                                               absl::Duration timeout) {
-  std::string last = "no node running";
-  for (int slot = 1; slot <= static_cast<int>(slots_.size()); ++slot) {
-    if (!running(slot)) continue;
-    RespConn c(sandbox_->ip(slot), kRespPort);
+                                               absl::Duration timeout) const {
+  std::string last = "no node to ask";
+  for (const Endpoint& e : Endpoints()) {
+    RespConn c(e.ip, kRespPort);
     c.SetPrelude({{"AUTH", "admin", admin_token_}});
     CallResult r = c.Call(args, timeout);
     if (r.reply && !r.reply->is_error()) return r.reply->str.empty() ? r.reply->DebugString() : r.reply->str;
@@ -300,10 +299,9 @@ absl::StatusOr<std::string> RealCluster::Admin(const std::vector<std::string>& a
   return absl::UnavailableError(absl::StrJoin(args, " ") + ": " + last);
 }
 
-std::optional<int64_t> RealCluster::ReplicasOf(NodeId node) {
-  for (int slot = 1; slot <= static_cast<int>(slots_.size()); ++slot) {
-    if (!running(slot)) continue;
-    RespConn c(sandbox_->ip(slot), kRespPort);
+absl::StatusOr<int64_t> RealCluster::ReplicasOf(NodeId node) const {
+  for (const Endpoint& e : Endpoints()) {
+    RespConn c(e.ip, kRespPort);
     CallResult r = c.Call({"CREMA.STATUS"}, absl::Seconds(3));
     if (!r.reply || r.reply->is_error()) continue;
     const resp::RespValue* nodes = Field(*r.reply, "nodes");
@@ -315,7 +313,7 @@ std::optional<int64_t> RealCluster::ReplicasOf(NodeId node) {
     }
     return 0;  // not in the map any more
   }
-  return std::nullopt;
+  return absl::UnavailableError("CREMA.STATUS: no node answered");
 }
 
 absl::Status RealCluster::Probe(int slot, absl::Duration timeout) {

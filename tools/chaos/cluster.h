@@ -13,8 +13,8 @@
 // monotonic timerfd and stop every timer it has (timerfd_passthrough.cc says how), so a small
 // preload (`timer_shim`) ahead of it passes timerfd calls straight to the kernel.
 //
-// Thread safety: Endpoints() is safe from any thread; everything else from the harness's main
-// thread.
+// Thread safety: Endpoints(), Admin() and ReplicasOf() are safe from any thread (they ask the
+// nodes of the last Endpoints() snapshot); everything else from the harness's main thread.
 #ifndef CREMA_TOOLS_CHAOS_CLUSTER_H_
 #define CREMA_TOOLS_CHAOS_CLUSTER_H_
 
@@ -95,9 +95,11 @@ class RealCluster {
   bool running(int slot) const;
 
   // An admin command through any serving node (AUTH admin first). The reply's text, or an error.
-  absl::StatusOr<std::string> Admin(const std::vector<std::string>& args, absl::Duration timeout);
-  // How many replicas `node` still hosts by the cluster map (CREMA.STATUS), if known.
-  std::optional<int64_t> ReplicasOf(NodeId node);
+  absl::StatusOr<std::string> Admin(const std::vector<std::string>& args,
+                                    absl::Duration timeout) const;
+  // How many replicas `node` still hosts by the cluster map (CREMA.STATUS of the first node that
+  // answers), or an error when none answers.
+  absl::StatusOr<int64_t> ReplicasOf(NodeId node) const;
   // A linearizable SET then GET through `slot`'s node. OK iff both answered correctly.
   absl::Status Probe(int slot, absl::Duration timeout);
   // CREMA.DIGESTS of every running node.

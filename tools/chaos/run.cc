@@ -3,7 +3,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -40,6 +43,8 @@ struct Readmit {
   chaos::RealMembershipAction action;
   enum class Phase { kDrain, kWaitDrained, kRemove, kRejoin, kAdmit, kDone } phase = Phase::kDrain;
   int64_t phase_started_ns = 0;
+  std::string last_error;  // the last refusal of an admin step, said when a phase gives up
+  std::future<absl::StatusOr<std::string>> call;  // the phase's admin call, while it runs
 };
 
 class Runner {
@@ -148,6 +153,10 @@ void Runner::StartMembership(const chaos::RealMembershipAction& m) {
   last_fault_ = absl::StrCat("wipe-readmit n", m.node, " -> n", m.new_id, " (draining)");
 }
 
+// The readmit's admin calls block for seconds when nodes are paused or cut off, so each runs on
+// its own thread (RealCluster::Admin and ReplicasOf are thread-safe) and this poll only looks at
+// whether it has answered: the fault loop never waits on them. The wipe itself (signals, files,
+// a process start) runs here, on the harness's thread.
 void Runner::PollReadmit() {
   if (!readmit_.has_value()) return;
   Readmit& r = *readmit_;
@@ -157,39 +166,63 @@ void Runner::PollReadmit() {
     r.phase = p;
     r.phase_started_ns = MonotonicNanos();
   };
+  // Starts `call` if none runs; true (with its answer in *out) once it has answered.
+  auto answered = [&](std::function<absl::StatusOr<std::string>()> call,
+                      absl::StatusOr<std::string>* out) {
+    if (!r.call.valid()) {
+      r.call = std::async(std::launch::async, std::move(call));
+      return false;
+    }
+    if (r.call.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    *out = r.call.get();
+    if (!out->ok()) r.last_error = std::string(out->status().message());
+    return true;
+  };
+  auto admin = [this](std::vector<std::string> args) {
+    return [this, args = std::move(args)] { return cluster_->Admin(args, absl::Seconds(2)); };
+  };
+  absl::StatusOr<std::string> s;
   switch (r.phase) {
     case Readmit::Phase::kDrain:
-      if (cluster_->Admin({"CREMA.NODE", "DRAIN", absl::StrCat(old_id)}, absl::Seconds(2)).ok() ||
-          in_phase > 30) {
+      if (!answered(admin({"CREMA.NODE", "DRAIN", absl::StrCat(old_id)}), &s)) break;
+      if (s.ok() || in_phase > 30) {
+        if (!s.ok()) Log() << "chaos: n" << old_id << " could not be drained within 30s (" << r.last_error << ")\n";
         next(Readmit::Phase::kWaitDrained);
       }
       break;
     case Readmit::Phase::kWaitDrained: {
-      std::optional<int64_t> left = cluster_->ReplicasOf(old_id);
-      if (left.has_value() && *left == 0) {
+      auto replicas = [this, old_id]() -> absl::StatusOr<std::string> {
+        absl::StatusOr<int64_t> left = cluster_->ReplicasOf(old_id);
+        if (!left.ok()) return left.status();
+        return absl::StrCat(*left);
+      };
+      if (!answered(replicas, &s)) break;
+      if (s.ok() && *s == "0") {
         next(Readmit::Phase::kRemove);
       } else if (in_phase > 60) {
         // Removed with replicas left: the cluster must replace them from the other replicas
         // (a node lost with its disk). Said, so a run's reader knows which fault it got.
-        Log() << "chaos: n" << old_id << " still hosts " << (left ? absl::StrCat(*left) : "?")
+        Log() << "chaos: n" << old_id << " still hosts " << (s.ok() ? *s : "?")
               << " replicas 60s into its drain; removing it anyway\n";
         next(Readmit::Phase::kRemove);
       }
       break;
     }
     case Readmit::Phase::kRemove:
-      if (cluster_->Admin({"CREMA.NODE", "REMOVE", absl::StrCat(old_id)}, absl::Seconds(2)).ok()) {
+      if (!answered(admin({"CREMA.NODE", "REMOVE", absl::StrCat(old_id)}), &s)) break;
+      if (s.ok()) {
         next(Readmit::Phase::kRejoin);
       } else if (in_phase > 30) {
-        Log() << "chaos: n" << old_id << " could not be removed within 30s; wiping it anyway\n";
+        Log() << "chaos: n" << old_id << " could not be removed within 30s (" << r.last_error
+              << "); wiping it anyway\n";
         next(Readmit::Phase::kRejoin);
       }
       break;
     case Readmit::Phase::kRejoin: {
       const int slot = cluster_->SlotOf(old_id);
       planner_->Forget(old_id);
-      if (absl::Status s = cluster_->WipeAndRejoin(slot, r.action.new_id); !s.ok()) {
-        Fail("wipe-readmit: " + s.ToString());
+      if (absl::Status st = cluster_->WipeAndRejoin(slot, r.action.new_id); !st.ok()) {
+        Fail("wipe-readmit: " + st.ToString());
         readmit_.reset();
         return;
       }
@@ -198,8 +231,8 @@ void Runner::PollReadmit() {
       break;
     }
     case Readmit::Phase::kAdmit:
-      if (cluster_->Admin({"CREMA.NODE", "ADMIT", absl::StrCat(r.action.new_id)}, absl::Seconds(2))
-              .ok()) {
+      if (!answered(admin({"CREMA.NODE", "ADMIT", absl::StrCat(r.action.new_id)}), &s)) break;
+      if (s.ok()) {
         ++report_.applied_by_kind[r.action.kind];
         ++report_.faults_applied;
         Log() << "chaos: n" << old_id << " drained, removed, wiped and re-admitted as n"
@@ -207,7 +240,8 @@ void Runner::PollReadmit() {
         last_fault_ = absl::StrCat("wipe-readmit n", old_id, " -> n", r.action.new_id, " (done)");
         readmit_.reset();
       } else if (in_phase > 60) {
-        Fail(absl::StrCat("n", r.action.new_id, " could not be admitted within 60s"));
+        Fail(absl::StrCat("n", r.action.new_id, " could not be admitted within 60s (",
+                          r.last_error, ")"));
         readmit_.reset();
       }
       break;
@@ -416,11 +450,17 @@ RunReport Runner::Run() {
   int64_t next_progress = t0 + absl::ToInt64Nanoseconds(o_.progress_every);
   size_t next_event = 0;
   const double total = absl::ToDoubleSeconds(s_.duration);
+  // Every event of the schedule is applied, in order, even when the harness runs late (a graceful
+  // stop or an admin call blocks this loop for seconds): a pause whose resume were dropped would
+  // leave a node stopped for the rest of the run, which is not the schedule the simulator replays.
+  absl::Duration max_lateness;
+  int64_t next_readmit_poll = t0;
   while (!Interrupted()) {
     const absl::Duration now = absl::Nanoseconds(MonotonicNanos() - t0);
-    if (now >= s_.duration) break;
+    if (now >= s_.duration && next_event >= events.size()) break;
     while (next_event < events.size() && events[next_event].at <= now) {
       const Event& e = events[next_event++];
+      max_lateness = std::max(max_lateness, now - e.at);
       switch (e.kind) {
         case Event::Kind::kNemesis: {
           const NemesisAction& a = s_.nemesis.actions[e.index];
@@ -436,7 +476,10 @@ RunReport Runner::Run() {
           break;
       }
     }
-    PollReadmit();
+    if (MonotonicNanos() >= next_readmit_poll) {
+      PollReadmit();
+      next_readmit_poll = MonotonicNanos() + 200'000'000;
+    }
     if (MonotonicNanos() >= next_progress) {
       const WorkloadCounts c = workload.counts();
       Log() << absl::StrFormat("chaos: t=%.0fs/%.0fs ops=%d ok=%d indeterminate=%d errors=%d faults=%d last=[%s]\n",
@@ -446,11 +489,21 @@ RunReport Runner::Run() {
     }
     Nap(absl::Milliseconds(50));
   }
+  if (max_lateness > absl::Seconds(1)) {
+    Log() << "chaos: schedule events were applied up to " << absl::FormatDuration(max_lateness)
+          << " late (the harness blocked on a stop or an admin call)\n";
+  }
   // A wipe-and-readmit still running finishes (bounded by its phases' limits).
-  for (int64_t until = MonotonicNanos() + 120'000'000'000; readmit_.has_value() && !Interrupted() &&
+  for (int64_t until = MonotonicNanos() + 190'000'000'000; readmit_.has_value() && !Interrupted() &&
                                                            MonotonicNanos() < until;) {
     PollReadmit();
     Nap(absl::Milliseconds(200));
+  }
+  if (readmit_.has_value() && !Interrupted()) {
+    Fail(absl::StrCat("the wipe-readmit of n", readmit_->action.node,
+                      " did not finish within 190s of the fault phase's end (last refusal: ",
+                      readmit_->last_error, ")"));
+    readmit_.reset();
   }
   const int64_t heal = MonotonicNanos();
   Log() << "chaos: healing everything\n";
