@@ -146,6 +146,18 @@ void LocalCache::RunPendingTasks() {
 }
 
 ValuePtr LocalCache::GetIfPresent(std::string_view key) {
+  const Entry* e = GetEntry(key);
+  return e == nullptr ? nullptr : ValuePtr(e->value());
+}
+
+ValuePtr LocalCache::GetIfPresent(std::string_view key, absl::Time* deadline) {
+  const Entry* e = GetEntry(key);
+  if (e == nullptr) return nullptr;
+  *deadline = FromEntryNs(e->deadline_ns());
+  return ValuePtr(e->value());
+}
+
+const internal::Entry* LocalCache::GetEntry(std::string_view key) {
   AssertNotInListener();
   const uint64_t hash = HashOf(key);
   const int64_t now_ns = Tick();
@@ -161,7 +173,7 @@ ValuePtr LocalCache::GetIfPresent(std::string_view key) {
   }
   ++stats_.hits;
   OnHit(e, hash, now_ns);
-  return ValuePtr(e->value());
+  return e;
 }
 
 std::optional<std::string> LocalCache::Get(std::string_view key) {

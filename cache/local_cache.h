@@ -207,6 +207,9 @@ class LocalCache {
   // Returns the live value, or null. Valid until the next non-const call on this cache (do not
   // hold it across a fiber wait). Never allocates.
   ValuePtr GetIfPresent(std::string_view key);
+  // The same, and on a hit sets *deadline to the entry's effective deadline (as DeadlineOf would,
+  // without a second lookup).
+  ValuePtr GetIfPresent(std::string_view key, absl::Time* deadline);
   // A copy of the live value, or nullopt.
   std::optional<std::string> Get(std::string_view key);
 
@@ -319,6 +322,9 @@ class LocalCache {
   void AssertNotInListener() const;
 
   // --- reads (local_cache.cc) ---
+  // GetIfPresent's lookup: the live entry (its read recorded), or null (a miss recorded; an
+  // expired entry found is removed).
+  const Entry* GetEntry(std::string_view key);
   void OnHit(Entry* e, uint64_t hash, int64_t now_ns);
   void PutInternal(std::string_view key, std::string_view value,
                    std::optional<absl::Duration> ttl, std::optional<int64_t> deadline_ns = {});

@@ -156,6 +156,22 @@ TEST(LocalCacheDeferredTest, AbsoluteDeadlinesPeekAndIteration) {
   EXPECT_EQ(*cache.DeadlineOf("a"), now + absl::Seconds(10));
   EXPECT_EQ(*cache.DeadlineOf("b"), absl::InfiniteFuture());
   EXPECT_FALSE(cache.DeadlineOf("zz").has_value());
+  // A read that also gives the deadline: the same as DeadlineOf, and counted as a read.
+  {
+    const int64_t hits_before = cache.stats().hits;
+    absl::Time deadline;
+    ValuePtr a = cache.GetIfPresent("a", &deadline);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(*a, "1");
+    EXPECT_EQ(deadline, now + absl::Seconds(10));
+    ValuePtr b = cache.GetIfPresent("b", &deadline);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(deadline, absl::InfiniteFuture());
+    absl::Time untouched = now;
+    EXPECT_EQ(cache.GetIfPresent("c", &untouched), nullptr);
+    EXPECT_EQ(untouched, now);
+    EXPECT_EQ(cache.stats().hits, hits_before + 2);
+  }
 
   // Peek has no side effects on statistics or frequency.
   const int64_t hits = cache.stats().hits;

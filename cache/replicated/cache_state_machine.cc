@@ -265,10 +265,9 @@ Result CacheStateMachine::GetAndTouch(const Command& c) {
 }
 
 std::optional<std::string> CacheStateMachine::Read(std::string_view key, absl::Time wall_now) {
-  const cache::ValuePtr value = cache_->GetIfPresent(key);  // records the access for the policy
-  if (value == nullptr) return std::nullopt;
-  std::optional<absl::Time> deadline = cache_->DeadlineOf(key);
-  if (!deadline || *deadline <= wall_now) return std::nullopt;
+  absl::Time deadline;
+  const cache::ValuePtr value = cache_->GetIfPresent(key, &deadline);  // records the access
+  if (value == nullptr || deadline <= wall_now) return std::nullopt;
   return std::string(*value);
 }
 

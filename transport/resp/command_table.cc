@@ -61,7 +61,7 @@ std::string WrongArity(std::string_view name) {
   return absl::StrCat("ERR wrong number of arguments for '", Av(name), "' command");
 }
 
-Classified Classify(const std::vector<std::string>& args) {
+Classified Classify(const std::vector<std::string>& args, bool with_keys) {
   Classified c;
   if (args.empty()) {
     c.error = "ERR empty command";
@@ -80,13 +80,20 @@ Classified Classify(const std::vector<std::string>& args) {
     return c;
   }
   c.spec = spec;
-  if (spec->first_key > 0) {
-    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
-    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) {
-      c.keys.push_back(args[i]);
+  if (with_keys) c.keys = KeysOf(*spec, args);
+  return c;
+}
+
+std::vector<std::string> KeysOf(const CommandSpec& spec, const std::vector<std::string>& args) {
+  std::vector<std::string> keys;
+  if (spec.first_key > 0) {
+    const int argc = static_cast<int>(args.size());
+    const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+    for (int i = spec.first_key; i <= last && i < argc; i += spec.key_step) {
+      keys.push_back(args[i]);
     }
   }
-  return c;
+  return keys;
 }
 
 ReadOptions CommandCall::read_options() const {

@@ -110,7 +110,7 @@ void RespConnection::ParseWindow() {
       close_after_flush_ = true;
       break;
     }
-    Classified c = Classify(r.args);
+    Classified c = Classify(r.args, /*with_keys=*/false);
     if (c.spec == nullptr) {
       std::string reply;
       Encoder(&reply, resp3).Error(c.error);
@@ -119,13 +119,25 @@ void RespConnection::ParseWindow() {
       AddImmediate(std::move(reply), c.name);
       continue;
     }
+    // Nothing earlier is pending: a command the node can answer without waiting (a GET of a
+    // local replica) is answered here, its reply appended straight to the output, in order,
+    // with no pipeline entry (most of a pipelined GET's allocations).
+    if (pipeline_.empty() && c.spec->try_now != nullptr) {
+      std::optional<absl::Status> status =
+          TryExecuteNow(*c.spec, r.args, session_, server_->context_, &pending_out_);
+      if (status.has_value()) {
+        server_->RecordRequest(c.name, *status,
+                               server_->clock_->MonotonicNow() - session_.last_active);
+        continue;
+      }
+    }
     Pipeline::Item item;
+    item.keys = KeysOf(*c.spec, r.args);
     item.args = std::move(r.args);
-    item.keys = std::move(c.keys);
     item.barrier = (c.spec->flags & (kConnection | kAdmin)) != 0;
     item.spec = c.spec;
-    item.name = c.name;
-    item.arrival_ns = absl::ToUnixNanos(server_->clock_->MonotonicNow());
+    item.name = std::move(c.name);
+    item.arrival_ns = absl::ToUnixNanos(session_.last_active);  // when its bytes were read
     pipeline_.Add(std::move(item));
   }
   const absl::Time now = server_->clock_->MonotonicNow();
