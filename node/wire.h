@@ -27,6 +27,8 @@ class WireWriter {
   }
   void PutBytes(std::string_view s);  // varint length + bytes
   size_t size() const { return out_.size(); }
+  // Capacity for about `bytes` of output (one allocation instead of a doubling per growth).
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
   std::string Finish() && { return std::move(out_); }
 
  private:

@@ -146,6 +146,11 @@ absl::Status ValidateCommand(const Command& c) {
 
 std::string EncodeCommand(const Command& c) {
   WireWriter w;
+  // Fixed fields take at most ~80 bytes; each string adds its bytes and a length varint.
+  size_t estimate = 96 + c.key.size() + c.value.size() + (c.expected ? c.expected->size() : 0);
+  for (const auto& [k, v] : c.entries) estimate += k.size() + v.size() + 10;
+  for (const std::string& k : c.keys) estimate += k.size() + 5;
+  w.Reserve(estimate);
   w.PutU8(kVersion);
   w.PutU8(static_cast<uint8_t>(c.kind));
   w.PutSigned(c.stamp_unix_ns);

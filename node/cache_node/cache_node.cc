@@ -419,8 +419,9 @@ std::vector<absl::Status> CacheNode::MultiPutEach(
     return out;
   }
   const absl::Time deadline = env_.clock->MonotonicNow() + Clamp(options.timeout);
-  // Positions by shard, in shard order (deterministic).
-  absl::btree_map<cluster::ShardId, std::vector<size_t>> by_shard;
+  // (shard, position) of every valid entry, in shard order, then position order (deterministic).
+  std::vector<std::pair<cluster::ShardId, size_t>> order;
+  order.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     absl::StatusOr<cluster::ShardId> shard = ShardOf(entries[i].first);
     if (!shard.ok()) {
@@ -428,33 +429,37 @@ std::vector<absl::Status> CacheNode::MultiPutEach(
     } else if (entries[i].second.size() > kMaxValueBytes) {
       out[i] = absl::InvalidArgumentError("value too long");
     } else {
-      by_shard[*shard].push_back(i);
+      order.emplace_back(*shard, i);
     }
   }
-  // One command per shard, split so that no command exceeds a quarter of the command bound.
+  std::sort(order.begin(), order.end());
+  // One command per shard, split so that no command exceeds a quarter of the command bound: a
+  // part is a run [begin, end) of `order`.
   struct Part {
-    cluster::ShardId shard = 0;
-    Command command;
-    std::vector<size_t> positions;
+    size_t begin = 0;
+    size_t end = 0;
   };
   std::vector<Part> parts;
-  for (const auto& [shard, positions] : by_shard) {
-    size_t bytes = 0;
-    for (size_t i : positions) {
-      const size_t size = entries[i].first.size() + entries[i].second.size();
-      if (parts.empty() || parts.back().shard != shard ||
-          (!parts.back().positions.empty() &&
-           bytes + size >= replicated::kMaxCommandBytes / 4)) {
-        parts.push_back(Part{.shard = shard});
-        parts.back().command.kind = CommandKind::kMultiPut;
-        parts.back().command.expiry = ToExpiry(expiration);
-        bytes = 0;
-      }
-      bytes += size;
-      parts.back().command.entries.emplace_back(entries[i].first, entries[i].second);
-      parts.back().positions.push_back(i);
+  size_t bytes = 0;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const auto& [key, value] = entries[order[k].second];
+    const size_t size = key.size() + value.size();
+    if (parts.empty() || order[parts.back().begin].first != order[k].first ||
+        bytes + size >= replicated::kMaxCommandBytes / 4) {
+      parts.push_back(Part{.begin = k, .end = k});
+      bytes = 0;
     }
+    bytes += size;
+    parts.back().end = k + 1;
   }
+  auto command_of = [&](const Part& part) {
+    Command c;
+    c.kind = CommandKind::kMultiPut;
+    c.expiry = ToExpiry(expiration);
+    c.entries.reserve(part.end - part.begin);
+    for (size_t k = part.begin; k < part.end; ++k) c.entries.push_back(entries[order[k].second]);
+    return c;
+  };
   auto run = [this, deadline](cluster::ShardId shard, Command command) -> absl::Status {
     return Write(shard, std::move(command), deadline - env_.clock->MonotonicNow()).status();
   };
@@ -462,24 +467,25 @@ std::vector<absl::Status> CacheNode::MultiPutEach(
   // are queued at the Raft host before its next cycle, so they share one log sync.
   auto outcomes = std::make_shared<std::vector<absl::Status>>(parts.size());
   std::vector<Future<bool>> others;
+  others.reserve(parts.size());
   for (size_t p = 1; p < parts.size(); ++p) {
     Promise<bool> done(env_.executor);
     others.push_back(done.GetFuture());
     env_.executor->Spawn("multi-put-part", [alive = alive_, run, outcomes, p,
-                                            shard = parts[p].shard,
-                                            command = std::move(parts[p].command),
+                                            shard = order[parts[p].begin].first,
+                                            command = command_of(parts[p]),
                                             done = std::move(done)]() mutable {
       (*outcomes)[p] = *alive ? run(shard, std::move(command)) : absl::CancelledError("node gone");
       done.Set(true);
     });
   }
-  if (!parts.empty()) (*outcomes)[0] = run(parts[0].shard, std::move(parts[0].command));
+  if (!parts.empty()) (*outcomes)[0] = run(order[parts[0].begin].first, command_of(parts[0]));
   for (size_t p = 1; p < parts.size(); ++p) {
     // A cancelled caller stops waiting; that part's write may still happen.
     if (absl::Status s = others[p - 1].Wait().status(); !s.ok()) (*outcomes)[p] = s;
   }
   for (size_t p = 0; p < parts.size(); ++p) {
-    for (size_t i : parts[p].positions) out[i] = (*outcomes)[p];
+    for (size_t k = parts[p].begin; k < parts[p].end; ++k) out[order[k].second] = (*outcomes)[p];
   }
   return out;
 }

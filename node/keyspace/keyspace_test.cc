@@ -245,6 +245,29 @@ TEST_F(StrongKeyspaceTest, KeyspaceZeroRefusesTheReservedPrefixInEveryOperation)
   // Nothing above touched keyspace 1's entry, and the refused MultiPut wrote none of its entries.
   EXPECT_EQ(**one->Get("k", {}), "secret");
   EXPECT_FALSE(api_.Get("fine", {})->has_value());
+  // Pipelined SETs (MultiPutEach): the refused key fails alone, the others are written.
+  std::vector<absl::Status> each =
+      zero->MultiPutEach({{"fine", "v"}, {stolen, "v"}, {"also", "w"}}, Expiration::Default(), {});
+  ASSERT_EQ(each.size(), 3u);
+  EXPECT_TRUE(each[0].ok()) << each[0];
+  EXPECT_TRUE(refused(each[1]));
+  EXPECT_TRUE(each[2].ok()) << each[2];
+  EXPECT_EQ(**api_.Get("fine", {}), "v");
+  EXPECT_EQ(**api_.Get("also", {}), "w");
+  EXPECT_EQ(**one->Get("k", {}), "secret");
+}
+
+// MultiPutEach of another keyspace writes the stored keys, each with its own outcome.
+TEST_F(StrongKeyspaceTest, MultiPutEachWritesStoredKeysWithTheirOwnOutcomes) {
+  KeyspaceNode node = Node("1:other:strong");
+  CacheApi* one = Open(node, 1);
+  std::vector<absl::Status> each =
+      one->MultiPutEach({{"a", "1"}, {"b", "2"}}, Expiration::Default(), {});
+  ASSERT_EQ(each.size(), 2u);
+  EXPECT_TRUE(each[0].ok() && each[1].ok());
+  EXPECT_EQ(**api_.Get(std::string("\xffks\x01:a", 6), {}), "1");
+  EXPECT_EQ(**api_.Get(std::string("\xffks\x01:b", 6), {}), "2");
+  EXPECT_FALSE(api_.Get("a", {})->has_value());
 }
 
 // The keyspace's TTL rules on absolute deadlines and KEEPTTL: a deadline in the past deletes, one

@@ -60,6 +60,31 @@ class StrongView final : public CacheApi {
     }
     return api_->MultiPut(stored, Rule(e), o);
   }
+  // Each entry its own outcome (pipelined SETs): a key this keyspace refuses fails alone, and the
+  // others get their own shard's outcome, not the batch's first error.
+  std::vector<absl::Status> MultiPutEach(const std::vector<std::pair<std::string, std::string>>& entries,
+                                         const Expiration& e, const WriteOptions& o) override {
+    std::vector<absl::Status> out(entries.size());
+    std::vector<std::pair<std::string, std::string>> stored;
+    std::vector<size_t> positions;
+    stored.reserve(entries.size());
+    positions.reserve(entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      absl::StatusOr<std::string> k = Key(entries[i].first);
+      if (!k.ok()) {
+        out[i] = k.status();
+        continue;
+      }
+      stored.emplace_back(*std::move(k), entries[i].second);
+      positions.push_back(i);
+    }
+    if (stored.empty()) return out;
+    std::vector<absl::Status> written = api_->MultiPutEach(stored, Rule(e), o);
+    for (size_t j = 0; j < positions.size() && j < written.size(); ++j) {
+      out[positions[j]] = std::move(written[j]);
+    }
+    return out;
+  }
   absl::StatusOr<std::optional<std::string>> Delete(std::string_view key, const WriteOptions& o) override {
     ASSIGN_OR_RETURN_KEY(k, key);
     return api_->Delete(k, o);
