@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "sim/json_fields.h"
 
@@ -56,6 +57,12 @@ json Entry(const NemesisAction& a) {
 json NemesisToJson(const NemesisSchedule& schedule) {
   const std::vector<NemesisAction>& actions = schedule.actions;
   std::vector<bool> paired(actions.size(), false);
+  // An undo written as its fault's end_ns is read back right after its fault's entry, so among
+  // actions at the same instant it could move (the simulator applies simultaneous actions in list
+  // order). An undo that shares its instant with another action is written as an entry of its
+  // own, in place: reading the list back gives exactly these actions in exactly this order.
+  absl::flat_hash_map<int64_t, int> at_same_instant;
+  for (const NemesisAction& a : actions) ++at_same_instant[absl::ToInt64Nanoseconds(a.at)];
   json list = json::array();
   for (size_t i = 0; i < actions.size(); ++i) {
     if (paired[i]) continue;
@@ -66,6 +73,7 @@ json NemesisToJson(const NemesisSchedule& schedule) {
         const NemesisAction& u = actions[k];
         if (paired[k] || u.kind != *undo) continue;
         if (a.kind != NemesisKind::kPartition && (u.node != a.node || u.peer != a.peer)) continue;
+        if (at_same_instant[absl::ToInt64Nanoseconds(u.at)] > 1) break;  // written on its own
         paired[k] = true;
         entry["end_ns"] = absl::ToInt64Nanoseconds(u.at);
         break;
