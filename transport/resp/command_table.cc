@@ -53,7 +53,9 @@ const std::vector<CommandSpec>& AllCommands() { return GetTable().specs; }
 const CommandSpec* FindCommand(std::string_view name) {
   if (name.size() > 64) return nullptr;
   const Table& t = GetTable();
-  auto it = t.by_name.find(absl::AsciiStrToLower(Av(name)));
+  char lower[64];  // no allocation: lower-cased on the stack, looked up as a string_view
+  for (size_t i = 0; i < name.size(); ++i) lower[i] = absl::ascii_tolower(name[i]);
+  auto it = t.by_name.find(absl::string_view(lower, name.size()));
   return it == t.by_name.end() ? nullptr : it->second;
 }
 
