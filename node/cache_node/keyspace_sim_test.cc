@@ -91,8 +91,6 @@ class KeyspaceSimTest : public ::testing::Test {
   std::unique_ptr<sim::Simulator> sim_;
 };
 
-CacheApi* Api(absl::StatusOr<KeyspaceHandle>& h) { return h.ok() ? h->api : nullptr; }
-
 TEST_F(KeyspaceSimTest, CreateUseDropAndRecreate) {
   StartCluster(sim::TestSeed());
   if (HasFatalFailure()) return;
