@@ -72,7 +72,14 @@ json NemesisToJson(const NemesisSchedule& schedule) {
       for (size_t k = i + 1; k < actions.size(); ++k) {
         const NemesisAction& u = actions[k];
         if (paired[k] || u.kind != *undo) continue;
+        // Only an undo exactly as NemesisFromJson rebuilds it from end_ns folds into the window
+        // (a heal carrying a node, say, is written as it is).
+        const NodeId node = a.kind == NemesisKind::kPartition ? kNoNode : a.node;
         if (a.kind != NemesisKind::kPartition && (u.node != a.node || u.peer != a.peer)) continue;
+        if (u.node != node || u.peer != a.peer || !u.shape.empty() || !u.blocked.empty() ||
+            u.delta != absl::ZeroDuration()) {
+          continue;
+        }
         if (at_same_instant[absl::ToInt64Nanoseconds(u.at)] > 1) break;  // written on its own
         paired[k] = true;
         entry["end_ns"] = absl::ToInt64Nanoseconds(u.at);

@@ -75,6 +75,24 @@ TEST(NemesisJsonTest, SimultaneousActionsKeepTheirOrderThroughTheFile) {
   EXPECT_EQ(standalone, 3u) << written.dump();
 }
 
+// Also found by schedule_fuzzer: a standalone heal carrying a node and a peer, after a partition
+// without an end, was folded into the partition's window and came back without them.
+TEST(NemesisJsonTest, AnUndoIsFoldedIntoAWindowOnlyAsTheWindowWouldRebuildIt) {
+  const nlohmann::json file = nlohmann::json::parse(R"([
+    {"kind": "partition", "shape": "asymmetric", "blocked": [[3, 2]], "at_ns": 1000},
+    {"kind": "heal", "node": 7, "peer": 1, "at_ns": 5000},
+    {"kind": "crash", "node": 4, "at_ns": 6000},
+    {"kind": "restart", "node": 4, "peer": 2, "at_ns": 7000}
+  ])");
+  absl::StatusOr<NemesisSchedule> read = NemesisFromJson(file);
+  ASSERT_TRUE(read.ok()) << read.status();
+  const nlohmann::json written = NemesisToJson(*read);
+  absl::StatusOr<NemesisSchedule> back = NemesisFromJson(nlohmann::json::parse(written.dump()));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->ToString(), read->ToString()) << written.dump();
+  EXPECT_EQ(written.size(), 4u) << written.dump();  // nothing folded
+}
+
 TEST(NemesisJsonTest, ShrunkListsStayValid) {
   const uint64_t seed = sim::TestSeed();
   const NemesisSchedule original =
