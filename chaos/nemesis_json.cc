@@ -75,7 +75,6 @@ json NemesisToJson(const NemesisSchedule& schedule) {
         // Only an undo exactly as NemesisFromJson rebuilds it from end_ns folds into the window
         // (a heal carrying a node, say, is written as it is).
         const NodeId node = a.kind == NemesisKind::kPartition ? kNoNode : a.node;
-        if (a.kind != NemesisKind::kPartition && (u.node != a.node || u.peer != a.peer)) continue;
         if (u.node != node || u.peer != a.peer || !u.shape.empty() || !u.blocked.empty() ||
             u.delta != absl::ZeroDuration()) {
           continue;

@@ -63,7 +63,7 @@ std::string WrongArity(std::string_view name) {
   return absl::StrCat("ERR wrong number of arguments for '", Av(name), "' command");
 }
 
-Classified Classify(const std::vector<std::string>& args, bool with_keys) {
+Classified Classify(const std::vector<std::string>& args) {
   Classified c;
   if (args.empty()) {
     c.error = "ERR empty command";
@@ -82,7 +82,6 @@ Classified Classify(const std::vector<std::string>& args, bool with_keys) {
     return c;
   }
   c.spec = spec;
-  if (with_keys) c.keys = KeysOf(*spec, args);
   return c;
 }
 

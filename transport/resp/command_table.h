@@ -78,13 +78,11 @@ const CommandSpec* FindCommand(std::string_view name);  // case-insensitive
 struct Classified {
   const CommandSpec* spec = nullptr;  // null: `error` holds the reply
   std::string error;
-  std::vector<std::string> keys;      // for ordering within a pipeline (only if asked for)
   std::string name;                   // lower-case command name (metrics label)
 };
-// `with_keys = false` leaves `keys` empty (a command answered inline needs no ordering by key);
-// KeysOf gives them later.
-Classified Classify(const std::vector<std::string>& args, bool with_keys = true);
-// The key arguments of a command of this spec, by its first_key / last_key / key_step.
+Classified Classify(const std::vector<std::string>& args);
+// The key arguments of a command of this spec, by its first_key / last_key / key_step: what a
+// pipeline orders commands by (a command answered inline at parse time never needs them).
 std::vector<std::string> KeysOf(const CommandSpec& spec, const std::vector<std::string>& args);
 
 // Runs a classified command (spec != null) and appends its reply. Fiber-only.

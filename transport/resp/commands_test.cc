@@ -344,5 +344,15 @@ TEST_F(CommandsTest, CommandIntrospectionAndInfo) {
   EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
 }
 
+// What a pipeline orders commands by: the key arguments of each spec.
+TEST(KeysOfTest, KeyArgumentsBySpec) {
+  EXPECT_EQ(KeysOf(*FindCommand("GET"), {"GET", "k"}), (std::vector<std::string>{"k"}));
+  EXPECT_EQ(KeysOf(*FindCommand("mset"), {"MSET", "a", "1", "b", "2"}),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(KeysOf(*FindCommand("del"), {"DEL", "x", "y", "z"}),
+            (std::vector<std::string>{"x", "y", "z"}));
+  EXPECT_TRUE(KeysOf(*FindCommand("ping"), {"PING"}).empty());
+}
+
 }  // namespace
 }  // namespace crema::resp

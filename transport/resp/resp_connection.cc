@@ -110,7 +110,7 @@ void RespConnection::ParseWindow() {
       close_after_flush_ = true;
       break;
     }
-    Classified c = Classify(r.args, /*with_keys=*/false);
+    Classified c = Classify(r.args);
     if (c.spec == nullptr) {
       std::string reply;
       Encoder(&reply, resp3).Error(c.error);

@@ -159,24 +159,19 @@ void RespServer::RecordRequest(const std::string& command, const absl::Status& s
                                absl::Duration took) {
   if (metrics_ == nullptr) return;
   const char* outcome = metrics::OutcomeOf(status);
-  if (outcome != recent_.outcome || command != recent_.command) {
-    const std::string key = absl::StrCat(command, "|", outcome);
-    auto it = request_counters_.find(key);
-    if (it == request_counters_.end()) {
-      it = request_counters_.emplace(key, metrics_->Requests("resp", command, outcome)).first;
-    }
-    recent_ = RecentRequestMetrics{command, outcome, it->second, std::nullopt};
+  const std::string key = absl::StrCat(command, "|", outcome);
+  auto it = request_counters_.find(key);
+  if (it == request_counters_.end()) {
+    it = request_counters_.emplace(key, metrics_->Requests("resp", command, outcome)).first;
   }
-  recent_.counter.Inc();
-  if (took <= absl::ZeroDuration()) return;
-  if (!recent_.latency.has_value()) {  // created on the command's first timed request
+  it->second.Inc();
+  if (took > absl::ZeroDuration()) {
     auto h = latency_histograms_.find(command);
     if (h == latency_histograms_.end()) {
       h = latency_histograms_.emplace(command, metrics_->Latency("resp", command)).first;
     }
-    recent_.latency = h->second;
+    h->second.ObserveDuration(took);
   }
-  recent_.latency->ObserveDuration(took);
 }
 
 }  // namespace crema::resp

@@ -43,7 +43,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/container/btree_map.h"
@@ -132,15 +131,6 @@ class RespServer {
   // Metric handles by "command|outcome" and command; looked up, never iterated.
   absl::flat_hash_map<std::string, metrics::Counter> request_counters_;
   absl::flat_hash_map<std::string, metrics::Histogram> latency_histograms_;
-  // The handles of the last (command, outcome) recorded: a pipeline repeats one command, and
-  // this spares each request a string build and two hash lookups. (Handles are stable pointers.)
-  struct RecentRequestMetrics {
-    std::string command;
-    const char* outcome = nullptr;
-    metrics::Counter counter;
-    std::optional<metrics::Histogram> latency;  // looked up at the first timed request
-  };
-  RecentRequestMetrics recent_;
 };
 
 }  // namespace crema::resp
