@@ -77,6 +77,13 @@ std::string RenderInfo(const std::vector<std::string>& sections, CommandCall& ca
     line("connected_clients", server.counters.connected_clients);
     line("maxclients", server.settings.max_clients);
   }
+  if (want("memory")) {
+    section("Memory");
+    const std::optional<size_t> used =
+        server.settings.used_memory ? server.settings.used_memory() : std::nullopt;
+    if (used.has_value()) line("used_memory", *used);
+    line("mem_allocator", server.settings.mem_allocator);
+  }
   if (want("stats")) {
     section("Stats");
     line("total_connections_received", server.counters.connections_received);

@@ -47,6 +47,10 @@ struct ServerSettings {
   ReadConsistency default_read = ReadConsistency::kLocal;
   size_t max_clients = 10'000;
   absl::Duration idle_timeout = absl::ZeroDuration();  // zero = never (Redis's timeout 0)
+  // INFO's Memory section: the malloc serving the process (Redis's mem_allocator) and, when it
+  // can tell, the bytes allocated (used_memory; redis-cli --stat reads it). Set by the binary.
+  std::string mem_allocator = "libc";
+  std::function<std::optional<size_t>()> used_memory;
 };
 
 // Counters for INFO.

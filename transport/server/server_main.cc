@@ -18,6 +18,7 @@
 #include "transport/logging/log_tracer.h"
 #include "transport/node_runtime.h"
 #include "transport/resp/resp_server.h"
+#include "transport/server/allocator.h"
 #include "transport/server/server_config.h"
 
 namespace crema::server {
@@ -144,6 +145,8 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
     registry.AddCollectHook([&] { front.node_ready.Set(node->api()->Status().ready ? 1 : 0); });
     resp::ServerSettings settings = config->resp_settings;
     settings.version = kVersion;
+    settings.mem_allocator = AllocatorName();
+    settings.used_memory = AllocatedBytes;
     settings.http_address = config->http.listen_address;
     resp_server = std::make_unique<resp::RespServer>(&rt.loop(), env.executor, env.clock,
                                                      node->api(), settings, config->resp, &front);
@@ -172,7 +175,8 @@ int RunServer(int argc, char** argv, const char* program, NodeStarter starter) {
                           {"http", http_server->bound_address()},
                           {"peer", config->cache.peer_address},
                           {"data_dir", config->runtime.data_dir},
-                          {"version", kVersion}});
+                          {"version", kVersion},
+                          {"allocator", AllocatorName()}});
   });
 
   const std::optional<int> signal = rt.RunUntilSignal();
