@@ -136,6 +136,14 @@ absl::Time CacheStateMachine::Resolve(const Expiry& expiry, std::optional<absl::
   return absl::InfiniteFuture();
 }
 
+absl::Time CacheStateMachine::ResolveFor(const Expiry& expiry, std::string_view key,
+                                         int64_t default_ttl_ns) const {
+  // Only KEEPTTL reads the key's current deadline: a plain SET skips that lookup.
+  const std::optional<absl::Time> current =
+      expiry.kind == ExpiryKind::kKeep ? cache_->DeadlineOf(key) : std::nullopt;
+  return Resolve(expiry, current, default_ttl_ns);
+}
+
 Result CacheStateMachine::Execute(const Command& c) {
   switch (c.kind) {
     case CommandKind::kPut: return Put(c);
@@ -162,7 +170,7 @@ Result CacheStateMachine::Execute(const Command& c) {
     case CommandKind::kGetAndTouch: return GetAndTouch(c);
     case CommandKind::kMultiPut:
       for (const auto& [key, value] : c.entries) {
-        const absl::Time deadline = Resolve(c.expiry, cache_->DeadlineOf(key), c.default_ttl_ns);
+        const absl::Time deadline = ResolveFor(c.expiry, key, c.default_ttl_ns);
         if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
         Store(key, value, deadline);
       }
@@ -184,7 +192,7 @@ Result CacheStateMachine::Put(const Command& c) {
     r.code = ResultCode::kNotApplied;
     return r;
   }
-  const absl::Time deadline = Resolve(c.expiry, cache_->DeadlineOf(c.key), c.default_ttl_ns);
+  const absl::Time deadline = ResolveFor(c.expiry, c.key, c.default_ttl_ns);
   if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
   Store(c.key, c.value, deadline);
   return r;
@@ -195,7 +203,7 @@ Result CacheStateMachine::Cas(const Command& c) {
   const bool match = c.expected ? (current != nullptr && *current == *c.expected)
                                 : current == nullptr;
   if (!match) return Result{ResultCode::kNotApplied};
-  const absl::Time deadline = Resolve(c.expiry, cache_->DeadlineOf(c.key), c.default_ttl_ns);
+  const absl::Time deadline = ResolveFor(c.expiry, c.key, c.default_ttl_ns);
   if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
   Store(c.key, c.value, deadline);
   return Result{};
@@ -257,7 +265,7 @@ Result CacheStateMachine::GetAndTouch(const Command& c) {
   if (current == nullptr) return r;  // kOk without a value: a miss
   r.value = *current;
   if (c.touch) {
-    const absl::Time deadline = Resolve(c.expiry, cache_->DeadlineOf(c.key), c.default_ttl_ns);
+    const absl::Time deadline = ResolveFor(c.expiry, c.key, c.default_ttl_ns);
     if (deadline != absl::InfiniteFuture()) timed_entries_hint_ = true;
     (void)cache_->SetDeadline(c.key, deadline);
   }

@@ -145,6 +145,8 @@ class CacheStateMachine final : public raft::StateMachine {
   Result GetAndTouch(const Command& c);
   absl::Time Resolve(const Expiry& expiry, std::optional<absl::Time> current,
                      int64_t default_ttl_ns) const;
+  // Resolve with `key`'s current deadline, looked up only when the expiry keeps it.
+  absl::Time ResolveFor(const Expiry& expiry, std::string_view key, int64_t default_ttl_ns) const;
   void ResetCache();
   // PutUntil, counting the bytes in (the removal listener counts them out).
   void Store(std::string_view key, std::string_view value, absl::Time deadline);
