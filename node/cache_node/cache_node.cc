@@ -20,10 +20,6 @@ using replicated::CommandKind;
 using replicated::ExpiryKind;
 using replicated::ResultCode;
 
-absl::Duration Clamp(absl::Duration timeout) {
-  return std::clamp(timeout, absl::Milliseconds(1), absl::Minutes(1));
-}
-
 // The API's answer for a state machine result that is not a success.
 absl::Status ResultError(const replicated::Result& r) {
   switch (r.code) {
@@ -236,6 +232,10 @@ replicated::Expiry CacheNode::ToExpiry(const Expiration& e) const {
   return {ExpiryKind::kNever, 0};
 }
 
+absl::Duration CacheNode::Clamp(absl::Duration timeout) {
+  return std::clamp(timeout, absl::Milliseconds(1), absl::Minutes(1));
+}
+
 absl::StatusOr<CacheNode::WriteOutcome> CacheNode::Write(cluster::ShardId shard, Command command,
                                                          absl::Duration timeout) {
   if (shutdown_) return absl::UnavailableError("node shutting down");
@@ -408,86 +408,6 @@ absl::Status CacheNode::MultiPut(const std::vector<std::pair<std::string, std::s
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
-}
-
-std::vector<absl::Status> CacheNode::MultiPutEach(
-    const std::vector<std::pair<std::string, std::string>>& entries,
-    const Expiration& expiration, const WriteOptions& options) {
-  std::vector<absl::Status> out(entries.size());
-  if (entries.empty() || entries.size() > kMaxMultiKeys) {
-    for (absl::Status& s : out) s = absl::InvalidArgumentError("bad number of entries");
-    return out;
-  }
-  const absl::Time deadline = env_.clock->MonotonicNow() + Clamp(options.timeout);
-  // (shard, position) of every valid entry, in shard order, then position order (deterministic).
-  std::vector<std::pair<cluster::ShardId, size_t>> order;
-  order.reserve(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    absl::StatusOr<cluster::ShardId> shard = ShardOf(entries[i].first);
-    if (!shard.ok()) {
-      out[i] = shard.status();
-    } else if (entries[i].second.size() > kMaxValueBytes) {
-      out[i] = absl::InvalidArgumentError("value too long");
-    } else {
-      order.emplace_back(*shard, i);
-    }
-  }
-  std::sort(order.begin(), order.end());
-  // One command per shard, split so that no command exceeds a quarter of the command bound: a
-  // part is a run [begin, end) of `order`.
-  struct Part {
-    size_t begin = 0;
-    size_t end = 0;
-  };
-  std::vector<Part> parts;
-  size_t bytes = 0;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const auto& [key, value] = entries[order[k].second];
-    const size_t size = key.size() + value.size();
-    if (parts.empty() || order[parts.back().begin].first != order[k].first ||
-        bytes + size >= replicated::kMaxCommandBytes / 4) {
-      parts.push_back(Part{.begin = k, .end = k});
-      bytes = 0;
-    }
-    bytes += size;
-    parts.back().end = k + 1;
-  }
-  auto command_of = [&](const Part& part) {
-    Command c;
-    c.kind = CommandKind::kMultiPut;
-    c.expiry = ToExpiry(expiration);
-    c.entries.reserve(part.end - part.begin);
-    for (size_t k = part.begin; k < part.end; ++k) c.entries.push_back(entries[order[k].second]);
-    return c;
-  };
-  auto run = [this, deadline](cluster::ShardId shard, Command command) -> absl::Status {
-    return Write(shard, std::move(command), deadline - env_.clock->MonotonicNow()).status();
-  };
-  // Every part but the first in its own fiber, started before this one waits: all proposals
-  // are queued at the Raft host before its next cycle, so they share one log sync.
-  auto outcomes = std::make_shared<std::vector<absl::Status>>(parts.size());
-  std::vector<Future<bool>> others;
-  others.reserve(parts.size());
-  for (size_t p = 1; p < parts.size(); ++p) {
-    Promise<bool> done(env_.executor);
-    others.push_back(done.GetFuture());
-    env_.executor->Spawn("multi-put-part", [alive = alive_, run, outcomes, p,
-                                            shard = order[parts[p].begin].first,
-                                            command = command_of(parts[p]),
-                                            done = std::move(done)]() mutable {
-      (*outcomes)[p] = *alive ? run(shard, std::move(command)) : absl::CancelledError("node gone");
-      done.Set(true);
-    });
-  }
-  if (!parts.empty()) (*outcomes)[0] = run(order[parts[0].begin].first, command_of(parts[0]));
-  for (size_t p = 1; p < parts.size(); ++p) {
-    // A cancelled caller stops waiting; that part's write may still happen.
-    if (absl::Status s = others[p - 1].Wait().status(); !s.ok()) (*outcomes)[p] = s;
-  }
-  for (size_t p = 0; p < parts.size(); ++p) {
-    for (size_t k = parts[p].begin; k < parts[p].end; ++k) out[order[k].second] = (*outcomes)[p];
-  }
-  return out;
 }
 
 absl::StatusOr<std::optional<std::string>> CacheNode::Delete(std::string_view key,

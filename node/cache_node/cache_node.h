@@ -122,6 +122,7 @@ struct CacheNodeStats {
   uint64_t reads_linearizable = 0;
   uint64_t forwarded = 0;         // attempts sent to another node
   uint64_t forward_retries = 0;
+  uint64_t combined_puts = 0;     // kMultiPut commands opened by MultiPutEach (combined_puts.cc)
   uint64_t evictions_proposed = 0;
   uint64_t ticks_proposed = 0;
   uint64_t leader_transfers = 0;
@@ -163,9 +164,9 @@ class CacheNode final : public CacheApi {
                                 const PutOptions& options) override;
   absl::Status MultiPut(const std::vector<std::pair<std::string, std::string>>& entries,
                         const Expiration& expiration, const WriteOptions& options) override;
-  // One kMultiPut command per shard (split under the command bound), proposed concurrently: a
-  // fiber per command beyond the first, so all of them reach the Raft host in the same cycle and
-  // share its log sync.
+  // One kMultiPut command per shard, combined with other callers' entries for that shard in the
+  // same turn of the loop (combined_puts.cc): all shards' commands reach the Raft host in the
+  // same cycle and share its log sync, and a shard gets one proposal per turn, not one per caller.
   std::vector<absl::Status> MultiPutEach(
       const std::vector<std::pair<std::string, std::string>>& entries,
       const Expiration& expiration, const WriteOptions& options) override;
@@ -439,6 +440,19 @@ class CacheNode final : public CacheApi {
   absl::btree_map<raft::GroupId, CacheStatsMark> cache_marks_;
   absl::btree_set<uint32_t> labelled_shards_;
   absl::btree_set<NodeId> labelled_peers_;
+  // A caller's timeout, bounded to 1 ms..1 min.
+  static absl::Duration Clamp(absl::Duration timeout);
+  // Combined puts still taking entries (combined_puts.cc), by group and expiry.
+  struct OpenPut;
+  struct OpenKey {
+    raft::GroupId group = 0;
+    int expiry_kind = 0;
+    int64_t expiry_ns = 0;
+    friend auto operator<=>(const OpenKey&, const OpenKey&) = default;
+  };
+  std::shared_ptr<OpenPut> OpenCombinedPut(cluster::ShardId shard, const OpenKey& key,
+                                           const replicated::Expiry& expiry, absl::Time deadline);
+  absl::btree_map<OpenKey, std::shared_ptr<OpenPut>> open_puts_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
