@@ -352,6 +352,64 @@ TEST_F(CacheNodeSimTest, MultiPutEachWritesShardsConcurrentlyAndTryGetNowNeverWa
   if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
 }
 
+// Pipelined SETs of many connections (combined_puts.cc): MultiPutEach calls made in the same turn
+// of the loop share one command per shard and expiry, each caller gets its entries' outcome, and
+// callers with another expiry get their own command.
+TEST_F(CacheNodeSimTest, ConcurrentMultiPutEachCallsShareOneCommandPerShard) {
+  const uint64_t seed = sim::TestSeed();
+  StartCluster(seed);
+  if (HasFatalFailure()) return;
+  constexpr int kCallers = 6;
+  std::vector<std::string> on_a, on_b;  // keys of shards 0 and 1
+  for (int i = 0; (on_a.size() < kCallers + 1 || on_b.size() < kCallers + 1) && i < 100'000; ++i) {
+    const std::string key = absl::StrCat("c", i);
+    const uint32_t shard = membership::ShardOfKey(key, 8);
+    if (shard == 0 && on_a.size() < kCallers + 1) on_a.push_back(key);
+    if (shard == 1 && on_b.size() < kCallers + 1) on_b.push_back(key);
+  }
+  ASSERT_EQ(on_a.size(), kCallers + 1u);
+  ASSERT_EQ(on_b.size(), kCallers + 1u);
+  On(1, [&](CacheNode& n) {  // sessions and leader hints known before counting
+    ASSERT_TRUE(n.Put(on_a.back(), "warm", PutOptions{}).ok());
+    ASSERT_TRUE(n.Put(on_b.back(), "warm", PutOptions{}).ok());
+  });
+  CacheNode& node = *GetCacheNodeProgram(*sim_, 1)->node();
+  const uint64_t writes_before = node.stats().writes;
+  const uint64_t combined_before = node.stats().combined_puts;
+  std::vector<std::vector<absl::Status>> outcomes(kCallers + 1);
+  int done = 0;
+  for (int c = 0; c <= kCallers; ++c) {
+    // The last caller's entries expire: they cannot share the others' commands.
+    const Expiration expiration = c == kCallers ? Expiration::After(absl::Hours(1))
+                                                : Expiration::Default();
+    const std::string value = absl::StrCat("v", c);
+    GetCacheNodeProgram(*sim_, 1)->Run("caller", [&, c, expiration, value] {
+      outcomes[c] = node.MultiPutEach({{on_a[c], value}, {on_b[c], value}}, expiration, {});
+      ++done;
+    });
+  }
+  ASSERT_TRUE(sim_->RunUntil([&] { return done == kCallers + 1; }, absl::Seconds(20)))
+      << "reproduce: " << sim::ReproCommand(seed);
+  for (int c = 0; c <= kCallers; ++c) {
+    ASSERT_EQ(outcomes[c].size(), 2u);
+    EXPECT_TRUE(outcomes[c][0].ok() && outcomes[c][1].ok()) << outcomes[c][0] << outcomes[c][1];
+  }
+  // Two shards, two expiries: four commands for 14 entries of 7 callers.
+  EXPECT_EQ(node.stats().writes - writes_before, 4u);
+  EXPECT_EQ(node.stats().combined_puts - combined_before, 4u);
+  On(2, [&](CacheNode& n) {
+    for (int c = 0; c <= kCallers; ++c) {
+      EXPECT_EQ(*n.Get(on_a[c], kLinearizable), absl::StrCat("v", c));
+      EXPECT_EQ(*n.Get(on_b[c], kLinearizable), absl::StrCat("v", c));
+    }
+    absl::StatusOr<TtlResult> ttl = n.Ttl(on_a[kCallers], kLinearizable);
+    ASSERT_TRUE(ttl.ok()) << ttl.status();
+    EXPECT_EQ(ttl->kind, TtlResult::Kind::kExpires);
+    EXPECT_EQ(n.Ttl(on_a[0], kLinearizable)->kind, TtlResult::Kind::kNoExpiry);
+  });
+  if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
+}
+
 TEST_F(CacheNodeSimTest, SurvivesALeaderCrashAndIncrementsStayExact) {
   const uint64_t seed = sim::TestSeed();
   StartCluster(seed);

@@ -298,8 +298,15 @@ void CacheNode::MaintenanceLoop() {
     } else {
       controller_->SetActive(false);
       pushed_version_ = 0;  // a future tenure pushes from its own window
-      const bool hosts_meta = Find(cluster::kMetaGroup) != nullptr;
-      if (!hosts_meta && now - last_map_news_ > options_.map_refresh_every) {
+      // A metadata replica that follows a leader learns the map from its log. One without a
+      // leader must ask like a node without one: a node removed from the metadata group while
+      // it was down comes back with a replica nobody replicates to any more (cache seed
+      // 11551124591604082587: stuck at map v1 while the cluster was at v58).
+      const bool meta_follows_leader =
+          meta_hosted != nullptr && meta_hosted->driver != nullptr &&
+          meta_hosted->driver->has_core() &&
+          meta_hosted->driver->core().leader() != raft::kNoReplica;
+      if (!meta_follows_leader && now - last_map_news_ > options_.map_refresh_every) {
         last_map_news_ = now;
         FetchMap(kNoNode);
       }

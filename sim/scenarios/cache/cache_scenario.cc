@@ -271,6 +271,7 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   CacheWorkloadOptions workload_options;
   workload_options.clients = swarm.clients;
   workload_options.ttls = swarm.ttls;
+  workload_options.num_shards = swarm.shards;
   std::unique_ptr<CacheWorkload> workload;
   Simulator sim(sim_options);
   for (NodeId id : all) {
@@ -527,6 +528,7 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   c.Sometimes("storage_reopened_after_error", c.Get("app.raft.reopened") > 0);
   c.Add("stat.reads_inline", reads_inline);
   c.Sometimes("read_answered_inline", reads_inline > 0);
+  c.Sometimes("pipelined_sets_combined", c.Get("app.cache.put_combined") > 0);
   sim.Trace(kNoNode, "scenario.result", result.message);
   result.schedule = in.Take("cache", options.seed);
   FinishResult(sim, result);

@@ -76,6 +76,10 @@ TEST(CacheScenarioTest, OnceFailingSeedsPass) {
       // An oracle false positive (2026-12-07 sweep): a counter EXPIREd, then evicted; an INCR
       // started a new key without the deadline, which the EXPIRE oracle took for the old one.
       {10948620717781193540u, FaultLevel::kDefault, "an increment after an eviction"},
+      // A metadata voter replaced while it was down came back with a metadata replica nobody
+      // replicates to any more, and (hosting the metadata group) never fetched the map: it
+      // stayed at map v1 (2026-12-07 sweep; fixed in CacheNode's maintenance pass).
+      {11551124591604082587u, FaultLevel::kDefault, "replaced metadata voter never fetched the map"},
   };
   for (const KnownSeed& known : kKnown) {
     ScenarioOptions options;

@@ -194,8 +194,8 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
   }
   const uint64_t token = ++op_token_[client];
   CacheNode* node = GetCacheNodeProgram(*sim_, node_id)->node();
-  GetCacheNodeProgram(*sim_, node_id)->Run("cache-client", [this, op, node, token, client, lane,
-                                                            then] {
+  GetCacheNodeProgram(*sim_, node_id)->Run("cache-client", [this, op, node, node_id, token,
+                                                            client, lane, then] {
     const absl::Duration timeout = options_.op_timeout;
     const WriteOptions w{.timeout = timeout};
     absl::Status status;
@@ -210,6 +210,21 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
           // The pipelined-SET path (MultiPutEach, what the RESP front end batches into): this
           // key plus an unread companion key in another namespace, so the parts usually go to
           // different shards and run concurrently. Only this key's outcome is recorded.
+          if (op->id % 2 == 0) {
+            // Another connection's pipelined SET of a key on this key's shard, in the same turn
+            // of the loop: the two calls share one combined command (combined_puts.cc), whose
+            // outcome is this key's. Its key is never read.
+            std::string sibling;
+            const uint32_t shard = membership::ShardOfKey(op->key, options_.num_shards);
+            for (int i = 0; i < 10'000 && sibling.empty(); ++i) {
+              std::string k = absl::StrCat("s", op->key, "#", i);
+              if (membership::ShardOfKey(k, options_.num_shards) == shard) sibling = std::move(k);
+            }
+            GetCacheNodeProgram(*sim_, node_id)->Run(
+                "cache-sibling", [node, sibling, value = op->value, expiration, w] {
+                  (void)node->MultiPutEach({{sibling, value}}, expiration, w);
+                });
+          }
           std::vector<absl::Status> r = node->MultiPutEach(
               {{op->key, op->value}, {absl::StrCat("m", op->key), op->value}}, expiration, w);
           status = r[0];

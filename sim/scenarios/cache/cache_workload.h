@@ -42,6 +42,7 @@ struct CacheWorkloadOptions {
   size_t max_value_bytes = 2000;
   absl::Duration think_max = absl::Milliseconds(30);
   absl::Duration op_timeout = absl::Seconds(3);
+  uint32_t num_shards = 16;  // the cluster's (same-shard companion keys)
 };
 
 class CacheWorkload {
