@@ -22,7 +22,8 @@
 //     by fibers in one loop pass also leave in one write.
 //   * Runnable pipelined plain SETs (no options; valid key and value) are batched, up to
 //     RespConnection::kMaxSetBatch, into one CacheApi::MultiPutEach (one atomic command per
-//     shard, the shards written concurrently): each SET gets +OK or its own shard's error.
+//     shard, the shards written concurrently, shared with other connections' batches of the
+//     same loop turn by the node): each SET gets +OK or its own shard's error.
 //     Anything else runs as its own command.
 //   * Server-wide at most `max_inflight_commands` command fibers; connections wait for budget.
 //   * `max_clients`: a connection beyond it gets "-ERR max number of clients reached" and is
