@@ -164,6 +164,7 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
   };
   Random at_send = random.Fork("crash-at-send");  // its own stream: see NemesisOptions
   Random after_check = random.Fork("leader-after-check");  // likewise
+  Random racing_cut = random.Fork("racing-cut");            // likewise
   absl::Duration at = absl::ZeroDuration();
   while (schedule.actions.size() + 3 <= max_actions) {
     at += random.DurationBetween(absl::ZeroDuration(), 2 * options.mean_interval);
@@ -229,7 +230,8 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
         const NodeId fresh = m.spares.front();
         m.spares.erase(m.spares.begin());
         absl::Duration promote_at;
-        if (random.OneIn(2)) {
+        const bool racing = random.OneIn(2);
+        if (racing) {
           // Racing changes: add the spare first; once it had time to catch up, remove the voter
           // and promote the spare at the same moment (a correct leader takes one at a time).
           promote_at = at + fault_duration();
@@ -243,6 +245,35 @@ NemesisSchedule GenerateNemesis(const NemesisOptions& options, std::vector<NodeI
           add({.at = learner_at, .kind = NemesisKind::kAddLearner, .node = fresh});
         }
         add({.at = promote_at, .kind = NemesisKind::kPromote, .node = fresh});
+        if (racing && options.partitions && m.partition_until <= promote_at) {
+          // Cut the old configuration's majority holding the removed voter from the new one's
+          // holding the promoted spare, just after both changes were asked for (see
+          // kConfigSplitShape): without it, conf-change-while-pending survived 1,000 seeds.
+          std::vector<NodeId> old_side = {node};
+          std::vector<NodeId> new_side = {fresh};
+          const size_t old_majority = m.voters.size() / 2 + 1;
+          for (NodeId v : m.voters) {
+            if (v == node) continue;
+            (old_side.size() < old_majority ? old_side : new_side).push_back(v);
+          }
+          NemesisAction cut{.at = promote_at + racing_cut.DurationBetween(absl::Milliseconds(1),
+                                                                          absl::Milliseconds(30)),
+                            .kind = NemesisKind::kPartition,
+                            .node = node,
+                            .peer = fresh,
+                            .shape = kConfigSplitShape};
+          for (NodeId a : old_side) {
+            for (NodeId b : new_side) {
+              cut.blocked.push_back({a, b});
+              cut.blocked.push_back({b, a});
+            }
+          }
+          const absl::Duration heal_at =
+              cut.at + racing_cut.DurationBetween(absl::Seconds(1), absl::Seconds(3));
+          add(std::move(cut));
+          add({.at = heal_at, .kind = NemesisKind::kHeal});
+          m.partition_until = heal_at;
+        }
         m.voters.erase(std::find(m.voters.begin(), m.voters.end(), node));
         m.voters.push_back(fresh);
         std::sort(m.voters.begin(), m.voters.end());

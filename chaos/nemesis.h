@@ -110,6 +110,14 @@ inline constexpr char kLeaderPartitionShape[] = "leader-minority";
 // check hook), so the deposed leader keeps leading for nearly two election timeouts while a
 // follower may be elected after one: the widest overlap a too-long lease or a stale read can use.
 inline constexpr char kLeaderPartitionAfterCheckShape[] = "leader-minority-after-check";
+// Right after a racing replacement (remove voter `node`, promote learner `peer` at one moment): a
+// cut between a majority of the old voters holding `node` and a majority of the new ones holding
+// `peer`, so each side could elect under the configuration it believes in. The links are fixed in
+// the schedule; when applied, if the leader is on `node`'s side (and is not `node`), it trades
+// places with the smallest other node of `peer`'s side: the leader that just committed the
+// changes keeps a quorum of the new configuration. A leader that accepts a second configuration
+// change before the first is applied lets both sides commit (issue 11's mutant).
+inline constexpr char kConfigSplitShape[] = "config-split";
 
 // The nemesis that follows a simulation's swarm switches (sim::FaultConfig, command-line overrides
 // included), so `--no_partitions` and the like mean the same in every scenario. Disk I/O errors

@@ -75,7 +75,8 @@ json NemesisToJson(const NemesisSchedule& schedule) {
         // Only an undo exactly as NemesisFromJson rebuilds it from end_ns folds into the window
         // (a heal carrying a node, say, is written as it is).
         const NodeId node = a.kind == NemesisKind::kPartition ? kNoNode : a.node;
-        if (u.node != node || u.peer != a.peer || !u.shape.empty() || !u.blocked.empty() ||
+        const NodeId peer = a.kind == NemesisKind::kPartition ? kNoNode : a.peer;
+        if (u.node != node || u.peer != peer || !u.shape.empty() || !u.blocked.empty() ||
             u.delta != absl::ZeroDuration()) {
           continue;
         }
@@ -135,7 +136,7 @@ absl::StatusOr<NemesisSchedule> NemesisFromJson(const json& list) {
       const absl::Duration end = absl::Nanoseconds(*end_ns);
       if (end < a.at) return bad(i, "end_ns < at_ns");
       NemesisAction u{.at = end, .kind = *undo, .node = a.node, .peer = a.peer};
-      if (a.kind == NemesisKind::kPartition) u.node = kNoNode;
+      if (a.kind == NemesisKind::kPartition) u.node = u.peer = kNoNode;  // a heal names no node
       schedule.actions.push_back(u);
     }
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace crema::chaos {
@@ -101,6 +102,8 @@ void NemesisRunner::Apply(const NemesisAction& a, absl::Duration downtime) {
                         if (!cut.empty()) sim_->network().SetPartition(cut, shape);
                       });
         }
+      } else if (a.shape == kConfigSplitShape && !a.blocked.empty()) {
+        sim_->network().SetPartition(ConfigSplitCut(a), a.shape);
       } else if ((a.shape == kLeaderPartitionShape || a.shape == kLeaderPartitionAfterCheckShape) &&
                  a.blocked.empty()) {
         const std::vector<sim::Link> cut = LeaderMinorityCut();
@@ -189,6 +192,40 @@ void NemesisRunner::Apply(const NemesisAction& a, absl::Duration downtime) {
   }
   sim_->Trace(a.node, done ? "nemesis.apply" : "nemesis.skip", a.ToString());
   ++(done ? applied_ : skipped_);
+}
+
+std::vector<sim::Link> NemesisRunner::ConfigSplitCut(const NemesisAction& a) const {
+  // The sides, from the links: whatever `a.node` may not reach, and the rest.
+  absl::btree_set<NodeId> nodes, peer_side;
+  for (const sim::Link& link : a.blocked) {
+    nodes.insert(link.first);
+    nodes.insert(link.second);
+    if (link.first == a.node) peer_side.insert(link.second);
+  }
+  const NodeId leader = leader_ ? leader_() : kNoNode;
+  if (leader == kNoNode || leader == a.node || !nodes.contains(leader) ||
+      peer_side.contains(leader) || !nodes.contains(a.node) || !peer_side.contains(a.peer)) {
+    return a.blocked;  // as written (no leader, or a shrunk list)
+  }
+  NodeId swap = kNoNode;
+  for (NodeId n : peer_side) {
+    if (n != a.peer) {
+      swap = n;
+      break;
+    }
+  }
+  if (swap == kNoNode) return a.blocked;
+  peer_side.erase(swap);
+  peer_side.insert(leader);
+  std::vector<sim::Link> cut;
+  for (NodeId x : nodes) {
+    if (peer_side.contains(x)) continue;
+    for (NodeId y : peer_side) {
+      cut.push_back({x, y});
+      cut.push_back({y, x});
+    }
+  }
+  return cut;
 }
 
 std::vector<sim::Link> NemesisRunner::LeaderMinorityCut() const {
