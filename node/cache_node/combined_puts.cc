@@ -15,6 +15,9 @@
 // writes to one key in flight). Outcomes are shared: a refusal, a timeout or an "unknown" of the
 // command is every carried entry's outcome, which is what each would have got on its own.
 //
+// Deadlines: the command is written until the latest of its callers' deadlines; each caller
+// waits only until its own (then its outcome is "may or may not apply").
+//
 // Bounds: a combined command stays under a quarter of kMaxCommandBytes and kMaxMultiKeys
 // entries; a full one stays closed to joins and a new one opens.
 #include <algorithm>
@@ -34,6 +37,7 @@ struct CacheNode::OpenPut {
   explicit OpenPut(Executor* executor) : done(executor) {}
   Command command;
   size_t bytes = 0;
+  absl::Time deadline;     // the latest of its callers' deadlines
   uint64_t last_call = 0;  // the MultiPutEach call that added entries last
   int callers = 0;         // MultiPutEach calls carried
   Promise<bool> done;  // true once written; the write's error otherwise
@@ -85,6 +89,7 @@ std::vector<absl::Status> CacheNode::MultiPutEach(
     }
     slot->command.entries.push_back(entries[order[k].second]);
     slot->bytes += size;
+    slot->deadline = std::max(slot->deadline, deadline);
     if (slot->last_call != call) {
       slot->last_call = call;
       ++slot->callers;
@@ -110,8 +115,9 @@ std::shared_ptr<CacheNode::OpenPut> CacheNode::OpenCombinedPut(cluster::ShardId 
   auto open = std::make_shared<OpenPut>(env_.executor);
   open->command.kind = CommandKind::kMultiPut;
   open->command.expiry = expiry;
+  open->deadline = deadline;
   ++stats_.combined_puts;
-  env_.executor->Spawn("combined-put", [this, alive = alive_, open, shard, key, deadline] {
+  env_.executor->Spawn("combined-put", [this, alive = alive_, open, shard, key] {
     // One yield: the callers that run in this turn of the loop join before it closes.
     const absl::Status yielded = env_.executor->Yield();
     if (!*alive) return;  // the node is gone (its destructor ran): the promise breaks
@@ -128,7 +134,8 @@ std::shared_ptr<CacheNode::OpenPut> CacheNode::OpenCombinedPut(cluster::ShardId 
                                        " entries"));
     }
     const absl::Status written =
-        Write(shard, std::move(open->command), deadline - env_.clock->MonotonicNow()).status();
+        Write(shard, std::move(open->command), open->deadline - env_.clock->MonotonicNow())
+            .status();
     open->done.Set(written.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(written));
   });
   return open;
