@@ -68,9 +68,9 @@ class NemesisRunner {
   void SaveDisk(NodeId node);
   // The fabric's send observer: fires an armed crash-at-send (see the file comment).
   void OnSend(NodeId from);
-  // The links cutting the current leader's minority off (empty: no leader known).
   // A kConfigSplitShape cut as applied now: the leader moved to the promoted spare's side.
   std::vector<sim::Link> ConfigSplitCut(const NemesisAction& a) const;
+  // The links cutting the current leader's minority off (empty: no leader known).
   std::vector<sim::Link> LeaderMinorityCut() const;
 
   struct DiskDefaults {
