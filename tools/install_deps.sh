@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   g++ bazel-bootstrap bazel-rules-java chromium
   libabsl-dev libboost-context-dev liblz4-dev librapidcheck-dev libxxhash-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev libjemalloc-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libhttp-parser-dev libgoogle-perftools-dev
   zlib1g-dev zstd gzip redis-tools procps
   prometheus-cpp-dev libspdlog-dev prometheus redis-server python3-redis curl etcd-server etcd-client
   iproute2 iptables libfaketime libnetfilter-queue-dev

@@ -62,6 +62,11 @@ TEST_P(FakeClockTest, TheHarnessEnvironmentKeepsTimersRunning) {
 }
 
 TEST_P(FakeClockTest, LibfaketimeAloneStopsThem) {
+  // With a rate alone, libfaketime's rewritten deadline of an already-due timer differs from the
+  // real one by the rate times a few milliseconds (nanoseconds): whether it lands in the past is
+  // a race, so the timers may or may not stop (a fresh-clone CI run saw them keep running at
+  // (0, 37)). The canary needs an offset; the harness test above covers every clock.
+  if (GetParam().first == 0) GTEST_SKIP() << "a rate alone does not reliably stop the timers";
   std::vector<std::string> env = FakeClockEnvironment(clock_file_, g_shim);
   for (std::string& e : env) {
     if (e.rfind("LD_PRELOAD=", 0) == 0) e = absl::StrCat("LD_PRELOAD=", kFaketimeLib);

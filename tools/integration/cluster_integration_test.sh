@@ -36,8 +36,8 @@ got=$(printf 'CREMA.CONSISTENCY linearizable\nGET it:k\n' | redis-cli -p "$R2" |
 [ "$got" = "hello" ] || fail "linearizable GET via node 2: $got"
 [ "$(curl -s "http://$(http 3)/kv/it:k?consistency=linearizable")" = "hello" ] || fail "HTTP GET via node 3"
 [ "$("$CTL" --server="$(http 2)" get it:k --consistency=linearizable)" = "hello" ] || fail "cremactl get"
-# The production binary runs on jemalloc (transport/server/allocator.h), and says so like Redis.
-redis-cli -p "$R1" INFO memory | grep -q "^mem_allocator:jemalloc-" || fail "INFO memory: $(redis-cli -p "$R1" INFO memory)"
+# The production binary runs on tcmalloc (transport/server/allocator.h), and says so like Redis.
+redis-cli -p "$R1" INFO memory | grep -q "^mem_allocator:tcmalloc-" || fail "INFO memory: $(redis-cli -p "$R1" INFO memory)"
 redis-cli -p "$R1" INFO memory | grep -qE "^used_memory:[1-9][0-9]*" || fail "INFO memory has no used_memory"
 "$CTL" --server="$(http 1)" status | grep "ready=true" >/dev/null || fail "cremactl status"
 [ "$("$CTL" --server="$(http 1)" shards | wc -l)" -ge 1 ] || fail "cremactl shards"

@@ -342,10 +342,10 @@ TEST_F(CommandsTest, CommandIntrospectionAndInfo) {
   EXPECT_EQ(Run({"INFO", "crema"}).find("# Server"), std::string::npos);
   // Memory: the allocator always; used_memory only when the binary can tell.
   EXPECT_NE(info.find("# Memory\r\nmem_allocator:libc\r\n"), std::string::npos) << info;
-  server_.settings.mem_allocator = "jemalloc-5.3.0";
+  server_.settings.mem_allocator = "tcmalloc-2.10";
   server_.settings.used_memory = [] { return std::optional<size_t>(12345); };
   EXPECT_EQ(Run({"INFO", "memory"}),
-            "$59\r\n# Memory\r\nused_memory:12345\r\nmem_allocator:jemalloc-5.3.0\r\n\r\n");
+            "$58\r\n# Memory\r\nused_memory:12345\r\nmem_allocator:tcmalloc-2.10\r\n\r\n");
   EXPECT_EQ(Run({"CONFIG", "GET", "save"}), "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
   EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
 }

@@ -1,10 +1,12 @@
 // Which malloc serves this process, for INFO's Memory section and the startup log line.
 //
-// crema_server links jemalloc (Debian's libjemalloc, Redis's allocator too): under glibc's malloc
-// a pipelined SET spent about a third of its CPU in malloc and free (largebin requests of ~1 KiB
-// batch vectors trigger malloc_consolidate), see docs/server.md. Sanitizer builds keep the
-// sanitizer's allocator (no jemalloc linked). Contract: AllocatorName() never allocates through
-// an allocator it does not name and returns "libc" whenever jemalloc's mallctl is not linked.
+// crema_server links tcmalloc (Debian's libtcmalloc-minimal from gperftools): under glibc's
+// malloc a pipelined SET spent about a third of its CPU in malloc and free (largebin requests of
+// ~1 KiB batch vectors trigger malloc_consolidate), see docs/server.md. jemalloc measured the same
+// but cannot run under libfaketime, which the real-process chaos harness preloads (jemalloc's
+// initialisation reads the clock, libfaketime's allocates: "recursive calls to clock_gettime()").
+// Sanitizer builds keep the sanitizer's allocator (no tcmalloc linked). Contract: the functions
+// return "libc" / nullopt whenever tcmalloc is not linked.
 #ifndef CREMA_TRANSPORT_SERVER_ALLOCATOR_H_
 #define CREMA_TRANSPORT_SERVER_ALLOCATOR_H_
 
@@ -13,10 +15,11 @@
 
 namespace crema::server {
 
-// "jemalloc-5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c" or "libc".
+// "tcmalloc-2.10" or "libc".
 std::string AllocatorName();
 
-// Bytes the application holds allocated (jemalloc's stats.allocated), when jemalloc is linked.
+// Bytes the application holds allocated (tcmalloc's generic.current_allocated_bytes), when
+// tcmalloc is linked.
 std::optional<size_t> AllocatedBytes();
 
 }  // namespace crema::server
