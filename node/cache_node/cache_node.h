@@ -453,7 +453,6 @@ class CacheNode final : public CacheApi {
   std::shared_ptr<OpenPut> OpenCombinedPut(cluster::ShardId shard, const OpenKey& key,
                                            const replicated::Expiry& expiry, absl::Time deadline);
   absl::btree_map<OpenKey, std::shared_ptr<OpenPut>> open_puts_;
-  uint64_t multi_put_calls_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -37,9 +37,8 @@ struct CacheNode::OpenPut {
   explicit OpenPut(Executor* executor) : done(executor) {}
   Command command;
   size_t bytes = 0;
-  absl::Time deadline;     // the latest of its callers' deadlines
-  uint64_t last_call = 0;  // the MultiPutEach call that added entries last
-  int callers = 0;         // MultiPutEach calls carried
+  absl::Time deadline;  // the latest of its callers' deadlines
+  int callers = 0;      // MultiPutEach calls carried
   Promise<bool> done;  // true once written; the write's error otherwise
 };
 
@@ -72,38 +71,48 @@ std::vector<absl::Status> CacheNode::MultiPutEach(
   }
   std::sort(order.begin(), order.end());
   // Each run of one shard's entries goes into that shard's open combined put, or opens one (a
-  // full one is left to its opener, and a new one opens). waits[k]: the put carrying order[k].
-  std::vector<Future<bool>> waits;
-  waits.reserve(order.size());
-  const uint64_t call = ++multi_put_calls_;
+  // full one is left to its opener, and a new one opens). One map lookup per run; one wait per
+  // put this call joined: waits[j] carries order[begin, end).
+  struct Wait {
+    Future<bool> done;
+    size_t begin;
+    size_t end;
+  };
+  std::vector<Wait> waits;
   constexpr size_t kMaxBytes = replicated::kMaxCommandBytes / 4;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const cluster::ShardId shard = order[k].first;
-    const auto& [key, value] = entries[order[k].second];
-    const size_t size = key.size() + value.size();
+  for (size_t begin = 0; begin < order.size();) {
+    const cluster::ShardId shard = order[begin].first;
     const OpenKey open_key{cluster::GroupOfShard(shard), static_cast<int>(expiry.kind), expiry.ns};
-    std::shared_ptr<OpenPut>& slot = open_puts_[open_key];
-    if (slot == nullptr || slot->bytes + size >= kMaxBytes ||
-        slot->command.entries.size() >= kMaxMultiKeys) {
-      slot = OpenCombinedPut(shard, open_key, expiry, deadline);
+    std::shared_ptr<OpenPut>& slot = open_puts_[open_key];  // no other insert until the run ends
+    const OpenPut* joined = nullptr;  // the put this call's latest entries went into
+    size_t k = begin;
+    for (; k < order.size() && order[k].first == shard; ++k) {
+      const auto& entry = entries[order[k].second];
+      const size_t size = entry.first.size() + entry.second.size();
+      if (slot == nullptr || slot->bytes + size >= kMaxBytes ||
+          slot->command.entries.size() >= kMaxMultiKeys) {
+        slot = OpenCombinedPut(shard, open_key, expiry, deadline);
+      }
+      if (slot.get() != joined) {
+        joined = slot.get();
+        ++slot->callers;  // this call joins (or opens) `slot`
+        slot->deadline = std::max(slot->deadline, deadline);
+        waits.push_back(Wait{slot->done.GetFuture(), k, k});
+      }
+      slot->command.entries.push_back(entry);
+      slot->bytes += size;
+      waits.back().end = k + 1;
     }
-    slot->command.entries.push_back(entries[order[k].second]);
-    slot->bytes += size;
-    slot->deadline = std::max(slot->deadline, deadline);
-    if (slot->last_call != call) {
-      slot->last_call = call;
-      ++slot->callers;
-    }
-    waits.push_back(slot->done.GetFuture());
+    begin = k;
   }
-  for (size_t k = 0; k < order.size(); ++k) {
+  for (const Wait& w : waits) {
     // A caller whose deadline passes first stops waiting; the command may still apply.
     const absl::Duration left = std::max(absl::ZeroDuration(), deadline - env_.clock->MonotonicNow());
-    absl::StatusOr<bool> written = waits[k].Wait(left);
+    absl::StatusOr<bool> written = w.done.Wait(left);
     if (absl::IsDeadlineExceeded(written.status())) {
       written = absl::DeadlineExceededError("no answer in time; the write may or may not apply");
     }
-    out[order[k].second] = written.status();
+    for (size_t k = w.begin; k < w.end; ++k) out[order[k].second] = written.status();
   }
   return out;
 }
