@@ -293,16 +293,20 @@ std::optional<absl::StatusOr<std::optional<std::string>>> CacheNode::TryGetNow(
       options_.plant_linearizable_read_no_read_index) {
     return std::nullopt;  // the planted bugs live on the slow path only
   }
-  if (ClockOutOfBound()) return std::nullopt;  // Get refuses or forwards (clock_guard.cc)
+  // One reading of each clock serves the whole read: the step check below validates exactly the
+  // wall time the expiry decision uses, and the lease check uses the same monotonic time.
+  const absl::Time mono = env_.clock->MonotonicNow();
+  const absl::Time wall = env_.clock->Now();
+  if (ClockOutOfBound(mono, wall)) return std::nullopt;  // Get refuses or forwards (clock_guard.cc)
   absl::StatusOr<cluster::ShardId> shard = ShardOf(key);
   if (!shard.ok()) return std::nullopt;  // Get gives the error
   const raft::GroupId group = cluster::GroupOfShard(*shard);
   Hosted* h = Find(group);
   if (!Readable(h)) return std::nullopt;
-  // ReadLocal for one key without its vectors: the clock is within its bound (checked above, in
-  // this same turn of the loop), so ReadLocal's refusal of entries with deadlines cannot apply.
+  // ReadLocal for one key without its vectors: the clock is within its bound (checked above, for
+  // this very reading), so ReadLocal's refusal of entries with deadlines cannot apply.
   auto read_now = [&]() -> absl::StatusOr<std::optional<std::string>> {
-    std::optional<std::string> v = h->cache->Read(key, env_.clock->Now());
+    std::optional<std::string> v = h->cache->Read(key, wall);
     CountRead(v.has_value());
     return v;
   };
@@ -318,7 +322,7 @@ std::optional<absl::StatusOr<std::optional<std::string>>> CacheNode::TryGetNow(
   // round is needed: Get does it. (The planted bug skips exactly this check.)
   if (!(options_.plant_inline_read_without_lease && h->LocalReady())) {
     const raft::Raft& core = h->driver->core();
-    if (!core.LeaseValid(env_.clock->MonotonicNow()) || h->driver->applied() < core.commit()) {
+    if (!core.LeaseValid(mono) || h->driver->applied() < core.commit()) {
       return std::nullopt;
     }
     ++stats_.reads_linearizable;

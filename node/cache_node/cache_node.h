@@ -358,6 +358,7 @@ class CacheNode final : public CacheApi {
 
   // --- clock_guard.cc: what this node stops doing while its wall clock is out of bound ---
   bool ClockOutOfBound() const;
+  bool ClockOutOfBound(absl::Time mono, absl::Time wall) const;  // with the caller's readings
   // UNAVAILABLE naming the offset (counted in stats_.clock_refusals).
   absl::Status ClockRefusal();
   void OnClockTransition(const membership::ClockStatus& status, const std::string& description);

@@ -40,6 +40,11 @@ bool CacheNode::ClockOutOfBound() const {
   return options_.monitor_clock && membership_ != nullptr && membership_->ClockOutOfBound();
 }
 
+bool CacheNode::ClockOutOfBound(absl::Time mono, absl::Time wall) const {
+  return options_.monitor_clock && membership_ != nullptr &&
+         membership_->ClockOutOfBound(mono, wall);
+}
+
 absl::Status CacheNode::ClockRefusal() {
   ++stats_.clock_refusals;
   if (options_.metrics != nullptr) options_.metrics->clock_refusals.Inc();

@@ -29,6 +29,7 @@ namespace crema::metrics {
 
 // The `outcome` label of a request: "ok", or the error class a status maps to.
 // ok | invalid | precondition | overloaded | unavailable | timeout | denied | not_found | error
+// Each is a static string, the same address every time (callers may key on the pointer).
 const char* OutcomeOf(const absl::Status& status);
 
 struct FrontEndMetrics {

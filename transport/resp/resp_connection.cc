@@ -69,7 +69,10 @@ void RespConnection::OnRead(size_t bytes) {
   session_.last_active = server_->clock_->MonotonicNow();
   parser_.Append(std::string_view(read_buffer_.data(), bytes));
   ParseCommands();
-  Flush();  // one write for every reply this batch could answer at once
+  // One write for every reply this read could answer, at the end of the loop pass (as Redis
+  // writes before it sleeps): a client is woken once for all its connections served in the pass
+  // rather than once per connection (docs/server.md has the measurement).
+  PostFlush();
   Read();
 }
 
@@ -126,8 +129,7 @@ void RespConnection::ParseWindow() {
       std::optional<absl::Status> status =
           TryExecuteNow(*c.spec, r.args, session_, server_->context_, &pending_out_);
       if (status.has_value()) {
-        server_->RecordRequest(c.name, *status,
-                               server_->clock_->MonotonicNow() - session_.last_active);
+        inline_done_.push_back({std::move(c.name), *std::move(status)});  // recorded below
         continue;
       }
     }
@@ -141,6 +143,12 @@ void RespConnection::ParseWindow() {
     pipeline_.Add(std::move(item));
   }
   const absl::Time now = server_->clock_->MonotonicNow();
+  // Commands answered inline in this window: their latency runs from the read to now (one clock
+  // reading for the window, not one per command).
+  for (InlineDone& done : inline_done_) {
+    server_->RecordRequest(done.name, done.status, now - session_.last_active);
+  }
+  inline_done_.clear();
   if (!parser_.mid_command()) {
     command_started_ = absl::InfiniteFuture();
   } else if (parsed_any) {
@@ -296,11 +304,13 @@ void RespConnection::OnCommandDone(uint64_t seq, std::string reply) {
 void RespConnection::PostFlush() {
   if (flush_posted_ || closed_) return;
   flush_posted_ = true;
-  server_->loop_->Post([self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->Flush();
-    self->Read();  // output drained or window freed: reading may resume
-  });
+  server_->FlushAtEndOfPass(shared_from_this());
+}
+
+void RespConnection::FlushNow() {
+  flush_posted_ = false;
+  Flush();
+  Read();  // output drained or window freed: reading may resume
 }
 
 void RespConnection::Flush() {

@@ -3,9 +3,9 @@
 // fiber, writes replies in order. Internal to resp_server.cc; the contract and bounds are
 // documented in resp_server.h.
 //
-// Writes: at most one socket write per read batch and one per loop pass of fiber completions —
-// ParseCommands' caller flushes once after the whole batch, and finished fibers post one flush
-// (flush_posted_) that runs after every fiber of that pass has added its reply.
+// Writes: at most one socket write per loop pass — a read's inline replies and the replies of
+// fibers finished in that pass queue the connection once (flush_posted_) with the server, which
+// writes every queued connection's output after the pass (RespServer::FlushAtEndOfPass).
 //
 // Lifetime: owned by the server's table and by any in-flight fiber or asio handler (shared_ptr),
 // so a command finishing after the client left finds `closed_` set and drops its reply.
@@ -45,6 +45,7 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   bool closed() const { return closed_; }
 
  private:
+  friend class RespServer;  // FlushNow
   void Read();
   bool MayRead() const;
   void OnRead(size_t bytes);
@@ -59,7 +60,8 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   void RunSetBatch(std::vector<uint64_t> seqs);
   void OnCommandDone(uint64_t seq, std::string reply);
   void Flush();
-  void PostFlush();  // one Flush after the current loop pass
+  void PostFlush();  // one Flush after the current loop pass (RespServer::FlushAtEndOfPass)
+  void FlushNow();   // the server's end-of-pass call: Flush, then resume reading
   size_t output_bytes() const { return pending_out_.size() + writing_out_.size(); }
 
   RespServer* server_;
@@ -78,6 +80,11 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   bool waiting_for_fiber_ = false;
   bool flush_posted_ = false;
   absl::Time command_started_ = absl::InfiniteFuture();  // first byte of an incomplete command
+  struct InlineDone {  // a command ParseWindow answered inline, to record at the window's end
+    std::string name;
+    absl::Status status;
+  };
+  std::vector<InlineDone> inline_done_;  // bounded by the commands one read holds; empty between windows
 };
 
 }  // namespace crema::resp

@@ -78,6 +78,7 @@ void RespServer::Stop() {
   for (auto& [id, c] : all) c->Close("server stopping");
   connections_.clear();
   fiber_waiters_.clear();
+  flush_queue_.clear();
 }
 
 void RespServer::Accept() {
@@ -145,6 +146,23 @@ void RespServer::ReturnFiber() {
   loop_->Post([this] { DrainFiberWaiters(); });
 }
 
+void RespServer::FlushAtEndOfPass(std::shared_ptr<RespConnection> c) {
+  flush_queue_.push_back(std::move(c));
+  if (flush_queue_posted_) return;
+  flush_queue_posted_ = true;
+  loop_->Post([this] { FlushQueued(); });
+}
+
+void RespServer::FlushQueued() {
+  flush_queue_posted_ = false;
+  std::vector<std::shared_ptr<RespConnection>> queued;
+  queued.swap(flush_queue_);
+  for (const std::shared_ptr<RespConnection>& c : queued) c->FlushNow();
+  queued.clear();
+  if (flush_queue_.empty()) flush_queue_.swap(queued);  // keep the grown buffer
+
+}
+
 void RespServer::DrainFiberWaiters() {
   drain_posted_ = false;
   // Each waiter takes what it can run; one that needs nothing leaves the budget to the next.
@@ -158,20 +176,19 @@ void RespServer::DrainFiberWaiters() {
 void RespServer::RecordRequest(const std::string& command, const absl::Status& status,
                                absl::Duration took) {
   if (metrics_ == nullptr) return;
+  auto it = command_metrics_.find(command);
+  if (it == command_metrics_.end()) {
+    it = command_metrics_.emplace(command, CommandMetrics{metrics_->Latency("resp", command), {}})
+             .first;
+  }
+  CommandMetrics& m = it->second;
   const char* outcome = metrics::OutcomeOf(status);
-  const std::string key = absl::StrCat(command, "|", outcome);
-  auto it = request_counters_.find(key);
-  if (it == request_counters_.end()) {
-    it = request_counters_.emplace(key, metrics_->Requests("resp", command, outcome)).first;
+  auto c = m.requests.find(outcome);
+  if (c == m.requests.end()) {
+    c = m.requests.emplace(outcome, metrics_->Requests("resp", command, outcome)).first;
   }
-  it->second.Inc();
-  if (took > absl::ZeroDuration()) {
-    auto h = latency_histograms_.find(command);
-    if (h == latency_histograms_.end()) {
-      h = latency_histograms_.emplace(command, metrics_->Latency("resp", command)).first;
-    }
-    h->second.ObserveDuration(took);
-  }
+  c->second.Inc();
+  if (took > absl::ZeroDuration()) m.latency.ObserveDuration(took);
 }
 
 }  // namespace crema::resp

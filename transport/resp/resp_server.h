@@ -19,7 +19,8 @@
 //     at once when the node can decide them without waiting — no fiber; otherwise they run in a
 //     fiber like every other command. All complete commands of a read are parsed and scheduled
 //     before one socket write carries every reply that is ready; replies of commands finished
-//     by fibers in one loop pass also leave in one write.
+//     by fibers in one loop pass also leave in one write. Every connection's write of a loop
+//     pass happens after the pass's handlers have run (FlushAtEndOfPass).
 //   * Runnable pipelined plain SETs (no options; valid key and value) are batched, up to
 //     RespConnection::kMaxSetBatch, into one CacheApi::MultiPutEach (one atomic command per
 //     shard, the shards written concurrently, shared with other connections' batches of the
@@ -45,6 +46,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
@@ -112,6 +114,11 @@ class RespServer {
   void ReturnFiber();
   void DrainFiberWaiters();
   void Forget(uint64_t id);
+  // Queues `c` (once per pass: its flush_posted_) to write its output after every handler of
+  // this loop pass has run, as Redis writes replies before it sleeps: the client is woken once
+  // per pass with every reply ready instead of once per connection handled.
+  void FlushAtEndOfPass(std::shared_ptr<RespConnection> c);
+  void FlushQueued();
   void RecordRequest(const std::string& command, const absl::Status& status, absl::Duration took);
 
   transport::AsioLoop* loop_;
@@ -128,10 +135,16 @@ class RespServer {
   size_t inflight_fibers_ = 0;
   std::deque<std::weak_ptr<RespConnection>> fiber_waiters_;
   bool drain_posted_ = false;
+  std::vector<std::shared_ptr<RespConnection>> flush_queue_;  // FlushAtEndOfPass
+  bool flush_queue_posted_ = false;
   EventLoop::TimerId sweep_timer_ = 0;
-  // Metric handles by "command|outcome" and command; looked up, never iterated.
-  absl::flat_hash_map<std::string, metrics::Counter> request_counters_;
-  absl::flat_hash_map<std::string, metrics::Histogram> latency_histograms_;
+  // Metric handles by command, then by outcome (OutcomeOf's static strings, compared by
+  // address): one string lookup per request, no key built. Looked up, never iterated.
+  struct CommandMetrics {
+    metrics::Histogram latency;
+    absl::flat_hash_map<const char*, metrics::Counter> requests;
+  };
+  absl::flat_hash_map<std::string, CommandMetrics> command_metrics_;
 };
 
 }  // namespace crema::resp

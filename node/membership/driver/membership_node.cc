@@ -172,9 +172,12 @@ void MembershipNode::TickLoop() {
 
 bool MembershipNode::ClockOutOfBound() {
   if (!clock_.status().enabled) return false;
-  if (clock_.ObserveLocalClocks(env_.clock->MonotonicNow(), env_.clock->Now())) {
-    OnClockTransition();
-  }
+  return ClockOutOfBound(env_.clock->MonotonicNow(), env_.clock->Now());
+}
+
+bool MembershipNode::ClockOutOfBound(absl::Time mono, absl::Time wall) {
+  if (!clock_.status().enabled) return false;
+  if (clock_.ObserveLocalClocks(mono, wall)) OnClockTransition();
   return clock_.status().out_of_bound;
 }
 

@@ -165,6 +165,9 @@ class MembershipNode {
   const ClockStatus& clock_status() const { return clock_.status(); }
   // Also checks for a local wall-clock step first (so a request right after a step sees it).
   bool ClockOutOfBound();
+  // The same check with readings the caller took (monotonic, wall; now): a caller that goes on
+  // to use `wall` (an expiry decision) has then checked exactly the reading it uses.
+  bool ClockOutOfBound(absl::Time mono, absl::Time wall);
   std::string DescribeClock() const { return clock_.Describe(); }
   const ClockMonitor& clock_monitor() const { return clock_; }
   // Called on the loop at each transition of ClockOutOfBound (after tracing it); one observer.
