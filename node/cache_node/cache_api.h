@@ -76,9 +76,20 @@ struct Expiration {
   static Expiration Keep() { return {Kind::kKeep}; }
 };
 
+// Both clocks read once (EventLoop's Clock: MonotonicNow, Now).
+struct ClockReading {
+  absl::Time monotonic;
+  absl::Time wall;
+};
+
 struct ReadOptions {
   std::optional<ReadConsistency> consistency;  // unset: CacheConfig::default_read
   absl::Duration timeout = absl::Seconds(5);
+  // TryGetNow only (other calls ignore it): clocks the caller read after this read arrived, in
+  // the same turn of the loop, with no other handler run since — the read is then decided as of
+  // that reading, its linearization point. A front end reads them once for a window of
+  // pipelined reads. Unset: the node reads its clocks.
+  std::optional<ClockReading> now;
 };
 
 enum class PutCondition : uint8_t { kAlways, kIfAbsent, kIfPresent };  // SET, NX, XX

@@ -295,8 +295,8 @@ std::optional<absl::StatusOr<std::optional<std::string>>> CacheNode::TryGetNow(
   }
   // One reading of each clock serves the whole read: the step check below validates exactly the
   // wall time the expiry decision uses, and the lease check uses the same monotonic time.
-  const absl::Time mono = env_.clock->MonotonicNow();
-  const absl::Time wall = env_.clock->Now();
+  const absl::Time mono = options.now ? options.now->monotonic : env_.clock->MonotonicNow();
+  const absl::Time wall = options.now ? options.now->wall : env_.clock->Now();
   if (ClockOutOfBound(mono, wall)) return std::nullopt;  // Get refuses or forwards (clock_guard.cc)
   absl::StatusOr<cluster::ShardId> shard = ShardOf(key);
   if (!shard.ok()) return std::nullopt;  // Get gives the error

@@ -42,6 +42,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "cache/replicated/cache_state_machine.h"
 #include "consensus/driver/raft_host.h"
@@ -329,6 +331,8 @@ class CacheNode final : public CacheApi {
   // --- replica_set.cc: hosting replicas by the map; following the map ---
   Hosted* Find(raft::GroupId group);
   const Hosted* Find(raft::GroupId group) const;
+  Hosted& AddHosted(raft::GroupId group);  // the group's entry, created empty if absent
+  void EraseHosted(raft::GroupId group);
   void SetMap(cluster::ClusterMap map);
   void ScheduleReconcile();
   void ReconcileReplicas();
@@ -402,7 +406,11 @@ class CacheNode final : public CacheApi {
   absl::Time next_purge_attempt_ = absl::InfinitePast();  // after a failed purge
   std::unique_ptr<cluster::TargetPlacement> targets_;  // for map_
   uint64_t persisted_version_ = 0;
-  absl::btree_map<raft::GroupId, Hosted> hosted_;
+  // Ordered (deterministic iteration) and node-based, so a Hosted never moves while it is hosted;
+  // hosted_index_ finds one in a single hash probe (the read path's Find). Only AddHosted and
+  // EraseHosted change them.
+  std::map<raft::GroupId, Hosted> hosted_;
+  absl::flat_hash_map<raft::GroupId, Hosted*> hosted_index_;
   absl::btree_set<raft::GroupId> wipe_pending_;
   // Replicas of this node that failed to open with DATA_LOSS (really corrupt, not a transient bad
   // read): reported to the metadata leader, never re-created under the same replica id; the
@@ -419,7 +427,8 @@ class CacheNode final : public CacheApi {
   uint64_t session_nonce_ = 0;
   absl::btree_map<raft::GroupId, OriginSession> sessions_;
   absl::btree_map<raft::GroupId, NodeId> leader_hints_;
-  absl::btree_map<raft::GroupId, raft::Index> floors_;  // read-your-writes through this node
+  // Read-your-writes through this node. Never iterated (so a hash map keeps runs deterministic).
+  absl::flat_hash_map<raft::GroupId, raft::Index> floors_;
   absl::btree_set<raft::GroupId> evicting_;              // eviction proposal in flight
   absl::btree_map<raft::GroupId, absl::Time> last_tick_;
   absl::btree_map<raft::GroupId, absl::Time> last_balance_;

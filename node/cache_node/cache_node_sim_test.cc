@@ -352,6 +352,39 @@ TEST_F(CacheNodeSimTest, MultiPutEachWritesShardsConcurrentlyAndTryGetNowNeverWa
   if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
 }
 
+// A front end that reads the clocks once for a window of pipelined GETs passes the reading
+// (ReadOptions::now), and the inline read is decided with it: its wall time is what the step
+// check validates (a reading whose wall clock moved against its monotonic clock is refused, and
+// the node goes out of bound), and a reading that is the node's own present gives the same answer
+// as no reading. (A reading later than the node's next own reading is outside the contract: the
+// clock monitor requires monotonic readings in order.)
+TEST_F(CacheNodeSimTest, TryGetNowDecidesWithTheCallersClockReading) {
+  const uint64_t seed = sim::TestSeed();
+  StartCluster(seed);
+  if (HasFatalFailure()) return;
+  On(1, [&](CacheNode& n) {
+    PutOptions put;
+    put.expiration = Expiration::After(absl::Seconds(30));
+    ASSERT_TRUE(n.Put("windowed", "v", put).ok());
+    ASSERT_EQ(*n.Get("windowed", kLinearizable), "v");  // the replica is ready for local reads
+    ASSERT_EQ(*n.Get("windowed", kLocal), "v");
+    const sim::SimClock& clock = sim_->clock(1);
+    ReadOptions present = kLocal;
+    present.now = ClockReading{clock.MonotonicNow(), clock.Now()};
+    auto with_reading = n.TryGetNow("windowed", present);
+    ASSERT_TRUE(with_reading.has_value());
+    ASSERT_TRUE(with_reading->ok()) << with_reading->status();
+    EXPECT_EQ(**with_reading, "v");
+    ASSERT_FALSE(n.Status().clock.out_of_bound);
+    ReadOptions stepped = kLocal;
+    stepped.now = ClockReading{clock.MonotonicNow(), clock.Now() + absl::Seconds(31)};
+    EXPECT_FALSE(n.TryGetNow("windowed", stepped).has_value())
+        << "a reading whose wall clock stepped was used to decide expiry";
+    EXPECT_TRUE(n.Status().clock.out_of_bound) << "the step in the reading went unseen";
+  });
+  if (HasFailure()) ADD_FAILURE() << "reproduce: " << sim::ReproCommand(seed);
+}
+
 // Pipelined SETs of many connections (combined_puts.cc): MultiPutEach calls made in the same turn
 // of the loop share one command per shard and expiry, each caller gets its entries' outcome, and
 // callers with another expiry get their own command.

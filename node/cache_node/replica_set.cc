@@ -62,13 +62,24 @@ absl::Status WriteChecked(Disk& disk, std::string_view name, std::string_view te
 }  // namespace
 
 CacheNode::Hosted* CacheNode::Find(raft::GroupId group) {
-  auto it = hosted_.find(group);
-  return it == hosted_.end() ? nullptr : &it->second;
+  auto it = hosted_index_.find(group);
+  return it == hosted_index_.end() ? nullptr : it->second;
 }
 
 const CacheNode::Hosted* CacheNode::Find(raft::GroupId group) const {
-  auto it = hosted_.find(group);
-  return it == hosted_.end() ? nullptr : &it->second;
+  auto it = hosted_index_.find(group);
+  return it == hosted_index_.end() ? nullptr : it->second;
+}
+
+CacheNode::Hosted& CacheNode::AddHosted(raft::GroupId group) {
+  Hosted& h = hosted_[group];
+  hosted_index_[group] = &h;
+  return h;
+}
+
+void CacheNode::EraseHosted(raft::GroupId group) {
+  hosted_.erase(group);
+  hosted_index_.erase(group);
 }
 
 std::vector<CacheNode::ReplicaView> CacheNode::Replicas() const {
@@ -399,7 +410,7 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
     if (c->second == replica) return absl::DataLossError("this replica is corrupt; awaiting repair");
     corrupt_local_.erase(c);  // a new generation: it starts from wiped files
   }
-  Hosted& h = hosted_[group];
+  Hosted& h = AddHosted(group);
   h.replica = replica;
   h.opening = true;  // DestroyReplica defers to us until CreateGroup returns (it owns `sm`)
   if (group == cluster::kMetaGroup) {
@@ -416,7 +427,7 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
   if (wipe_pending_.contains(group)) {
     // An earlier destroy removed the group but could not delete all of its files.
     if (absl::Status s = WipeGroupFiles(group); !s.ok()) {
-      hosted_.erase(group);
+      EraseHosted(group);
       return s;
     }
   }
@@ -431,7 +442,7 @@ absl::Status CacheNode::CreateReplica(raft::GroupId group, raft::ReplicaId repli
     return absl::AbortedError("replica destroyed while opening");
   }
   if (!driver.ok()) {
-    if (again != nullptr && again->driver == nullptr) hosted_.erase(group);
+    if (again != nullptr && again->driver == nullptr) EraseHosted(group);
     if (absl::IsDataLoss(driver.status())) {
       // Repair from peers: report it; the placement controller replaces it with a new
       // generation, which starts from wiped files and catches up by snapshot.
@@ -463,7 +474,7 @@ absl::Status CacheNode::DestroyReplica(raft::GroupId group) {
   absl::Status s = absl::OkStatus();
   if (had_driver) s = host_->DestroyGroup(group, /*delete_data=*/true);
   if (!s.ok()) wipe_pending_.insert(group);  // the group is gone; its files must go before reuse
-  hosted_.erase(group);
+  EraseHosted(group);
   evicting_.erase(group);
   ++stats_.replicas_destroyed;
   env_.tracer->Record("cache.replica_destroyed",

@@ -101,6 +101,7 @@ ReadOptions CommandCall::read_options() const {
   ReadOptions o;
   o.consistency = session.consistency;
   o.timeout = server.settings.request_timeout;
+  o.now = session.window_clock;
   return o;
 }
 

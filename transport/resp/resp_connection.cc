@@ -126,6 +126,12 @@ void RespConnection::ParseWindow() {
     // local replica) is answered here, its reply appended straight to the output, in order,
     // with no pipeline entry (most of a pipelined GET's allocations).
     if (pipeline_.empty() && c.spec->try_now != nullptr) {
+      // The window's inline reads share one reading of the clocks, taken after their bytes
+      // arrived; nothing else runs on the loop until the window ends (ReadOptions::now).
+      if (!session_.window_clock.has_value()) {
+        session_.window_clock =
+            ClockReading{server_->clock_->MonotonicNow(), server_->clock_->Now()};
+      }
       std::optional<absl::Status> status =
           TryExecuteNow(*c.spec, r.args, session_, server_->context_, &pending_out_);
       if (status.has_value()) {
@@ -142,6 +148,7 @@ void RespConnection::ParseWindow() {
     item.arrival_ns = absl::ToUnixNanos(session_.last_active);  // when its bytes were read
     pipeline_.Add(std::move(item));
   }
+  session_.window_clock.reset();
   const absl::Time now = server_->clock_->MonotonicNow();
   // Commands answered inline in this window: their latency runs from the read to now (one clock
   // reading for the window, not one per command).

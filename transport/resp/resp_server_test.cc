@@ -202,11 +202,21 @@ TEST_F(RespServerTest, PipelinedInlineReadsShareOneWrite) {
     const std::string v = absl::StrCat("v", i);
     absl::StrAppend(&expected, "$", v.size(), "\r\n", v, "\r\n");
   }
+  const absl::Time sent = clock_.MonotonicNow();
   ASSERT_TRUE(c.Send(request));
   EXPECT_EQ(c.ReadExactly(expected.size()), expected);
   StopServer();
   EXPECT_EQ(server_->context().counters.reply_writes, 1u);
   EXPECT_EQ(server_->context().counters.commands_processed, 16u);
+  // The window's reads were decided with one reading of the clocks, taken after they arrived.
+  ASSERT_EQ(api_.inline_readings().size(), 16u);
+  ASSERT_TRUE(api_.inline_readings()[0].has_value());
+  EXPECT_GE(api_.inline_readings()[0]->monotonic, sent);
+  for (const std::optional<ClockReading>& r : api_.inline_readings()) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->monotonic, api_.inline_readings()[0]->monotonic);
+    EXPECT_EQ(r->wall, api_.inline_readings()[0]->wall);
+  }
 }
 
 TEST_F(RespServerTest, StateChangesApplyToLaterPipelinedCommandsOnly) {

@@ -87,6 +87,7 @@ std::optional<absl::StatusOr<std::optional<std::string>>> FakeCacheApi::TryGetNo
   if (!inline_reads_ || !fail_next_.ok()) return std::nullopt;
   calls_.push_back("TryGetNow");
   last_read_ = options.consistency;
+  inline_readings_.push_back(options.now);
   if (absl::Status s = CheckKey(key); !s.ok()) return absl::StatusOr<std::optional<std::string>>(s);
   Entry* e = Find(key);
   if (e == nullptr) return absl::StatusOr<std::optional<std::string>>(std::nullopt);

@@ -43,6 +43,10 @@ class FakeCacheApi final : public CacheApi {
   // The next call (of any kind) fails with `status`.
   void FailNext(absl::Status status) { fail_next_ = std::move(status); }
   std::optional<ReadConsistency> last_read_consistency() const { return last_read_; }
+  // ReadOptions::now of every TryGetNow call, in order.
+  const std::vector<std::optional<ClockReading>>& inline_readings() const {
+    return inline_readings_;
+  }
   const std::vector<std::string>& calls() const { return calls_; }  // "Get", "Put", ...
   int64_t max_concurrent_calls() const { return max_concurrent_; }
   ClusterStatus& status() { return status_; }
@@ -114,6 +118,7 @@ class FakeCacheApi final : public CacheApi {
   absl::btree_map<std::string, int> writes_;
   absl::Status fail_next_;
   std::optional<ReadConsistency> last_read_;
+  std::vector<std::optional<ClockReading>> inline_readings_;
   std::vector<std::string> calls_;
   int64_t concurrent_ = 0;
   int64_t max_concurrent_ = 0;
