@@ -186,7 +186,8 @@ absl::Status Execute(const CommandSpec& spec, const std::vector<std::string>& ar
 
 std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
                                           const std::vector<std::string>& args, Session& session,
-                                          ServerContext& server, std::string* reply) {
+                                          ServerContext& server, std::string* reply,
+                                          WindowKeyspace* window) {
   if (spec.try_now == nullptr) return std::nullopt;
   // Execute answers refusals (NOAUTH, NOPERM, keyspace errors); they are not worth a fast path.
   if (!session.authenticated && !server.settings.password.empty() && !(spec.flags & kNoAuth)) {
@@ -196,12 +197,21 @@ std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
   keyspace::KeyspaceHandle handle;
   CacheApi* api = server.api;
   if (server.keyspaces != nullptr) {
-    // Never waits on the loop: a keyspace this node does not know is left to Execute (a fiber).
-    absl::StatusOr<keyspace::KeyspaceHandle> h =
-        server.keyspaces->TryOpen(session.keyspace, session.levels);
-    if (!h.ok()) return std::nullopt;
-    handle = *std::move(h);
-    api = handle.api;
+    if (window != nullptr && window->tried) {
+      if (!window->handle.has_value()) return std::nullopt;
+      api = window->handle->api;
+    } else {
+      // Never waits on the loop: a keyspace this node does not know is left to Execute (a fiber).
+      absl::StatusOr<keyspace::KeyspaceHandle> h =
+          server.keyspaces->TryOpen(session.keyspace, session.levels);
+      if (window != nullptr) {
+        window->tried = true;
+        if (h.ok()) window->handle = *h;
+      }
+      if (!h.ok()) return std::nullopt;
+      handle = *std::move(h);
+      api = handle.api;
+    }
   }
   const size_t mark = reply->size();
   Encoder enc(reply, session.resp_version == 3);

@@ -99,6 +99,7 @@ void RespConnection::ParseCommands() {
 void RespConnection::ParseWindow() {
   const bool resp3 = session_.resp_version == 3;
   bool parsed_any = false;
+  WindowKeyspace keyspace;  // opened once for the window's inline commands
   while (!stop_parsing_ && !closed_ && !pipeline_.full()) {
     RequestParser::Result r = parser_.Next();
     if (r.kind == RequestParser::kNeedMore) break;
@@ -133,7 +134,7 @@ void RespConnection::ParseWindow() {
             ClockReading{server_->clock_->MonotonicNow(), server_->clock_->Now()};
       }
       std::optional<absl::Status> status =
-          TryExecuteNow(*c.spec, r.args, session_, server_->context_, &pending_out_);
+          TryExecuteNow(*c.spec, r.args, session_, server_->context_, &pending_out_, &keyspace);
       if (status.has_value()) {
         inline_done_.push_back({std::move(c.name), *std::move(status)});  // recorded below
         continue;

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 
 #include "absl/strings/str_cat.h"
+#include "node/keyspace/keyspace_node.h"
 #include "node/metrics/crema_metrics.h"
 #include "transport/real_clock.h"
 #include "transport/testing/blocking_client.h"
@@ -217,6 +218,32 @@ TEST_F(RespServerTest, PipelinedInlineReadsShareOneWrite) {
     EXPECT_EQ(r->monotonic, api_.inline_readings()[0]->monotonic);
     EXPECT_EQ(r->wall, api_.inline_readings()[0]->wall);
   }
+}
+
+// A window of inline GETs opens the session's keyspace once (WindowKeyspace); a later window after
+// a SELECT reads the newly selected keyspace, not the handle of an earlier window.
+TEST_F(RespServerTest, InlineReadsReadTheKeyspaceSelectedWhenTheirWindowOpens) {
+  api_.set_inline_reads(true);
+  const std::vector<keyspace::KeyspaceSpec> specs = *keyspace::ParseKeyspaces("3:carts:strong");
+  api_.EnableKeyspaces(specs);
+  keyspace::KeyspaceNode keyspaces(&api_, nullptr, &clock_, specs);
+  StartServer();
+  OnLoop([&] {
+    server_->set_keyspaces(&keyspaces);
+    return true;
+  });
+  BlockingClient c(address_);
+  const std::string setup = "SET k zero\r\nSELECT 3\r\nSET k three\r\nSELECT 0\r\n";
+  ASSERT_TRUE(c.Send(setup));
+  EXPECT_EQ(c.ReadExactly(20), "+OK\r\n+OK\r\n+OK\r\n+OK\r\n");
+  ASSERT_TRUE(c.Send("GET k\r\nGET k\r\nSELECT 3\r\n"));
+  EXPECT_EQ(c.ReadExactly(25), "$4\r\nzero\r\n$4\r\nzero\r\n+OK\r\n");
+  ASSERT_TRUE(c.Send("GET k\r\nGET k\r\n"));
+  EXPECT_EQ(c.ReadExactly(22), "$5\r\nthree\r\n$5\r\nthree\r\n");
+  ASSERT_TRUE(c.Send("SELECT 0\r\nGET k\r\n"));
+  EXPECT_EQ(c.ReadExactly(15), "+OK\r\n$4\r\nzero\r\n");
+  StopServer();
+  EXPECT_GE(std::count(api_.calls().begin(), api_.calls().end(), "TryGetNow"), 4);
 }
 
 TEST_F(RespServerTest, StateChangesApplyToLaterPipelinedCommandsOnly) {
