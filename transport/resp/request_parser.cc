@@ -100,8 +100,10 @@ void RequestParser::Compact() {
   if (pos_ == buffer_.size()) {
     buffer_.clear();
     pos_ = 0;
+    no_newline_before_ = 0;
   } else if (pos_ > 4096 && pos_ * 2 > buffer_.size()) {
     buffer_.erase(0, pos_);
+    no_newline_before_ = no_newline_before_ > pos_ ? no_newline_before_ - pos_ : 0;
     pos_ = 0;
   }
 }
@@ -112,14 +114,21 @@ RequestParser::Result RequestParser::Fail(std::string error) {
   buffer_.clear();
   buffer_.shrink_to_fit();
   pos_ = 0;
+  no_newline_before_ = 0;
   args_.clear();
   args_.shrink_to_fit();
   return {kError, {}, error_};
 }
 
 bool RequestParser::ReadLine(std::string_view* line, size_t* consumed) const {
-  const size_t nl = buffer_.find('\n', pos_);
-  if (nl == std::string::npos) return false;
+  const size_t from = std::max(pos_, no_newline_before_);
+  const size_t nl = buffer_.find('\n', from);
+  line_bytes_searched_ += (nl == std::string::npos ? buffer_.size() : nl + 1) - from;
+  if (nl == std::string::npos) {
+    no_newline_before_ = buffer_.size();
+    return false;
+  }
+  no_newline_before_ = nl + 1;
   size_t end = nl;
   if (end > pos_ && buffer_[end - 1] == '\r') --end;
   *line = std::string_view(buffer_).substr(pos_, end - pos_);

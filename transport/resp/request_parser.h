@@ -67,6 +67,9 @@ class RequestParser {
   // True while part of a command has been consumed or buffered (a half-sent command).
   bool mid_command() const { return multibulk_remaining_ > 0 || buffered_bytes() > 0; }
   const RequestLimits& limits() const { return limits_; }
+  // Bytes searched for line ends so far (a cost measure: at most the bytes appended, each
+  // searched once however the stream is split).
+  uint64_t line_bytes_searched() const { return line_bytes_searched_; }
 
  private:
   Result Fail(std::string error);
@@ -84,6 +87,10 @@ class RequestParser {
   RequestLimits limits_;
   std::string buffer_;
   size_t pos_ = 0;
+  // buffer_[pos_, no_newline_before_) holds no '\n': a line still arriving is searched only in
+  // its new bytes, so a long line fed in small pieces costs linear, not quadratic, time.
+  mutable size_t no_newline_before_ = 0;
+  mutable uint64_t line_bytes_searched_ = 0;  // line_bytes_searched()
   bool failed_ = false;
   std::string error_;
   // Multibulk in progress.
