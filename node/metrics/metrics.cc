@@ -44,6 +44,19 @@ GaugeFamily& MetricsRegistry::AddGauge(std::string_view name, std::string_view h
   return *gauges_.back();
 }
 
+void Histogram::ObserveTimes(double v, uint64_t times) {
+  if (h_ == nullptr || times == 0) return;
+  if (times == 1 || buckets_ == nullptr) {
+    for (uint64_t i = 0; i < times; ++i) h_->Observe(v);
+    return;
+  }
+  // The bucket Observe would pick: the first upper bound >= v (or the +Inf bucket).
+  std::vector<double> increments(buckets_->size() + 1, 0.0);
+  increments[std::lower_bound(buckets_->begin(), buckets_->end(), v) - buckets_->begin()] =
+      static_cast<double>(times);
+  h_->ObserveMultiple(increments, v * static_cast<double>(times));
+}
+
 HistogramFamily& MetricsRegistry::AddHistogram(std::string_view name, std::string_view help,
                                                std::vector<double> buckets) {
   CheckNew(name);

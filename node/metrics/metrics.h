@@ -69,14 +69,23 @@ class Gauge {
 class Histogram {
  public:
   Histogram() = default;
-  explicit Histogram(prometheus::Histogram* h) : h_(h) {}
+  // `buckets`: the histogram's upper bounds (its family's), for ObserveTimes; may be null.
+  explicit Histogram(prometheus::Histogram* h, const std::vector<double>* buckets = nullptr)
+      : h_(h), buckets_(buckets) {}
   void Observe(double v) { if (h_) h_->Observe(v); }
   void ObserveDuration(absl::Duration d) { Observe(absl::ToDoubleSeconds(d)); }
+  // `times` observations of the same value, as one update of the histogram (the same counts and
+  // sum as `times` calls of Observe).
+  void ObserveTimes(double v, uint64_t times);
+  void ObserveDurationTimes(absl::Duration d, uint64_t times) {
+    ObserveTimes(absl::ToDoubleSeconds(d), times);
+  }
   // Observations so far (0 for a no-op handle); for tests and diagnostics.
   uint64_t count() const { return h_ ? h_->Collect().histogram.sample_count : 0; }
 
  private:
   prometheus::Histogram* h_ = nullptr;
+  const std::vector<double>* buckets_ = nullptr;
 };
 
 class CounterFamily {
@@ -103,7 +112,7 @@ class HistogramFamily {
  public:
   HistogramFamily(prometheus::Family<prometheus::Histogram>* f, std::vector<double> buckets)
       : f_(f), buckets_(std::move(buckets)) {}
-  Histogram With(const Labels& labels) { return Histogram(&f_->Add(labels, buckets_)); }
+  Histogram With(const Labels& labels) { return Histogram(&f_->Add(labels, buckets_), &buckets_); }
 
  private:
   prometheus::Family<prometheus::Histogram>* f_;

@@ -29,6 +29,21 @@ TEST(MetricsTest, ExposesCountersGaugesHistogramsWithLabels) {
   EXPECT_EQ(c.value(), 3);
 }
 
+// ObserveTimes(v, n) leaves the histogram exactly as n calls of Observe(v) would, in every bucket
+// (including on a bucket's bound and past the last one).
+TEST(MetricsTest, ObserveTimesEqualsRepeatedObserve) {
+  for (double v : {0.05, 0.1, 0.5, 1.0, 7.0}) {
+    MetricsRegistry one_by_one, at_once;
+    Histogram a = one_by_one.AddHistogram("crema_t_seconds", "t", {0.1, 1}).With({});
+    Histogram b = at_once.AddHistogram("crema_t_seconds", "t", {0.1, 1}).With({});
+    for (int i = 0; i < 5; ++i) a.Observe(v);
+    b.ObserveTimes(v, 5);
+    b.ObserveTimes(v, 0);
+    EXPECT_EQ(b.count(), 5u) << v;
+    EXPECT_EQ(one_by_one.ExposeText(), at_once.ExposeText()) << v;
+  }
+}
+
 TEST(MetricsTest, RemovedGaugeSeriesDisappear) {
   MetricsRegistry registry;
   GaugeFamily& phi = registry.AddGauge("crema_phi_test", "phi");

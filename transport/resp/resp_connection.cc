@@ -152,9 +152,17 @@ void RespConnection::ParseWindow() {
   session_.window_clock.reset();
   const absl::Time now = server_->clock_->MonotonicNow();
   // Commands answered inline in this window: their latency runs from the read to now (one clock
-  // reading for the window, not one per command).
-  for (InlineDone& done : inline_done_) {
-    server_->RecordRequest(done.name, done.status, now - session_.last_active);
+  // reading for the window, not one per command), recorded once per run of equal commands and
+  // outcomes.
+  for (size_t i = 0; i < inline_done_.size();) {
+    size_t j = i + 1;
+    while (j < inline_done_.size() && inline_done_[j].name == inline_done_[i].name &&
+           inline_done_[j].status.code() == inline_done_[i].status.code()) {
+      ++j;
+    }
+    server_->RecordRequest(inline_done_[i].name, inline_done_[i].status,
+                           now - session_.last_active, j - i);
+    i = j;
   }
   inline_done_.clear();
   if (!parser_.mid_command()) {

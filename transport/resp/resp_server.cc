@@ -174,7 +174,7 @@ void RespServer::DrainFiberWaiters() {
 }
 
 void RespServer::RecordRequest(const std::string& command, const absl::Status& status,
-                               absl::Duration took) {
+                               absl::Duration took, uint64_t count) {
   if (metrics_ == nullptr) return;
   auto it = command_metrics_.find(command);
   if (it == command_metrics_.end()) {
@@ -187,8 +187,8 @@ void RespServer::RecordRequest(const std::string& command, const absl::Status& s
   if (c == m.requests.end()) {
     c = m.requests.emplace(outcome, metrics_->Requests("resp", command, outcome)).first;
   }
-  c->second.Inc();
-  if (took > absl::ZeroDuration()) m.latency.ObserveDuration(took);
+  c->second.Inc(static_cast<double>(count));
+  if (took > absl::ZeroDuration()) m.latency.ObserveDurationTimes(took, count);
 }
 
 }  // namespace crema::resp

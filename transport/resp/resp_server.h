@@ -119,7 +119,9 @@ class RespServer {
   // per pass with every reply ready instead of once per connection handled.
   void FlushAtEndOfPass(std::shared_ptr<RespConnection> c);
   void FlushQueued();
-  void RecordRequest(const std::string& command, const absl::Status& status, absl::Duration took);
+  // `count` requests of `command` with this outcome, each having taken `took`.
+  void RecordRequest(const std::string& command, const absl::Status& status, absl::Duration took,
+                     uint64_t count = 1);
 
   transport::AsioLoop* loop_;
   Executor* executor_;

@@ -209,6 +209,9 @@ TEST_F(RespServerTest, PipelinedInlineReadsShareOneWrite) {
   StopServer();
   EXPECT_EQ(server_->context().counters.reply_writes, 1u);
   EXPECT_EQ(server_->context().counters.commands_processed, 16u);
+  // Recorded as 16 requests, however they were batched into the metrics.
+  EXPECT_EQ(front_.Requests("resp", "get", "ok").value(), 16);
+  EXPECT_EQ(front_.Latency("resp", "get").count(), 16u);
   // The window's reads were decided with one reading of the clocks, taken after they arrived.
   ASSERT_EQ(api_.inline_readings().size(), 16u);
   ASSERT_TRUE(api_.inline_readings()[0].has_value());
