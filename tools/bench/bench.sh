@@ -14,6 +14,9 @@
 # 5. failover: SIGKILL the leader of a shard under write load, time until writes succeed again,
 #              20 kills (loadgen's longest gap: a request is waited for up to 10 s, so the gap
 #              is measured, not cut at a timeout).             target < 2x election timeout
+# Rows 1 and 2 run $CREMA_BENCH_ROUNDS rounds (default 3), Crema and its peer alternating within
+# each, and print every round's ratio and then their median: one 200,000-request run of GET -P 16
+# lasts ~0.2 s, so a single pair says little on a shared machine.
 # Results append to $CREMA_BENCH_OUT (default /tmp/crema-bench/results.txt). Heavy: run alone,
 # not in CI. Everything listens on 127.0.0.1 only. $BAZEL is the bazel command (e.g.
 # "bazel --output_base=..."); $CREMA_BENCH_REDIS_PORT (default 16999) and the next port below it
@@ -63,14 +66,26 @@ crema_up() {  # nodes, extra server flags
 }
 crema_resp() { tools/cluster.sh status | sed -n "${1}p" | sed -E 's/.*resp=([0-9.:]+).*/\1/'; }
 
+median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{v[NR] = $1} END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 redis_benchmark_pair() {  # label, crema port, redis port
+  local rounds="${CREMA_BENCH_ROUNDS:-3}"
+  declare -A ratios=()
+  for round in $(seq "$rounds"); do
+    for P in 1 16; do
+      local c r
+      c=$(redis-benchmark -p "$2" -q -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
+      r=$(redis-benchmark -p "$3" -q -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
+      for op in SET GET; do
+        local cv rv q; cv=$(echo "$c" | rps $op); rv=$(echo "$r" | rps $op); q=$(ratio "$cv" "$rv")
+        ratios[$op$P]="${ratios[$op$P]:-} $q"
+        say "$(printf '%-10s %-4s P=%-3s crema=%-12s redis=%-12s ratio=%s round=%s' "$1" "$op" "$P" "$cv" "$rv" "$q" "$round")"
+      done
+    done
+  done
   for P in 1 16; do
-    local c r
-    c=$(redis-benchmark -p "$2" -q -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
-    r=$(redis-benchmark -p "$3" -q -t get,set -c 50 -n 200000 -r 100000 -P $P 2>&1)
     for op in SET GET; do
-      local cv rv; cv=$(echo "$c" | rps $op); rv=$(echo "$r" | rps $op)
-      say "$(printf '%-10s %-4s P=%-3s crema=%-12s redis=%-12s ratio=%s' "$1" "$op" "$P" "$cv" "$rv" "$(ratio "$cv" "$rv")")"
+      say "$(printf '%-10s %-4s P=%-3s median_ratio=%s over %s rounds:%s' "$1" "$op" "$P" "$(echo ${ratios[$op$P]} | median)" "$rounds" "${ratios[$op$P]}")"
     done
   done
 }
