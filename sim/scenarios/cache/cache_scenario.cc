@@ -452,6 +452,7 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   const uint64_t ops_done = workload->ops_done();
   const uint64_t indeterminate = workload->indeterminate();
   const uint64_t reads_inline = workload->reads_inline();
+  const uint64_t reads_inline_with_reading = workload->reads_inline_with_reading();
   const uint64_t errors = workload->errors();
   const chaos::History history = std::move(*workload).TakeHistory();
   if (params.history_out) *params.history_out << chaos::HistoryToJsonLines(history);
@@ -528,6 +529,8 @@ ScenarioResult RunCacheScenario(const ScenarioOptions& options,
   c.Sometimes("storage_reopened_after_error", c.Get("app.raft.reopened") > 0);
   c.Add("stat.reads_inline", reads_inline);
   c.Sometimes("read_answered_inline", reads_inline > 0);
+  c.Add("stat.reads_inline_with_reading", reads_inline_with_reading);
+  c.Sometimes("read_answered_inline_with_a_callers_clock_reading", reads_inline_with_reading > 0);
   c.Sometimes("pipelined_sets_combined", c.Get("app.cache.put_combined") > 0);
   sim.Trace(kNoNode, "scenario.result", result.message);
   result.schedule = in.Take("cache", options.seed);

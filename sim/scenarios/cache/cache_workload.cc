@@ -6,6 +6,8 @@
 #include "node/cache_node/cache_node.h"
 #include "node/membership/placement.h"
 #include "sim/scenarios/cache/cache_node_program.h"
+#include "sim/sim_clock.h"
+#include "sim/simulator.h"
 
 namespace crema::sim {
 namespace {
@@ -251,11 +253,23 @@ void CacheWorkload::Issue(int client, std::shared_ptr<Op> op,
                                                      : ReadConsistency::kLocal,
                                   .timeout = timeout};
         // Every other read first tries the inline path the RESP front end uses for pipelined
-        // GETs (TryGetNow: answered without waiting, or not at all), with the same oracles.
+        // GETs (TryGetNow: answered without waiting, or not at all), with the same oracles;
+        // half of those pass the node's clocks read just before, as the front end passes one
+        // reading for a window of GETs (ReadOptions::now).
         std::optional<absl::StatusOr<std::optional<std::string>>> now;
-        if (op->id % 2 == 0) now = node->TryGetNow(op->key, options);
+        bool with_reading = false;
+        if (op->id % 2 == 0) {
+          ReadOptions inline_options = options;
+          if (op->id % 4 == 0) {
+            const sim::SimClock& clock = sim_->clock(node_id);
+            inline_options.now = ClockReading{clock.MonotonicNow(), clock.Now()};
+            with_reading = true;
+          }
+          now = node->TryGetNow(op->key, inline_options);
+        }
         const bool answered_inline = now.has_value();
         if (answered_inline) ++reads_inline_;
+        if (answered_inline && with_reading) ++reads_inline_with_reading_;
         absl::StatusOr<std::optional<std::string>> r =
             answered_inline ? *std::move(now) : node->Get(op->key, options);
         status = r.status();

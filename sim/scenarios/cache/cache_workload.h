@@ -71,6 +71,8 @@ class CacheWorkload {
   const std::vector<chaos::OracleInfo>& info() const { return info_; }
   uint64_t ops_done() const { return ops_done_; }
   uint64_t reads_inline() const { return reads_inline_; }  // answered by TryGetNow
+  // Of those, answered with a caller's clock reading (ReadOptions::now).
+  uint64_t reads_inline_with_reading() const { return reads_inline_with_reading_; }
   uint64_t indeterminate() const { return indeterminate_; }
   uint64_t errors() const { return errors_; }
 
@@ -102,6 +104,7 @@ class CacheWorkload {
   std::vector<std::string> all_keys_;
   uint64_t ops_done_ = 0;
   uint64_t reads_inline_ = 0;
+  uint64_t reads_inline_with_reading_ = 0;
   uint64_t indeterminate_ = 0;
   uint64_t errors_ = 0;
 };
