@@ -96,6 +96,11 @@ interrupt() {  # $1 = signal; starts a run, sends the signal once the fault phas
   local pid=$! waited=0
   until grep -q "cluster serving" "$tmp/int.log" || [ $waited -ge 120 ]; do sleep 1; waited=$((waited + 1)); done
   grep -q "cluster serving" "$tmp/int.log" || {
+    # Where it is stuck (a CI run saw this with an empty log: not even the seed line printed).
+    echo "--- the harness (pid $pid) after ${waited}s, its state, kernel stack and children:"
+    ps -o pid,stat,wchan:32,etime,time,cmd -p "$pid" 2>&1 || true
+    cat "/proc/$pid/stack" 2>&1 | head -n 20 || true
+    ps -o pid,stat,wchan:32,etime,cmd --ppid "$pid" 2>&1 | head -n 20 || true
     kill -KILL $pid
     tail -n 40 "$tmp/int.log"
     fail "the run to interrupt never got going (its log's tail is above)"
