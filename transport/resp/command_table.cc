@@ -101,7 +101,7 @@ ReadOptions CommandCall::read_options() const {
   ReadOptions o;
   o.consistency = session.consistency;
   o.timeout = server.settings.request_timeout;
-  o.now = session.window_clock;
+  o.now = now;
   return o;
 }
 
@@ -187,7 +187,7 @@ absl::Status Execute(const CommandSpec& spec, const std::vector<std::string>& ar
 std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
                                           const std::vector<std::string>& args, Session& session,
                                           ServerContext& server, std::string* reply,
-                                          WindowKeyspace* window) {
+                                          InlineWindow* window) {
   if (spec.try_now == nullptr) return std::nullopt;
   // Execute answers refusals (NOAUTH, NOPERM, keyspace errors); they are not worth a fast path.
   if (!session.authenticated && !server.settings.password.empty() && !(spec.flags & kNoAuth)) {
@@ -197,16 +197,16 @@ std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
   keyspace::KeyspaceHandle handle;
   CacheApi* api = server.api;
   if (server.keyspaces != nullptr) {
-    if (window != nullptr && window->tried) {
-      if (!window->handle.has_value()) return std::nullopt;
-      api = window->handle->api;
+    if (window != nullptr && window->keyspace_tried) {
+      if (!window->keyspace.has_value()) return std::nullopt;
+      api = window->keyspace->api;
     } else {
       // Never waits on the loop: a keyspace this node does not know is left to Execute (a fiber).
       absl::StatusOr<keyspace::KeyspaceHandle> h =
           server.keyspaces->TryOpen(session.keyspace, session.levels);
       if (window != nullptr) {
-        window->tried = true;
-        if (h.ok()) window->handle = *h;
+        window->keyspace_tried = true;
+        if (h.ok()) window->keyspace = *h;
       }
       if (!h.ok()) return std::nullopt;
       handle = *std::move(h);
@@ -217,6 +217,7 @@ std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
   Encoder enc(reply, session.resp_version == 3);
   CommandCall call{&spec, args, session, server, enc, absl::OkStatus()};
   call.api = api;
+  if (window != nullptr) call.now = window->clock;
   if (!spec.try_now(call)) {
     assert(reply->size() == mark);  // a handler that declines writes nothing
     reply->resize(mark);

@@ -64,6 +64,7 @@ struct CommandCall {
   Encoder& out;
   absl::Status status;  // the outcome for metrics (OK unless the reply is an error)
   CacheApi* api = nullptr;  // the session's keyspace (server.api without keyspaces)
+  std::optional<ClockReading> now;  // an inline window's clock reading (ReadOptions::now)
 
   ReadOptions read_options() const;
   WriteOptions write_options() const;
@@ -93,18 +94,20 @@ absl::Status Execute(const CommandSpec& spec, const std::vector<std::string>& ar
 // Execute's inline path: if `spec` has a try_now handler and it answers without waiting, appends
 // the reply exactly as Execute would have and returns the outcome status; else nullopt, nothing
 // is appended or counted, and the caller runs Execute in a fiber. Not fiber-only.
-// `window` (optional): the session's keyspace opened once for a window of inline commands — the
-// first call opens it (or finds it cannot) and later calls of the same window reuse that. Valid
-// only while nothing else runs on the loop and the session's keyspace cannot change (SELECT is
-// never inline, and nothing after a non-inline command is).
-struct WindowKeyspace {
-  bool tried = false;
-  std::optional<keyspace::KeyspaceHandle> handle;  // unset after trying: not open here
+// `window` (optional): what a window of inline commands shares — one reading of the clocks,
+// taken by the caller after the window's bytes arrived (ReadOptions::now), and the session's
+// keyspace, opened by the first call (or found not open) and reused by the later ones. Valid only
+// while nothing else runs on the loop and the session's keyspace cannot change (SELECT is never
+// inline, and nothing after a non-inline command is).
+struct InlineWindow {
+  std::optional<ClockReading> clock;
+  bool keyspace_tried = false;
+  std::optional<keyspace::KeyspaceHandle> keyspace;  // unset after trying: not open here
 };
 std::optional<absl::Status> TryExecuteNow(const CommandSpec& spec,
                                           const std::vector<std::string>& args, Session& session,
                                           ServerContext& server, std::string* reply,
-                                          WindowKeyspace* window = nullptr);
+                                          InlineWindow* window = nullptr);
 
 // Redis's reply for a wrong arity, e.g. "ERR wrong number of arguments for 'get' command".
 std::string WrongArity(std::string_view name);

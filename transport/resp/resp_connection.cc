@@ -99,7 +99,7 @@ void RespConnection::ParseCommands() {
 void RespConnection::ParseWindow() {
   const bool resp3 = session_.resp_version == 3;
   bool parsed_any = false;
-  WindowKeyspace keyspace;  // opened once for the window's inline commands
+  InlineWindow window;  // the clock reading and keyspace the window's inline commands share
   while (!stop_parsing_ && !closed_ && !pipeline_.full()) {
     RequestParser::Result r = parser_.Next();
     if (r.kind == RequestParser::kNeedMore) break;
@@ -129,12 +129,11 @@ void RespConnection::ParseWindow() {
     if (pipeline_.empty() && c.spec->try_now != nullptr) {
       // The window's inline reads share one reading of the clocks, taken after their bytes
       // arrived; nothing else runs on the loop until the window ends (ReadOptions::now).
-      if (!session_.window_clock.has_value()) {
-        session_.window_clock =
-            ClockReading{server_->clock_->MonotonicNow(), server_->clock_->Now()};
+      if (!window.clock.has_value()) {
+        window.clock = ClockReading{server_->clock_->MonotonicNow(), server_->clock_->Now()};
       }
       std::optional<absl::Status> status =
-          TryExecuteNow(*c.spec, r.args, session_, server_->context_, &pending_out_, &keyspace);
+          TryExecuteNow(*c.spec, r.args, session_, server_->context_, &pending_out_, &window);
       if (status.has_value()) {
         inline_done_.push_back({std::move(c.name), *std::move(status)});  // recorded below
         continue;
@@ -149,7 +148,6 @@ void RespConnection::ParseWindow() {
     item.arrival_ns = absl::ToUnixNanos(session_.last_active);  // when its bytes were read
     pipeline_.Add(std::move(item));
   }
-  session_.window_clock.reset();
   const absl::Time now = server_->clock_->MonotonicNow();
   // Commands answered inline in this window: their latency runs from the read to now (one clock
   // reading for the window, not one per command), recorded once per run of equal commands and

@@ -160,7 +160,6 @@ void RespServer::FlushQueued() {
   for (const std::shared_ptr<RespConnection>& c : queued) c->FlushNow();
   queued.clear();
   if (flush_queue_.empty()) flush_queue_.swap(queued);  // keep the grown buffer
-
 }
 
 void RespServer::DrainFiberWaiters() {

@@ -223,7 +223,7 @@ TEST_F(RespServerTest, PipelinedInlineReadsShareOneWrite) {
   }
 }
 
-// A window of inline GETs opens the session's keyspace once (WindowKeyspace); a later window after
+// A window of inline GETs opens the session's keyspace once (InlineWindow); a later window after
 // a SELECT reads the newly selected keyspace, not the handle of an earlier window.
 TEST_F(RespServerTest, InlineReadsReadTheKeyspaceSelectedWhenTheirWindowOpens) {
   api_.set_inline_reads(true);

@@ -33,9 +33,6 @@ struct Session {
   std::string last_command;
   bool close_after_reply = false;   // QUIT
   uint64_t commands = 0;
-  // The clocks read for the window of pipelined commands being answered inline now (ReadOptions::
-  // now), set and cleared by the connection around each window; unset outside one.
-  std::optional<ClockReading> window_clock;
 };
 
 // Settings fixed at start.
